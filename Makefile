@@ -1,0 +1,34 @@
+# keyaudit — everything a fresh machine needs is installed from here.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+RUN := $(UV) run --frozen --no-sync
+
+.PHONY: help setup demo test lint format bench
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+setup: .venv/.keyaudit-synced  ## install uv, the locked Python environment and WeasyPrint's system libraries
+	@scripts/system-deps.sh
+
+.venv/.keyaudit-synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+	@touch $@
+
+demo: setup  ## audit a simulated organization end to end and print where the report is
+	@$(RUN) keyaudit demo
+
+test: setup  ## run the test suite
+	@$(RUN) pytest -q -n 2 --dist loadfile
+
+lint: setup  ## ruff lint and format check, mypy on the library
+	@$(RUN) ruff check .
+	@$(RUN) ruff format --check .
+
+format: setup  ## apply ruff fixes and formatting
+	@$(RUN) ruff check --fix .
+	@$(RUN) ruff format .

@@ -1,0 +1,138 @@
+"""Sessions per account: the caller's own for the management account, AssumeRole for members.
+
+Member sessions use refreshable credentials, so a run longer than the role session's lifetime
+re-assumes the role instead of failing. Customizers are called on every session created; the
+simulated organization and fault-injection tests use them to attach botocore event hooks, so
+the collection code stays exactly the code that runs against AWS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
+from botocore.exceptions import BotoCoreError, ClientError
+
+from keyaudit.aws.errors import CollectionError, describe
+
+SessionCustomizer = Callable[[str, boto3.Session], None]
+
+ROLE_SESSION_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """How to reach member accounts and how hard to retry."""
+
+    role_name: str = "OrganizationAccountAccessRole"
+    external_id: str | None = None
+    session_name: str = "keyaudit"
+    retry_mode: str = "adaptive"
+    max_attempts: int = 10
+    region: str | None = None
+
+
+def client_config(settings: SessionSettings, *, max_pool_connections: int = 10) -> Config:
+    """botocore retries for throttling; adaptive mode rate-limits per client, so share one."""
+    return Config(
+        retries={"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts},
+        max_pool_connections=max_pool_connections,
+    )
+
+
+def role_arn(account_id: str, role_name: str) -> str:
+    return f"arn:aws:iam::{account_id}:role/{role_name}"
+
+
+class AccountSessions:
+    """Hands out one boto3 session per account, reusing the caller's base session."""
+
+    def __init__(
+        self,
+        base: boto3.Session | None = None,
+        settings: SessionSettings | None = None,
+        customizers: Sequence[SessionCustomizer] = (),
+    ) -> None:
+        self.settings = settings or SessionSettings()
+        self._customizers = tuple(customizers)
+        self._base = base or boto3.Session(region_name=self.settings.region)
+        self._customize("base", self._base)
+        self._caller: dict[str, Any] | None = None
+
+    @property
+    def region(self) -> str:
+        return self.settings.region or self._base.region_name or "us-east-1"
+
+    def _customize(self, account_id: str, session: boto3.Session) -> None:
+        for customizer in self._customizers:
+            customizer(account_id, session)
+
+    def base_client(self, service: str) -> Any:
+        return self._base.client(service, region_name=self.region, config=client_config(self.settings))
+
+    def caller_identity(self) -> dict[str, Any]:
+        """Who runs the audit (account and ARN), asked once."""
+        if self._caller is None:
+            try:
+                found = self.base_client("sts").get_caller_identity()
+            except (ClientError, BotoCoreError) as exc:
+                raise CollectionError(
+                    "cannot identify the caller: "
+                    + describe(exc, action="sts:GetCallerIdentity")
+                    + " — check AWS credentials (AWS_PROFILE, environment, instance role)"
+                ) from exc
+            self._caller = {"account_id": found["Account"], "arn": found["Arn"]}
+        return self._caller
+
+    def session_for(self, account_id: str, *, is_caller_account: bool) -> boto3.Session:
+        """The caller's session for its own account, else an assumed-role session."""
+        if is_caller_account:
+            return self._session_with(account_id, self._base._session.get_credentials())
+        return self._assume(account_id)
+
+    def _session_with(self, account_id: str, credentials: Any) -> boto3.Session:
+        """A fresh botocore session (own event hooks) on the caller's profile and config."""
+        profile = self._base.profile_name if self._base.profile_name != "default" else None
+        core = botocore.session.Session(profile=profile)
+        core._credentials = credentials
+        session = boto3.Session(botocore_session=core, region_name=self.region)
+        self._customize(account_id, session)
+        return session
+
+    def _assume(self, account_id: str) -> boto3.Session:
+        arn = role_arn(account_id, self.settings.role_name)
+        sts = self.base_client("sts")
+        params: dict[str, Any] = {
+            "RoleArn": arn,
+            "RoleSessionName": self.settings.session_name[:64],
+            "DurationSeconds": ROLE_SESSION_SECONDS,
+        }
+        if self.settings.external_id:
+            params["ExternalId"] = self.settings.external_id
+
+        def fetch() -> dict[str, str]:
+            creds = sts.assume_role(**params)["Credentials"]
+            return {
+                "access_key": creds["AccessKeyId"],
+                "secret_key": creds["SecretAccessKey"],
+                "token": creds["SessionToken"],
+                "expiry_time": creds["Expiration"].isoformat(),
+            }
+
+        try:
+            first = fetch()
+        except (ClientError, BotoCoreError) as exc:
+            raise CollectionError(
+                describe(exc, action=f"sts:AssumeRole {arn}")
+                + " — check that the role exists and its trust policy admits the auditing account"
+                + (" and ExternalId" if self.settings.external_id else "")
+            ) from exc
+        credentials = RefreshableCredentials.create_from_metadata(
+            metadata=first, refresh_using=fetch, method="sts-assume-role"
+        )
+        return self._session_with(account_id, credentials)

@@ -1,0 +1,196 @@
+"""Configuration: defaults ← keyaudit.toml ← KEYAUDIT_* environment ← CLI flags.
+
+Every key has a default, so the file is optional. Invalid values are refused with one line that
+names the key, the value and what is allowed. No secret is ever read from or stored here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PREFIX = "KEYAUDIT_"
+DEFAULT_CONFIG_FILE = Path("keyaudit.toml")
+
+
+class ConfigError(ValueError):
+    """A configuration value is wrong; the message names the key and the fix."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def _account_ids(values: list[str]) -> list[str]:
+    for value in values:
+        if not (isinstance(value, str) and len(value) == 12 and value.isdigit()):
+            raise ValueError(f"{value!r} is not a 12-digit account id (write it as a quoted string)")
+    return values
+
+
+class DiscoveryConfig(_Section):
+    """Which accounts are in scope."""
+
+    mode: Literal["auto", "organization", "accounts", "caller"] = "auto"
+    accounts: list[str] = Field(default_factory=list)
+    include_accounts: list[str] = Field(default_factory=list)
+    exclude_accounts: list[str] = Field(default_factory=list)
+    include_ous: list[str] = Field(default_factory=list)
+    exclude_ous: list[str] = Field(default_factory=list)
+
+    _ids = field_validator("accounts", "include_accounts", "exclude_accounts")(_account_ids)
+
+
+class AwsConfig(_Section):
+    """How to reach member accounts."""
+
+    role_name: str = Field("OrganizationAccountAccessRole", pattern=r"^[\w+=,.@/-]{1,64}$")
+    external_id: str | None = Field(None, min_length=2, max_length=1224)
+    retry_mode: Literal["adaptive", "standard"] = "adaptive"
+    max_attempts: int = Field(10, ge=1, le=20)
+    region: str | None = None
+
+
+class CollectionConfig(_Section):
+    """Parallelism and patience of collection."""
+
+    concurrency: int = Field(8, ge=1, le=256)
+    report_deadline_seconds: float = Field(300.0, gt=0, le=3600)
+    report_poll_initial_seconds: float = Field(2.0, gt=0, le=60)
+    report_poll_max_seconds: float = Field(30.0, gt=0, le=300)
+    last_used: Literal["api", "report"] = "api"
+
+
+class PathsConfig(_Section):
+    """Where the warehouse, evidence and reports live."""
+
+    warehouse: Path = Path("data/keyaudit.duckdb")
+    evidence_dir: Path = Path("data/evidence")
+    reports_dir: Path = Path("data/reports")
+
+
+class ReportConfig(_Section):
+    """Report branding and size limits."""
+
+    title: str = Field("AWS access key audit", min_length=1, max_length=200)
+    organization_name: str = ""
+    pdf_detail_limit: int = Field(500, ge=0, le=5000)
+
+
+class RuleOverride(_Section):
+    """Per-rule severity, enablement and parameters; parameters are checked against the catalogue."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+    severity: Literal["critical", "high", "medium", "low", "info"] | None = None
+    enabled: bool = True
+
+
+class Config(_Section):
+    discovery: DiscoveryConfig = Field(default_factory=DiscoveryConfig)
+    aws: AwsConfig = Field(default_factory=AwsConfig)
+    collection: CollectionConfig = Field(default_factory=CollectionConfig)
+    paths: PathsConfig = Field(default_factory=PathsConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+    rules: dict[str, RuleOverride] = Field(default_factory=dict)
+    waivers_file: Path | None = None
+
+    def digest(self) -> str:
+        """A short hash of the effective configuration, stored with each run."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True)
+
+
+def _explain(error: ValidationError, origin: str) -> ConfigError:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"])
+    value = first.get("input")
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        return ConfigError(f"{origin}: unknown key {key!r} — see keyaudit.example.toml for the keys")
+    if first["type"] == "literal_error":
+        allowed = first.get("ctx", {}).get("expected", "")
+        return ConfigError(f"{origin}: {key} = {value!r} is not allowed; use one of {allowed}")
+    return ConfigError(f"{origin}: {key} = {value!r} is invalid: {message}")
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """KEYAUDIT_COLLECTION__CONCURRENCY=16 → {"collection": {"concurrency": "16"}}."""
+    result: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == "KEYAUDIT_CONFIG":
+            continue
+        path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
+        if path[0] == "rules" and len(path) == 3:
+            path[1] = path[1].upper()
+        node = result
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        value: Any = raw
+        if path[-1] in {"accounts", "include_accounts", "exclude_accounts", "include_ous", "exclude_ous"}:
+            value = [item.strip() for item in raw.split(",") if item.strip()]
+        node[path[-1]] = value
+    return result
+
+
+def load_config(
+    path: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Defaults, then the TOML file (explicit path must exist), then environment, then flags."""
+    environ = os.environ if environ is None else environ
+    explicit = path is not None or "KEYAUDIT_CONFIG" in environ
+    file_path = Path(path or environ.get("KEYAUDIT_CONFIG") or DEFAULT_CONFIG_FILE)
+    data: dict[str, Any] = {}
+    origin = "defaults"
+    if file_path.exists():
+        try:
+            data = tomllib.loads(file_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {file_path}: {exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {file_path} is not valid TOML: {exc}") from exc
+        origin = str(file_path)
+    elif explicit:
+        raise ConfigError(
+            f"config file {file_path} does not exist — copy keyaudit.example.toml to start one"
+        )
+    try:
+        Config.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, origin) from None
+    env = _env_overrides(environ)
+    if env:
+        data = _merge(data, env)
+        origin = "KEYAUDIT_* environment"
+        try:
+            Config.model_validate(data)
+        except ValidationError as exc:
+            raise _explain(exc, origin) from None
+    if overrides:
+        data = _merge(data, overrides)
+        origin = "command-line flags"
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, origin) from None

@@ -1,0 +1,274 @@
+"""The demo's people and machines: one table of personas, turned into users and ground truth.
+
+Every user of the simulated organization is drawn from `PERSONAS`; the same realized plan
+creates the user in moto and yields the findings keyaudit must report, so the truth is never
+maintained twice. Ages are in days before `as_of` and every range keeps at least one day away
+from each rule threshold, so no finding depends on rounding.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+Days = tuple[float, float]
+
+# Rule thresholds (DESIGN.md defaults) that demo ages must stay clear of.
+MAX_KEY_AGE_DAYS = 90
+MAX_UNUSED_DAYS = 45
+NEVER_USED_GRACE_DAYS = 7
+INACTIVE_KEY_DAYS = 30
+ROOT_USER = "<root_account>"
+# Last use is always older than this, so it precedes the report's GeneratedTime.
+MIN_USE_AGE_DAYS = 0.25
+
+RECENT: Days = (0.25, 1.5)  # "used yesterday"
+USAGE = (("s3", "us-east-1"), ("ec2", "eu-west-1"), ("sts", "us-east-1"), ("iam", "N/A"))
+
+
+@dataclass(frozen=True)
+class KeyPlan:
+    """One access key of a persona, in creation order (slot 1 first)."""
+
+    age: Days
+    used: Days | None = None  # None: never used
+    active: bool = True
+    at_user_creation: bool = False  # created in the same second as its user
+
+
+@dataclass(frozen=True)
+class Persona:
+    kind: str
+    description: str
+    human: bool = False
+    console: bool = False
+    mfa: bool = False
+    password_used: Days | None = None  # console users only; None: never signed in
+    keys: tuple[KeyPlan, ...] = ()
+    user_age: Days = (60, 900)  # users without keys; else counted from the oldest key
+
+
+PERSONAS: tuple[Persona, ...] = (
+    Persona("rotated-in-use", "recently rotated key used yesterday",
+            keys=(KeyPlan((10, 80), RECENT),)),
+    Persona("old-key-in-use", "key older than 90 days, used yesterday",
+            keys=(KeyPlan((120, 900), RECENT),)),
+    Persona("idle-old-key", "old key idle for months",
+            keys=(KeyPlan((200, 900), (60, 180)),)),
+    Persona("idle-rotated-key", "key younger than 90 days, idle since 50+ days",
+            keys=(KeyPlan((70, 85), (50, 65)),)),
+    Persona("never-used-old-key", "key created long ago, never used",
+            keys=(KeyPlan((100, 500)),)),
+    Persona("new-unused-key", "key created two days ago, not used yet",
+            keys=(KeyPlan((2.0, 2.4)),)),
+    Persona("two-active-keys", "rotation left half-done: two active keys",
+            keys=(KeyPlan((100, 400), (2, 20)), KeyPlan((10, 40), RECENT))),
+    Persona("rotated-inactive-old", "old key deactivated, not deleted; new key in use",
+            keys=(KeyPlan((200, 600), (50, 88), active=False), KeyPlan((10, 40), RECENT))),
+    Persona("inactive-key-only", "only an old inactive key",
+            keys=(KeyPlan((150, 500), (100, 140), active=False),)),
+    Persona("console-no-mfa", "console user without MFA", human=True, console=True,
+            password_used=(1.5, 30)),
+    Persona("console-setup-key", "console user, no MFA, key made with the user, never used",
+            human=True, console=True,
+            keys=(KeyPlan((150, 700), at_user_creation=True),)),
+    Persona("console-mfa", "console user with MFA", human=True, console=True, mfa=True,
+            password_used=(0.25, 10)),
+    Persona("console-mfa-key", "console user with MFA and a fresh key in use", human=True,
+            console=True, mfa=True, password_used=(1, 19), keys=(KeyPlan((20, 85), (0.5, 15)),)),
+    Persona("console-mfa-stale", "console user with MFA, password unused for months",
+            human=True, console=True, mfa=True, password_used=(60, 200), user_age=(250, 900)),
+    Persona("no-credentials", "service user without password or keys", user_age=(10, 900)),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class KeyTruth:
+    slot: int
+    created: datetime
+    last_used: datetime | None
+    service: str
+    region: str
+    active: bool
+    access_key_id: str = ""  # known once moto created the key
+
+
+@dataclass(frozen=True)
+class UserTruth:
+    account_id: str
+    user_name: str
+    persona: str
+    created: datetime
+    console: bool
+    mfa: bool
+    password_last_used: datetime | None
+    keys: tuple[KeyTruth, ...]
+
+    def with_key_ids(self, key_ids: list[str]) -> UserTruth:
+        keys = tuple(replace(k, access_key_id=i) for k, i in zip(self.keys, key_ids, strict=True))
+        return replace(self, keys=keys)
+
+
+@dataclass(frozen=True)
+class RootTruth:
+    """What AWS knows about an account's root user (moto has no root user)."""
+
+    account_id: str
+    created: datetime
+    mfa_active: bool = True
+    password_last_used: datetime | None = None  # None: no_information
+    key_created: datetime | None = None  # an active root access key, slot 1
+    key_last_used: datetime | None = None
+    key_service: str = "N/A"
+    key_region: str = "N/A"
+
+
+@dataclass(frozen=True)
+class ExpectedFinding:
+    rule_id: str
+    account_id: str
+    user_name: str | None  # ROOT_USER for root findings, None for account-level
+    key_slot: int | None  # 1 or 2 for key findings (credential report slot)
+    access_key_id: str | None  # moto's id for IAM-user keys; None for root / non-key findings
+
+
+def _guarded(persona: Persona) -> list[tuple[Days, tuple[int, ...]]]:
+    """Each range of a persona with the thresholds a rule compares it with."""
+    pairs: list[tuple[Days, tuple[int, ...]]] = []
+    for key in persona.keys:
+        inactive = () if key.active else (INACTIVE_KEY_DAYS,)
+        never = (NEVER_USED_GRACE_DAYS, MAX_UNUSED_DAYS) if key.used is None else ()
+        pairs.append((key.age, (MAX_KEY_AGE_DAYS, *never, *inactive)))
+        if key.used:
+            pairs.append((key.used, (MAX_UNUSED_DAYS, *inactive)))
+    if persona.password_used:
+        pairs.append((persona.password_used, (MAX_UNUSED_DAYS,)))
+    return pairs
+
+
+def _check_ranges(persona: Persona) -> None:
+    """Fail at import when a range could land within a day of a threshold or be inconsistent."""
+    for (lo, hi), thresholds in _guarded(persona):
+        near = [t for t in thresholds if not (hi <= t - 1 or lo >= t + 1)]
+        if near or lo > hi or lo < MIN_USE_AGE_DAYS:
+            raise ValueError(f"persona {persona.kind}: range {(lo, hi)} is ambiguous near {near}")
+    for key in persona.keys:
+        if key.used and key.used[1] >= key.age[0]:
+            raise ValueError(f"persona {persona.kind}: a key is used before it exists")
+    for older, newer in zip(persona.keys, persona.keys[1:], strict=False):
+        if older.age[0] <= newer.age[1]:
+            raise ValueError(f"persona {persona.kind}: keys are not in creation order")
+    oldest = persona.keys[0].age[0] if persona.keys else persona.user_age[0]
+    if persona.password_used and persona.password_used[1] >= oldest:
+        raise ValueError(f"persona {persona.kind}: password used before the user exists")
+
+
+for _persona in PERSONAS:
+    _check_ranges(_persona)
+
+_FIRST = ("ana", "ben", "chen", "dara", "emil", "fatima", "goran", "hana", "ivan", "jules",
+          "kofi", "lena", "mateo", "nora", "omar", "priya", "quinn", "rosa", "sven", "tara")
+_LAST = ("almeida", "brandt", "costa", "dubois", "eriksen", "fischer", "garcia", "haddad",
+         "ito", "jensen", "kowalski", "lopez", "moreau", "nakamura", "okafor", "petrov")
+_APPS = ("billing", "etl", "backup", "deploy", "grafana", "jenkins", "terraform", "reports",
+         "ingest", "search", "mailer", "payments", "scanner", "exporter", "sync", "ledger")  # fmt: skip
+
+
+def ago(as_of: datetime, rng: random.Random, days: Days) -> datetime:
+    """A whole-second instant `days` (drawn from the range) before as_of."""
+    seconds = rng.randint(int(days[0] * 86400), int(days[1] * 86400))
+    return as_of - timedelta(seconds=seconds)
+
+
+def _user_name(rng: random.Random, persona: Persona, taken: set[str]) -> str:
+    if persona.human:
+        base = f"{rng.choice(_FIRST)}.{rng.choice(_LAST)}"
+    else:
+        base = f"svc-{rng.choice(_APPS)}"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def realize_user(
+    rng: random.Random, as_of: datetime, account_id: str, persona: Persona, name: str
+) -> UserTruth:
+    """Draw concrete timestamps for one persona (key ids are filled in after creation)."""
+    keys: list[KeyTruth] = []
+    for slot, plan in enumerate(persona.keys, start=1):
+        created = ago(as_of, rng, plan.age)
+        if plan.used:
+            used = ago(as_of, rng, plan.used).replace(second=0)  # minute granularity
+            service, region = rng.choice(USAGE)
+        else:
+            used, service, region = None, "N/A", "N/A"
+        keys.append(KeyTruth(slot, created, used, service, region, plan.active))
+    if persona.keys and persona.keys[0].at_user_creation:
+        created = keys[0].created
+    elif keys:
+        created = keys[0].created - timedelta(seconds=rng.randint(3600, 40 * 86400))
+    else:
+        created = ago(as_of, rng, persona.user_age)
+    password_used = None
+    if persona.password_used:
+        password_used = ago(as_of, rng, persona.password_used).replace(second=0)
+    return UserTruth(
+        account_id=account_id,
+        user_name=name,
+        persona=persona.kind,
+        created=created,
+        console=persona.console,
+        mfa=persona.mfa,
+        password_last_used=password_used,
+        keys=tuple(keys),
+    )
+
+
+def plan_users(
+    rng: random.Random, as_of: datetime, account_id: str, count: int
+) -> list[UserTruth]:
+    """`count` users of one account: every persona once (shuffled) before any repeats."""
+    order = list(PERSONAS)
+    rng.shuffle(order)
+    chosen = [order[i] if i < len(order) else rng.choice(PERSONAS) for i in range(count)]
+    taken: set[str] = set()
+    return [realize_user(rng, as_of, account_id, p, _user_name(rng, p, taken)) for p in chosen]
+
+
+def expected_findings(
+    as_of: datetime,
+    users: list[UserTruth],
+    roots: list[RootTruth],
+    not_assessed: set[str],
+) -> frozenset[ExpectedFinding]:
+    """The findings keyaudit must report, derived from the same truth that built the users."""
+    found: set[ExpectedFinding] = set()
+    for account in not_assessed:
+        found.add(ExpectedFinding("ACCOUNT_NOT_ASSESSED", account, None, None, None))
+    for root in roots:
+        if root.account_id not in not_assessed and root.key_created is not None:
+            found.add(ExpectedFinding("ROOT_ACCESS_KEY_PRESENT", root.account_id, ROOT_USER, 1, None))
+    max_age, max_idle = timedelta(days=MAX_KEY_AGE_DAYS), timedelta(days=MAX_UNUSED_DAYS)
+    for user in users:
+        if user.account_id in not_assessed:
+            continue
+        active = [k for k in user.keys if k.active]
+        for key in active:
+            if as_of - key.created > max_age:
+                found.add(_key_finding("ACCESS_KEY_NOT_ROTATED", user, key))
+            if as_of - (key.last_used or key.created) > max_idle:
+                found.add(_key_finding("ACCESS_KEY_UNUSED", user, key))
+        if len(active) > 1:
+            found.add(ExpectedFinding("MULTIPLE_ACTIVE_KEYS", user.account_id, user.user_name,
+                                      None, None))  # fmt: skip
+        if user.console and not user.mfa:
+            found.add(ExpectedFinding("CONSOLE_USER_WITHOUT_MFA", user.account_id, user.user_name,
+                                      None, None))  # fmt: skip
+    return frozenset(found)
+
+
+def _key_finding(rule_id: str, user: UserTruth, key: KeyTruth) -> ExpectedFinding:
+    return ExpectedFinding(rule_id, user.account_id, user.user_name, key.slot, key.access_key_id)

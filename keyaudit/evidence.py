@@ -1,0 +1,140 @@
+"""Raw evidence store: every AWS response written verbatim before anything is loaded.
+
+Layout: `<root>/<run_id>/<account_id>/<file>` plus a per-account `manifest.json`, and a run-level
+`manifest.json` listing every file of the run with its SHA-256 and size. Folders are 0700 and
+files 0600: evidence names people and keys and stays private to the auditor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "manifest.json"
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    path: str  # relative to the run folder, with forward slashes
+    kind: str
+    sha256: str
+    bytes: int
+    fetched_at: str
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def make_private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    os.chmod(path, DIR_MODE)
+    return path
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write atomically with owner-only permissions (a crash never leaves half a file)."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(tmp, FILE_MODE)
+    os.replace(tmp, path)
+
+
+def to_json_bytes(data: Any) -> bytes:
+    return json.dumps(data, indent=2, sort_keys=True, default=_json_default).encode() + b"\n"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    raise TypeError(f"cannot store {type(value).__name__} as JSON evidence")
+
+
+class EvidenceStore:
+    """Writes the evidence of one run; safe to use from one thread per account."""
+
+    def __init__(self, root: Path, run_id: str) -> None:
+        self.root = Path(root)
+        self.run_id = run_id
+        self.run_dir = self.root / run_id
+
+    def prepare(self) -> Path:
+        make_private_dir(self.root)
+        return make_private_dir(self.run_dir)
+
+    def account_dir(self, account_id: str) -> Path:
+        return make_private_dir(self.run_dir / account_id)
+
+    def write(self, account_id: str | None, name: str, data: bytes, kind: str) -> EvidenceFile:
+        folder = self.account_dir(account_id) if account_id else make_private_dir(self.run_dir)
+        path = folder / name
+        write_private(path, data)
+        relative = path.relative_to(self.run_dir).as_posix()
+        return EvidenceFile(
+            path=relative,
+            kind=kind,
+            sha256=hashlib.sha256(data).hexdigest(),
+            bytes=len(data),
+            fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+
+    def write_json(self, account_id: str | None, name: str, data: Any, kind: str) -> EvidenceFile:
+        return self.write(account_id, name, to_json_bytes(data), kind)
+
+    def write_account_manifest(self, account_id: str, files: list[EvidenceFile]) -> EvidenceFile:
+        listing = {"run_id": self.run_id, "account_id": account_id, "files": [asdict(f) for f in files]}
+        return self.write_json(account_id, MANIFEST, listing, "manifest")
+
+    def write_run_manifest(self) -> tuple[str, list[EvidenceFile]]:
+        """List every file of the run (account manifests included); return the manifest's hash."""
+        files = [
+            EvidenceFile(
+                path=path.relative_to(self.run_dir).as_posix(),
+                kind=_kind_of(path, self.run_dir),
+                sha256=sha256_file(path),
+                bytes=path.stat().st_size,
+                fetched_at=datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(
+                    timespec="seconds"
+                ),
+            )
+            for path in sorted(self.run_dir.rglob("*"))
+            if path.is_file() and path != self.run_dir / MANIFEST and not path.name.endswith(".tmp")
+        ]
+        listing = {"run_id": self.run_id, "files": [asdict(f) for f in files]}
+        written = self.write_json(None, MANIFEST, listing, "manifest")
+        return written.sha256, files
+
+    def read_run_manifest(self) -> list[EvidenceFile]:
+        listing = json.loads((self.run_dir / MANIFEST).read_text(encoding="utf-8"))
+        return [EvidenceFile(**item) for item in listing["files"]]
+
+
+_KINDS = {
+    "credential_report.csv": "credential_report",
+    "credential_report.json": "credential_report_meta",
+    "users.json": "list_users",
+    "access_keys.json": "access_keys",
+    "account_summary.json": "account_summary",
+    "collection.json": "collection_outcome",
+    MANIFEST: "manifest",
+    "run.json": "run",
+}
+
+
+def _kind_of(path: Path, run_dir: Path) -> str:
+    return _KINDS.get(path.name, "other")

@@ -1,0 +1,91 @@
+-- One row per access key, root keys included. The credential report's slots are joined to the
+-- API inventory on creation time (equal to the second). API data wins where both exist because
+-- it is live; report-only keys (folder of reports, or listing failed) keep a NULL key id;
+-- API-only keys (created after the report) keep a NULL slot.
+with report as (
+    select * from stg_credential_report
+),
+
+api as (
+    select * from stg_access_keys
+),
+
+slot_1 as (
+    select
+        run_id, account_id, user_name, is_root, user_created_at,
+        1 as key_slot,
+        is_key_1_active as is_active,
+        key_1_created_at as created_at,
+        key_1_last_used_at as last_used_at,
+        key_1_last_used_region as last_used_region,
+        key_1_last_used_service as last_used_service
+    from report
+    where key_1_created_at is not null
+),
+
+slot_2 as (
+    select
+        run_id, account_id, user_name, is_root, user_created_at,
+        2 as key_slot,
+        is_key_2_active as is_active,
+        key_2_created_at as created_at,
+        key_2_last_used_at as last_used_at,
+        key_2_last_used_region as last_used_region,
+        key_2_last_used_service as last_used_service
+    from report
+    where key_2_created_at is not null
+),
+
+slots as (
+    select * from slot_1
+    union all
+    select * from slot_2
+),
+
+users as (
+    select run_id, account_id, user_name, user_created_at, is_password_enabled
+    from report
+),
+
+joined as (
+    select
+        coalesce(slots.run_id, api.run_id) as run_id,
+        coalesce(slots.account_id, api.account_id) as account_id,
+        coalesce(slots.user_name, api.user_name) as user_name,
+        coalesce(slots.is_root, false) as is_root,
+        api.access_key_id,
+        slots.key_slot,
+        coalesce(api.is_active, slots.is_active) as is_active,
+        coalesce(api.created_at, slots.created_at) as created_at,
+        case when api.access_key_id is not null then api.last_used_at else slots.last_used_at end
+            as last_used_at,
+        case when api.access_key_id is not null then api.last_used_region else slots.last_used_region end
+            as last_used_region,
+        case when api.access_key_id is not null then api.last_used_service else slots.last_used_service end
+            as last_used_service,
+        case
+            when slots.key_slot is not null and api.access_key_id is not null then 'report+api'
+            when slots.key_slot is not null then 'report'
+            else 'api'
+        end as source
+    from slots
+    full outer join api
+        on slots.run_id = api.run_id
+        and slots.account_id = api.account_id
+        and slots.user_name = api.user_name
+        and slots.created_at = api.created_at
+),
+
+final as (
+    select
+        joined.*,
+        users.user_created_at,
+        coalesce(users.is_password_enabled, false) as is_user_password_enabled
+    from joined
+    left join users
+        on joined.run_id = users.run_id
+        and joined.account_id = users.account_id
+        and joined.user_name = users.user_name
+)
+
+select * from final

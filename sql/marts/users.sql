@@ -1,0 +1,33 @@
+-- One row per principal of the credential report (root included) with its key counts.
+with report as (
+    select * from stg_credential_report
+),
+
+keys as (
+    select * from keys
+),
+
+key_counts as (
+    select
+        run_id,
+        account_id,
+        user_name,
+        count(*) as count_keys,
+        count(*) filter (where is_active) as count_active_keys
+    from keys
+    group by all
+),
+
+final as (
+    select
+        report.*,
+        coalesce(key_counts.count_keys, 0) as count_keys,
+        coalesce(key_counts.count_active_keys, 0) as count_active_keys
+    from report
+    left join key_counts
+        on report.run_id = key_counts.run_id
+        and report.account_id = key_counts.account_id
+        and report.user_name = key_counts.user_name
+)
+
+select * from final

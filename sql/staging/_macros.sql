@@ -1,0 +1,17 @@
+-- Credential-report sentinels: N/A, no_information and not_supported mean different things
+-- (see AWS-FACTS.md); typed columns turn them into NULL, *_sentinel columns keep which one.
+create or replace macro ka_timestamp(value) as
+    case
+        when value is null or value in ('N/A', 'no_information', 'not_supported') then null
+        else cast(value as timestamptz)
+    end;
+
+create or replace macro ka_sentinel(value) as
+    case when value in ('N/A', 'no_information', 'not_supported') then value end;
+
+create or replace macro ka_text(value) as
+    case when value in ('N/A', 'no_information', 'not_supported') then null else value end;
+
+-- Whole days in an interval between two instants, for reasons shown to people.
+create or replace macro ka_days(later, earlier) as
+    cast(floor((epoch(later) - epoch(earlier)) / 86400) as bigint);

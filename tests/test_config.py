@@ -1,0 +1,97 @@
+"""Configuration layers and the one-line errors for bad values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from keyaudit.config import ConfigError, load_config
+
+
+def test_defaults_need_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    config = load_config(environ={})
+    assert config.aws.role_name == "OrganizationAccountAccessRole"
+    assert config.collection.concurrency == 8
+    assert config.paths.warehouse == Path("data/keyaudit.duckdb")
+
+
+def test_environment_overrides_file_and_flags_override_environment(tmp_path: Path):
+    file = tmp_path / "keyaudit.toml"
+    file.write_text('[collection]\nconcurrency = 4\n[aws]\nrole_name = "AuditRole"\n')
+    config = load_config(file, environ={"KEYAUDIT_COLLECTION__CONCURRENCY": "16"})
+    assert (config.collection.concurrency, config.aws.role_name) == (16, "AuditRole")
+    config = load_config(
+        file,
+        environ={"KEYAUDIT_COLLECTION__CONCURRENCY": "16"},
+        overrides={"collection": {"concurrency": 2}},
+    )
+    assert config.collection.concurrency == 2
+
+
+def test_account_lists_from_environment_are_comma_separated(tmp_path: Path):
+    config = load_config(
+        None,
+        environ={"KEYAUDIT_DISCOVERY__EXCLUDE_ACCOUNTS": "012345678901, 111122223333"},
+    )
+    assert config.discovery.exclude_accounts == ["012345678901", "111122223333"]
+
+
+def test_bad_value_names_key_value_and_allowed_values(tmp_path: Path):
+    file = tmp_path / "keyaudit.toml"
+    file.write_text('[discovery]\nmode = "everything"\n')
+    with pytest.raises(ConfigError) as error:
+        load_config(file, environ={})
+    assert str(error.value) == (
+        f"{file}: discovery.mode = 'everything' is not allowed; "
+        "use one of 'auto', 'organization', 'accounts' or 'caller'"
+    )
+
+
+def test_numeric_account_id_is_refused_with_the_fix(tmp_path: Path):
+    file = tmp_path / "keyaudit.toml"
+    file.write_text("[discovery]\naccounts = [12345678901]\n")
+    with pytest.raises(ConfigError, match=r"discovery.accounts.0 = 12345678901 is invalid"):
+        load_config(file, environ={})
+
+
+def test_unknown_key_is_refused(tmp_path: Path):
+    file = tmp_path / "keyaudit.toml"
+    file.write_text("[collection]\nconcurency = 4\n")
+    with pytest.raises(ConfigError, match=r"unknown key 'collection.concurency'"):
+        load_config(file, environ={})
+
+
+def test_out_of_range_environment_value_is_refused():
+    with pytest.raises(ConfigError, match=r"KEYAUDIT_\* environment: collection.concurrency = '0' is invalid"):
+        load_config(environ={"KEYAUDIT_COLLECTION__CONCURRENCY": "0"})
+
+
+def test_explicit_missing_file_is_an_error(tmp_path: Path):
+    with pytest.raises(ConfigError, match="does not exist — copy keyaudit.example.toml"):
+        load_config(tmp_path / "nope.toml", environ={})
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path):
+    file = tmp_path / "keyaudit.toml"
+    file.write_text("[collection\n")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_config(file, environ={})
+
+
+def test_example_config_is_valid_and_documents_every_key():
+    example = Path(__file__).resolve().parents[1] / "keyaudit.example.toml"
+    config = load_config(example, environ={})
+    text = example.read_text()
+    for section, model in config:
+        if section == "rules" or section == "waivers_file":
+            continue
+        for key in type(model).model_fields:
+            assert f"{key} =" in text, f"keyaudit.example.toml does not document {section}.{key}"
+
+
+def test_config_digest_changes_with_a_value():
+    a = load_config(environ={})
+    b = load_config(environ={"KEYAUDIT_COLLECTION__CONCURRENCY": "3"})
+    assert a.digest() != b.digest()
