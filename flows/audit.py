@@ -17,10 +17,10 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
 import keyaudit
-from keyaudit.aws.organizations import Discovery, discover
-from keyaudit.collect import Clock, CollectSettings, collect_account
 from keyaudit.aws.credential_report import PollPolicy
+from keyaudit.aws.organizations import Discovery, discover
 from keyaudit.aws.session import AccountSessions
+from keyaudit.collect import Clock, CollectSettings, collect_account
 from keyaudit.config import Config, load_config
 from keyaudit.evidence import EvidenceStore, make_private_dir
 from keyaudit.load import RunSummary, load_run, write_run_file
@@ -80,11 +80,18 @@ def load_and_report_task(
     finished_at = datetime.now(UTC)
     con = connect(warehouse)
     try:
-        summary = load_run(con, store, rules=rules, finished_at=finished_at, manifest_sha256=manifest_sha)
+        summary = load_run(
+            con, store, rules=rules, finished_at=finished_at, manifest_sha256=manifest_sha
+        )
         files = write_report(con, summary.run_id, out_dir, rules=rules, generated_at=finished_at)
     finally:
         con.close()
-    return {"summary": asdict(summary), "html": str(files.html), "pdf": str(files.pdf), "pdf_pages": files.pdf_pages}
+    return {
+        "summary": asdict(summary),
+        "html": str(files.html.resolve()),
+        "pdf": str(files.pdf.resolve()),
+        "pdf_pages": files.pdf_pages,
+    }
 
 
 def prepare_outputs(config: Config, out_dir: Path) -> None:
@@ -96,7 +103,9 @@ def prepare_outputs(config: Config, out_dir: Path) -> None:
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as exc:
-            raise OSError(f"output folder {folder} is not writable ({exc.strerror}) — fix permissions or choose another path") from None
+            raise OSError(
+                f"output folder {folder} is not writable ({exc.strerror}) — fix permissions or choose another path"
+            ) from None
 
 
 @flow(
@@ -117,7 +126,7 @@ def audit_flow(
     config = load_config(Path(config_file) if config_file else None, overrides=overrides)
     rules = load_catalogue(config.rules)
     started_at = datetime.now(UTC)
-    as_of = (as_of or started_at).astimezone(UTC)
+    as_of = (as_of or started_at.replace(microsecond=0)).astimezone(UTC)
     run_id = run_id or new_run_id(started_at)
     out_dir = Path(out) if out else config.paths.reports_dir / run_id
     prepare_outputs(config, out_dir)
@@ -136,7 +145,11 @@ def audit_flow(
         write_run_file(store, _run_meta(run_id, source, started_at, as_of, config, rules, found))
         log.info(
             "run %s: %d accounts in scope (%s), %d skipped; collecting with concurrency %d",
-            run_id, len(found.in_scope), found.scope, len(found.skipped), config.collection.concurrency,
+            run_id,
+            len(found.in_scope),
+            found.scope,
+            len(found.skipped),
+            config.collection.concurrency,
         )
         futures: list[PrefectFuture[AccountOutcome]] = [
             collect_task.submit(
@@ -151,9 +164,11 @@ def audit_flow(
         ]
         for future in futures:
             future.wait()
-    result = load_and_report_task(store, config.paths.warehouse, out_dir, rules, config.report.pdf_detail_limit)
-    result["warehouse"] = str(config.paths.warehouse)
-    result["evidence"] = str(store.run_dir)
+    result = load_and_report_task(
+        store, config.paths.warehouse, out_dir, rules, config.report.pdf_detail_limit
+    )
+    result["warehouse"] = str(config.paths.warehouse.resolve())
+    result["evidence"] = str(store.run_dir.resolve())
     return result
 
 

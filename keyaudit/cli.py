@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,7 +46,9 @@ def _parse_as_of(value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise _fail(f"--as-of {value!r} is not an ISO 8601 time; e.g. 2026-12-01T06:00:00Z") from None
+        raise _fail(
+            f"--as-of {value!r} is not an ISO 8601 time; e.g. 2026-12-01T06:00:00Z"
+        ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
@@ -70,7 +72,9 @@ def _show_progress() -> None:
     logger.propagate = False
 
 
-def _run_flow(source: str, config: Path | None, db: Path | None, out: Path | None, as_of: str | None) -> None:
+def _run_flow(
+    source: str, config: Path | None, db: Path | None, out: Path | None, as_of: str | None
+) -> None:
     from keyaudit.aws.errors import CollectionError
     from keyaudit.config import ConfigError, load_config
     from keyaudit.rules import CatalogueError
@@ -128,20 +132,30 @@ def _print_summary(result: dict[str, Any]) -> None:
         f"  evidence     {result['evidence']}",
     ]
     if s["accounts_not_assessed"]:
-        lines.insert(2, f"  INCOMPLETE: {s['accounts_not_assessed']} account(s) could not be assessed")
+        lines.insert(
+            2, f"  INCOMPLETE: {s['accounts_not_assessed']} account(s) could not be assessed"
+        )
     typer.echo("\n".join(lines))
 
 
 AsOf = Annotated[
     str | None,
-    typer.Option("--as-of", help="Audit instant, ISO 8601 (default: now, UTC). Ages are measured to it."),
+    typer.Option(
+        "--as-of", help="Audit instant, ISO 8601 (default: now, UTC). Ages are measured to it."
+    ),
 ]
-Db = Annotated[Path | None, typer.Option("--db", help="Warehouse file (default data/keyaudit.duckdb).")]
+Db = Annotated[
+    Path | None, typer.Option("--db", help="Warehouse file (default data/keyaudit.duckdb).")
+]
 Out = Annotated[
-    Path | None, typer.Option("--out", help="Folder for this run's report files (default data/reports/<run_id>).")
+    Path | None,
+    typer.Option(
+        "--out", help="Folder for this run's report files (default data/reports/<run_id>)."
+    ),
 ]
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="keyaudit.toml to use (default ./keyaudit.toml if present).")
+    Path | None,
+    typer.Option("--config", help="keyaudit.toml to use (default ./keyaudit.toml if present)."),
 ]
 
 
@@ -163,7 +177,7 @@ def run(config: ConfigOpt = None, db: Db = None, out: Out = None, as_of: AsOf = 
     _run_flow("aws", config, db, out, as_of)
 
 
-class QueryFormat(str, Enum):
+class QueryFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -179,7 +193,9 @@ def _cell(value: Any) -> Any:
 def query(
     sql: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only).")],
     db: Db = None,
-    fmt: Annotated[QueryFormat, typer.Option("--format", help="table, csv or json.")] = QueryFormat.table,
+    fmt: Annotated[
+        QueryFormat, typer.Option("--format", help="table, csv or json.")
+    ] = QueryFormat.table,
 ) -> None:
     """Ask the warehouse a question in SQL; it is opened read-only.
 
@@ -208,7 +224,10 @@ def query(
 
 def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: QueryFormat) -> None:
     if fmt is QueryFormat.json:
-        sys.stdout.write(json.dumps([dict(zip(columns, map(_cell, r), strict=True)) for r in rows], default=str) + "\n")
+        sys.stdout.write(
+            json.dumps([dict(zip(columns, map(_cell, r), strict=True)) for r in rows], default=str)
+            + "\n"
+        )
     elif fmt is QueryFormat.csv:
         from keyaudit.exports import safe_cell
 

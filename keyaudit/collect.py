@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from keyaudit.aws.access_keys import account_summary, collect_key_inventory, list_users
@@ -26,7 +26,7 @@ log = logging.getLogger("keyaudit.collect")
 
 @dataclass(frozen=True)
 class CollectSettings:
-    poll: PollPolicy = PollPolicy()
+    poll: PollPolicy = field(default_factory=PollPolicy)
     with_last_used: bool = True  # False: last use comes from the credential report
 
 
@@ -84,19 +84,26 @@ def collect_account(
             iam, policy=settings.poll, sleep=clock.sleep, monotonic=clock.monotonic
         )
         files.append(
-            store.write(account.account_id, "credential_report.csv", fetched.content, "credential_report")
+            store.write(
+                account.account_id, "credential_report.csv", fetched.content, "credential_report"
+            )
         )
         files.append(
             store.write_json(
                 account.account_id,
                 "credential_report.json",
-                {"GeneratedTime": fetched.generated_at, "GenerateCalls": fetched.generate_calls,
-                 "GetCalls": fetched.get_calls},
+                {
+                    "GeneratedTime": fetched.generated_at,
+                    "GenerateCalls": fetched.generate_calls,
+                    "GetCalls": fetched.get_calls,
+                },
                 "credential_report_meta",
             )
         )
         outcome.report_generated_at = fetched.generated_at
-        report = parse_credential_report(fetched.content, source=f"account {account.account_id} credential report")
+        report = parse_credential_report(
+            fetched.content, source=f"account {account.account_id} credential report"
+        )
         if report.account_id not in (None, account.account_id):
             raise CollectionError(
                 f"credential report belongs to account {report.account_id}, not {account.account_id}"
@@ -109,14 +116,20 @@ def collect_account(
         outcome.error = f"account {account.account_id}: {exc}"
     finally:
         outcome.api_calls = calls[0]
-        files.append(store.write_json(account.account_id, "collection.json", outcome.to_dict(), "collection_outcome"))
+        files.append(
+            store.write_json(
+                account.account_id, "collection.json", outcome.to_dict(), "collection_outcome"
+            )
+        )
         store.write_account_manifest(account.account_id, files)
         outcome.evidence_dir = str(store.account_dir(account.account_id))
     log.info(
         "collected %s: %s%s",
         account.account_id,
         outcome.status,
-        f" — {outcome.error}" if outcome.error else f" ({outcome.users} users, {outcome.access_keys} keys)",
+        f" — {outcome.error}"
+        if outcome.error
+        else f" ({outcome.users} users, {outcome.access_keys} keys)",
     )
     return outcome
 
@@ -140,7 +153,9 @@ def _collect_inventory(
         files.append(store.write_json(account.account_id, "access_keys.json", keys, "access_keys"))
         outcome.access_keys = len(keys)
         summary = account_summary(iam)
-        files.append(store.write_json(account.account_id, "account_summary.json", summary, "account_summary"))
+        files.append(
+            store.write_json(account.account_id, "account_summary.json", summary, "account_summary")
+        )
     except CollectionError as exc:
         outcome.status = "partial"
         outcome.error = (

@@ -31,7 +31,9 @@ class _Section(BaseModel):
 def _account_ids(values: list[str]) -> list[str]:
     for value in values:
         if not (isinstance(value, str) and len(value) == 12 and value.isdigit()):
-            raise ValueError(f"{value!r} is not a 12-digit account id (write it as a quoted string)")
+            raise ValueError(
+                f"{value!r} is not a 12-digit account id (write it as a quoted string)"
+            )
     return values
 
 
@@ -115,7 +117,9 @@ def _explain(error: ValidationError, origin: str) -> ConfigError:
     value = first.get("input")
     message = first["msg"]
     if first["type"] == "extra_forbidden":
-        return ConfigError(f"{origin}: unknown key {key!r} — see keyaudit.example.toml for the keys")
+        return ConfigError(
+            f"{origin}: unknown key {key!r} — see keyaudit.example.toml for the keys"
+        )
     if first["type"] == "literal_error":
         allowed = first.get("ctx", {}).get("expected", "")
         return ConfigError(f"{origin}: {key} = {value!r} is not allowed; use one of {allowed}")
@@ -145,7 +149,13 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
         for part in path[:-1]:
             node = node.setdefault(part, {})
         value: Any = raw
-        if path[-1] in {"accounts", "include_accounts", "exclude_accounts", "include_ous", "exclude_ous"}:
+        if path[-1] in {
+            "accounts",
+            "include_accounts",
+            "exclude_accounts",
+            "include_ous",
+            "exclude_ous",
+        }:
             value = [item.strip() for item in raw.split(",") if item.strip()]
         node[path[-1]] = value
     return result

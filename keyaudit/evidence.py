@@ -97,7 +97,11 @@ class EvidenceStore:
         return self.write(account_id, name, to_json_bytes(data), kind)
 
     def write_account_manifest(self, account_id: str, files: list[EvidenceFile]) -> EvidenceFile:
-        listing = {"run_id": self.run_id, "account_id": account_id, "files": [asdict(f) for f in files]}
+        listing = {
+            "run_id": self.run_id,
+            "account_id": account_id,
+            "files": [asdict(f) for f in files],
+        }
         return self.write_json(account_id, MANIFEST, listing, "manifest")
 
     def write_run_manifest(self) -> tuple[str, list[EvidenceFile]]:

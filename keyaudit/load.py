@@ -49,7 +49,9 @@ class RunSummary:
 def read_run_file(store: EvidenceStore) -> dict[str, Any]:
     path = store.run_dir / RUN_FILE
     if not path.exists():
-        raise FileNotFoundError(f"run {store.run_id}: {path} is missing — the run never started collecting")
+        raise FileNotFoundError(
+            f"run {store.run_id}: {path} is missing — the run never started collecting"
+        )
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -133,7 +135,9 @@ def _read_account(store: EvidenceStore, account: Account, collected: _Collected)
                 row["summary_root_access_keys_present"] = summary.get("AccountAccessKeysPresent")
                 row["summary_root_mfa_enabled"] = summary.get("AccountMFAEnabled")
     if row["status"] == "partial":
-        collected.notes.append({"account_id": account.account_id, "kind": "partial", "message": row["error"]})
+        collected.notes.append(
+            {"account_id": account.account_id, "kind": "partial", "message": row["error"]}
+        )
     collected.accounts.append(row)
 
 
@@ -144,7 +148,11 @@ def _read_evidence(store: EvidenceStore, meta: dict[str, Any]) -> _Collected:
     for raw in meta.get("skipped", []):
         account = Account.from_dict(raw)
         collected.accounts.append(
-            {**_plain(account), "status": "skipped", "error": f"account state is {account.state}; only ACTIVE accounts are audited"}
+            {
+                **_plain(account),
+                "status": "skipped",
+                "error": f"account state is {account.state}; only ACTIVE accounts are audited",
+            }
         )
     for account_id in meta.get("unknown", []):
         collected.accounts.append(
@@ -207,7 +215,9 @@ def load_run(
             keys[column] = pd.to_datetime(keys[column], utc=True, format="ISO8601")
     evidence = pd.DataFrame([f.__dict__ for f in store.read_run_manifest()])
     if not evidence.empty:
-        evidence["account_id"] = evidence["path"].map(lambda p: p.split("/")[0] if "/" in p else None)
+        evidence["account_id"] = evidence["path"].map(
+            lambda p: p.split("/")[0] if "/" in p else None
+        )
         evidence["fetched_at"] = pd.to_datetime(evidence["fetched_at"], utc=True)
     statuses = accounts["status"].value_counts().to_dict()
     in_scope = len(meta["accounts"]) + len(meta.get("unknown", []))
@@ -246,6 +256,11 @@ def load_run(
         insert_frame(con, "access_keys", _with_run(keys, run_id))
         insert_frame(con, "evidence", _with_run(evidence, run_id))
         insert_frame(con, "run_notes", _with_run(pd.DataFrame(collected.notes), run_id))
+        con.execute(
+            "insert into run_notes (run_id, account_id, kind, message) "
+            "select run_id, account_id, 'key_mismatch', message from key_mismatches where run_id = ?",
+            [run_id],
+        )
         evaluate(con, run_id, as_of, rules)
     return summarize(con, run_id)
 
@@ -256,15 +271,21 @@ def summarize(con: duckdb.DuckDBPyConnection, run_id: str) -> RunSummary:
         [run_id],
     ).fetchone()
     statuses = dict(
-        con.execute("select status, count(*) from accounts where run_id = ? group by 1", [run_id]).fetchall()
+        con.execute(
+            "select status, count(*) from accounts where run_id = ? group by 1", [run_id]
+        ).fetchall()
     )
     by_severity = dict(
         con.execute(
-            "select severity, count(*) from findings where run_id = ? and not waived group by 1", [run_id]
+            "select severity, count(*) from findings where run_id = ? and not waived group by 1",
+            [run_id],
         ).fetchall()
     )
     by_rule = dict(
-        con.execute("select rule_id, count(*) from findings where run_id = ? group by 1 order by 1", [run_id]).fetchall()
+        con.execute(
+            "select rule_id, count(*) from findings where run_id = ? group by 1 order by 1",
+            [run_id],
+        ).fetchall()
     )
     return RunSummary(
         run_id=run_id,

@@ -25,7 +25,7 @@ class Account:
         if not (len(self.account_id) == 12 and self.account_id.isdigit()):
             raise ValueError(
                 f"account id {self.account_id!r} is not 12 digits — "
-                "write account ids as quoted strings, e.g. \"012345678901\""
+                'write account ids as quoted strings, e.g. "012345678901"'
             )
 
     def to_dict(self) -> dict[str, Any]:

@@ -115,10 +115,14 @@ def _load_one(yml_path: Path) -> Rule:
             f"{yml_path.name}: {where} = {first.get('input')!r}: {first['msg']}{allowed}"
         ) from None
     if spec.id != yml_path.stem:
-        raise CatalogueError(f"{yml_path.name}: id {spec.id!r} must equal the file name {yml_path.stem!r}")
+        raise CatalogueError(
+            f"{yml_path.name}: id {spec.id!r} must equal the file name {yml_path.stem!r}"
+        )
     sql_path = yml_path.with_suffix(".sql")
     if not sql_path.exists():
-        raise CatalogueError(f"{yml_path.name}: no {sql_path.name} beside it — every rule needs SQL")
+        raise CatalogueError(
+            f"{yml_path.name}: no {sql_path.name} beside it — every rule needs SQL"
+        )
     sql = sql_path.read_text(encoding="utf-8")
     used = _parameters_in(sql) - BUILTIN_PARAMETERS
     declared = set(spec.parameters)
@@ -157,7 +161,9 @@ def load_catalogue(
     rules = [_load_one(path) for path in sorted(folder.glob("*.yml"))]
     for sql_path in sorted(folder.glob("*.sql")):
         if not sql_path.with_suffix(".yml").exists():
-            raise CatalogueError(f"{sql_path.name}: no {sql_path.stem}.yml beside it — every rule needs metadata")
+            raise CatalogueError(
+                f"{sql_path.name}: no {sql_path.stem}.yml beside it — every rule needs metadata"
+            )
     overrides = overrides or {}
     known = {rule.rule_id for rule in rules}
     for rule_id in overrides:
@@ -176,7 +182,9 @@ def _override(rule: Rule, override: RuleOverride | None) -> Rule:
         spec = rule.parameter_specs.get(name)
         if spec is None:
             known = ", ".join(sorted(rule.parameter_specs)) or "none"
-            raise CatalogueError(f"rules.{rule.rule_id}.{name}: unknown parameter; this rule takes: {known}")
+            raise CatalogueError(
+                f"rules.{rule.rule_id}.{name}: unknown parameter; this rule takes: {known}"
+            )
         try:
             number = int(value)
         except (TypeError, ValueError):
@@ -230,16 +238,24 @@ def evaluate(
     for rule in rules:
         if not rule.enabled:
             continue
-        params: dict[str, Any] = {"run_id": run_id, "rule_id": rule.rule_id, "severity": rule.severity}
+        params: dict[str, Any] = {
+            "run_id": run_id,
+            "rule_id": rule.rule_id,
+            "severity": rule.severity,
+        }
         if "as_of" in rule.used_parameters:
             params["as_of"] = as_of
         params.update(rule.parameters)
-        before = con.execute("select count(*) from findings where run_id = ?", [run_id]).fetchone()[0]
+        before = con.execute("select count(*) from findings where run_id = ?", [run_id]).fetchone()[
+            0
+        ]
         try:
             con.execute(_INSERT.format(sql=rule.sql.rstrip().rstrip(";")), params)
         except duckdb.Error as exc:
             raise CatalogueError(f"{rule.sql_path.name}: {str(exc).splitlines()[0]}") from exc
-        after = con.execute("select count(*) from findings where run_id = ?", [run_id]).fetchone()[0]
+        after = con.execute("select count(*) from findings where run_id = ?", [run_id]).fetchone()[
+            0
+        ]
         counts[rule.rule_id] = after - before
     return counts
 

@@ -53,7 +53,9 @@ class Source:
 
 
 @contextmanager
-def open_source(name: str, config: Config, *, run_id: str, as_of: datetime, seed: int = 7) -> Iterator[Source]:
+def open_source(
+    name: str, config: Config, *, run_id: str, as_of: datetime, seed: int = 7
+) -> Iterator[Source]:
     """Sessions and clock for a run; the demo source lives only inside this block."""
     settings = session_settings(config, run_id)
     if name == "aws":

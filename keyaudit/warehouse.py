@@ -18,7 +18,16 @@ import pandas as pd
 from keyaudit.evidence import FILE_MODE, make_private_dir
 from keyaudit.paths import SQL_DIR
 
-RUN_TABLES = ("findings", "waivers", "evidence", "run_notes", "access_keys", "credential_report", "accounts", "runs")
+RUN_TABLES = (
+    "findings",
+    "waivers",
+    "evidence",
+    "run_notes",
+    "access_keys",
+    "credential_report",
+    "accounts",
+    "runs",
+)
 VIEW_FOLDERS = ("staging", "marts", "views")
 
 
@@ -30,7 +39,9 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     """Open (and for writers, migrate) the warehouse in UTC."""
     path = Path(path)
     if read_only and not path.exists():
-        raise WarehouseError(f"warehouse {path} does not exist — run `keyaudit demo` or `keyaudit run` first")
+        raise WarehouseError(
+            f"warehouse {path} does not exist — run `keyaudit demo` or `keyaudit run` first"
+        )
     if not read_only:
         make_private_dir(path.parent)
     try:
@@ -55,7 +66,9 @@ def _sql_files(folder: str) -> list[Path]:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Apply numbered migrations not applied yet, then recreate every view; returns the version."""
-    con.execute("create table if not exists schema_migrations (version integer primary key, name varchar, applied_at timestamptz default current_timestamp)")
+    con.execute(
+        "create table if not exists schema_migrations (version integer primary key, name varchar, applied_at timestamptz default current_timestamp)"
+    )
     applied = {row[0] for row in con.execute("select version from schema_migrations").fetchall()}
     version = max(applied, default=0)
     for path in _sql_files("schema"):
@@ -65,7 +78,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         con.execute("begin")
         try:
             con.execute(path.read_text(encoding="utf-8"))
-            con.execute("insert into schema_migrations (version, name) values (?, ?)", [number, path.name])
+            con.execute(
+                "insert into schema_migrations (version, name) values (?, ?)", [number, path.name]
+            )
             con.execute("commit")
         except Exception:
             con.execute("rollback")

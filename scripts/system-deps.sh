@@ -3,9 +3,12 @@
 # fonts) when they are missing. Debian/Ubuntu only; elsewhere it says what to install.
 set -euo pipefail
 missing=()
-ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' || missing+=(libpango-1.0-0)
-ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so' || missing+=(libpangoft2-1.0-0)
-{ fc-list 2>/dev/null | grep -qi 'DejaVuSans'; } || missing+=(fonts-dejavu-core fontconfig)
+libs=$(ldconfig -p 2>/dev/null || true)   # read once: grep -q on a pipe trips pipefail
+fonts=$(fc-list 2>/dev/null || true)
+grep -q 'libpango-1.0.so' <<<"$libs" || missing+=(libpango-1.0-0)
+grep -q 'libpangoft2-1.0.so' <<<"$libs" || missing+=(libpangoft2-1.0-0)
+grep -q 'libharfbuzz-subset.so' <<<"$libs" || missing+=(libharfbuzz-subset0)
+grep -qi 'DejaVuSans' <<<"$fonts" || missing+=(fonts-dejavu-core fontconfig)
 ((${#missing[@]})) || exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "keyaudit: install these for WeasyPrint: ${missing[*]} (Pango, fontconfig, DejaVu fonts)" >&2

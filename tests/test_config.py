@@ -64,12 +64,14 @@ def test_unknown_key_is_refused(tmp_path: Path):
 
 
 def test_out_of_range_environment_value_is_refused():
-    with pytest.raises(ConfigError, match=r"KEYAUDIT_\* environment: collection.concurrency = '0' is invalid"):
+    with pytest.raises(
+        ConfigError, match=r"KEYAUDIT_\* environment: collection.concurrency = '0' is invalid"
+    ):
         load_config(environ={"KEYAUDIT_COLLECTION__CONCURRENCY": "0"})
 
 
 def test_explicit_missing_file_is_an_error(tmp_path: Path):
-    with pytest.raises(ConfigError, match="does not exist — copy keyaudit.example.toml"):
+    with pytest.raises(ConfigError, match=r"does not exist — copy keyaudit\.example\.toml"):
         load_config(tmp_path / "nope.toml", environ={})
 
 

@@ -56,9 +56,11 @@ def test_same_seed_and_as_of_give_the_same_organization() -> None:
 
 
 def test_naive_as_of_is_refused() -> None:
-    with pytest.raises(ValueError, match="timezone-aware"):
-        with simulated_organization(datetime(2026, 3, 31)):
-            pass
+    with (
+        pytest.raises(ValueError, match="timezone-aware"),
+        simulated_organization(datetime(2026, 3, 31)),
+    ):
+        pass
 
 
 def report_rows(session: Any) -> tuple[list[dict[str, str]], datetime, bytes]:
@@ -216,7 +218,9 @@ class TestSimulatedOrganization:
             session = self.session(org, sessions, account)
             summary = session.client("iam").get_account_summary()["SummaryMap"]
             root = report_rows(session)[0][0]
-            assert root["access_key_1_active"] == ("true" if summary["AccountAccessKeysPresent"] else "false")
+            assert root["access_key_1_active"] == (
+                "true" if summary["AccountAccessKeysPresent"] else "false"
+            )
             assert root["mfa_active"] == ("true" if summary["AccountMFAEnabled"] else "false")
             if summary["AccountAccessKeysPresent"]:
                 with_key.append(account)

@@ -23,6 +23,7 @@ def _call(action: str, fn: Any, **kwargs: Any) -> Any:
 
 def list_users(iam: Any) -> list[dict[str, Any]]:
     """Every IAM user of the account (all pages)."""
+
     def pages() -> list[dict[str, Any]]:
         users: list[dict[str, Any]] = []
         for page in iam.get_paginator("list_users").paginate():
@@ -30,14 +31,20 @@ def list_users(iam: Any) -> list[dict[str, Any]]:
         return users
 
     return [
-        {"UserName": u["UserName"], "UserId": u.get("UserId"), "Arn": u.get("Arn"),
-         "CreateDate": u.get("CreateDate"), "PasswordLastUsed": u.get("PasswordLastUsed")}
+        {
+            "UserName": u["UserName"],
+            "UserId": u.get("UserId"),
+            "Arn": u.get("Arn"),
+            "CreateDate": u.get("CreateDate"),
+            "PasswordLastUsed": u.get("PasswordLastUsed"),
+        }
         for u in _call("iam:ListUsers", pages)
     ]
 
 
 def list_access_keys(iam: Any, user_name: str) -> list[dict[str, Any]]:
     """The keys of one user (at most two, but paginate anyway)."""
+
     def pages() -> list[dict[str, Any]]:
         keys: list[dict[str, Any]] = []
         for page in iam.get_paginator("list_access_keys").paginate(UserName=user_name):
@@ -45,15 +52,21 @@ def list_access_keys(iam: Any, user_name: str) -> list[dict[str, Any]]:
         return keys
 
     return [
-        {"UserName": k["UserName"], "AccessKeyId": k["AccessKeyId"], "Status": k["Status"],
-         "CreateDate": k["CreateDate"]}
+        {
+            "UserName": k["UserName"],
+            "AccessKeyId": k["AccessKeyId"],
+            "Status": k["Status"],
+            "CreateDate": k["CreateDate"],
+        }
         for k in _call("iam:ListAccessKeys", pages)
     ]
 
 
 def access_key_last_used(iam: Any, access_key_id: str) -> dict[str, Any]:
     """LastUsedDate is absent when the key was never used; service and region are then 'N/A'."""
-    found = _call("iam:GetAccessKeyLastUsed", iam.get_access_key_last_used, AccessKeyId=access_key_id)
+    found = _call(
+        "iam:GetAccessKeyLastUsed", iam.get_access_key_last_used, AccessKeyId=access_key_id
+    )
     used = found.get("AccessKeyLastUsed", {})
     return {
         "LastUsedDate": used.get("LastUsedDate"),

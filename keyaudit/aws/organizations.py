@@ -130,7 +130,9 @@ def discover(sessions: AccountSessions, config: DiscoveryConfig) -> Discovery:
             )
         raise CollectionError(
             "cannot list the organization's accounts: "
-            + describe(exc, action="organizations:ListAccounts", permission="organizations:ListAccounts")
+            + describe(
+                exc, action="organizations:ListAccounts", permission="organizations:ListAccounts"
+            )
             + " — run from the management or a delegated administrator account, or set discovery.mode"
         ) from exc
     return _from_organization(org, described, raw_accounts, caller, config)

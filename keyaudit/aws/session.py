@@ -73,7 +73,9 @@ class AccountSessions:
             customizer(account_id, session)
 
     def base_client(self, service: str) -> Any:
-        return self._base.client(service, region_name=self.region, config=client_config(self.settings))
+        return self._base.client(
+            service, region_name=self.region, config=client_config(self.settings)
+        )
 
     def caller_identity(self) -> dict[str, Any]:
         """Who runs the audit (account and ARN), asked once."""

@@ -20,10 +20,12 @@ from moto.iam.models import iam_backends
 from keyaudit.demo.personas import ROOT_USER, RootTruth
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S+00:00"
+# AWS's sentinels; named so that column names like `password_enabled` read as what they are
+NA, NOT_SUPPORTED, NO_INFORMATION, FALSE = "N/A", "not_supported", "no_information", "false"
 _CONTEXT_KEY = "keyaudit_demo_role_arn"
 
 
-def _stamp(moment: datetime | None, missing: str = "N/A") -> str:
+def _stamp(moment: datetime | None, missing: str = NA) -> str:
     return moment.astimezone(UTC).strftime(TIME_FORMAT) if moment else missing
 
 
@@ -42,7 +44,9 @@ def role_exists(role_arn: str) -> bool:
 
 def access_denied(caller_arn: str, role_arn: str) -> tuple[AWSResponse, dict[str, Any]]:
     """The (http, parsed) pair botocore turns into ClientError AccessDenied, as STS sends it."""
-    message = f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+    message = (
+        f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+    )
     http = AWSResponse("https://sts.amazonaws.com/", 403, {}, None)
     http._content = b""  # nothing reads the body, but never let it touch a missing stream
     parsed = {
@@ -88,22 +92,22 @@ def register_account_hooks(
 
 def root_row(root: RootTruth) -> dict[str, str]:
     has_key = root.key_created is not None
-    row = dict.fromkeys(_COLUMNS, "N/A")
+    row = dict.fromkeys(COLUMNS, NA)
     row.update(
         user=ROOT_USER,
         arn=f"arn:aws:iam::{root.account_id}:root",
         user_creation_time=_stamp(root.created),
-        password_enabled="not_supported",
-        password_last_used=_stamp(root.password_last_used, "no_information"),
-        password_last_changed="not_supported",
-        password_next_rotation="not_supported",
+        password_enabled=NOT_SUPPORTED,
+        password_last_used=_stamp(root.password_last_used, NO_INFORMATION),
+        password_last_changed=NOT_SUPPORTED,
+        password_next_rotation=NOT_SUPPORTED,
         mfa_active=_bool(root.mfa_active),
         access_key_1_active=_bool(has_key),
         access_key_1_last_rotated=_stamp(root.key_created),
         access_key_1_last_used_date=_stamp(root.key_last_used),
-        access_key_2_active="false",
-        cert_1_active="false",
-        cert_2_active="false",
+        access_key_2_active=FALSE,
+        cert_1_active=FALSE,
+        cert_2_active=FALSE,
     )
     if root.key_last_used:
         row.update(
@@ -119,26 +123,26 @@ def real_credential_report(content: bytes, root: RootTruth) -> bytes:
     users = _iam(root.account_id).users
     fixed = [root_row(root)]
     for row in rows:
-        if row["password_enabled"] == "false":
-            row["password_last_used"] = row["password_last_changed"] = "N/A"
-        row["password_next_rotation"] = "N/A"
+        if row["password_enabled"] == FALSE:
+            row["password_last_used"] = row["password_last_changed"] = NA
+        row["password_next_rotation"] = NA
         user = users.get(row["user"])
         keys = user.access_keys if user else []
         for slot in (1, 2):
             used = keys[slot - 1].last_used if len(keys) >= slot else None
-            if row[f"access_key_{slot}_last_used_date"] == "N/A" or used is None:
-                region = service = "N/A"
+            if row[f"access_key_{slot}_last_used_date"] == NA or used is None:
+                region = service = NA
             else:
-                region = getattr(used, "region", "N/A")
-                service = getattr(used, "service", "N/A")
+                region = getattr(used, "region", NA)
+                service = getattr(used, "service", NA)
             row[f"access_key_{slot}_last_used_region"] = region
             row[f"access_key_{slot}_last_used_service"] = service
         for cert in (1, 2):
-            if row[f"cert_{cert}_active"] == "false":
-                row[f"cert_{cert}_last_rotated"] = "N/A"
+            if row[f"cert_{cert}_active"] == FALSE:
+                row[f"cert_{cert}_last_rotated"] = NA
         fixed.append(row)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(fixed)
     # real reports come without a trailing newline
@@ -146,14 +150,16 @@ def real_credential_report(content: bytes, root: RootTruth) -> bytes:
 
 
 def _bool(value: bool) -> str:
-    return "true" if value else "false"
+    return "true" if value else FALSE
 
 
-_COLUMNS = (
-    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
-    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
-    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
-    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
-    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
-    "cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
-).split(",")
+# The 22 columns of a real credential report, in order.
+COLUMNS = (
+    "user", "arn", "user_creation_time", "password_enabled", "password_last_used",
+    "password_last_changed", "password_next_rotation", "mfa_active",
+    "access_key_1_active", "access_key_1_last_rotated", "access_key_1_last_used_date",
+    "access_key_1_last_used_region", "access_key_1_last_used_service",
+    "access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date",
+    "access_key_2_last_used_region", "access_key_2_last_used_service",
+    "cert_1_active", "cert_1_last_rotated", "cert_2_active", "cert_2_last_rotated",
+)  # fmt: skip

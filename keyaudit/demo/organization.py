@@ -57,6 +57,7 @@ _ENV_SET = {
     "AWS_REGION": REGION,
     "AWS_CONFIG_FILE": os.devnull,  # keep the user's profiles and endpoints out of the demo
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
 }
 _ENV_UNSET = (
     "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
@@ -132,16 +133,24 @@ def _aws_environment() -> Iterator[None]:
                 os.environ[name] = value
 
 
+def demo_random(seed: int | str) -> random.Random:
+    """The demo's data generator: reproducible, and never used for secrets."""
+    return random.Random(seed)  # noqa: S311
+
+
 def _naive(moment: datetime) -> datetime:
     """moto stores naive UTC datetimes."""
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _build(as_of: datetime, seed: int, members: int, users_per_account: int) -> SimulatedOrganization:
-    rng = random.Random(seed)
+def _build(
+    as_of: datetime, seed: int, members: int, users_per_account: int
+) -> SimulatedOrganization:
+    rng = demo_random(seed)
     base = boto3.Session(region_name=REGION)
     org = base.client("organizations")
-    management = base.client("sts").get_caller_identity()["Account"]
+    sts = base.client("sts")
+    management = sts.get_caller_identity()["Account"]
     org.create_organization(FeatureSet="ALL")
     ou_ids = _create_ous(org)
 
@@ -173,26 +182,25 @@ def _build(as_of: datetime, seed: int, members: int, users_per_account: int) -> 
 
     active = [a for a in accounts if a.state == "ACTIVE"]
     member_ids = [a.account_id for a in active if not a.is_management]
+    # three different members: one unreachable, one with a root key, one without root MFA
     missing, root_key, root_no_mfa = rng.sample(member_ids, 3)
+    special = {root_key: "root-key", root_no_mfa: "root-without-mfa"}
     roots = {
-        a.account_id: _root(rng, as_of, a, _joined(backend, a), a.account_id == root_key)
+        a.account_id: _root(rng, as_of, a, _joined(backend, a), special.get(a.account_id))
         for a in active
     }
-    roots[root_no_mfa] = RootTruth(
-        root_no_mfa, roots[root_no_mfa].created, mfa_active=False,
-        password_last_used=ago(as_of, rng, (100, 300)).replace(second=0),
-    )  # fmt: skip
 
     users: list[UserTruth] = []
     for account in active:
-        iam = _iam_client(base, account.account_id, management)
+        iam = _iam_client(base, sts, account.account_id, management)
         planned = plan_users(rng, as_of, account.account_id, users_per_account)
         users += _create_users(iam, account.account_id, planned)
         if account.account_id == missing:
             iam.delete_role(RoleName=ROLE_NAME)
 
     report_times = {
-        a.account_id: as_of - timedelta(minutes=random.Random(f"{seed}/{a.account_id}").randint(20, 200))
+        a.account_id: as_of
+        - timedelta(minutes=demo_random(f"{seed}/{a.account_id}").randint(20, 200))
         for a in active
     }
     return SimulatedOrganization(
@@ -231,7 +239,13 @@ def _tag(org: Any, account_id: str, tags: dict[str, str]) -> None:
 
 
 def _describe(
-    backend: Any, account_id: str, name: str, path: str, age: int, rng: random.Random, as_of: datetime
+    backend: Any,
+    account_id: str,
+    name: str,
+    path: str,
+    age: int,
+    rng: random.Random,
+    as_of: datetime,
 ) -> Account:
     """Pin the account's join date (moto uses the wall clock) and return it as discovered."""
     fake = backend.get_account_by_id(account_id)
@@ -248,12 +262,16 @@ def _joined(backend: Any, account: Account) -> datetime:
 
 
 def _root(
-    rng: random.Random, as_of: datetime, account: Account, joined: datetime, with_key: bool
+    rng: random.Random, as_of: datetime, account: Account, joined: datetime, special: str | None
 ) -> RootTruth:
+    """Root users: MFA on and never signed in, except the management and the special ones."""
     if account.is_management:
-        return RootTruth(account.account_id, joined,
-                         password_last_used=ago(as_of, rng, (3, 30)).replace(second=0))  # fmt: skip
-    if with_key:
+        used = ago(as_of, rng, (3, 30)).replace(second=0)
+        return RootTruth(account.account_id, joined, password_last_used=used)
+    if special == "root-without-mfa":
+        used = ago(as_of, rng, (100, 300)).replace(second=0)
+        return RootTruth(account.account_id, joined, mfa_active=False, password_last_used=used)
+    if special == "root-key":
         service, region = rng.choice(USAGE)
         return RootTruth(
             account.account_id, joined,
@@ -264,19 +282,19 @@ def _root(
     return RootTruth(account.account_id, joined)
 
 
-def _iam_client(base: boto3.Session, account_id: str, management: str) -> Any:
+def _iam_client(base: boto3.Session, sts: Any, account_id: str, management: str) -> Any:
+    """IAM of one account, as its OrganizationAccountAccessRole (one session: models load once)."""
     if account_id == management:
         return base.client("iam")
-    creds = base.client("sts").assume_role(
+    creds = sts.assume_role(
         RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE_NAME}", RoleSessionName="keyaudit-demo"
     )["Credentials"]
-    session = boto3.Session(
+    return base.client(
+        "iam",
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
-        region_name=REGION,
     )
-    return session.client("iam")
 
 
 def _create_users(iam: Any, account_id: str, planned: list[UserTruth]) -> list[UserTruth]:
@@ -307,7 +325,9 @@ def _create_users(iam: Any, account_id: str, planned: list[UserTruth]) -> list[U
             key_ids.append(key_id)
         fake = backend.users[name]
         fake.create_date = _naive(user.created)
-        fake.password_last_used = _naive(user.password_last_used) if user.password_last_used else None
+        fake.password_last_used = (
+            _naive(user.password_last_used) if user.password_last_used else None
+        )
         for fake_key, key in zip(fake.access_keys, user.keys, strict=True):
             fake_key.create_date = _naive(key.created)
             fake_key.last_used = (

@@ -167,12 +167,14 @@ def _check_ranges(persona: Persona) -> None:
 for _persona in PERSONAS:
     _check_ranges(_persona)
 
+# fmt: off
 _FIRST = ("ana", "ben", "chen", "dara", "emil", "fatima", "goran", "hana", "ivan", "jules",
           "kofi", "lena", "mateo", "nora", "omar", "priya", "quinn", "rosa", "sven", "tara")
 _LAST = ("almeida", "brandt", "costa", "dubois", "eriksen", "fischer", "garcia", "haddad",
          "ito", "jensen", "kowalski", "lopez", "moreau", "nakamura", "okafor", "petrov")
 _APPS = ("billing", "etl", "backup", "deploy", "grafana", "jenkins", "terraform", "reports",
-         "ingest", "search", "mailer", "payments", "scanner", "exporter", "sync", "ledger")  # fmt: skip
+         "ingest", "search", "mailer", "payments", "scanner", "exporter", "sync", "ledger")
+# fmt: on
 
 
 def ago(as_of: datetime, rng: random.Random, days: Days) -> datetime:
@@ -227,9 +229,7 @@ def realize_user(
     )
 
 
-def plan_users(
-    rng: random.Random, as_of: datetime, account_id: str, count: int
-) -> list[UserTruth]:
+def plan_users(rng: random.Random, as_of: datetime, account_id: str, count: int) -> list[UserTruth]:
     """`count` users of one account: every persona once (shuffled) before any repeats."""
     order = list(PERSONAS)
     rng.shuffle(order)
@@ -250,7 +250,9 @@ def expected_findings(
         found.add(ExpectedFinding("ACCOUNT_NOT_ASSESSED", account, None, None, None))
     for root in roots:
         if root.account_id not in not_assessed and root.key_created is not None:
-            found.add(ExpectedFinding("ROOT_ACCESS_KEY_PRESENT", root.account_id, ROOT_USER, 1, None))
+            found.add(
+                ExpectedFinding("ROOT_ACCESS_KEY_PRESENT", root.account_id, ROOT_USER, 1, None)
+            )
     max_age, max_idle = timedelta(days=MAX_KEY_AGE_DAYS), timedelta(days=MAX_UNUSED_DAYS)
     for user in users:
         if user.account_id in not_assessed:

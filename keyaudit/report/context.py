@@ -132,7 +132,8 @@ def _catalogue(rules: Sequence[RuleInfo]) -> dict[str, RuleInfo]:
     return catalogue
 
 
-def _severity_key(severity: str) -> tuple[int, str]:
+def severity_sort_key(severity: str) -> tuple[int, str]:
+    """Critical first, info last, unexpected severities after info."""
     return (SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES), severity)
 
 
@@ -162,9 +163,7 @@ def _coverage(run: dict[str, Any], accounts: list[dict[str, Any]]) -> dict[str, 
     statuses = Counter(a["status"] for a in accounts)
     assessed = statuses["assessed"] + statuses["partial"]
     not_assessed = sum(n for s, n in statuses.items() if s not in _COUNTED)
-    dated = [
-        a for a in accounts if a["status"] in ASSESSED_STATUSES and a["report_generated_at"]
-    ]
+    dated = [a for a in accounts if a["status"] in ASSESSED_STATUSES and a["report_generated_at"]]
     oldest = min(dated, key=lambda a: a["report_generated_at"], default=None)
     # The run record may know of accounts the rows lack: the banner takes the larger count.
     incomplete = max(not_assessed, run["accounts_not_assessed"] or 0)
@@ -243,7 +242,7 @@ def _severity_summary(counts: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "open": open_by[s],
             "waived": waived_by[s],
         }
-        for s in sorted(shown, key=_severity_key)
+        for s in sorted(shown, key=severity_sort_key)
     ]
 
 
@@ -263,7 +262,7 @@ def _rule_summary(
                 "waived": row["count_waived"],
             }
         )
-    return sorted(out, key=lambda r: (_severity_key(r["severity"]), -r["open"], r["rule_id"]))
+    return sorted(out, key=lambda r: (severity_sort_key(r["severity"]), -r["open"], r["rule_id"]))
 
 
 def _remediation(rule_id: str, catalogue: dict[str, RuleInfo]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,7 @@ from weasyprint import HTML
 
 from keyaudit.evidence import make_private_dir, write_private
 from keyaudit.paths import TEMPLATES_DIR
-from keyaudit.report.context import RuleInfo, build_report_context
+from keyaudit.report.context import RuleInfo, build_report_context, severity_sort_key
 
 log = logging.getLogger("keyaudit.report")
 
@@ -74,11 +75,16 @@ def render_html(context: dict[str, Any], *, for_pdf: bool = False) -> str:
     """The report as one self-contained HTML page; `for_pdf` caps the finding detail."""
     findings = context["findings"]
     rows = findings[: context["pdf_detail_limit"]] if for_pdf else findings
+    left_out = Counter(f["severity"] for f in findings[len(rows) :])
     detail = {
         "rows": rows,
         "shown": len(rows),
         "total": len(findings),
         "omitted": len(findings) - len(rows),
+        # Rows are sorted by severity, so the cap drops the least severe: say which.
+        "omitted_by_severity": [
+            {"severity": s, "count": left_out[s]} for s in sorted(left_out, key=severity_sort_key)
+        ],
     }
     template = _environment(template_dir()).get_template(REPORT_TEMPLATE)
     return template.render(**context, for_pdf=for_pdf, detail=detail)
@@ -121,4 +127,3 @@ def write_report(
         time.perf_counter() - rendered,
     )
     return ReportFiles(html=html_path, pdf=pdf_path, pdf_pages=pages)
-

@@ -73,7 +73,7 @@ joined as (
         on slots.run_id = api.run_id
         and slots.account_id = api.account_id
         and slots.user_name = api.user_name
-        and slots.created_at = api.created_at
+        and slots.created_at = date_trunc('second', api.created_at)  -- the report has whole seconds
 ),
 
 final as (

@@ -21,17 +21,27 @@ def org() -> Iterator[dict]:
         client = boto3.client("organizations", region_name="us-east-1")
         client.create_organization(FeatureSet="ALL")
         root_id = client.list_roots()["Roots"][0]["Id"]
-        workloads = client.create_organizational_unit(ParentId=root_id, Name="Workloads")["OrganizationalUnit"]
-        prod = client.create_organizational_unit(ParentId=workloads["Id"], Name="Prod")["OrganizationalUnit"]
-        sandbox = client.create_organizational_unit(ParentId=root_id, Name="Sandbox")["OrganizationalUnit"]
+        workloads = client.create_organizational_unit(ParentId=root_id, Name="Workloads")[
+            "OrganizationalUnit"
+        ]
+        prod = client.create_organizational_unit(ParentId=workloads["Id"], Name="Prod")[
+            "OrganizationalUnit"
+        ]
+        sandbox = client.create_organizational_unit(ParentId=root_id, Name="Sandbox")[
+            "OrganizationalUnit"
+        ]
         ids = []
         for n in range(25):
             status = client.create_account(Email=f"m{n}@example.com", AccountName=f"member-{n:02d}")
             account_id = status["CreateAccountStatus"]["AccountId"]
             ids.append(account_id)
             target = prod if n < 10 else sandbox if n >= 20 else workloads
-            client.move_account(AccountId=account_id, SourceParentId=root_id, DestinationParentId=target["Id"])
-        client.tag_resource(ResourceId=ids[0], Tags=[{"Key": "owner-email", "Value": "team@example.com"}])
+            client.move_account(
+                AccountId=account_id, SourceParentId=root_id, DestinationParentId=target["Id"]
+            )
+        client.tag_resource(
+            ResourceId=ids[0], Tags=[{"Key": "owner-email", "Value": "team@example.com"}]
+        )
         client.close_account(AccountId=ids[24])
         yield {"client": client, "ids": ids, "prod": prod, "sandbox": sandbox}
 
@@ -58,15 +68,23 @@ def test_non_active_accounts_are_skipped_with_their_state(org):
 
 
 def test_include_and_exclude_by_ou_path_and_id(org):
-    found = discover(AccountSessions(), DiscoveryConfig(include_ous=["Root/Workloads"], exclude_ous=[org["prod"]["Id"]]))
+    found = discover(
+        AccountSessions(),
+        DiscoveryConfig(include_ous=["Root/Workloads"], exclude_ous=[org["prod"]["Id"]]),
+    )
     assert len(found.in_scope) == 10
-    found = discover(AccountSessions(), DiscoveryConfig(exclude_accounts=[org["ids"][1]], include_ous=["Root/Workloads/Prod"]))
+    found = discover(
+        AccountSessions(),
+        DiscoveryConfig(exclude_accounts=[org["ids"][1]], include_ous=["Root/Workloads/Prod"]),
+    )
     assert org["ids"][1] not in {a.account_id for a in found.in_scope}
     assert len(found.in_scope) == 9
 
 
 def test_unknown_included_account_is_reported_not_dropped(org):
-    found = discover(AccountSessions(), DiscoveryConfig(include_accounts=[org["ids"][2], "999988887777"]))
+    found = discover(
+        AccountSessions(), DiscoveryConfig(include_accounts=[org["ids"][2], "999988887777"])
+    )
     assert [a.account_id for a in found.in_scope] == [org["ids"][2]]
     assert found.unknown == ["999988887777"]
 
@@ -79,7 +97,10 @@ def test_state_falls_back_to_retired_status():
 
 def test_static_list_needs_no_organization():
     with mock_aws():
-        found = discover(AccountSessions(), DiscoveryConfig(mode="accounts", accounts=["111122223333", "111122223333"]))
+        found = discover(
+            AccountSessions(),
+            DiscoveryConfig(mode="accounts", accounts=["111122223333", "111122223333"]),
+        )
     assert found.scope == "accounts"
     assert [a.account_id for a in found.in_scope] == ["111122223333"]
 
@@ -93,5 +114,8 @@ def test_auto_mode_without_organization_audits_the_caller():
 
 
 def test_organization_mode_without_organization_is_an_error():
-    with mock_aws(), pytest.raises(CollectionError, match="cannot list the organization's accounts"):
+    with (
+        mock_aws(),
+        pytest.raises(CollectionError, match="cannot list the organization's accounts"),
+    ):
         discover(AccountSessions(), DiscoveryConfig(mode="organization"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import ACCOUNT, AS_OF, days_ago
+from rules_given import ACCOUNT, AS_OF, days_ago
 
 # --- ACCESS_KEY_NOT_ROTATED -------------------------------------------------------------
 
@@ -15,9 +15,18 @@ def test_key_exactly_90_days_old_is_not_a_finding(given):
 
 
 def test_key_one_second_over_90_days_is_not_rotated(given):
-    given.user("alice", key1={"created": AS_OF - timedelta(days=90, seconds=1), "last_used": days_ago(1)})
+    given.user(
+        "alice", key1={"created": AS_OF - timedelta(days=90, seconds=1), "last_used": days_ago(1)}
+    )
     assert given.findings("ACCESS_KEY_NOT_ROTATED") == [
-        ("ACCESS_KEY_NOT_ROTATED", ACCOUNT, "alice", 1, None, "created 90 days ago (2026-09-02); limit 90")
+        (
+            "ACCESS_KEY_NOT_ROTATED",
+            ACCOUNT,
+            "alice",
+            1,
+            None,
+            "created 90 days ago (2026-09-02); limit 90",
+        )
     ]
 
 
@@ -48,7 +57,8 @@ def test_rotation_limit_is_configurable(given):
 
     given.user("dan", key1={"created": days_ago(40), "last_used": days_ago(1)})
     found = given.findings(
-        "ACCESS_KEY_NOT_ROTATED", overrides={"ACCESS_KEY_NOT_ROTATED": RuleOverride(max_key_age_days=30)}
+        "ACCESS_KEY_NOT_ROTATED",
+        overrides={"ACCESS_KEY_NOT_ROTATED": RuleOverride(max_key_age_days=30)},
     )
     assert found[0][5] == "created 40 days ago (2026-10-22); limit 30"
 
@@ -70,7 +80,10 @@ def test_recently_created_never_used_key_is_not_unused(given):
 
 def test_key_idle_for_months_is_unused(given):
     given.user("gina", key1={"created": days_ago(400), "last_used": days_ago(212)})
-    assert given.findings("ACCESS_KEY_UNUSED")[0][5] == "not used for 212 days (last used 2026-05-03); limit 45"
+    assert (
+        given.findings("ACCESS_KEY_UNUSED")[0][5]
+        == "not used for 212 days (last used 2026-05-03); limit 45"
+    )
 
 
 def test_key_used_exactly_45_days_ago_is_not_unused(given):
@@ -96,7 +109,9 @@ def test_two_active_keys_is_one_finding_per_user(given):
 
 
 def test_one_active_and_one_inactive_key_is_fine(given):
-    given.user("kate", key1={"created": days_ago(10)}, key2={"created": days_ago(5), "active": False})
+    given.user(
+        "kate", key1={"created": days_ago(10)}, key2={"created": days_ago(5), "active": False}
+    )
     assert given.findings("MULTIPLE_ACTIVE_KEYS") == []
 
 
@@ -133,7 +148,9 @@ def test_inactive_root_key_is_not_an_active_root_key(given):
 
 
 def test_live_account_summary_catches_a_root_key_the_report_does_not_show(given):
-    given.account(report_generated_at=AS_OF - timedelta(hours=3), summary_root_access_keys_present=1)
+    given.account(
+        report_generated_at=AS_OF - timedelta(hours=3), summary_root_access_keys_present=1
+    )
     given.user("<root_account>")
     found = given.findings("ROOT_ACCESS_KEY_PRESENT")
     assert [(f[2], f[3]) for f in found] == [("<root_account>", None)]
@@ -144,10 +161,21 @@ def test_live_account_summary_catches_a_root_key_the_report_does_not_show(given)
 
 
 def test_account_that_failed_is_a_finding_with_its_error(given):
-    given.account("222233334444", status="not_assessed", error="account 222233334444: AccessDenied on sts:AssumeRole")
+    given.account(
+        "222233334444",
+        status="not_assessed",
+        error="account 222233334444: AccessDenied on sts:AssumeRole",
+    )
     given.account("333344445555", status="skipped", error="account state is SUSPENDED")
     assert given.findings("ACCOUNT_NOT_ASSESSED") == [
-        ("ACCOUNT_NOT_ASSESSED", "222233334444", None, None, None, "account 222233334444: AccessDenied on sts:AssumeRole")
+        (
+            "ACCOUNT_NOT_ASSESSED",
+            "222233334444",
+            None,
+            None,
+            None,
+            "account 222233334444: AccessDenied on sts:AssumeRole",
+        )
     ]
 
 
@@ -161,3 +189,21 @@ def test_findings_are_deterministic_for_a_fixed_as_of(given, warehouse):
     evaluate(warehouse, "run-1", AS_OF, load_catalogue())
     assert warehouse.execute("select finding_id from findings order by all").fetchall() == ids
     assert len(first) == 5
+
+
+def test_api_create_date_with_fractional_seconds_joins_its_report_slot(given, warehouse):
+    given.user("pat", key1={"created": days_ago(10), "last_used": days_ago(1), "id": "AKIAPAT"})
+    given.keys[0]["create_date"] = days_ago(10) + timedelta(microseconds=664590)
+    given.findings()
+    rows = warehouse.execute("select key_slot, access_key_id, source from keys").fetchall()
+    assert rows == [(1, "AKIAPAT", "report+api")]
+
+
+def test_report_slot_without_api_key_is_a_data_note(given, warehouse):
+    given.user(
+        "quinn", key1={"created": days_ago(10), "id": "AKIAQ"}, key2={"created": days_ago(5)}
+    )
+    given.findings()
+    notes = warehouse.execute("select message from key_mismatches").fetchall()
+    assert len(notes) == 1
+    assert "credential report slot 2 of quinn" in notes[0][0]

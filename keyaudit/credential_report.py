@@ -1,0 +1,393 @@
+"""Parse an IAM credential report (CSV) into verbatim rows, strictly.
+
+Rows are kept as AWS wrote them (only booleans are lower-cased) so that the sentinels
+`N/A`, `no_information` and `not_supported` keep their distinct meanings for staging.
+Anything that would silently change an audit — a truncated file, a shifted header, a cell
+that is not a timestamp, two accounts in one file — raises an error naming the line and
+column; harmless oddities (BOM, CRLF, upper-case booleans, a repeated user) become notes.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+COLUMNS: tuple[str, ...] = (
+    "user",
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_last_changed",
+    "password_next_rotation",
+    "mfa_active",
+    "access_key_1_active",
+    "access_key_1_last_rotated",
+    "access_key_1_last_used_date",
+    "access_key_1_last_used_region",
+    "access_key_1_last_used_service",
+    "access_key_2_active",
+    "access_key_2_last_rotated",
+    "access_key_2_last_used_date",
+    "access_key_2_last_used_region",
+    "access_key_2_last_used_service",
+    "cert_1_active",
+    "cert_1_last_rotated",
+    "cert_2_active",
+    "cert_2_last_rotated",
+)
+SENTINELS = frozenset({"N/A", "no_information", "not_supported"})
+TIMESTAMP_COLUMNS: tuple[str, ...] = (
+    "user_creation_time",
+    "password_last_used",
+    "password_last_changed",
+    "password_next_rotation",
+    "access_key_1_last_rotated",
+    "access_key_1_last_used_date",
+    "access_key_2_last_rotated",
+    "access_key_2_last_used_date",
+    "cert_1_last_rotated",
+    "cert_2_last_rotated",
+)
+BOOLEAN_COLUMNS: tuple[str, ...] = (
+    "password_enabled",
+    "mfa_active",
+    "access_key_1_active",
+    "access_key_2_active",
+    "cert_1_active",
+    "cert_2_active",
+)
+ROOT_USER = "<root_account>"
+
+# The root row has no password metadata: AWS writes not_supported there, and newer member
+# accounts (centrally managed root credentials) write true/false instead.
+_ROOT_FLEXIBLE_TIMESTAMPS = ("password_last_changed", "password_next_rotation")
+_BOOLEAN_SENTINELS = {"password_enabled": frozenset({"not_supported"})}
+_BOOLEANS = ["true", "false"]
+
+# RE2 (pyarrow) and Python agree on this pattern; day-of-month is checked per distinct date.
+_UTC_TIMESTAMP = (
+    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\+00:00"
+)
+# IAM names and paths are printable ASCII. [0-9] and [!-~] (not \d, \S) keep pandas on RE2.
+_IAM_ARN = r"arn:aws[a-z-]*:iam::([0-9]{12}):(?:root|user/[!-~]+)"
+_EXAMPLE_TIMESTAMP = "2024-01-31T09:15:00+00:00"
+_REFETCH = "fetch the report again or fix the file"
+_STR = pd.api.types.pandas_dtype("str")
+
+
+class CredentialReportError(ValueError):
+    """The file is not a credential report keyaudit can trust; the message names where and why."""
+
+
+@dataclass(frozen=True)
+class ParsedReport:
+    """Report rows (line_number + COLUMNS, all str), the account they belong to, and notes."""
+
+    rows: pd.DataFrame
+    account_id: str | None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Check:
+    """Cells of one column that failed one rule; `complaint` words the first of them."""
+
+    column: str
+    bad: np.ndarray
+    complaint: Callable[[str], str]
+
+
+def parse_credential_report(content: bytes | str, *, source: str) -> ParsedReport:
+    """Parse and validate one credential report; `source` names it in every error message."""
+    text = _decode(content, source)
+    with _gc_paused():
+        records, starts = _read_records(text, source)
+        _check_header(records[0], source)
+        body, lines, notes = _drop_blank_lines(records[1:], starts[1:])
+        _check_field_counts(body, lines, source)
+        frame = _frame(body, lines)
+    _raise_first_problem(frame, _validate(frame), source)
+    frame = _lower_booleans(frame)
+    account_id = _account_id(frame, source)
+    frame, repeated = _drop_repeated_users(frame)
+    return ParsedReport(rows=frame, account_id=account_id, notes=notes + repeated)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Each CSV record is a list the cyclic GC tracks; 100,000 of them trigger repeated
+    collections that cost about as much as the parsing itself. Nothing here makes cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _decode(content: bytes | str, source: str) -> str:
+    if isinstance(content, bytes):
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CredentialReportError(
+                f"{source}: not UTF-8 text (invalid byte at offset {exc.start}) — {_REFETCH}"
+            ) from exc
+    else:
+        text = content.removeprefix("\ufeff")
+    if not text.strip():
+        raise CredentialReportError(
+            f"{source}: the file is empty — expected a CSV starting with the header "
+            f"'user,arn,user_creation_time,...'; {_REFETCH}"
+        )
+    return text
+
+
+def _read_records(text: str, source: str) -> tuple[list[list[str]], list[int]]:
+    """Every CSV record (blank lines are empty records) and the file line each starts on."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        records = list(reader)
+    except csv.Error as exc:
+        raise CredentialReportError(
+            f"{source}, line {reader.line_num}: malformed CSV ({exc}) — {_REFETCH}"
+        ) from exc
+    if reader.line_num == len(records):  # one record per physical line: the usual case
+        return records, list(range(1, len(records) + 1))
+    return records, _record_start_lines(text)  # a quoted field spans lines
+
+
+def _drop_blank_lines(
+    body: list[list[str]], lines: list[int]
+) -> tuple[list[list[str]], list[int], list[str]]:
+    """Blank lines carry no data; one inside the file (not trailing) is worth a note."""
+    if [] not in body:
+        return body, lines, []
+    kept = [(n, r) for n, r in zip(lines, body, strict=True) if r]
+    last = kept[-1][0] if kept else 0
+    interior = [str(n) for n, r in zip(lines, body, strict=True) if not r and n < last]
+    notes = [f"blank line(s) {_and_list(interior)} skipped"] if interior else []
+    return [r for _, r in kept], [n for n, _ in kept], notes
+
+
+def _record_start_lines(text: str) -> list[int]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    starts, previous = [], 0
+    for _ in reader:
+        starts.append(previous + 1)
+        previous = reader.line_num
+    return starts
+
+
+def _check_header(header: list[str], source: str) -> None:
+    if tuple(header) == COLUMNS:
+        return
+    expected = (
+        f"expected the {len(COLUMNS)} credential report columns in AWS order "
+        f"({COLUMNS[0]}, {COLUMNS[1]}, ..., {COLUMNS[-1]}); use the file as IAM returns it"
+    )
+    if not set(header) & set(COLUMNS):
+        found = ",".join(header)[:60]
+        raise CredentialReportError(
+            f"{source}, line 1: not a credential report header (found {found!r}) — {expected}"
+        )
+    missing = [c for c in COLUMNS if c not in header]
+    unknown = [h for h in header if h not in COLUMNS]
+    repeated = sorted({h for h in header if header.count(h) > 1}, key=header.index)
+    parts = []
+    if missing:
+        parts.append(f"missing column(s) {', '.join(missing)}")
+    if unknown:
+        parts.append(f"unknown column(s) {', '.join(map(repr, unknown))}")
+    if repeated:
+        parts.append(f"repeated column(s) {', '.join(repeated)}")
+    if not parts:
+        at = next(i for i, (h, c) in enumerate(zip(header, COLUMNS, strict=True)) if h != c)
+        parts.append(
+            f"columns out of order (column {at + 1} is {header[at]}, expected {COLUMNS[at]})"
+        )
+    raise CredentialReportError(f"{source}, line 1: header has {'; '.join(parts)} — {expected}")
+
+
+def _check_field_counts(body: list[list[str]], lines: list[int], source: str) -> None:
+    width = len(COLUMNS)
+    bad = next((i for i, record in enumerate(body) if len(record) != width), None)
+    if bad is None:
+        return
+    count = len(body[bad])
+    where = (
+        f"it ends after column {COLUMNS[count - 1]}"
+        if count < width
+        else f"{count - width} extra after column {COLUMNS[-1]}"
+    )
+    raise CredentialReportError(
+        f"{source}, line {lines[bad]}: {count} fields, expected {width} ({where})"
+        f" — the file looks truncated or edited; {_REFETCH}"
+    )
+
+
+def _frame(body: list[list[str]], lines: list[int]) -> pd.DataFrame:
+    """Column-wise through Arrow: several times faster than DataFrame(list_of_rows)."""
+    columns = list(zip(*body, strict=True)) if body else [() for _ in COLUMNS]
+    table = pa.table(
+        {
+            name: pa.array(values, type=pa.string())
+            for name, values in zip(COLUMNS, columns, strict=True)
+        }
+    )
+    frame = table.to_pandas(types_mapper=lambda t: _STR if pa.types.is_string(t) else None)
+    frame.insert(0, "line_number", np.asarray(lines, dtype=np.int64))
+    return frame
+
+
+def _validate(frame: pd.DataFrame) -> list[_Check]:
+    is_root = (frame["user"] == ROOT_USER).to_numpy(dtype=bool)
+    checks = [_boolean_check(frame[c], c) for c in BOOLEAN_COLUMNS]
+    checks += [_timestamp_check(frame[c], c, is_root) for c in TIMESTAMP_COLUMNS]
+    checks += _identity_checks(frame, is_root)
+    return [c for c in checks if c.bad.any()]
+
+
+def _boolean_check(values: pd.Series, column: str) -> _Check:
+    sentinels = sorted(_BOOLEAN_SENTINELS.get(column, ()))
+    ok = values.str.lower().isin(_BOOLEANS) | values.isin(sentinels)
+    bad = ~ok.to_numpy(dtype=bool)
+    words = ["true", "false", *sentinels]
+    expected = f"{', '.join(words[:-1])} or {words[-1]}"
+    return _Check(column, bad, lambda v: f"is not {expected}")
+
+
+def _timestamp_check(values: pd.Series, column: str, is_root: np.ndarray) -> _Check:
+    """Fast path: one regex over the column and a date check per distinct day; the rare
+    other cells (Z suffix, other offsets) go through datetime.fromisoformat one by one."""
+    strict = values.str.fullmatch(_UTC_TIMESTAMP).to_numpy(dtype=bool)
+    ok = strict | values.isin(SENTINELS).to_numpy(dtype=bool)
+    if column in _ROOT_FLEXIBLE_TIMESTAMPS:
+        ok |= is_root & values.str.lower().isin(_BOOLEANS).to_numpy(dtype=bool)
+    days = values[strict].str.slice(0, 10)
+    impossible = [d for d in days.unique() if not _is_date(d)]
+    bad = ~ok
+    if impossible:
+        bad |= strict & values.str.slice(0, 10).isin(impossible).to_numpy(dtype=bool)
+    others = {v for v in values[~ok].unique() if _aware_timestamp(v)}
+    if others:
+        bad &= ~values.isin(list(others)).to_numpy(dtype=bool)
+    return _Check(column, bad, _timestamp_complaint)
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _aware_timestamp(text: str) -> bool:
+    try:
+        return datetime.fromisoformat(text).utcoffset() is not None
+    except ValueError:
+        return False
+
+
+def _timestamp_complaint(value: str) -> str:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        sentinels = ", ".join(sorted(SENTINELS))
+        return f"is neither a timestamp like {_EXAMPLE_TIMESTAMP} nor one of {sentinels}"
+    return f"is a timestamp without a time zone (expected like {_EXAMPLE_TIMESTAMP})"
+
+
+def _identity_checks(frame: pd.DataFrame, is_root: np.ndarray) -> list[_Check]:
+    users, arns = frame["user"], frame["arn"]
+    empty = (users == "").to_numpy(dtype=bool)
+    iam_arn = arns.str.fullmatch(_IAM_ARN).to_numpy(dtype=bool)
+    root_arn = arns.str.endswith(":root").to_numpy(dtype=bool)
+    return [
+        _Check("user", empty, lambda v: "is empty: every row names its user"),
+        _Check(
+            "arn",
+            ~iam_arn,
+            lambda v: (
+                "is not an IAM user or root ARN (arn:aws:iam::<12 digits>:user/<name> or :root)"
+            ),
+        ),
+        _Check(
+            "arn",
+            iam_arn & (is_root != root_arn),
+            lambda v: f"does not match the user: the {ROOT_USER} row and only it has a :root ARN",
+        ),
+    ]
+
+
+def _raise_first_problem(frame: pd.DataFrame, checks: list[_Check], source: str) -> None:
+    """Report the problem nearest the top of the file (then leftmost) and how many more exist."""
+    if not checks:
+        return
+    firsts = [(int(np.argmax(c.bad)), COLUMNS.index(c.column), c) for c in checks]
+    row, _, check = min(firsts, key=lambda f: (f[0], f[1]))
+    value = str(frame[check.column].iloc[row])
+    others = sum(int(c.bad.sum()) for c in checks) - 1
+    more = f"; {others} more invalid cell(s) in the file" if others else ""
+    raise CredentialReportError(
+        f"{source}, line {frame['line_number'].iloc[row]}, column {check.column}: "
+        f"{value!r} {check.complaint(value)}{more} — {_REFETCH}"
+    )
+
+
+def _lower_booleans(frame: pd.DataFrame) -> pd.DataFrame:
+    """true/false in any case become lower-case (the warehouse contract); sentinels stay."""
+    for column in (*BOOLEAN_COLUMNS, *_ROOT_FLEXIBLE_TIMESTAMPS):
+        lower = frame[column].str.lower()
+        frame[column] = lower.where(lower.isin(_BOOLEANS), frame[column])
+    return frame
+
+
+def _account_id(frame: pd.DataFrame, source: str) -> str | None:
+    if frame.empty:
+        return None
+    accounts = frame["arn"].str.replace(_IAM_ARN, r"\1", regex=True)
+    first = accounts.iloc[0]
+    other = (accounts != first).to_numpy(dtype=bool)
+    if other.any():
+        at = int(np.argmax(other))
+        raise CredentialReportError(
+            f"{source}, line {frame['line_number'].iloc[at]}, column arn: account "
+            f"{accounts.iloc[at]} differs from account {first} on line "
+            f"{frame['line_number'].iloc[0]} — a credential report covers one account; "
+            "split the file per account"
+        )
+    return str(first)
+
+
+def _drop_repeated_users(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Hand-edited files can repeat a user; keep the first row so each user counts once."""
+    repeated = frame.duplicated("user", keep=False)
+    if not repeated.any():
+        return frame, []
+    notes = []
+    for user, lines in frame[repeated].groupby("user", sort=False)["line_number"]:
+        times = "twice" if len(lines) == 2 else f"{len(lines)} times"
+        notes.append(
+            f"user {user!r} appears {times} (lines {_and_list(map(str, lines))}); kept the first"
+        )
+    kept = frame[~frame.duplicated("user", keep="first")].reset_index(drop=True)
+    return kept, notes
+
+
+def _and_list(items: Iterable[str]) -> str:
+    words: Sequence[str] = list(items)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
