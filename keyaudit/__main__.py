@@ -1,0 +1,3 @@
+from keyaudit.cli import app
+
+app()
