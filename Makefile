@@ -6,7 +6,7 @@ export UV_LINK_MODE := copy
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help setup demo test lint format bench
+.PHONY: help setup demo test lint format bench audit-deps
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -28,6 +28,9 @@ test: setup  ## run the test suite
 lint: setup  ## ruff lint and format check, mypy on the library
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
+
+audit-deps: .venv/.keyaudit-synced  ## check every package in uv.lock for known vulnerabilities (pip-audit; needs pypi.org)
+	@$(RUN) python scripts/audit_deps.py --uv "$(UV)"
 
 format: setup  ## apply ruff fixes and formatting
 	@$(RUN) ruff check --fix .

@@ -3,6 +3,10 @@
 Evidence is written as soon as each response arrives, so whatever was collected survives a
 later failure. An account that fails is returned as not assessed with the reason; a failure
 after the credential report leaves the account partially assessed, with what is missing named.
+
+Each account has a deadline (collection.account_deadline_seconds) on the injected clock, checked
+before every request attempt, botocore's retries included: throttling that never stops ends
+that account's collection in bounded time, and the other accounts carry on.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from typing import Any
 
 from keyaudit.aws.access_keys import account_summary, collect_key_inventory, list_users
 from keyaudit.aws.credential_report import PollPolicy, fetch_credential_report
-from keyaudit.aws.errors import CollectionError
+from keyaudit.aws.errors import AccountDeadlineExceeded, CollectionError
 from keyaudit.aws.session import AccountSessions, client_config
+from keyaudit.config import CollectionConfig
 from keyaudit.credential_report import CredentialReportError, ParsedReport, parse_credential_report
 from keyaudit.evidence import EvidenceFile, EvidenceStore
 from keyaudit.models import Account, AccountOutcome
@@ -28,6 +33,20 @@ log = logging.getLogger("keyaudit.collect")
 class CollectSettings:
     poll: PollPolicy = field(default_factory=PollPolicy)
     with_last_used: bool = True  # False: last use comes from the credential report
+    account_deadline_seconds: float = 1800.0
+
+
+def collect_settings(config: CollectionConfig) -> CollectSettings:
+    """The collection settings a configuration asks for."""
+    return CollectSettings(
+        poll=PollPolicy(
+            initial_delay=config.report_poll_initial_seconds,
+            max_delay=config.report_poll_max_seconds,
+            deadline_seconds=config.report_deadline_seconds,
+        ),
+        with_last_used=config.last_used == "api",
+        account_deadline_seconds=config.account_deadline_seconds,
+    )
 
 
 @dataclass
@@ -36,6 +55,44 @@ class Clock:
 
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
+
+
+class AccountDeadline:
+    """Refuses every request attempt of one account's session once its time is up.
+
+    Registered on `before-send`, which botocore emits for each attempt, retries included; the
+    error it raises ends the API call at once (botocore does not retry it). It also remembers
+    the last error AWS answered, so the message says why the time ran out."""
+
+    def __init__(self, seconds: float, monotonic: Callable[[], float]) -> None:
+        self.seconds = seconds
+        self._monotonic = monotonic
+        self._ends = monotonic() + seconds
+        self.last_error: str | None = None
+        self.failed_attempts = 0
+
+    def attach(self, session: Any) -> None:
+        session.events.register("before-send", self._check)
+        session.events.register("needs-retry", self._note)
+
+    def _note(self, response: Any = None, operation: Any = None, **_: Any) -> None:
+        code = (response[1] or {}).get("Error", {}).get("Code") if response else None
+        if code and operation is not None:
+            self.last_error = f"{code} on {operation.service_model.signing_name}:{operation.name}"
+            self.failed_attempts += 1
+
+    def _check(self, **_: Any) -> None:
+        if self._monotonic() >= self._ends:
+            because = (
+                f" while AWS kept answering {self.last_error} "
+                f"({self.failed_attempts} failed attempts)"
+                if self.last_error
+                else ""
+            )
+            raise AccountDeadlineExceeded(
+                f"collection deadline of {self.seconds:g} s passed{because} — "
+                "raise collection.account_deadline_seconds or rerun later"
+            )
 
 
 def _count_calls(session: Any) -> list[int]:
@@ -79,6 +136,7 @@ def collect_account(
     try:
         session = sessions.session_for(account.account_id, is_caller_account=is_caller_account)
         calls = _count_calls(session)
+        AccountDeadline(settings.account_deadline_seconds, clock.monotonic).attach(session)
         iam = session.client("iam", config=client_config(sessions.settings))
         fetched = fetch_credential_report(
             iam, policy=settings.poll, sleep=clock.sleep, monotonic=clock.monotonic
@@ -114,6 +172,13 @@ def collect_account(
         _collect_inventory(iam, account, report, store, files, outcome, settings)
     except (CollectionError, CredentialReportError) as exc:
         outcome.error = f"account {account.account_id}: {exc}"
+    except Exception as exc:  # an answer nobody expected: recorded, never a silent success
+        log.warning("account %s: unexpected error", account.account_id, exc_info=True)
+        outcome.status = "partial" if outcome.status == "assessed" else "not_assessed"
+        outcome.error = (
+            f"account {account.account_id}: unexpected {type(exc).__name__}: {exc} — "
+            "rerun; if it persists, report it with the log"
+        )
     finally:
         outcome.api_calls = calls[0]
         files.append(

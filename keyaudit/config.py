@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from keyaudit.delivery_config import DeliveryConfig
+
 ENV_PREFIX = "KEYAUDIT_"
 DEFAULT_CONFIG_FILE = Path("keyaudit.toml")
 
@@ -67,6 +69,9 @@ class CollectionConfig(_Section):
     report_deadline_seconds: float = Field(300.0, gt=0, le=3600)
     report_poll_initial_seconds: float = Field(2.0, gt=0, le=60)
     report_poll_max_seconds: float = Field(30.0, gt=0, le=300)
+    # one account's whole collection; past it the account is not assessed (partial when its
+    # credential report was already saved), and the other accounts carry on
+    account_deadline_seconds: float = Field(1800.0, gt=0, le=86400)
     last_used: Literal["api", "report"] = "api"
 
 
@@ -83,7 +88,21 @@ class ReportConfig(_Section):
 
     title: str = Field("AWS access key audit", min_length=1, max_length=200)
     organization_name: str = ""
-    pdf_detail_limit: int = Field(500, ge=0, le=5000)
+    pdf_detail_limit: int = Field(300, ge=0, le=5000)
+    pdf_rows_per_account: int = Field(25, ge=0, le=1000)
+    paper: Literal["A4", "Letter"] = "A4"
+
+
+class RunConfig(_Section):
+    """Where collection runs and when a finished run counts as complete."""
+
+    task_runner: Literal["threads", "dask"] = "threads"
+    # With "dask": the scheduler of an existing cluster, e.g. tcp://dask-scheduler:8786; empty
+    # starts a temporary local cluster for the run.
+    dask_address: str = Field("", pattern=r"^$|^(tcp|tls|inproc)://\S+$")
+    # Below this share of the accounts in scope assessed, the run fails (its report is still
+    # written and delivered, marked incomplete).
+    min_coverage: float = Field(0.8, ge=0, le=1)
 
 
 class RuleOverride(_Section):
@@ -100,6 +119,8 @@ class Config(_Section):
     collection: CollectionConfig = Field(default_factory=CollectionConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    run: RunConfig = Field(default_factory=RunConfig)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     rules: dict[str, RuleOverride] = Field(default_factory=dict)
     waivers_file: Path | None = None
 

@@ -38,8 +38,11 @@ def sha256_file(path: Path) -> str:
 
 
 def make_private_dir(path: Path) -> Path:
+    # mkdir(parents=True) gives the parents it creates default modes: make those private too
+    created = [p for p in (path, *path.parents) if not p.exists()]
     path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    os.chmod(path, DIR_MODE)
+    for folder in [path, *created]:
+        os.chmod(folder, DIR_MODE)
     return path
 
 
@@ -78,6 +81,11 @@ class EvidenceStore:
         return make_private_dir(self.run_dir)
 
     def account_dir(self, account_id: str) -> Path:
+        # folder names come from account ids only: 12 ASCII digits, never a path
+        if not (len(account_id) == 12 and account_id.isascii() and account_id.isdigit()):
+            raise ValueError(
+                f"account id {account_id!r} is not 12 digits — refusing it as a folder name"
+            )
         return make_private_dir(self.run_dir / account_id)
 
     def write(self, account_id: str | None, name: str, data: bytes, kind: str) -> EvidenceFile:
@@ -133,6 +141,7 @@ _KINDS = {
     "credential_report.json": "credential_report_meta",
     "users.json": "list_users",
     "access_keys.json": "access_keys",
+    "access_keys.input.json": "access_keys_input",  # keys file as handed in (files source)
     "account_summary.json": "account_summary",
     "collection.json": "collection_outcome",
     MANIFEST: "manifest",

@@ -16,10 +16,13 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from keyaudit.credential_report import COLUMNS, CredentialReportError, parse_credential_report
+from keyaudit.credential_report import COLUMNS
+from keyaudit.credential_report_bulk import REPORT, parse_credential_reports
 from keyaudit.evidence import EvidenceStore
 from keyaudit.models import Account, AccountOutcome
 from keyaudit.rules import Rule, evaluate
+from keyaudit.run_rules import record_run_rules
+from keyaudit.waivers import WaiverFile, apply_waivers, read_waiver_evidence
 from keyaudit.warehouse import delete_run, insert_frame, transaction
 
 RUN_FILE = "run.json"
@@ -67,7 +70,7 @@ def _outcome(store: EvidenceStore, account_id: str) -> AccountOutcome:
     return AccountOutcome.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-def _key_frame(account_id: str, keys: list[dict[str, Any]]) -> pd.DataFrame:
+def _key_frame(keys_by_account: list[tuple[str, list[dict[str, Any]]]]) -> pd.DataFrame:
     rows = [
         {
             "account_id": account_id,
@@ -79,6 +82,7 @@ def _key_frame(account_id: str, keys: list[dict[str, Any]]) -> pd.DataFrame:
             "last_used_service": (k.get("LastUsed") or {}).get("ServiceName"),
             "last_used_region": (k.get("LastUsed") or {}).get("Region"),
         }
+        for account_id, keys in keys_by_account
         for k in keys
     ]
     return pd.DataFrame(rows)
@@ -92,7 +96,22 @@ class _Collected:
     notes: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _read_account(store: EvidenceStore, account: Account, collected: _Collected) -> None:
+# Credential reports are parsed in batches of about this many bytes: the checks run once per
+# batch instead of once per account (bench/load_evaluate.py), and memory stays bounded.
+REPORT_BATCH_BYTES = 16 * 2**20
+
+
+@dataclass
+class _Pending:
+    """Accounts read but not yet parsed: their warehouse rows and credential reports."""
+
+    rows: list[tuple[Account, dict[str, Any]]] = field(default_factory=list)
+    reports: list[tuple[bytes | str, str]] = field(default_factory=list)
+    report_of: dict[str, int] = field(default_factory=dict)  # account id -> position in reports
+    size: int = 0
+
+
+def _read_account(store: EvidenceStore, account: Account, pending: _Pending) -> None:
     outcome = _outcome(store, account.account_id)
     folder = store.run_dir / account.account_id
     row: dict[str, Any] = {
@@ -111,40 +130,61 @@ def _read_account(store: EvidenceStore, account: Account, collected: _Collected)
     }
     if outcome.status in ("assessed", "partial"):
         try:
-            parsed = parse_credential_report(
-                (folder / "credential_report.csv").read_bytes(),
-                source=f"account {account.account_id} credential report",
-            )
-        except (OSError, CredentialReportError) as exc:
+            content = (folder / "credential_report.csv").read_bytes()
+        except OSError as exc:
             row["status"], row["error"] = "not_assessed", f"account {account.account_id}: {exc}"
         else:
-            frame = parsed.rows.copy()
-            frame.insert(0, "account_id", account.account_id)
-            collected.reports.append(frame)
+            pending.report_of[account.account_id] = len(pending.reports)
+            pending.reports.append((content, f"account {account.account_id} credential report"))
+            pending.size += len(content)
+    pending.rows.append((account, row))
+
+
+def _finish_accounts(store: EvidenceStore, pending: _Pending, collected: _Collected) -> None:
+    """Parse the pending reports in one batch, then read each account's other evidence."""
+    parsed = parse_credential_reports(pending.reports)
+    frame = parsed.rows
+    owners = pd.Series(list(pending.report_of), dtype=object)  # in report order
+    frame.insert(0, "account_id", owners.to_numpy()[frame.pop(REPORT).to_numpy()])
+    collected.reports.append(frame)
+    keys: list[tuple[str, list[dict[str, Any]]]] = []
+    for account, row in pending.rows:
+        folder = store.run_dir / account.account_id
+        at = pending.report_of.get(account.account_id)
+        result = parsed.results[at] if at is not None else None
+        if result is not None and result.error is not None:
+            row["status"] = "not_assessed"
+            row["error"] = f"account {account.account_id}: {result.error}"
+        elif result is not None:
             collected.notes.extend(
                 {"account_id": account.account_id, "kind": "credential_report", "message": n}
-                for n in parsed.notes
+                for n in result.notes
             )
             keys_path = folder / "access_keys.json"
             if keys_path.exists():
-                keys = json.loads(keys_path.read_text(encoding="utf-8"))
-                collected.keys.append(_key_frame(account.account_id, keys))
+                keys.append((account.account_id, json.loads(keys_path.read_text(encoding="utf-8"))))
             summary_path = folder / "account_summary.json"
             if summary_path.exists():
                 summary = json.loads(summary_path.read_text(encoding="utf-8"))
                 row["summary_root_access_keys_present"] = summary.get("AccountAccessKeysPresent")
                 row["summary_root_mfa_enabled"] = summary.get("AccountMFAEnabled")
-    if row["status"] == "partial":
-        collected.notes.append(
-            {"account_id": account.account_id, "kind": "partial", "message": row["error"]}
-        )
-    collected.accounts.append(row)
+        if row["status"] == "partial":
+            collected.notes.append(
+                {"account_id": account.account_id, "kind": "partial", "message": row["error"]}
+            )
+        collected.accounts.append(row)
+    collected.keys.append(_key_frame(keys))
 
 
 def _read_evidence(store: EvidenceStore, meta: dict[str, Any]) -> _Collected:
-    collected = _Collected()
+    collected = _Collected(notes=list(meta.get("notes", [])))  # run-level notes (files runs)
+    pending = _Pending()
     for raw in meta["accounts"]:
-        _read_account(store, Account.from_dict(raw), collected)
+        _read_account(store, Account.from_dict(raw), pending)
+        if pending.size >= REPORT_BATCH_BYTES:
+            _finish_accounts(store, pending, collected)
+            pending = _Pending()
+    _finish_accounts(store, pending, collected)
     for raw in meta.get("skipped", []):
         account = Account.from_dict(raw)
         collected.accounts.append(
@@ -200,6 +240,7 @@ def load_run(
     rules: list[Rule],
     finished_at: datetime,
     manifest_sha256: str | None,
+    waivers: WaiverFile | None = None,
 ) -> RunSummary:
     """Replace the run in the warehouse with what its evidence says, and evaluate the rules."""
     meta = read_run_file(store)
@@ -256,12 +297,16 @@ def load_run(
         insert_frame(con, "access_keys", _with_run(keys, run_id))
         insert_frame(con, "evidence", _with_run(evidence, run_id))
         insert_frame(con, "run_notes", _with_run(pd.DataFrame(collected.notes), run_id))
+        insert_frame(con, "input_files", _input_files(meta, run_id))
         con.execute(
             "insert into run_notes (run_id, account_id, kind, message) "
             "select run_id, account_id, 'key_mismatch', message from key_mismatches where run_id = ?",
             [run_id],
         )
         evaluate(con, run_id, as_of, rules)
+        record_run_rules(con, run_id, rules)
+        # waivers given, else the copy kept with the run's evidence (a reload applies the same)
+        apply_waivers(con, run_id, waivers or read_waiver_evidence(store, rules))
     return summarize(con, run_id)
 
 
@@ -298,6 +343,14 @@ def summarize(con: duckdb.DuckDBPyConnection, run_id: str) -> RunSummary:
         findings_by_severity=by_severity,
         findings_by_rule=by_rule,
     )
+
+
+def _input_files(meta: dict[str, Any], run_id: str) -> pd.DataFrame:
+    """The folder listing of a files-source run (run.json `files`); empty for AWS runs."""
+    frame = pd.DataFrame(meta.get("files", [])).rename(columns={"name": "file_name"})
+    if not frame.empty:
+        frame["modified_at"] = pd.to_datetime(frame["modified_at"], utc=True)
+    return _with_run(frame, run_id)
 
 
 def write_run_file(store: EvidenceStore, meta: dict[str, Any]) -> Path:

@@ -19,8 +19,10 @@ from keyaudit.evidence import FILE_MODE, make_private_dir
 from keyaudit.paths import SQL_DIR
 
 RUN_TABLES = (
+    "input_files",
     "findings",
     "waivers",
+    "run_rules",
     "evidence",
     "run_notes",
     "access_keys",
@@ -91,15 +93,29 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
-    """Staging, marts and auditor views are plain views: always current with the SQL files."""
+    """Staging, marts and auditor views are plain views: always current with the SQL files.
+
+    DuckDB binds a view when it is created, so a view that reads another view of the same folder
+    is retried after the others: file names need not follow dependencies.
+    """
     for folder in VIEW_FOLDERS:
-        for path in _sql_files(folder):
-            name = path.stem
-            body = path.read_text(encoding="utf-8")
-            if name.startswith("_"):
-                con.execute(body)  # macros and helpers
-            else:
-                con.execute(f"create or replace view {name} as\n{body}")
+        pending = _sql_files(folder)
+        while pending:
+            failed: list[tuple[Path, duckdb.Error]] = []
+            for path in pending:
+                name = path.stem
+                body = path.read_text(encoding="utf-8")
+                try:
+                    if name.startswith("_"):
+                        con.execute(body)  # macros and helpers
+                    else:
+                        con.execute(f"create or replace view {name} as\n{body}")
+                except (duckdb.CatalogException, duckdb.BinderException) as exc:
+                    failed.append((path, exc))
+            if len(failed) == len(pending):
+                first, error = failed[0]
+                raise WarehouseError(f"{first.relative_to(SQL_DIR)}: {error}") from error
+            pending = [path for path, _ in failed]
 
 
 @contextmanager

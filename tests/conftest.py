@@ -11,6 +11,11 @@ import pytest
 
 from keyaudit.warehouse import connect
 
+# Prefect's temporary API server (prefect_harness): quiet, offline and patient.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 
 
@@ -27,6 +32,19 @@ def isolated_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect API per test process (≈ 15 s to start), for tests of whole flows."""
+    import prefect.settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    if prefect.settings.PREFECT_API_URL.value():  # another suite's harness is already up
+        yield
+        return
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
 
 
 @pytest.fixture

@@ -35,14 +35,34 @@ def test_every_command_has_help_with_an_example():
 
 def test_query_json_prints_only_a_json_array(small_warehouse: Path):
     result = runner.invoke(
-        app, ["query", "--db", str(small_warehouse), "--format", "json", "select rule_id, account_id from findings"]
+        app,
+        [
+            "query",
+            "--db",
+            str(small_warehouse),
+            "--format",
+            "json",
+            "select rule_id, account_id from findings",
+        ],
     )
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == [{"rule_id": "ACCESS_KEY_UNUSED", "account_id": "011122223333"}]
+    assert json.loads(result.stdout) == [
+        {"rule_id": "ACCESS_KEY_UNUSED", "account_id": "011122223333"}
+    ]
 
 
 def test_query_csv_neutralises_formulas(small_warehouse: Path):
-    result = runner.invoke(app, ["query", "--db", str(small_warehouse), "--format", "csv", "select user_name from findings"])
+    result = runner.invoke(
+        app,
+        [
+            "query",
+            "--db",
+            str(small_warehouse),
+            "--format",
+            "csv",
+            "select user_name from findings",
+        ],
+    )
     assert result.stdout.splitlines() == ["user_name", "'=cmd|calc"]
 
 
@@ -60,7 +80,9 @@ def test_query_on_missing_warehouse_says_how_to_make_one(tmp_path: Path):
 
 
 def test_bad_as_of_is_refused_before_anything_runs(tmp_path: Path):
-    result = runner.invoke(app, ["demo", "--as-of", "last tuesday", "--db", str(tmp_path / "w.duckdb")])
+    result = runner.invoke(
+        app, ["demo", "--as-of", "last tuesday", "--db", str(tmp_path / "w.duckdb")]
+    )
     assert result.exit_code == 2
     assert result.stderr.strip() == (
         "keyaudit: error: --as-of 'last tuesday' is not an ISO 8601 time; e.g. 2026-12-01T06:00:00Z"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from keyaudit.credential_report import (
@@ -228,21 +226,17 @@ def test_account_id_keeps_leading_zeros():
     assert parse(report(ALICE.replace("111122223333", "012345678901"))).account_id == "012345678901"
 
 
-def test_100000_row_report_parses_quickly():
+def test_large_report_parses_every_row():
+    """Speed is measured in bench/parse_report.py; here only that size changes nothing."""
     users = [
         with_cell(
             with_cell(ALICE, "user", f"user{n}"), "arn", f"arn:aws:iam::111122223333:user/user{n}"
         )
-        for n in range(99_999)
+        for n in range(19_999)
     ]
-    content = report(ROOT, *users).encode()
-    started = time.perf_counter()
-    parsed = parse(content)
-    elapsed = time.perf_counter() - started
-    assert len(parsed.rows) == 100_000
-    # Generous bound for loaded CI machines: it guards against per-cell Python parsing
-    # creeping back in (typically ~0.6-1 s here).
-    assert elapsed < 5
+    parsed = parse(report(ROOT, *users).encode())
+    assert len(parsed.rows) == 20_000
+    assert parsed.rows["user"].iloc[-1] == "user19998"
 
 
 # --- strict errors: each names the source, the line, the column and the fix -------------------

@@ -26,17 +26,14 @@ from keyaudit.demo.personas import (
     MAX_KEY_AGE_DAYS,
     MAX_UNUSED_DAYS,
     NEVER_USED_GRACE_DAYS,
+    PASSWORD_UNUSED_DAYS,
+    ROOT_RECENT_USE_DAYS,
+    margin,
 )
+from keyaudit.rules import load_catalogue
 
 AS_OF = datetime(2026, 3, 31, 9, 0, tzinfo=UTC)
-RULES = {
-    "ROOT_ACCESS_KEY_PRESENT",
-    "ACCESS_KEY_NOT_ROTATED",
-    "ACCESS_KEY_UNUSED",
-    "MULTIPLE_ACTIVE_KEYS",
-    "CONSOLE_USER_WITHOUT_MFA",
-    "ACCOUNT_NOT_ASSESSED",
-}
+RULES = {rule.rule_id for rule in load_catalogue()}  # the demo exercises every rule
 
 
 def snapshot(org: SimulatedOrganization) -> tuple[Any, ...]:
@@ -243,7 +240,7 @@ class TestSimulatedOrganization:
         assert [(f.rule_id, f.user_name) for f in missing] == [("ACCOUNT_NOT_ASSESSED", None)]
         key_ids = {k.access_key_id for u in org.users for k in u.keys}
         for finding in org.expected:
-            if finding.rule_id.startswith("ACCESS_KEY_"):
+            if finding.rule_id.startswith("ACCESS_KEY_") or finding.rule_id.startswith("INACTIVE"):
                 assert finding.key_slot in (1, 2) and finding.access_key_id in key_ids
             elif finding.rule_id != "ROOT_ACCESS_KEY_PRESENT":
                 assert finding.key_slot is None and finding.access_key_id is None
@@ -264,13 +261,36 @@ class TestSimulatedOrganization:
                 idle = key.active and AS_OF - (key.last_used or key.created) > timedelta(
                     days=MAX_UNUSED_DAYS
                 )
+                never = key.active and key.last_used is None
+                past_grace = AS_OF - key.created > timedelta(days=NEVER_USED_GRACE_DAYS)
+                setup = never and user.console and key.created == user.created
+                kept = not key.active and AS_OF - key.created > timedelta(days=INACTIVE_KEY_DAYS)
                 assert (("ACCESS_KEY_NOT_ROTATED", key.slot) in rules) == old
                 assert (("ACCESS_KEY_UNUSED", key.slot) in rules) == idle
-                clean_never_used += key.active and key.last_used is None and not idle
+                assert (("ACCESS_KEY_NEVER_USED", key.slot) in rules) == (never and past_grace)
+                assert (("ACCESS_KEY_CREATED_AT_SETUP", key.slot) in rules) == setup
+                assert (("INACTIVE_KEY_NOT_REMOVED", key.slot) in rules) == kept
+                clean_never_used += never and not idle and not past_grace
             two = sum(k.active for k in user.keys) == 2
             assert (("MULTIPLE_ACTIVE_KEYS", None) in rules) == two
             assert (("CONSOLE_USER_WITHOUT_MFA", None) in rules) == (user.console and not user.mfa)
+            idle_since = user.password_last_used or user.created  # password set with the user
+            stale = user.console and AS_OF - idle_since > timedelta(days=PASSWORD_UNUSED_DAYS)
+            assert (("PASSWORD_UNUSED", None) in rules) == stale
         assert clean_never_used > 0  # the key created two days ago is not a finding
+
+    def test_root_findings_follow_the_rule_semantics(self, org: SimulatedOrganization) -> None:
+        window = timedelta(days=ROOT_RECENT_USE_DAYS)
+        for account, root in org.roots.items():
+            if account == org.missing_role_account_id:
+                continue
+            rules = {f.rule_id for f in org.expected
+                     if (f.account_id, f.user_name) == (account, ROOT_USER)}  # fmt: skip
+            uses = [t for t in (root.password_last_used, root.key_last_used) if t]
+            assert ("ROOT_MFA_DISABLED" in rules) == (not root.mfa_active)
+            assert ("ROOT_USED_RECENTLY" in rules) == any(AS_OF - t <= window for t in uses)
+        recent = [f.account_id for f in org.expected if f.rule_id == "ROOT_USED_RECENTLY"]
+        assert recent == [org.management_account_id]
 
     def test_every_age_is_a_day_away_from_the_thresholds_that_apply(
         self, org: SimulatedOrganization
@@ -283,16 +303,24 @@ class TestSimulatedOrganization:
             if key.last_used:
                 checked.append((AS_OF - key.last_used, (MAX_UNUSED_DAYS, *inactive)))
         for user in org.users:
-            if user.password_last_used:
-                checked.append((AS_OF - user.password_last_used, (MAX_UNUSED_DAYS,)))
+            if user.console:  # idle since the last sign-in, or since the password was set
+                idle_since = user.password_last_used or user.created
+                checked.append((AS_OF - idle_since, (PASSWORD_UNUSED_DAYS,)))
+        for root in org.roots.values():
+            for use in (root.password_last_used, root.key_last_used):
+                if use:
+                    checked.append((AS_OF - use, (ROOT_RECENT_USE_DAYS,)))
         for age, thresholds in checked:
-            assert all(abs(age - timedelta(days=t)) >= timedelta(days=1) for t in thresholds), age
+            assert all(
+                abs(age - timedelta(days=t)) >= timedelta(days=margin(t)) for t in thresholds
+            ), age
 
     def test_every_use_precedes_the_report(self, org: SimulatedOrganization) -> None:
         first_report = min(org.report_times.values())
         uses = [k.last_used for u in org.users for k in u.keys if k.last_used]
         uses += [u.password_last_used for u in org.users if u.password_last_used]
         uses += [r.key_last_used for r in org.roots.values() if r.key_last_used]
+        uses += [r.password_last_used for r in org.roots.values() if r.password_last_used]
         assert max(uses) < first_report
 
     def test_suspended_account_has_no_findings(self, org: SimulatedOrganization) -> None:

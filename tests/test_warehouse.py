@@ -11,10 +11,14 @@ from keyaudit.warehouse import WarehouseError, connect, delete_run, migrate
 
 
 def test_migrations_apply_once(tmp_path: Path):
+    from keyaudit.paths import SQL_DIR
+
+    files = sorted((SQL_DIR / "schema").glob("*.sql"))
     con = connect(tmp_path / "w.duckdb")
-    assert migrate(con) == 1
-    assert con.execute("select count(*) from schema_migrations").fetchone()[0] == 1
+    assert migrate(con) == int(files[-1].name.split("_")[0])
+    assert con.execute("select count(*) from schema_migrations").fetchone()[0] == len(files)
     con.close()
+    connect(tmp_path / "w.duckdb").close()  # reopening applies nothing twice
 
 
 def test_every_table_carries_run_id(warehouse):

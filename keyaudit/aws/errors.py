@@ -22,6 +22,10 @@ class CollectionError(Exception):
     """An account could not be (fully) collected; the message is shown to the user as is."""
 
 
+class AccountDeadlineExceeded(CollectionError):
+    """An account took longer than collection.account_deadline_seconds (e.g. endless throttling)."""
+
+
 def error_code(exc: BaseException) -> str | None:
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Code") or "") or None

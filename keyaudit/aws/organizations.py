@@ -49,13 +49,16 @@ class _OuPaths:
     def __init__(self, org: Any) -> None:
         self._org = org
         self._names: dict[str, str] = {}
-        self._parent: dict[str, str | None] = {}
+        self._parent: dict[str, tuple[str, str] | None] = {}
 
     def _parent_of(self, child_id: str) -> tuple[str, str] | None:
+        if child_id in self._parent:  # an OU's parent, asked once for all its accounts
+            return self._parent[child_id]
         parents = self._org.list_parents(ChildId=child_id)["Parents"]
-        if not parents:
-            return None
-        return parents[0]["Id"], parents[0]["Type"]
+        found = (parents[0]["Id"], parents[0]["Type"]) if parents else None
+        if child_id.startswith("ou-"):
+            self._parent[child_id] = found
+        return found
 
     def _name(self, ou_id: str, kind: str) -> str:
         if ou_id not in self._names:

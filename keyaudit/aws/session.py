@@ -4,10 +4,18 @@ Member sessions use refreshable credentials, so a run longer than the role sessi
 re-assumes the role instead of failing. Customizers are called on every session created; the
 simulated organization and fault-injection tests use them to attach botocore event hooks, so
 the collection code stays exactly the code that runs against AWS.
+
+Retries: botocore retries throttling (`Throttling`, `TooManyRequestsException`, …) and 5xx with
+jittered exponential backoff. IAM's `LimitExceeded` (HTTP 409, "too many requests") is not in
+botocore's throttle list, so every session also retries it, with the same kind of jittered
+backoff and the same attempt budget. The waits are botocore's own (`botocore.endpoint`'s sleep).
 """
 
 from __future__ import annotations
 
+import copy
+import random
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +25,16 @@ import botocore.session
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.hooks import HierarchicalEmitter
 
 from keyaudit.aws.errors import CollectionError, describe
 
 SessionCustomizer = Callable[[str, boto3.Session], None]
 
 ROLE_SESSION_SECONDS = 3600
+IAM_LIMIT_EXCEEDED = "LimitExceeded"
+LIMIT_BACKOFF_BASE_SECONDS = 1.0
+LIMIT_BACKOFF_CAP_SECONDS = 20.0  # botocore's own cap for throttling backoff
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,37 @@ def role_arn(account_id: str, role_name: str) -> str:
     return f"arn:aws:iam::{account_id}:role/{role_name}"
 
 
+def jittered_backoff(
+    attempt: int,
+    *,
+    base: float = LIMIT_BACKOFF_BASE_SECONDS,
+    cap: float = LIMIT_BACKOFF_CAP_SECONDS,
+    rand: Callable[[], float] = random.random,
+) -> float:
+    """Wait before retry `attempt` (1 = first retry): half the capped exponential step plus a
+    random part of the other half, so a wait is never zero and retries do not march in step."""
+    step = min(cap, base * 2 ** (attempt - 1))
+    return step / 2 + rand() * step / 2
+
+
+def retry_limit_exceeded(
+    max_attempts: int, rand: Callable[[], float] = random.random
+) -> Callable[..., float | None]:
+    """A botocore `needs-retry` handler: retry IAM's LimitExceeded within the attempt budget.
+
+    Anything else gets None, which leaves the decision to botocore's own retry handler."""
+
+    def handler(response: Any = None, attempts: int = 1, **_: Any) -> float | None:
+        if response is None:
+            return None
+        code = (response[1] or {}).get("Error", {}).get("Code")
+        if code != IAM_LIMIT_EXCEEDED or attempts >= max_attempts:
+            return None
+        return jittered_backoff(attempts, rand=rand)
+
+    return handler
+
+
 class AccountSessions:
     """Hands out one boto3 session per account, reusing the caller's base session."""
 
@@ -61,14 +104,22 @@ class AccountSessions:
         self.settings = settings or SessionSettings()
         self._customizers = tuple(customizers)
         self._base = base or boto3.Session(region_name=self.settings.region)
-        self._customize("base", self._base)
+        self._prepare("base", self._base)
         self._caller: dict[str, Any] | None = None
+        self._sts: Any = None
+        self._sts_lock = threading.Lock()
+        # botocore's built-in event handlers, registered once and copied into each account's
+        # session: registering them anew costs ≈ 5 ms of CPU per account (bench/concurrency.py)
+        self._builtin_events = HierarchicalEmitter()
+        botocore.session.Session(event_hooks=self._builtin_events)
 
     @property
     def region(self) -> str:
         return self.settings.region or self._base.region_name or "us-east-1"
 
-    def _customize(self, account_id: str, session: boto3.Session) -> None:
+    def _prepare(self, account_id: str, session: boto3.Session) -> None:
+        """keyaudit's own retry of IAM LimitExceeded, then the customizers' hooks."""
+        session.events.register("needs-retry.iam", retry_limit_exceeded(self.settings.max_attempts))
         for customizer in self._customizers:
             customizer(account_id, session)
 
@@ -100,15 +151,32 @@ class AccountSessions:
     def _session_with(self, account_id: str, credentials: Any) -> boto3.Session:
         """A fresh botocore session (own event hooks) on the caller's profile and config."""
         profile = self._base.profile_name if self._base.profile_name != "default" else None
-        core = botocore.session.Session(profile=profile)
+        core = botocore.session.Session(
+            profile=profile,
+            event_hooks=copy.copy(self._builtin_events),
+            include_builtin_handlers=False,
+        )
         core._credentials = credentials
+        # Share the base session's (caching) data loader: a new one would parse the service
+        # models and endpoints again, ≈ 70 ms of CPU per account under the GIL (bench/concurrency.py).
+        core.register_component("data_loader", self._base._session.get_component("data_loader"))
         session = boto3.Session(botocore_session=core, region_name=self.region)
-        self._customize(account_id, session)
+        loader = core.get_component("data_loader")  # boto3 appended its data folder once more
+        loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
+        self._prepare(account_id, session)
         return session
+
+    def _sts_client(self) -> Any:
+        """One STS client for every AssumeRole (clients are thread-safe): a new client per
+        account cost ≈ 10 ms of CPU each (bench/concurrency.py)."""
+        with self._sts_lock:
+            if self._sts is None:
+                self._sts = self.base_client("sts")
+            return self._sts
 
     def _assume(self, account_id: str) -> boto3.Session:
         arn = role_arn(account_id, self.settings.role_name)
-        sts = self.base_client("sts")
+        sts = self._sts_client()
         params: dict[str, Any] = {
             "RoleArn": arn,
             "RoleSessionName": self.settings.session_name[:64],

@@ -1,7 +1,16 @@
 """The `keyaudit` command. Each command group lives in its own module and registers itself on
 the shared Typer app when imported here."""
 
-from keyaudit.cli import audit, query  # noqa: F401  (commands register on import)
+from keyaudit.cli import (  # noqa: F401  (each module registers its commands on import)
+    audit,
+    deliver,
+    query,
+    report,
+    rules,
+    runs,
+    serve,
+    verify,
+)
 from keyaudit.cli.common import app
 
 __all__ = ["app"]

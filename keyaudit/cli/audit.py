@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -22,11 +23,21 @@ from keyaudit.cli.common import (
 
 
 def _run_flow(
-    source: str, config: Path | None, db: Path | None, out: Path | None, as_of: str | None
+    source: str,
+    config: Path | None,
+    db: Path | None,
+    out: Path | None,
+    as_of: str | None,
+    files_dir: Path | None = None,
+    resume: str | None = None,
 ) -> None:
     from keyaudit.aws.errors import CollectionError
     from keyaudit.config import ConfigError, load_config
+    from keyaudit.files_source import FilesSourceError, check_folder
+    from keyaudit.resume import ResumeError, plan_resume
     from keyaudit.rules import CatalogueError
+    from keyaudit.runlock import RunIdError, RunLockedError
+    from keyaudit.waivers import WaiverError, load_waivers
     from keyaudit.warehouse import WarehouseError
 
     parsed_as_of = parse_as_of(as_of)
@@ -35,16 +46,38 @@ def _run_flow(
         cfg = load_config(config, overrides={"paths": {"warehouse": str(db)}} if db else None)
         from keyaudit.rules import load_catalogue
 
-        load_catalogue(cfg.rules)
-    except (ConfigError, CatalogueError) as exc:
+        rules = load_catalogue(cfg.rules)
+        if cfg.waivers_file and not resume:  # a resumed run uses the copy in its evidence
+            load_waivers(cfg.waivers_file, rules)
+        if source == "files":
+            check_folder(files_dir)
+        doing = f"auditing ({source})"
+        if resume:  # the recorded run must be readable before Prefect starts
+            doing = f"resuming run {resume} ({plan_resume(cfg, resume).source}) from its evidence"
+    except (
+        ConfigError,
+        CatalogueError,
+        WaiverError,
+        FilesSourceError,
+        ResumeError,
+        RunIdError,
+    ) as exc:
         raise fail(str(exc)) from None
     quiet_prefect()
     show_progress()
     from prefect.task_runners import ThreadPoolTaskRunner
 
     from flows.audit import audit_flow
+    from keyaudit.outcome import IncompleteRun
 
-    typer.echo(f"keyaudit: auditing ({source}) …", err=True)
+    if cfg.run.task_runner == "dask":  # say so now, not after Prefect has started
+        from flows.scale import ScaleOutError, require_api_server
+
+        try:
+            require_api_server()
+        except ScaleOutError as exc:
+            raise fail(str(exc)) from None
+    typer.echo(f"keyaudit: {doing} …", err=True)
     try:
         result = audit_flow.with_options(
             task_runner=ThreadPoolTaskRunner(max_workers=cfg.collection.concurrency)
@@ -54,8 +87,26 @@ def _run_flow(
             as_of=parsed_as_of,
             db=str(db) if db else None,
             out=str(out) if out else None,
+            files_dir=str(files_dir) if files_dir else None,
+            resume=resume,
         )
-    except (ConfigError, CatalogueError, CollectionError, WarehouseError, OSError) as exc:
+    except IncompleteRun as exc:  # finished, report written and delivered, but not acceptable
+        _print_summary(exc.result)
+        for problem in exc.result.problems:
+            typer.echo(f"keyaudit: error: {problem}", err=True)
+        raise typer.Exit(exc.result.exit_code) from None
+    except (
+        ConfigError,
+        CatalogueError,
+        WaiverError,
+        CollectionError,
+        WarehouseError,
+        FilesSourceError,
+        ResumeError,
+        RunIdError,
+        RunLockedError,
+        OSError,
+    ) as exc:
         raise fail(str(exc)) from None
     _print_summary(result)
 
@@ -77,14 +128,51 @@ def _print_summary(result: dict[str, Any]) -> None:
         "",
         f"  HTML report  {result['html']}",
         f"  PDF report   {result['pdf']}  ({result['pdf_pages']} pages)",
+        *(
+            f"  {fmt.upper() + ' export':<11}  {path}"
+            for fmt, path in result.get("outputs", {}).items()
+            if fmt not in ("html", "pdf")
+        ),
         f"  warehouse    {result['warehouse']}",
         f"  evidence     {result['evidence']}",
+        *_delivery_lines(result),
     ]
     if s["accounts_not_assessed"]:
         lines.insert(
             2, f"  INCOMPLETE: {s['accounts_not_assessed']} account(s) could not be assessed"
         )
+    _add_files_summary(result, lines)
     typer.echo("\n".join(lines))
+
+
+def _delivery_lines(result: Any) -> list[str]:
+    """Where the run was delivered (S3, e-mail), when anything beyond the folder was set up."""
+    delivery = result.get("delivery")
+    if not delivery or all(r["target"] == "folder" for r in delivery["results"]):
+        return []
+    from flows.artifacts import delivery_lines
+
+    return ["", "  delivery", *(f"    {line}" for line in delivery_lines(delivery))]
+
+
+def _add_files_summary(result: dict[str, Any], lines: list[str]) -> None:
+    """A files run also says what became of each file, and warns of files no account owns."""
+    import json
+
+    from keyaudit.files_source import summary_line
+
+    run_file = Path(result["evidence"]) / "run.json"
+    meta = json.loads(run_file.read_text(encoding="utf-8")) if run_file.exists() else {}
+    line = summary_line(meta)
+    if line:
+        lines.append(f"  input files  {line}")
+    unattributed = sum(f["status"] == "unattributed" for f in meta.get("files", []))
+    if unattributed:
+        lines.insert(
+            2,
+            f"  INCOMPLETE: {unattributed} report file(s) belong to no known account"
+            " (see the run notes)",
+        )
 
 
 @app.command()
@@ -96,10 +184,56 @@ def demo(db: Db = None, out: Out = None, as_of: AsOf = None, config: ConfigOpt =
     _run_flow("demo", config, db, out, as_of)
 
 
+class RunSource(StrEnum):
+    aws = "aws"
+    files = "files"
+
+
 @app.command()
-def run(config: ConfigOpt = None, db: Db = None, out: Out = None, as_of: AsOf = None) -> None:
-    """Audit real AWS accounts with the standard AWS configuration (profile, AWS_REGION, …).
+def run(
+    config: ConfigOpt = None,
+    db: Db = None,
+    out: Out = None,
+    as_of: AsOf = None,
+    source: Annotated[
+        RunSource,
+        typer.Option(
+            "--source", help="aws: call AWS; files: audit the credential reports in --files DIR."
+        ),
+    ] = RunSource.aws,
+    files: Annotated[
+        Path | None,
+        typer.Option(
+            "--files",
+            help="Folder of credential reports, one <account id>.csv per account "
+            "(optional <account id>.access_keys.json beside it); with --source files.",
+        ),
+    ] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            "--resume",
+            metavar="RUN_ID",
+            help="Finish an interrupted run from its evidence: load and report it, collecting "
+            "only accounts it had not finished (no AWS call when there are none).",
+        ),
+    ] = None,
+) -> None:
+    """Audit real AWS accounts with the standard AWS configuration (profile, AWS_REGION, …),
+    or a folder of credential reports handed in by account owners (--source files).
 
     Example: AWS_PROFILE=org-audit keyaudit run --config keyaudit.toml
+
+    Example: keyaudit run --source files --files reports/2026-12 --as-of 2026-12-01T06:00:00Z
+
+    Example: keyaudit run --resume 20261201T060000Z-3f9a1c
     """
-    _run_flow("aws", config, db, out, as_of)
+    if resume and (as_of or files is not None or source is not RunSource.aws):
+        raise fail(
+            "--resume keeps the run's recorded source and --as-of — drop --as-of, --source and --files"
+        )
+    if source is RunSource.files and files is None:
+        raise fail("--source files needs --files DIR, the folder of credential reports")
+    if source is RunSource.aws and files is not None:
+        raise fail("--files is read only with --source files — add --source files")
+    _run_flow(source.value, config, db, out, as_of, files_dir=files, resume=resume)

@@ -27,6 +27,7 @@ _PREFECT_DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     "PREFECT_LOGGING_EXTRA_LOGGERS": "keyaudit",
     "PREFECT_UI_ENABLED": "false",
+    "DASK_LOGGING__DISTRIBUTED": "warning",  # run.task_runner = "dask": no cluster chatter
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,28 +57,33 @@ def access_denied(caller_arn: str, role_arn: str) -> tuple[AWSResponse, dict[str
     return http, parsed
 
 
-def register_assume_role_check(session: boto3.Session, caller_arn: str) -> None:
-    """Deny AssumeRole on a role that does not exist, as STS does."""
+def register_assume_role_check(
+    session: boto3.Session, caller_arn: str, exists: Callable[[str], bool] = role_exists
+) -> None:
+    """Deny AssumeRole on a role that does not exist, as STS does (`exists` asks moto by default)."""
 
     def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         context[_CONTEXT_KEY] = params.get("RoleArn", "")
 
     def check(context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         arn = context.get(_CONTEXT_KEY, "")
-        return None if role_exists(arn) else access_denied(caller_arn, arn)
+        return None if exists(arn) else access_denied(caller_arn, arn)
 
     session.events.register("before-parameter-build.sts.AssumeRole", remember)
     session.events.register("before-call.sts.AssumeRole", check)
 
 
 def register_account_hooks(
-    session: boto3.Session, root: RootTruth, generated_time: datetime
+    session: boto3.Session,
+    root: RootTruth,
+    generated_time: datetime,
+    key_usage: KeyUsage | None = None,
 ) -> None:
     """Credential report and account summary as AWS gives them for this account."""
 
     def report(parsed: dict[str, Any], **_: Any) -> None:
         if "Content" in parsed:
-            parsed["Content"] = real_credential_report(parsed["Content"], root)
+            parsed["Content"] = real_credential_report(parsed["Content"], root, key_usage)
             parsed["GeneratedTime"] = generated_time
 
     def summary(parsed: dict[str, Any], **_: Any) -> None:
@@ -117,24 +123,41 @@ def root_row(root: RootTruth) -> dict[str, str]:
     return row
 
 
-def real_credential_report(content: bytes, root: RootTruth) -> bytes:
+# user name → (region, service) of each key's last use, None for a key never used
+KeyUsage = Mapping[str, tuple[tuple[str, str] | None, ...]]
+
+
+def moto_key_usage(account_id: str) -> dict[str, tuple[tuple[str, str] | None, ...]]:
+    """Each user's keys' last use as moto holds it (read in the process that runs moto)."""
+    return {
+        name: tuple(
+            (getattr(k.last_used, "region", NA), getattr(k.last_used, "service", NA))
+            if k.last_used is not None
+            else None
+            for k in user.access_keys
+        )
+        for name, user in _iam(account_id).users.items()
+    }
+
+
+def real_credential_report(
+    content: bytes, root: RootTruth, key_usage: KeyUsage | None = None
+) -> bytes:
     """moto's report rewritten into real AWS format: root row first, AWS's sentinels."""
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8"))))
-    users = _iam(root.account_id).users
+    usage = moto_key_usage(root.account_id) if key_usage is None else key_usage
     fixed = [root_row(root)]
     for row in rows:
         if row["password_enabled"] == FALSE:
             row["password_last_used"] = row["password_last_changed"] = NA
         row["password_next_rotation"] = NA
-        user = users.get(row["user"])
-        keys = user.access_keys if user else []
+        keys = usage.get(row["user"], ())
         for slot in (1, 2):
-            used = keys[slot - 1].last_used if len(keys) >= slot else None
+            used = keys[slot - 1] if len(keys) >= slot else None
             if row[f"access_key_{slot}_last_used_date"] == NA or used is None:
                 region = service = NA
             else:
-                region = getattr(used, "region", NA)
-                service = getattr(used, "service", NA)
+                region, service = used
             row[f"access_key_{slot}_last_used_region"] = region
             row[f"access_key_{slot}_last_used_service"] = service
         for cert in (1, 2):

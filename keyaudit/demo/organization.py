@@ -22,7 +22,9 @@ from moto.moto_api._internal import mock_random
 from moto.organizations.models import organizations_backends
 
 from keyaudit.demo.aws_like import register_account_hooks, register_assume_role_check
+from keyaudit.demo.changes import DemoChanges, advance
 from keyaudit.demo.personas import (
+    ROOT_RECENT,
     USAGE,
     ExpectedFinding,
     RootTruth,
@@ -95,9 +97,18 @@ class SimulatedOrganization:
 
 @contextmanager
 def simulated_organization(
-    as_of: datetime, *, seed: int = 7, members: int = 8, users_per_account: int = 14
+    as_of: datetime,
+    *,
+    seed: int = 7,
+    members: int = 8,
+    users_per_account: int = 14,
+    changes: DemoChanges | None = None,
 ) -> Iterator[SimulatedOrganization]:
-    """Start moto, build the organization, and yield it; everything is undone on exit."""
+    """Start moto, build the organization, and yield it; everything is undone on exit.
+
+    With `changes`, the organization is built as of `changes.built_at` (an earlier audit) and
+    changed since then (keys rotated or deleted), then audited at `as_of`: see demo.changes.
+    """
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware, e.g. datetime(2026, 1, 31, tzinfo=UTC)")
     if members < 3 or users_per_account < 1:
@@ -112,7 +123,9 @@ def simulated_organization(
                     "it needs moto's state to itself — leave the outer mock first"
                 )
             mock_random.seed(seed)
-            yield _build(as_of.astimezone(UTC), seed, members, users_per_account)
+            built_at = (changes.built_at if changes else as_of).astimezone(UTC)
+            org = _build(built_at, seed, members, users_per_account)
+            yield org if changes is None else advance(org, changes, as_of, seed)
         finally:
             mock.stop()
 
@@ -264,9 +277,10 @@ def _joined(backend: Any, account: Account) -> datetime:
 def _root(
     rng: random.Random, as_of: datetime, account: Account, joined: datetime, special: str | None
 ) -> RootTruth:
-    """Root users: MFA on and never signed in, except the management and the special ones."""
-    if account.is_management:
-        used = ago(as_of, rng, (3, 30)).replace(second=0)
+    """Root users: MFA on and never signed in, except the management (signed in within the
+    last day) and the special ones."""
+    if account.is_management:  # someone signed in as root this morning
+        used = ago(as_of, rng, ROOT_RECENT).replace(second=0)
         return RootTruth(account.account_id, joined, password_last_used=used)
     if special == "root-without-mfa":
         used = ago(as_of, rng, (100, 300)).replace(second=0)

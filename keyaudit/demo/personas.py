@@ -3,7 +3,8 @@
 Every user of the simulated organization is drawn from `PERSONAS`; the same realized plan
 creates the user in moto and yields the findings keyaudit must report, so the truth is never
 maintained twice. Ages are in days before `as_of` and every range keeps at least one day away
-from each rule threshold, so no finding depends on rounding.
+from each rule threshold (half a day from the one-day root-use window), so no finding depends on
+rounding. Together the personas and the root users make every rule of the catalogue fire.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ MAX_KEY_AGE_DAYS = 90
 MAX_UNUSED_DAYS = 45
 NEVER_USED_GRACE_DAYS = 7
 INACTIVE_KEY_DAYS = 30
+PASSWORD_UNUSED_DAYS = 45
+ROOT_RECENT_USE_DAYS = 1
 ROOT_USER = "<root_account>"
 # Last use is always older than this, so it precedes the report's GeneratedTime.
 MIN_USE_AGE_DAYS = 0.25
 
 RECENT: Days = (0.25, 1.5)  # "used yesterday"
+ROOT_RECENT: Days = (0.25, 0.5)  # a root sign-in this morning: within the one-day window
 USAGE = (("s3", "us-east-1"), ("ec2", "eu-west-1"), ("sts", "us-east-1"), ("iam", "N/A"))
 
 
@@ -104,6 +108,7 @@ class UserTruth:
     mfa: bool
     password_last_used: datetime | None
     keys: tuple[KeyTruth, ...]
+    password_set: datetime | None = None  # the console password's last change (console users)
 
     def with_key_ids(self, key_ids: list[str]) -> UserTruth:
         keys = tuple(replace(k, access_key_id=i) for k, i in zip(self.keys, key_ids, strict=True))
@@ -133,6 +138,25 @@ class ExpectedFinding:
     access_key_id: str | None  # moto's id for IAM-user keys; None for root / non-key findings
 
 
+# A user with keys is created 1 hour to 40 days before its first key (see realize_user).
+USER_BEFORE_KEY: Days = (1 / 24, 40)
+
+
+def user_age_range(persona: Persona) -> Days:
+    """The range of the user's age, which is also its console password's age (set at creation)."""
+    if not persona.keys:
+        return persona.user_age
+    first = persona.keys[0]
+    if first.at_user_creation:
+        return first.age
+    return (first.age[0] + USER_BEFORE_KEY[0], first.age[1] + USER_BEFORE_KEY[1])
+
+
+def margin(threshold: float) -> float:
+    """How far (days) a demo age keeps from a threshold: a day, or half of a shorter window."""
+    return min(1.0, threshold / 2)
+
+
 def _guarded(persona: Persona) -> list[tuple[Days, tuple[int, ...]]]:
     """Each range of a persona with the thresholds a rule compares it with."""
     pairs: list[tuple[Days, tuple[int, ...]]] = []
@@ -143,14 +167,16 @@ def _guarded(persona: Persona) -> list[tuple[Days, tuple[int, ...]]]:
         if key.used:
             pairs.append((key.used, (MAX_UNUSED_DAYS, *inactive)))
     if persona.password_used:
-        pairs.append((persona.password_used, (MAX_UNUSED_DAYS,)))
+        pairs.append((persona.password_used, (PASSWORD_UNUSED_DAYS,)))
+    elif persona.console:  # never signed in: idle since the password was set
+        pairs.append((user_age_range(persona), (PASSWORD_UNUSED_DAYS,)))
     return pairs
 
 
 def _check_ranges(persona: Persona) -> None:
     """Fail at import when a range could land within a day of a threshold or be inconsistent."""
     for (lo, hi), thresholds in _guarded(persona):
-        near = [t for t in thresholds if not (hi <= t - 1 or lo >= t + 1)]
+        near = [t for t in thresholds if not (hi <= t - margin(t) or lo >= t + margin(t))]
         if near or lo > hi or lo < MIN_USE_AGE_DAYS:
             raise ValueError(f"persona {persona.kind}: range {(lo, hi)} is ambiguous near {near}")
     for key in persona.keys:
@@ -166,6 +192,8 @@ def _check_ranges(persona: Persona) -> None:
 
 for _persona in PERSONAS:
     _check_ranges(_persona)
+if not ROOT_RECENT[1] <= ROOT_RECENT_USE_DAYS - margin(ROOT_RECENT_USE_DAYS):
+    raise ValueError(f"ROOT_RECENT {ROOT_RECENT} is too close to {ROOT_RECENT_USE_DAYS} day")
 
 # fmt: off
 _FIRST = ("ana", "ben", "chen", "dara", "emil", "fatima", "goran", "hana", "ivan", "jules",
@@ -211,7 +239,8 @@ def realize_user(
     if persona.keys and persona.keys[0].at_user_creation:
         created = keys[0].created
     elif keys:
-        created = keys[0].created - timedelta(seconds=rng.randint(3600, 40 * 86400))
+        before = rng.randint(int(USER_BEFORE_KEY[0] * 86400), int(USER_BEFORE_KEY[1] * 86400))
+        created = keys[0].created - timedelta(seconds=before)
     else:
         created = ago(as_of, rng, persona.user_age)
     password_used = None
@@ -226,6 +255,7 @@ def realize_user(
         mfa=persona.mfa,
         password_last_used=password_used,
         keys=tuple(keys),
+        password_set=created if persona.console else None,  # login profile made with the user
     )
 
 
@@ -249,27 +279,56 @@ def expected_findings(
     for account in not_assessed:
         found.add(ExpectedFinding("ACCOUNT_NOT_ASSESSED", account, None, None, None))
     for root in roots:
-        if root.account_id not in not_assessed and root.key_created is not None:
-            found.add(
-                ExpectedFinding("ROOT_ACCESS_KEY_PRESENT", root.account_id, ROOT_USER, 1, None)
-            )
-    max_age, max_idle = timedelta(days=MAX_KEY_AGE_DAYS), timedelta(days=MAX_UNUSED_DAYS)
+        if root.account_id not in not_assessed:
+            found.update(_root_findings(as_of, root))
     for user in users:
-        if user.account_id in not_assessed:
-            continue
-        active = [k for k in user.keys if k.active]
-        for key in active:
-            if as_of - key.created > max_age:
-                found.add(_key_finding("ACCESS_KEY_NOT_ROTATED", user, key))
-            if as_of - (key.last_used or key.created) > max_idle:
-                found.add(_key_finding("ACCESS_KEY_UNUSED", user, key))
-        if len(active) > 1:
-            found.add(ExpectedFinding("MULTIPLE_ACTIVE_KEYS", user.account_id, user.user_name,
-                                      None, None))  # fmt: skip
-        if user.console and not user.mfa:
-            found.add(ExpectedFinding("CONSOLE_USER_WITHOUT_MFA", user.account_id, user.user_name,
-                                      None, None))  # fmt: skip
+        if user.account_id not in not_assessed:
+            found.update(_user_findings(as_of, user))
     return frozenset(found)
+
+
+def _over(as_of: datetime, moment: datetime, days: int) -> bool:
+    """The rules' comparison: the interval as_of - moment is strictly longer than `days`."""
+    return as_of - moment > timedelta(days=days)
+
+
+def _root_findings(as_of: datetime, root: RootTruth) -> list[ExpectedFinding]:
+    account, found = root.account_id, []
+    if root.key_created is not None:
+        found.append(ExpectedFinding("ROOT_ACCESS_KEY_PRESENT", account, ROOT_USER, 1, None))
+    if not root.mfa_active:
+        found.append(ExpectedFinding("ROOT_MFA_DISABLED", account, ROOT_USER, None, None))
+    uses = [t for t in (root.password_last_used, root.key_last_used) if t is not None]
+    if any(not _over(as_of, t, ROOT_RECENT_USE_DAYS) for t in uses):
+        found.append(ExpectedFinding("ROOT_USED_RECENTLY", account, ROOT_USER, None, None))
+    return found
+
+
+def _user_findings(as_of: datetime, user: UserTruth) -> list[ExpectedFinding]:
+    found = []
+    for key in user.keys:
+        if not key.active:
+            if _over(as_of, key.created, INACTIVE_KEY_DAYS):
+                found.append(_key_finding("INACTIVE_KEY_NOT_REMOVED", user, key))
+            continue
+        if _over(as_of, key.created, MAX_KEY_AGE_DAYS):
+            found.append(_key_finding("ACCESS_KEY_NOT_ROTATED", user, key))
+        if _over(as_of, key.last_used or key.created, MAX_UNUSED_DAYS):
+            found.append(_key_finding("ACCESS_KEY_UNUSED", user, key))
+        if key.last_used is None and _over(as_of, key.created, NEVER_USED_GRACE_DAYS):
+            found.append(_key_finding("ACCESS_KEY_NEVER_USED", user, key))
+        if user.console and key.last_used is None and key.created == user.created:
+            found.append(_key_finding("ACCESS_KEY_CREATED_AT_SETUP", user, key))
+    per_user = []
+    if sum(k.active for k in user.keys) > 1:
+        per_user.append("MULTIPLE_ACTIVE_KEYS")
+    if user.console and not user.mfa:
+        per_user.append("CONSOLE_USER_WITHOUT_MFA")
+    idle_since = user.password_last_used or user.password_set
+    if user.console and idle_since and _over(as_of, idle_since, PASSWORD_UNUSED_DAYS):
+        per_user.append("PASSWORD_UNUSED")
+    found += [ExpectedFinding(r, user.account_id, user.user_name, None, None) for r in per_user]
+    return found
 
 
 def _key_finding(rule_id: str, user: UserTruth, key: KeyTruth) -> ExpectedFinding:

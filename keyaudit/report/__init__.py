@@ -1,8 +1,13 @@
-"""The audit report: a context built from the warehouse, rendered to HTML and PDF."""
+"""The audit report: a context built from the warehouse, rendered to HTML and PDF, plus exports."""
 
-from keyaudit.report.context import SEVERITIES, RuleInfo, build_report_context
+from keyaudit.report.accounts import OWNER_TAGS, account_owner
+from keyaudit.report.context import PAPERS, RuleInfo, build_report_context
+from keyaudit.report.formatting import SEVERITIES
 from keyaudit.report.render import (
+    FILE_NAMES,
+    FORMATS,
     ReportFiles,
+    parse_formats,
     render_html,
     render_pdf,
     template_dir,
@@ -10,10 +15,16 @@ from keyaudit.report.render import (
 )
 
 __all__ = [
+    "FILE_NAMES",
+    "FORMATS",
+    "OWNER_TAGS",
+    "PAPERS",
     "SEVERITIES",
     "ReportFiles",
     "RuleInfo",
+    "account_owner",
     "build_report_context",
+    "parse_formats",
     "render_html",
     "render_pdf",
     "template_dir",

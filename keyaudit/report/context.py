@@ -2,23 +2,52 @@
 
 Templates only render: every count, sort order, label and warning is decided here, so the
 HTML and the PDF (same templates) cannot disagree with the warehouse or with each other.
+`account_ids` narrows everything (coverage, findings, trend, waivers, evidence) to those
+accounts: the per-owner slices delivered to account owners.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import duckdb
+from markupsafe import Markup
 
 from keyaudit import __version__
 from keyaudit.report import queries
+from keyaudit.report.accounts import (
+    ASSESSED_STATUSES,
+    COUNTED_STATUSES,
+    account_record,
+    finding_row,
+    rank,
+    severity_columns,
+)
+from keyaudit.report.controls import control_results
+from keyaudit.report.formatting import (
+    SEVERITIES,
+    account_filter,
+    json_object,
+    relations,
+    release_memory,
+    rows,
+    severity_class,
+    severity_sort_key,
+    ts,
+)
+from keyaudit.report.history import changes, trend
+from keyaudit.report.methodology import caveats, evidence_files, rules_in_force, waiver_lists
+from keyaudit.report.records import detail_rows, explorer_data
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-ASSESSED_STATUSES = ("assessed", "partial")
 TITLE = "AWS access key audit"
+PAPERS = {"A4": "A4", "Letter": "letter"}
+# Finding rows per account and in all that the HTML shows inline; its explorer has every one.
+HTML_ROWS_PER_ACCOUNT = 50
+HTML_DETAIL_LIMIT = 2000
 
 
 class RuleInfo(Protocol):
@@ -39,72 +68,143 @@ def build_report_context(
     run_id: str,
     *,
     rules: Sequence[RuleInfo],
-    generated_at: datetime,
-    pdf_detail_limit: int = 500,
+    generated_at: datetime | None = None,
+    account_ids: Collection[str] | None = None,
+    pdf_detail_limit: int = 300,
+    pdf_rows_per_account: int = 25,
+    paper: str = "A4",
+    with_explorer: bool = True,
 ) -> dict[str, Any]:
-    """Everything the report templates show for `run_id`, read with bound-parameter SQL."""
-    if generated_at.tzinfo is None:
+    """Everything the report templates show for `run_id`, read with bound-parameter SQL.
+
+    `generated_at` defaults to the run's finish time, so re-rendering a run gives the same bytes.
+    """
+    if generated_at is not None and generated_at.tzinfo is None:
         raise ValueError("generated_at must be timezone-aware (UTC), e.g. datetime.now(UTC)")
-    if pdf_detail_limit < 0:
-        raise ValueError(f"pdf_detail_limit must be 0 or more, not {pdf_detail_limit}")
-    params = {"run_id": run_id}
-    run_rows = _rows(con, queries.RUN, params)
+    for name, value in (
+        ("pdf_detail_limit", pdf_detail_limit),
+        ("pdf_rows_per_account", pdf_rows_per_account),
+    ):
+        if value < 0:
+            raise ValueError(f"{name} must be 0 or more, not {value}")
+    if paper not in PAPERS:
+        raise ValueError(f"paper {paper!r} is not supported; use one of {', '.join(PAPERS)}")
+    ids = account_filter(account_ids)
+    params: dict[str, Any] = {"run_id": run_id, "account_ids": ids}
+    run_rows = rows(con, queries.RUN, {"run_id": run_id})
     if not run_rows:
         raise ValueError(
             f"run {run_id!r} is not in the warehouse {_database_path(con)} — "
-            "check the run id; `select run_id, as_of from runs order by as_of desc` lists the runs"
+            "check the run id; `keyaudit runs` lists the runs"
         )
     run = run_rows[0]
+    # DuckDB draws a progress bar on stdout for long queries; a report must not (a locked
+    # configuration is left as it is).
+    with contextlib.suppress(duckdb.Error):
+        con.execute("set enable_progress_bar = false")
+    rel = relations(con)
     catalogue = _catalogue(rules)
-    accounts = _rows(con, queries.ACCOUNTS, params)
-    counts = _rows(con, queries.FINDING_COUNTS, params)
-    findings = _rows(con, queries.FINDINGS, {**params, "severities": list(SEVERITIES)})
-    notes = _rows(con, queries.RUN_NOTES, params)
+    report_config = json_object(json_object(run["config_json"]).get("report"))
+    accounts = [account_record(a) for a in rows(con, queries.ACCOUNTS, params)]
+    counts = rows(con, queries.FINDING_COUNTS, params)
+    rules_view = rules_in_force(
+        con, run_id, relations=rel, parameters_json=run["parameters_json"], catalogue=catalogue
+    )
+    rule_info = {r["rule_id"]: r for r in rules_view}
+    for rule_id, rule in catalogue.items():  # findings of rules the run did not record
+        rule_info.setdefault(
+            rule_id, {"title": rule.title, "command": getattr(rule, "command", None) or None}
+        )
 
-    coverage = _coverage(run, accounts)
-    warnings = _warnings(run, accounts, coverage)
-    rule_summary = _rule_summary(counts, catalogue)
+    coverage = _coverage(run, accounts, sliced=ids is not None)
+    history = trend(con, run_id, ids, rel)
+    change = changes(con, run_id, ids, rel, history["previous_run_id"])
+    open_by_rule: Counter[str] = Counter()
+    waived_by_rule: Counter[str] = Counter()
+    for c in counts:
+        open_by_rule[c["rule_id"]] += c["count_open"]
+        waived_by_rule[c["rule_id"]] += c["count_waived"]
+    ranked = rank(accounts)
+    as_of = run["as_of"] if run["as_of"].tzinfo else run["as_of"].replace(tzinfo=UTC)
     context: dict[str, Any] = {
-        "title": TITLE,
-        "generated_at": _ts(generated_at),
+        "title": str(report_config.get("title") or TITLE),
+        "organization_name": str(report_config.get("organization_name") or "") or None,
+        "generated_at": ts(generated_at or run["finished_at"] or run["started_at"]),
         "report_tool_version": __version__,
-        "run": _run(run),
+        "paper": {"name": paper, "css": PAPERS[paper]},
+        "run": _run(run, history),
+        "slice": _slice(ids, accounts),
         "coverage": coverage,
-        "warnings": warnings,
-        "severity_summary": _severity_summary(counts),
+        "warnings": _warnings(run, accounts, coverage, ids),
+        "severity_summary": _severity_summary(counts, change),
         "totals": {
-            "open": sum(r["count_open"] for r in counts),
-            "waived": sum(r["count_waived"] for r in counts),
-            "total": len(findings),
+            "open": sum(open_by_rule.values()),
+            "waived": sum(waived_by_rule.values()),
+            "total": sum(open_by_rule.values()) + sum(waived_by_rule.values()),
         },
-        "rule_summary": rule_summary,
-        "not_assessed": [_account(a) for a in accounts if a["status"] not in _COUNTED],
-        "partial": [_account(a) for a in accounts if a["status"] == "partial"],
-        "skipped": [_account(a) for a in accounts if a["status"] == "skipped"],
-        "accounts": [_account(a) for a in accounts],
-        "findings": [_finding(f) for f in findings],
-        "pdf_detail_limit": pdf_detail_limit,
-        "remediation": [
-            _remediation(rule_id, catalogue)
-            for rule_id in dict.fromkeys(r["rule_id"] for r in rule_summary)
-        ],
-        "run_notes": [
-            {"account_id": n["account_id"], "kind": n["kind"], "message": n["message"]}
-            for n in notes
-        ],
+        "rule_summary": _rule_summary(counts, rule_info),
+        "controls": control_results(
+            con,
+            run_id,
+            relations=rel,
+            sliced=ids is not None,
+            rules=rules_view,
+            open_by_rule=open_by_rule,
+            waived_by_rule=waived_by_rule,
+        ),
+        "changes": change,
+        "trend": history,
+        "thresholds": rules_view,
+        "not_assessed": [a for a in accounts if a["status"] not in COUNTED_STATUSES],
+        "partial": [a for a in accounts if a["status"] == "partial"],
+        "skipped": [a for a in accounts if a["status"] == "skipped"],
+        "accounts": accounts,
+        "ranked_accounts": ranked,
+        "severity_columns": severity_columns(accounts),
+        "account_sections": _account_sections(
+            con,
+            run_id,
+            rel,
+            ids,
+            ranked,
+            pdf_rows_per_account,
+            pdf_detail_limit,
+            with_lifecycle=history["previous_run_id"] is not None,
+        ),
+        "detail_limits": {
+            "pdf_rows_per_account": pdf_rows_per_account,
+            "pdf_detail_limit": pdf_detail_limit,
+            "html_rows_per_account": HTML_ROWS_PER_ACCOUNT,
+            "html_detail_limit": HTML_DETAIL_LIMIT,
+        },
+        "rules": rule_info,
+        "waivers": waiver_lists(con, run_id, relations=rel, account_ids=ids, as_of=as_of),
+        "caveats": caveats(coverage, run["source"]),
+        "run_notes": rows(con, queries.RUN_NOTES, params),
+        "evidence": {
+            "files": evidence_files(con, run_id, ids),
+            "manifest_sha256": run["manifest_sha256"],
+        },
+        "explorer": None,
     }
+    context["evidence"]["bytes"] = sum(f["bytes"] or 0 for f in context["evidence"]["files"])
+    if with_explorer:
+        present = {c["severity"] for c in counts}
+        found = explorer_data(
+            con,
+            run_id,
+            relations=rel,
+            account_ids=ids,
+            severities=[*SEVERITIES, *sorted(present - set(SEVERITIES))],
+            rules=[(r, (rule_info.get(r) or {}).get("title")) for r in sorted(open_by_rule)],
+            accounts=[(a["account_id"], a["name"]) for a in accounts],
+            with_lifecycle=history["previous_run_id"] is not None,
+        )
+        # JSON escaped for <script> by explorer_data, or base64: safe to place as it is.
+        context["explorer"] = {"encoding": found["encoding"], "text": Markup(found["text"])}  # noqa: S704
     context["sections"] = _sections(context)
+    release_memory(con)
     return context
-
-
-# Statuses the coverage figures count explicitly; anything else is reported as not assessed.
-_COUNTED = ("assessed", "partial", "skipped")
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    cursor = con.execute(sql, params)
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _database_path(con: duckdb.DuckDBPyConnection) -> str:
@@ -112,15 +212,6 @@ def _database_path(con: duckdb.DuckDBPyConnection) -> str:
         "select path from duckdb_databases() where database_name = current_database()"
     ).fetchone()
     return repr(row[0]) if row and row[0] else "(in memory)"
-
-
-def _ts(value: datetime | None) -> str | None:
-    """A timestamp as the report prints it: UTC, to the minute."""
-    if value is None:
-        return None
-    if value.tzinfo is None:  # the schema stores timestamptz; a naive value is already UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _catalogue(rules: Sequence[RuleInfo]) -> dict[str, RuleInfo]:
@@ -132,23 +223,16 @@ def _catalogue(rules: Sequence[RuleInfo]) -> dict[str, RuleInfo]:
     return catalogue
 
 
-def severity_sort_key(severity: str) -> tuple[int, str]:
-    """Critical first, info last, unexpected severities after info."""
-    return (SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES), severity)
-
-
-def _severity_class(severity: str) -> str:
-    """A CSS class from a fixed list, never from warehouse text."""
-    return severity if severity in SEVERITIES else "unknown"
-
-
-def _run(run: dict[str, Any]) -> dict[str, Any]:
+def _run(run: dict[str, Any], history: dict[str, Any]) -> dict[str, Any]:
     return {
         "run_id": run["run_id"],
         "organization_id": run["organization_id"],
-        "as_of": _ts(run["as_of"]),
-        "started_at": _ts(run["started_at"]),
-        "finished_at": _ts(run["finished_at"]),
+        "as_of": ts(run["as_of"]),
+        "as_of_iso": _iso(run["as_of"]),
+        "period_start": history["previous_as_of"],
+        "previous_run_id": history["previous_run_id"],
+        "started_at": ts(run["started_at"]),
+        "finished_at": ts(run["finished_at"]),
         "source": run["source"],
         "scope": run["scope"],
         "status": run["status"],
@@ -158,22 +242,40 @@ def _run(run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _coverage(run: dict[str, Any], accounts: list[dict[str, Any]]) -> dict[str, Any]:
+def _iso(value: datetime) -> str:
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _slice(ids: list[str] | None, accounts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if ids is None:
+        return None
+    found = {a["account_id"] for a in accounts}
+    return {
+        "account_ids": ids,
+        "count": len(ids),
+        "missing": [i for i in ids if i not in found],
+    }
+
+
+def _coverage(
+    run: dict[str, Any], accounts: list[dict[str, Any]], *, sliced: bool
+) -> dict[str, Any]:
     """Coverage from the account rows; skipped (non-ACTIVE) accounts are outside the scope."""
     statuses = Counter(a["status"] for a in accounts)
     assessed = statuses["assessed"] + statuses["partial"]
-    not_assessed = sum(n for s, n in statuses.items() if s not in _COUNTED)
+    not_assessed = sum(n for s, n in statuses.items() if s not in COUNTED_STATUSES)
     dated = [a for a in accounts if a["status"] in ASSESSED_STATUSES and a["report_generated_at"]]
     oldest = min(dated, key=lambda a: a["report_generated_at"], default=None)
     # The run record may know of accounts the rows lack: the banner takes the larger count.
-    incomplete = max(not_assessed, run["accounts_not_assessed"] or 0)
+    incomplete = not_assessed if sliced else max(not_assessed, run["accounts_not_assessed"] or 0)
     return {
         "in_scope": assessed + not_assessed,
         "assessed": assessed,
         "partial": statuses["partial"],
         "not_assessed": not_assessed,
         "skipped": statuses["skipped"],
-        "oldest_report_at": _ts(oldest["report_generated_at"]) if oldest else None,
+        "oldest_report_at": oldest["report_generated_at"] if oldest else None,
         "oldest_report_account_id": oldest["account_id"] if oldest else None,
         "incomplete_count": incomplete,
         "is_complete": incomplete == 0 and run["status"] == "finished",
@@ -181,7 +283,10 @@ def _coverage(run: dict[str, Any], accounts: list[dict[str, Any]]) -> dict[str, 
 
 
 def _warnings(
-    run: dict[str, Any], accounts: list[dict[str, Any]], coverage: dict[str, Any]
+    run: dict[str, Any],
+    accounts: list[dict[str, Any]],
+    coverage: dict[str, Any],
+    ids: list[str] | None,
 ) -> list[str]:
     """What a reader must know before trusting the figures, besides the INCOMPLETE banner."""
     out = []
@@ -190,25 +295,36 @@ def _warnings(
             f"The run's status is {run['status']!r}, not 'finished': "
             "its findings may be missing accounts or rules."
         )
-    recorded = (
-        run["accounts_in_scope"],
-        run["accounts_assessed"],
-        run["accounts_not_assessed"],
-        run["accounts_skipped"],
-    )
-    counted = (
-        coverage["in_scope"],
-        coverage["assessed"],
-        coverage["not_assessed"],
-        coverage["skipped"],
-    )
-    if recorded != counted:
-        out.append(
-            "The run record counts {} in scope, {} assessed, {} not assessed and {} skipped, "
-            "but the warehouse holds account rows for {} in scope, {} assessed, {} not assessed "
-            "and {} skipped; this report lists the account rows.".format(*recorded, *counted)
+    if ids is None:
+        recorded = (
+            run["accounts_in_scope"],
+            run["accounts_assessed"],
+            run["accounts_not_assessed"],
+            run["accounts_skipped"],
         )
-    unknown = sorted({a["status"] for a in accounts} - set(_COUNTED) - {"not_assessed"})
+        counted = (
+            coverage["in_scope"],
+            coverage["assessed"],
+            coverage["not_assessed"],
+            coverage["skipped"],
+        )
+        if recorded != counted:
+            out.append(
+                "The run record counts {} in scope, {} assessed, {} not assessed and {} skipped, "
+                "but the warehouse holds account rows for {} in scope, {} assessed, {} not "
+                "assessed and {} skipped; this report lists the account rows.".format(
+                    *recorded, *counted
+                )
+            )
+    else:
+        found = {a["account_id"] for a in accounts}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            out.append(
+                f"{len(missing)} of the {len(ids)} accounts this report was asked for "
+                f"{'is' if len(missing) == 1 else 'are'} not in the run: {', '.join(missing)}."
+            )
+    unknown = sorted({a["status"] for a in accounts} - set(COUNTED_STATUSES) - {"not_assessed"})
     if unknown:
         out.append(
             f"Accounts with an unknown status ({', '.join(map(repr, unknown))}) "
@@ -220,44 +336,51 @@ def _warnings(
         if a["status"] in ASSESSED_STATUSES and a["report_generated_at"] is None
     ]
     if undated:
+        shown = ", ".join(undated[:20]) + (
+            f" and {len(undated) - 20} more" if len(undated) > 20 else ""
+        )
         out.append(
-            "No credential report time is recorded for assessed account(s) "
-            f"{', '.join(undated)}; the oldest report time above leaves them out."
+            f"No credential report time is recorded for assessed account(s) {shown}; "
+            "the oldest report time above leaves them out."
         )
     return out
 
 
-def _severity_summary(counts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _severity_summary(counts: list[dict[str, Any]], change: dict[str, Any]) -> list[dict[str, Any]]:
     """Critical to low always; info and unexpected severities only when they occur."""
     open_by: Counter[str] = Counter()
     waived_by: Counter[str] = Counter()
     for row in counts:
         open_by[row["severity"]] += row["count_open"]
         waived_by[row["severity"]] += row["count_waived"]
+    new_by = {s["severity"]: s for s in change.get("by_severity", [])}
     shown = set(SEVERITIES[:4]) | {s for s in open_by | waived_by if open_by[s] or waived_by[s]}
     return [
         {
             "severity": s,
-            "css": _severity_class(s),
+            "css": severity_class(s),
             "open": open_by[s],
             "waived": waived_by[s],
+            "new": new_by[s]["new"] if s in new_by else None,
+            "resolved": new_by[s]["resolved"] if s in new_by else None,
         }
         for s in sorted(shown, key=severity_sort_key)
     ]
 
 
 def _rule_summary(
-    counts: list[dict[str, Any]], catalogue: dict[str, RuleInfo]
+    counts: list[dict[str, Any]], rule_info: dict[str, dict[str, Any]]
 ) -> list[dict[str, Any]]:
     out = []
     for row in counts:
-        rule = catalogue.get(row["rule_id"])
+        rule = rule_info.get(row["rule_id"])
         out.append(
             {
                 "rule_id": row["rule_id"],
-                "title": rule.title if rule else "(not in the rule catalogue given to the report)",
+                "title": (rule or {}).get("title")
+                or "(not in the rule catalogue given to the report)",
                 "severity": row["severity"],
-                "css": _severity_class(row["severity"]),
+                "css": severity_class(row["severity"]),
                 "open": row["count_open"],
                 "waived": row["count_waived"],
             }
@@ -265,79 +388,60 @@ def _rule_summary(
     return sorted(out, key=lambda r: (severity_sort_key(r["severity"]), -r["open"], r["rule_id"]))
 
 
-def _remediation(rule_id: str, catalogue: dict[str, RuleInfo]) -> dict[str, Any]:
-    rule = catalogue.get(rule_id)
-    return {
-        "rule_id": rule_id,
-        "title": rule.title if rule else None,
-        "severity": rule.severity if rule else None,
-        "css": _severity_class(rule.severity) if rule else "unknown",
-        "remediation": rule.remediation if rule else None,
-        # Optional beyond RuleInfo: the catalogue's rules carry the exact AWS CLI command.
-        "command": getattr(rule, "command", None) or None,
-    }
+def _account_sections(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    rel: Any,
+    ids: list[str] | None,
+    ranked: list[dict[str, Any]],
+    pdf_rows_per_account: int,
+    pdf_detail_limit: int,
+    *,
+    with_lifecycle: bool,
+) -> list[dict[str, Any]]:
+    """Accounts in ranked order with their counts per rule and their first finding rows.
 
-
-def _account(row: dict[str, Any]) -> dict[str, Any]:
-    status = row["status"]
-    return {
-        "account_id": row["account_id"],
-        "name": row["name"],
-        "ou_path": row["ou_path"],
-        "state": row["state"],
-        "status": status,
-        "status_label": _STATUS_LABELS.get(status, f"{status} (counted as not assessed)"),
-        "status_css": status if status in _STATUS_LABELS else "not_assessed",
-        "error": row["error"],
-        "is_management": row["is_management"],
-        "report_generated_at": _ts(row["report_generated_at"]),
-        # None, never 0, for an account whose keys were not read: it is not clean.
-        "open_findings": row["count_open"] if status in ASSESSED_STATUSES else None,
-        "waived_findings": row["count_waived"],
-    }
-
-
-_STATUS_LABELS = {
-    "assessed": "assessed",
-    "partial": "partially assessed",
-    "not_assessed": "not assessed",
-    "skipped": "skipped",
-}
-
-
-def _finding(row: dict[str, Any]) -> dict[str, Any]:
-    if row["access_key_id"]:
-        key = row["access_key_id"]
-    elif row["key_slot"] is not None:
-        key = f"slot {row['key_slot']}"
-    else:
-        key = None
-    return {
-        "severity": row["severity"],
-        "css": _severity_class(row["severity"]),
-        "rule_id": row["rule_id"],
-        "account_id": row["account_id"],
-        "account_name": row["account_name"],
-        "user_name": row["user_name"],
-        "key": key,
-        "key_is_slot": not row["access_key_id"] and row["key_slot"] is not None,
-        "reason": row["reason"],
-        "waived": row["waived"],
-        "waiver_id": row["waiver_id"],
-        "finding_id": row["finding_id"],
-    }
-
-
-def _sections(context: dict[str, Any]) -> list[dict[str, str]]:
-    """The report's sections in order; a later section is one more entry and one partial."""
-    sections = [
-        ("scope", "Scope and coverage", "_scope.html.j2"),
-        ("summary", "Summary", "_summary.html.j2"),
-        ("not-assessed", "Accounts not assessed", "_not_assessed.html.j2"),
-        ("accounts", "Accounts", "_accounts.html.j2"),
-        ("findings", "Findings", "_findings_table.html.j2"),
-        ("remediation", "Remediation", "_remediation.html.j2"),
+    Enough rows are read for both the HTML and the PDF; render.py cuts each to its limits.
+    """
+    rule_counts: dict[str, list[dict[str, Any]]] = {}
+    for row in rows(con, queries.ACCOUNT_RULE_COUNTS, {"run_id": run_id, "account_ids": ids}):
+        rule_counts.setdefault(row["account_id"], []).append(row)
+    detail: dict[str, list[dict[str, Any]]] = {}
+    for row in detail_rows(
+        con,
+        run_id,
+        relations=rel,
+        account_ids=ids,
+        account_order=[a["account_id"] for a in ranked],
+        per_account=max(pdf_rows_per_account, HTML_ROWS_PER_ACCOUNT),
+        total=max(pdf_detail_limit, HTML_DETAIL_LIMIT),
+        with_lifecycle=with_lifecycle,
+    ):
+        detail.setdefault(row["account_id"], []).append(finding_row(row))
+    return [
+        {
+            "account": account,
+            "rule_counts": rule_counts.get(account["account_id"], []),
+            "rows": detail.get(account["account_id"], []),
+            "has_findings": bool(rule_counts.get(account["account_id"])),
+        }
+        for account in ranked
     ]
-    if context["run_notes"]:
-        sections.append(("data-notes", "Data notes", "_run_notes.html.j2"))
-    return [{"id": i, "title": t, "template": p} for i, t, p in sections]
+
+
+def _sections(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's sections in order; `html_only` ones are left out of the PDF."""
+    sections = [
+        ("scope", "Scope and coverage", "_scope.html.j2", False),
+        ("summary", "Executive summary", "_summary.html.j2", False),
+        ("accounts", "Accounts", "_accounts.html.j2", False),
+        ("findings", "All findings", "_explorer.html.j2", True),
+        ("waivers", "Waivers", "_waivers.html.j2", False),
+        ("methodology", "Methodology", "_methodology.html.j2", False),
+        ("evidence", "Evidence appendix", "_evidence.html.j2", False),
+    ]
+    return [
+        {"id": i, "title": t, "template": p, "html_only": h}
+        for i, t, p, h in sections
+        if not (i == "findings" and context["explorer"] is None)
+    ]

@@ -1,12 +1,11 @@
-"""Render a report context to HTML (Jinja2) and to PDF (WeasyPrint), and write both files."""
+"""Render a report context to HTML (Jinja2) and PDF (WeasyPrint), and write the run's outputs."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -16,22 +15,50 @@ import duckdb
 import jinja2
 from weasyprint import HTML
 
+from keyaudit import exports
 from keyaudit.evidence import make_private_dir, write_private
 from keyaudit.paths import TEMPLATES_DIR
-from keyaudit.report.context import RuleInfo, build_report_context, severity_sort_key
+from keyaudit.report.accounts import section_groups
+from keyaudit.report.context import RuleInfo, build_report_context
+from keyaudit.report.formatting import account_filter, relations
+from keyaudit.report.records import iter_records
 
 log = logging.getLogger("keyaudit.report")
 
 REPORT_TEMPLATE = "report.html.j2"
+FORMATS = ("html", "pdf", "csv", "json", "ocsf")
+FILE_NAMES = {
+    "html": "report.html",
+    "pdf": "report.pdf",
+    "csv": "findings.csv",
+    "json": "findings.json",
+    "ocsf": "findings.ocsf.jsonl",
+}
+# Data notes are aggregates' footnotes: the PDF lists this many, the HTML all of them.
+PDF_NOTES_LIMIT = 200
+# Evidence lines in the PDF. Past it the PDF lists the run's own files and every manifest (each
+# lists its account's files with their hashes: still a complete chain to verify); HTML has all.
+PDF_EVIDENCE_LIMIT = 1200
 
 
 @dataclass(frozen=True)
 class ReportFiles:
-    """The files `write_report` wrote."""
+    """The files `write_report` wrote; a format not asked for is None."""
 
-    html: Path
-    pdf: Path
-    pdf_pages: int
+    html: Path | None = None
+    pdf: Path | None = None
+    pdf_pages: int | None = None
+    csv: Path | None = None
+    json: Path | None = None
+    ocsf: Path | None = None
+
+    def paths(self) -> dict[str, Path]:
+        """Format → file, for the formats written."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name in FORMATS and getattr(self, f.name) is not None
+        }
 
 
 def template_dir() -> Path:
@@ -63,31 +90,83 @@ def _environment(folder: Path) -> jinja2.Environment:
     return env
 
 
-def _num(value: int) -> str:
-    return f"{value:,}"
+def _num(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
 
 
 def _plural(word: str, count: int) -> str:
     return word if count == 1 else f"{word}s"
 
 
-def render_html(context: dict[str, Any], *, for_pdf: bool = False) -> str:
-    """The report as one self-contained HTML page; `for_pdf` caps the finding detail."""
-    findings = context["findings"]
-    rows = findings[: context["pdf_detail_limit"]] if for_pdf else findings
-    left_out = Counter(f["severity"] for f in findings[len(rows) :])
-    detail = {
-        "rows": rows,
-        "shown": len(rows),
-        "total": len(findings),
-        "omitted": len(findings) - len(rows),
-        # Rows are sorted by severity, so the cap drops the least severe: say which.
-        "omitted_by_severity": [
-            {"severity": s, "count": left_out[s]} for s in sorted(left_out, key=severity_sort_key)
-        ],
+def detail(context: dict[str, Any], *, for_pdf: bool) -> dict[str, Any]:
+    """The per-account sections cut to the HTML's or the PDF's limits, with what was left out.
+
+    The PDF keeps its size bounded at any organization size: sections for accounts with
+    findings, worst first, while its row budget lasts (each section's heading costs one row);
+    the HTML has a section for every account and its explorer has every finding.
+    """
+    limits = context["detail_limits"]
+    per_account = limits["pdf_rows_per_account" if for_pdf else "html_rows_per_account"]
+    budget = limits["pdf_detail_limit" if for_pdf else "html_detail_limit"]
+    sections = []
+    left_out_accounts = left_out_findings = 0
+    for entry in context["account_sections"]:
+        account = entry["account"]
+        if for_pdf and not entry["has_findings"]:
+            continue  # clean or skipped: the accounts table says so
+        if for_pdf and budget <= 0:
+            left_out_accounts += 1
+            left_out_findings += account["findings_total"]
+            continue
+        room = budget - 1 if for_pdf else budget
+        take = max(0, min(per_account, room, len(entry["rows"])))
+        budget -= take + (1 if for_pdf else 0)
+        rows = entry["rows"][:take]
+        sections.append(
+            {
+                "account": account,
+                "groups": section_groups(entry["rule_counts"], rows, context["rules"]),
+                "shown": take,
+                "total": account["findings_total"],
+                "omitted": account["findings_total"] - take,
+                # Past the HTML's inline budget a section lists its rules in a line, not a
+                # table, so a large organization's page stays light.
+                "compact": not for_pdf and take == 0 and bool(entry["rule_counts"]),
+            }
+        )
+    return {
+        "sections": sections,
+        "left_out_accounts": left_out_accounts,
+        "left_out_findings": left_out_findings,
+        "per_account": per_account,
     }
+
+
+def evidence_shown(files: list[dict[str, Any]], *, for_pdf: bool) -> list[dict[str, Any]]:
+    """Every evidence file, or for a large run's PDF the run's files and the manifests."""
+    if not for_pdf or len(files) <= PDF_EVIDENCE_LIMIT:
+        return files
+    chain = [f for f in files if f["account_id"] is None or f["kind"] == "manifest"]
+    return chain[:PDF_EVIDENCE_LIMIT]
+
+
+def render_html(context: dict[str, Any], *, for_pdf: bool = False) -> str:
+    """The report as one self-contained HTML page; `for_pdf` caps detail and drops the explorer."""
+    notes = context["run_notes"]
+    shown_notes = notes[:PDF_NOTES_LIMIT] if for_pdf else notes
+    files = context["evidence"]["files"]
+    shown_files = evidence_shown(files, for_pdf=for_pdf)
     template = _environment(template_dir()).get_template(REPORT_TEMPLATE)
-    return template.render(**context, for_pdf=for_pdf, detail=detail)
+    return template.render(
+        **context,
+        for_pdf=for_pdf,
+        detail=detail(context, for_pdf=for_pdf),
+        sections_shown=[s for s in context["sections"] if not (for_pdf and s["html_only"])],
+        notes_shown=shown_notes,
+        notes_omitted=len(notes) - len(shown_notes),
+        evidence_shown=shown_files,
+        evidence_omitted=len(files) - len(shown_files),
+    )
 
 
 def render_pdf(html: str, path: Path, base_url: Path) -> int:
@@ -97,33 +176,84 @@ def render_pdf(html: str, path: Path, base_url: Path) -> int:
     return len(document.pages)
 
 
+def parse_formats(value: str | Sequence[str]) -> tuple[str, ...]:
+    """ "html,pdf" or ["html", "pdf"] → ("html", "pdf"), checked, in the canonical order."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    wanted = {item.strip().lower() for item in items if item.strip()}
+    unknown = sorted(wanted - set(FORMATS))
+    if unknown or not wanted:
+        raise ValueError(
+            f"format {', '.join(map(repr, unknown)) or '(none)'} is not supported; "
+            f"use one or more of {','.join(FORMATS)}"
+        )
+    return tuple(f for f in FORMATS if f in wanted)
+
+
 def write_report(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     out_dir: Path,
     *,
     rules: Sequence[RuleInfo],
-    generated_at: datetime,
-    pdf_detail_limit: int = 500,
+    generated_at: datetime | None = None,
+    account_ids: Collection[str] | None = None,
+    formats: str | Sequence[str] = FORMATS,
+    pdf_detail_limit: int = 300,
+    pdf_rows_per_account: int = 25,
+    paper: str = "A4",
 ) -> ReportFiles:
-    """Write `report.html` (every finding) and `report.pdf` (capped detail) into `out_dir`."""
+    """Write the run's report and exports into `out_dir` (0700; files 0600) and name them.
+
+    report.html (every finding), report.pdf (capped detail), findings.csv (spreadsheet-safe),
+    findings.json and findings.ocsf.jsonl (OCSF Compliance Finding events). `account_ids`
+    limits every output to those accounts. Nothing is written when the run is unknown.
+    """
+    wanted = parse_formats(formats)
     started = time.perf_counter()
     context = build_report_context(
-        con, run_id, rules=rules, generated_at=generated_at, pdf_detail_limit=pdf_detail_limit
+        con,
+        run_id,
+        rules=rules,
+        generated_at=generated_at,
+        account_ids=account_ids,
+        pdf_detail_limit=pdf_detail_limit,
+        pdf_rows_per_account=pdf_rows_per_account,
+        paper=paper,
+        with_explorer="html" in wanted,
     )
     make_private_dir(out_dir)
-    html_path = out_dir / "report.html"
-    pdf_path = out_dir / "report.pdf"
-    write_private(html_path, render_html(context).encode("utf-8"))
-    rendered = time.perf_counter()
-    pages = render_pdf(render_html(context, for_pdf=True), pdf_path, base_url=out_dir)
+    written: dict[str, Any] = {}
+    timings: list[str] = []
+    if "html" in wanted:
+        written["html"] = out_dir / FILE_NAMES["html"]
+        write_private(written["html"], render_html(context).encode("utf-8"))
+        timings.append(f"HTML {time.perf_counter() - started:.1f} s")
+    if "pdf" in wanted:
+        mark = time.perf_counter()
+        written["pdf"] = out_dir / FILE_NAMES["pdf"]
+        written["pdf_pages"] = render_pdf(
+            render_html(context, for_pdf=True), written["pdf"], base_url=out_dir
+        )
+        timings.append(f"PDF {written['pdf_pages']} pages {time.perf_counter() - mark:.1f} s")
+    export_formats = [f for f in exports.EXPORT_FORMATS if f in wanted]
+    if export_formats:
+        mark = time.perf_counter()
+        for fmt in export_formats:
+            written[fmt] = out_dir / FILE_NAMES[fmt]
+        records = iter_records(
+            con,
+            run_id,
+            relations=relations(con),
+            account_ids=account_filter(account_ids),
+            with_lifecycle=context["trend"]["previous_run_id"] is not None,
+        )
+        exports.write_exports({f: written[f] for f in export_formats}, records, context)
+        timings.append(f"exports {time.perf_counter() - mark:.1f} s")
     log.info(
-        "run %s: report written to %s (%d findings; HTML %.1f s, PDF %d pages %.1f s)",
+        "run %s: report written to %s (%d findings; %s)",
         run_id,
         out_dir,
-        len(context["findings"]),
-        rendered - started,
-        pages,
-        time.perf_counter() - rendered,
+        context["totals"]["total"],
+        ", ".join(timings),
     )
-    return ReportFiles(html=html_path, pdf=pdf_path, pdf_pages=pages)
+    return ReportFiles(**written)

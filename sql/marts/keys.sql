@@ -1,7 +1,8 @@
 -- One row per access key, root keys included. The credential report's slots are joined to the
 -- API inventory on creation time (equal to the second). API data wins where both exist because
 -- it is live; report-only keys (folder of reports, or listing failed) keep a NULL key id;
--- API-only keys (created after the report) keep a NULL slot.
+-- API-only keys (created after the report) keep a NULL slot. Two keys created in the same
+-- second are paired in order (slot 1 with the older API key), so no key is ever counted twice.
 with report as (
     select * from stg_credential_report
 ),
@@ -37,9 +38,26 @@ slot_2 as (
 ),
 
 slots as (
-    select * from slot_1
-    union all
-    select * from slot_2
+    select
+        *,
+        row_number() over (
+            partition by run_id, account_id, user_name, created_at order by key_slot
+        ) as same_second_rank
+    from (
+        select * from slot_1
+        union all
+        select * from slot_2
+    )
+),
+
+api_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by run_id, account_id, user_name, date_trunc('second', created_at)
+            order by created_at, access_key_id
+        ) as same_second_rank
+    from api
 ),
 
 users as (
@@ -57,11 +75,12 @@ joined as (
         slots.key_slot,
         coalesce(api.is_active, slots.is_active) as is_active,
         coalesce(api.created_at, slots.created_at) as created_at,
-        case when api.access_key_id is not null then api.last_used_at else slots.last_used_at end
+        -- last use from the API when it was collected, else from the report (last_used = "report")
+        case when api.is_last_used_collected then api.last_used_at else slots.last_used_at end
             as last_used_at,
-        case when api.access_key_id is not null then api.last_used_region else slots.last_used_region end
+        case when api.is_last_used_collected then api.last_used_region else slots.last_used_region end
             as last_used_region,
-        case when api.access_key_id is not null then api.last_used_service else slots.last_used_service end
+        case when api.is_last_used_collected then api.last_used_service else slots.last_used_service end
             as last_used_service,
         case
             when slots.key_slot is not null and api.access_key_id is not null then 'report+api'
@@ -69,11 +88,12 @@ joined as (
             else 'api'
         end as source
     from slots
-    full outer join api
+    full outer join api_ranked as api
         on slots.run_id = api.run_id
         and slots.account_id = api.account_id
         and slots.user_name = api.user_name
         and slots.created_at = date_trunc('second', api.created_at)  -- the report has whole seconds
+        and slots.same_second_rank = api.same_second_rank
 ),
 
 final as (

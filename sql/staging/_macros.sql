@@ -1,8 +1,11 @@
 -- Credential-report sentinels: N/A, no_information and not_supported mean different things
 -- (see AWS-FACTS.md); typed columns turn them into NULL, *_sentinel columns keep which one.
+-- The root row of newer member accounts holds true/false in password_last_changed and
+-- password_next_rotation instead of not_supported: no date either.
 create or replace macro ka_timestamp(value) as
     case
-        when value is null or value in ('N/A', 'no_information', 'not_supported') then null
+        when value is null
+            or value in ('N/A', 'no_information', 'not_supported', 'true', 'false') then null
         else cast(value as timestamptz)
     end;
 

@@ -11,33 +11,15 @@ import pytest
 from pypdf import PdfReader
 
 from keyaudit.demo import simulated_organization
+from keyaudit.rules import load_catalogue
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
-FIRST_RULES = {
-    "ROOT_ACCESS_KEY_PRESENT",
-    "ACCESS_KEY_NOT_ROTATED",
-    "ACCESS_KEY_UNUSED",
-    "MULTIPLE_ACTIVE_KEYS",
-    "CONSOLE_USER_WITHOUT_MFA",
-    "ACCOUNT_NOT_ASSESSED",
-}
+FIRST_RULES = {rule.rule_id for rule in load_catalogue()}  # the full catalogue
 
 
 @pytest.fixture(scope="module")
-def demo_run(prefect_harness, tmp_path_factory) -> dict:
-    from flows.audit import audit_flow
-
-    folder = tmp_path_factory.mktemp("demo")
-    monkey = pytest.MonkeyPatch()
-    monkey.chdir(folder)
-    try:
-        result = audit_flow(
-            source="demo", as_of=AS_OF, db=str(folder / "w.duckdb"), out=str(folder / "out")
-        )
-    finally:
-        monkey.undo()
-    result["folder"] = folder
-    return result
+def demo_run(threads_demo_run):
+    return threads_demo_run
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +92,7 @@ def test_reloading_a_run_replaces_it_without_duplicates(demo_run):
     run_id = demo_run["summary"]["run_id"]
     con = connect(demo_run["warehouse"])
     before = con.execute("select count(*) from findings").fetchone()[0]
-    store = EvidenceStore(demo_run["folder"] / "data" / "evidence", run_id)
+    store = EvidenceStore(Path(demo_run.evidence).parent, run_id)
     summary = load_run(con, store, rules=load_catalogue(), finished_at=AS_OF, manifest_sha256=None)
     counts = {
         t: con.execute(f"select count(*) from {t}").fetchone()[0]
@@ -120,3 +102,14 @@ def test_reloading_a_run_replaces_it_without_duplicates(demo_run):
     assert counts["findings"] == before
     assert counts["runs"] == 1
     assert summary.findings_by_rule == demo_run["summary"]["findings_by_rule"]
+
+
+def test_flow_returns_a_summary_object_that_serializes(demo_run):
+    from keyaudit.outcome import AuditResult
+
+    assert isinstance(demo_run, AuditResult)
+    data = json.loads(demo_run.model_dump_json())
+    assert data["summary"]["run_id"] == demo_run.run_id
+    assert data["delivery"]["ok"] is True
+    assert demo_run.problems == [] and demo_run.exit_code == 0
+    assert AuditResult.model_validate_json(demo_run.model_dump_json()) == demo_run

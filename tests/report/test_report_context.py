@@ -10,61 +10,78 @@ from report_rows import (
     ASSESSED,
     FAILURE,
     GENERATED_AT,
+    HOSTILE,
     NOT_ASSESSED,
+    OTHER,
+    PREV_RUN_ID,
     RULES,
     RUN_ID,
     SUSPENDED,
     FakeRule,
+    count,
 )
 
-from keyaudit.report import SEVERITIES, build_report_context
+from keyaudit.report import SEVERITIES, account_owner, build_report_context
 
 
 def context(con: duckdb.DuckDBPyConnection, **kwargs):
-    return build_report_context(con, RUN_ID, rules=RULES, generated_at=GENERATED_AT, **kwargs)
+    return build_report_context(con, RUN_ID, rules=RULES, **kwargs)
 
 
-def test_unknown_run_is_a_clear_error(report_db):
+def test_unknown_run_is_a_clear_error(shared_db):
     with pytest.raises(
-        ValueError, match=r"^run 'no-such-run' is not in the warehouse '.*report\.duckdb'"
+        ValueError,
+        match=r"^run 'no-such-run' is not in the warehouse '.*report\.duckdb' — check the run id; "
+        r"`keyaudit runs` lists the runs$",
     ):
-        build_report_context(report_db, "no-such-run", rules=RULES, generated_at=GENERATED_AT)
+        build_report_context(shared_db, "no-such-run", rules=RULES)
 
 
-def test_naive_generated_at_is_refused(report_db):
+def test_naive_generated_at_is_refused(shared_db):
     with pytest.raises(ValueError, match="generated_at must be timezone-aware"):
-        build_report_context(report_db, RUN_ID, rules=RULES, generated_at=datetime(2026, 12, 1))
+        context(shared_db, generated_at=datetime(2026, 12, 1))
 
 
-def test_duplicate_rule_is_refused(report_db):
+def test_unknown_paper_is_refused(shared_db):
+    with pytest.raises(ValueError, match=r"^paper 'A3' is not supported; use one of A4, Letter$"):
+        context(shared_db, paper="A3")
+
+
+def test_duplicate_rule_is_refused(shared_db):
     with pytest.raises(ValueError, match="rule 'ROOT_ACCESS_KEY_PRESENT' is given twice"):
-        build_report_context(report_db, RUN_ID, rules=[*RULES, RULES[0]], generated_at=GENERATED_AT)
+        build_report_context(shared_db, RUN_ID, rules=[*RULES, RULES[0]])
 
 
-def test_coverage_counts_skipped_outside_the_scope(report_db):
-    coverage = context(report_db)["coverage"]
-    assert coverage | {"oldest_report_at": None} == {
-        "in_scope": 2,
-        "assessed": 1,
+def test_generated_at_defaults_to_the_run_finish_so_rerenders_match(shared_context):
+    assert shared_context["generated_at"] == "2026-12-01 06:04 UTC"
+
+
+def test_generated_at_can_be_given(shared_db):
+    assert context(shared_db, generated_at=GENERATED_AT)["generated_at"] == "2026-12-01 07:30 UTC"
+
+
+def test_coverage_counts_skipped_outside_the_scope(shared_context):
+    assert shared_context["coverage"] == {
+        "in_scope": 3,
+        "assessed": 2,
         "partial": 0,
         "not_assessed": 1,
         "skipped": 1,
-        "oldest_report_at": None,
-        "oldest_report_account_id": ASSESSED,
+        "oldest_report_at": "2026-12-01 03:00 UTC",
+        "oldest_report_account_id": OTHER,
         "incomplete_count": 1,
         "is_complete": False,
     }
-    assert coverage["oldest_report_at"] == "2026-12-01 05:57 UTC"
 
 
-def test_coverage_agrees_with_the_run_record_so_no_warning(report_db):
-    assert context(report_db)["warnings"] == []
+def test_coverage_agrees_with_the_run_record_so_no_warning(shared_context):
+    assert shared_context["warnings"] == []
 
 
 def test_run_record_disagreeing_with_account_rows_is_warned(report_db):
     report_db.execute("update runs set accounts_in_scope = 5 where run_id = ?", [RUN_ID])
     (warning,) = context(report_db)["warnings"]
-    assert warning.startswith("The run record counts 5 in scope, 1 assessed")
+    assert warning.startswith("The run record counts 5 in scope, 2 assessed")
 
 
 def test_failed_run_is_never_complete(report_db):
@@ -74,27 +91,27 @@ def test_failed_run_is_never_complete(report_db):
     assert "status is 'failed'" in ctx["warnings"][0]
 
 
-def test_not_assessed_account_has_no_findings_count_not_zero(report_db):
-    accounts = {a["account_id"]: a for a in context(report_db)["accounts"]}
+def test_not_assessed_account_has_no_findings_count_not_zero(shared_context):
+    accounts = {a["account_id"]: a for a in shared_context["accounts"]}
     assert accounts[NOT_ASSESSED]["open_findings"] is None
     assert accounts[SUSPENDED]["open_findings"] is None
     assert accounts[ASSESSED]["open_findings"] == 8  # 9 rows, one waived
 
 
-def test_not_assessed_and_skipped_lists_carry_the_full_error(report_db):
-    ctx = context(report_db)
+def test_not_assessed_and_skipped_lists_carry_the_full_error(shared_context):
+    ctx = shared_context
     assert [(a["account_id"], a["error"]) for a in ctx["not_assessed"]] == [(NOT_ASSESSED, FAILURE)]
     assert [(a["account_id"], a["state"]) for a in ctx["skipped"]] == [(SUSPENDED, "SUSPENDED")]
 
 
-def test_severity_summary_equals_the_warehouse(report_db):
+def test_severity_summary_equals_the_warehouse(shared_db, shared_context):
     expected = dict(
-        report_db.execute(
+        shared_db.execute(
             "select severity, count(*) from findings where run_id = ? and not waived group by 1",
             [RUN_ID],
         ).fetchall()
     )
-    summary = context(report_db)["severity_summary"]
+    summary = shared_context["severity_summary"]
     assert [r["severity"] for r in summary] == ["critical", "high", "medium", "low"]
     assert {r["severity"]: r["open"] for r in summary} == expected
     assert {r["severity"]: r["waived"] for r in summary if r["waived"]} == {"high": 1}
@@ -104,7 +121,7 @@ def test_info_and_unknown_severities_appear_only_when_present(report_db):
     change = "update findings set severity = ? where rule_id = ?"
     report_db.execute(change, ["info", "INACTIVE_KEY_NOT_REMOVED"])
     report_db.execute(change, ["urgent", "MULTIPLE_ACTIVE_KEYS"])
-    summary = context(report_db)["severity_summary"]
+    summary = context(report_db, with_explorer=False)["severity_summary"]
     assert [(r["severity"], r["css"]) for r in summary] == [
         ("critical", "critical"),
         ("high", "high"),
@@ -115,57 +132,231 @@ def test_info_and_unknown_severities_appear_only_when_present(report_db):
     ]
 
 
-def test_findings_sorted_by_severity_then_account_then_rule(report_db):
-    findings = context(report_db)["findings"]
-    keys = [(SEVERITIES.index(f["severity"]), f["account_id"], f["rule_id"]) for f in findings]
-    assert keys == sorted(keys)
-    assert len(findings) == 10
+def test_accounts_are_ranked_by_open_findings_worst_first(shared_context):
+    ranked = [a["account_id"] for a in shared_context["ranked_accounts"]]
+    assert ranked == [ASSESSED, NOT_ASSESSED, OTHER, SUSPENDED]
 
 
-def test_key_is_its_id_or_its_slot(report_db):
-    keys = {(f["rule_id"], f["user_name"]): f["key"] for f in context(report_db)["findings"]}
-    assert keys[("ACCESS_KEY_NOT_ROTATED", "alice")] == "AKIAALICE00000000001"
-    assert keys[("ACCESS_KEY_UNUSED", "dave")] == "slot 2"
-    assert keys[("MULTIPLE_ACTIVE_KEYS", "bob")] is None
+def test_owner_comes_from_the_tags(shared_context):
+    owners = {a["account_id"]: a["owner"] for a in shared_context["accounts"]}
+    assert owners == {
+        ASSESSED: HOSTILE,
+        OTHER: "pay@example.com",
+        NOT_ASSESSED: None,
+        SUSPENDED: None,
+    }
 
 
-def test_rule_summary_titles_come_from_the_catalogue(report_db):
-    rules = [r for r in RULES if r.rule_id != "MULTIPLE_ACTIVE_KEYS"]
-    ctx = build_report_context(report_db, RUN_ID, rules=rules, generated_at=GENERATED_AT)
-    titles = {r["rule_id"]: r["title"] for r in ctx["rule_summary"]}
-    assert titles["ACCESS_KEY_NOT_ROTATED"] == "Active access key not rotated within the limit"
-    assert titles["MULTIPLE_ACTIVE_KEYS"].startswith("(not in the rule catalogue")
-    remedy = {r["rule_id"]: r for r in ctx["remediation"]}
-    assert remedy["MULTIPLE_ACTIVE_KEYS"]["remediation"] is None
-    assert remedy["ROOT_ACCESS_KEY_PRESENT"]["command"].startswith("aws iam delete-access-key")
+def test_owner_tag_keys_are_case_insensitive_and_ordered():
+    assert account_owner({"Team": "t", "OWNER": "o"}) == "o"
+    assert account_owner({"team": "t", "contact": "c"}) == "t"
+    assert account_owner({"owner": "", "owner-email": "e@x"}) == "e@x"
+    assert account_owner({"cost-center": "CC-1"}) is None
 
 
-def test_rules_only_need_the_protocol_attributes(report_db):
+def test_section_rows_carry_key_age_and_last_use(shared_context):
+    (section,) = [
+        s for s in shared_context["account_sections"] if s["account"]["account_id"] == ASSESSED
+    ]
+    rows = {(r["rule_id"], r["user_name"]): r for r in section["rows"]}
+    alice = rows[("ACCESS_KEY_NOT_ROTATED", "alice")]
+    assert (alice["key"], alice["age_days"], alice["last_used"], alice["last_used_where"]) == (
+        "AKIAALICE00000000001",
+        212,
+        "2026-11-28",
+        "s3, eu-west-1",
+    )
+    assert rows[("ACCESS_KEY_NOT_ROTATED", "carol")]["last_used"] == "never"
+    root = rows[("ROOT_ACCESS_KEY_PRESENT", "<root_account>")]
+    assert (root["key"], root["age_days"], root["last_used"]) == ("slot 1", 689, "2026-11-24")
+    assert rows[("MULTIPLE_ACTIVE_KEYS", "bob")]["key"] is None
+    assert rows[("MULTIPLE_ACTIVE_KEYS", "bob")]["last_used"] is None
+
+
+def test_lifecycle_marks_new_and_persisting_findings(shared_context):
+    (section,) = [
+        s for s in shared_context["account_sections"] if s["account"]["account_id"] == ASSESSED
+    ]
+    rows = {(r["rule_id"], r["user_name"]): r for r in section["rows"]}
+    assert rows[("ACCESS_KEY_NOT_ROTATED", "alice")]["is_new"] is False
+    assert rows[("ACCESS_KEY_NOT_ROTATED", "alice")]["days_open"] == 30
+    assert rows[("ACCESS_KEY_UNUSED", "bob")]["is_new"] is True
+
+
+def test_trend_has_this_run_and_the_previous_one_oldest_first(shared_db, shared_context):
+    runs = shared_context["trend"]["runs"]
+    assert [(r["run_id"], r["is_current"]) for r in runs] == [(PREV_RUN_ID, False), (RUN_ID, True)]
+    for run in runs:
+        assert run["open"] == count(
+            shared_db,
+            "select count(*) from findings where run_id = ? and not waived",
+            run["run_id"],
+        )
+    assert shared_context["trend"]["chart_svg"].startswith("<svg")
+
+
+def test_new_and_resolved_equal_the_lifecycle_views(shared_db, shared_context):
+    changes = shared_context["changes"]
+    assert changes["available"] is True
+    assert changes["previous_run_id"] == PREV_RUN_ID
+    assert changes["new"] == count(
+        shared_db, "select count(*) from findings_new where run_id = ?", RUN_ID
+    )
+    assert changes["resolved"] == 1
+    assert next((r["rule_id"], r["new"], r["resolved"]) for r in changes["by_rule"]) == (
+        "ACCESS_KEY_NOT_ROTATED",
+        1,
+        1,
+    )
+    assert changes["mttr"] == [
+        {"severity": "high", "css": "high", "resolved": 1, "mean_days": 30, "median_days": 30}
+    ]
+
+
+def test_first_run_has_nothing_to_compare(shared_db):
+    ctx = build_report_context(shared_db, PREV_RUN_ID, rules=RULES, with_explorer=False)
+    assert ctx["trend"]["previous_run_id"] is None
+    assert ctx["changes"] == {"available": False, "note": "first run", "previous_run_id": None}
+    assert [r["run_id"] for r in ctx["trend"]["runs"]] == [PREV_RUN_ID]
+
+
+def test_an_older_warehouse_without_lifecycle_views_still_renders(report_db):
+    for view in ("findings_new", "findings_resolved", "finding_lifecycle", "control_results"):
+        report_db.execute(f"drop view if exists {view} cascade")
+    ctx = context(report_db)
+    assert ctx["changes"] == {
+        "available": False,
+        "note": "not available for this run",
+        "previous_run_id": PREV_RUN_ID,
+    }
+    assert ctx["controls"]["source"] == "findings"
+    assert all(r["evaluated"] is None for r in ctx["controls"]["rows"])
+    assert all(row["is_new"] is None for s in ctx["account_sections"] for row in s["rows"])
+
+
+def test_controls_come_from_the_control_view(shared_db, shared_context):
+    controls = shared_context["controls"]
+    assert controls["source"] == "warehouse"
+    rotated = next(r for r in controls["requirements"] if r["rules"] == ["ACCESS_KEY_NOT_ROTATED"])
+    view = shared_db.execute(
+        "select evaluated, failing, waived from control_results "
+        "where run_id = ? and rule_id = 'ACCESS_KEY_NOT_ROTATED' and control_id = 'IAM.3'",
+        [RUN_ID],
+    ).fetchone()
+    assert (rotated["evaluated"], rotated["failing"], rotated["waived"]) == view
+    assert rotated["controls"] == ["CIS v1.4–v4.0 1.14", "CIS v5.0 1.13", "Security Hub IAM.3"]
+    assert rotated["result"] == "fail"
+
+
+def test_a_control_without_open_findings_passes(report_db):
+    report_db.execute(
+        "delete from findings where run_id = ? and rule_id = 'MULTIPLE_ACTIVE_KEYS'", [RUN_ID]
+    )
+    requirements = context(report_db, with_explorer=False)["controls"]["requirements"]
+    multiple = next(r for r in requirements if r["rules"] == ["MULTIPLE_ACTIVE_KEYS"])
+    assert (multiple["failing"], multiple["result"]) == (0, "pass")
+
+
+def test_waivers_are_listed_by_status(shared_context):
+    waivers = shared_context["waivers"]
+    assert [w["waiver_id"] for w in waivers["active"]] == ["W-7"]
+    assert [w["waiver_id"] for w in waivers["expired"]] == ["W-8"]
+    assert [w["waiver_id"] for w in waivers["unused"]] == ["W-9"]
+    assert waivers["active"][0]["scope"] == f"account {ASSESSED}, user carol"
+
+
+def test_thresholds_in_force_come_from_the_run(shared_context):
+    rotated = next(
+        r for r in shared_context["thresholds"] if r["rule_id"] == "ACCESS_KEY_NOT_ROTATED"
+    )
+    assert rotated["parameters"] == [{"name": "max_key_age_days", "value": 90, "description": None}]
+    assert rotated["severity"] == "high"
+    assert "AWS Security Hub IAM.3" in rotated["control_labels"]
+
+
+def test_rules_only_need_the_protocol_attributes(shared_db):
     class Minimal:
         def __init__(self, rule: FakeRule) -> None:
             self.rule_id, self.title = rule.rule_id, rule.title
             self.severity, self.remediation = rule.severity, rule.remediation
 
-    ctx = build_report_context(
-        report_db, RUN_ID, rules=[Minimal(r) for r in RULES], generated_at=GENERATED_AT
-    )
-    assert all(r["command"] is None for r in ctx["remediation"])
+    ctx = build_report_context(shared_db, RUN_ID, rules=[Minimal(r) for r in RULES])
+    assert ctx["rule_summary"][0]["title"] == "Root user has an active access key"
 
 
-def test_sections_include_data_notes_only_when_there_are_notes(report_db):
-    assert context(report_db)["sections"][-1]["id"] == "data-notes"
-    report_db.execute("delete from run_notes")
-    assert "data-notes" not in [s["id"] for s in context(report_db)["sections"]]
+def test_findings_of_a_rule_nobody_describes_are_labelled(report_db):
+    report_db.execute("delete from run_rules")
+    rules = [r for r in RULES if r.rule_id != "MULTIPLE_ACTIVE_KEYS"]
+    ctx = build_report_context(report_db, RUN_ID, rules=rules, with_explorer=False)
+    titles = {r["rule_id"]: r["title"] for r in ctx["rule_summary"]}
+    assert titles["MULTIPLE_ACTIVE_KEYS"].startswith("(not in the rule catalogue")
+
+
+def test_evidence_lists_every_file_of_the_run(shared_db, shared_context):
+    files = shared_context["evidence"]["files"]
+    assert len(files) == count(shared_db, "select count(*) from evidence where run_id = ?", RUN_ID)
+    assert files[0]["path"] == "manifest.json"
+
+
+def test_sections_in_order(shared_context):
+    assert [s["id"] for s in shared_context["sections"]] == [
+        "scope",
+        "summary",
+        "accounts",
+        "findings",
+        "waivers",
+        "methodology",
+        "evidence",
+    ]
+
+
+def test_severities_are_fixed():
+    assert SEVERITIES == ("critical", "high", "medium", "low", "info")
 
 
 def test_partially_assessed_account_counts_as_assessed_and_is_listed(report_db):
     report_db.execute(
         "update accounts set status = 'partial', error = 'ListAccessKeys denied' "
-        "where account_id = ?",
-        [ASSESSED],
+        "where account_id = ? and run_id = ?",
+        [ASSESSED, RUN_ID],
     )
-    ctx = context(report_db)
-    assert ctx["coverage"]["assessed"] == 1
+    ctx = context(report_db, with_explorer=False)
+    assert ctx["coverage"]["assessed"] == 2
     assert ctx["coverage"]["partial"] == 1
     assert [a["error"] for a in ctx["partial"]] == ["ListAccessKeys denied"]
     assert ctx["warnings"] == []
+
+
+# --- per-owner slices -------------------------------------------------------------------------
+
+
+def test_a_slice_counts_only_its_accounts(shared_db):
+    ctx = build_report_context(shared_db, RUN_ID, rules=RULES, account_ids=[OTHER, NOT_ASSESSED])
+    assert [a["account_id"] for a in ctx["accounts"]] == [NOT_ASSESSED, OTHER]
+    assert ctx["coverage"]["in_scope"] == 2
+    assert ctx["coverage"]["not_assessed"] == 1
+    assert ctx["totals"] == {"open": 2, "waived": 0, "total": 2}
+    assert {f["path"] for f in ctx["evidence"]["files"]} == {
+        "run.json",
+        "manifest.json",
+        f"{OTHER}/credential_report.csv",
+        f"{NOT_ASSESSED}/collection.json",
+    }
+    assert [w["waiver_id"] for w in ctx["waivers"]["unused"]] == ["W-9"]
+    assert ctx["waivers"]["active"] == []
+    assert ctx["controls"]["source"] == "findings"  # the control view cannot be split by account
+    assert [r["open"] for r in ctx["trend"]["runs"]] == [0, 2]
+    assert ctx["slice"] == {"account_ids": [NOT_ASSESSED, OTHER], "count": 2, "missing": []}
+    assert ctx["warnings"] == []
+
+
+def test_a_slice_naming_an_account_the_run_lacks_says_so(shared_db):
+    ctx = build_report_context(shared_db, RUN_ID, rules=RULES, account_ids=[OTHER, "999999999999"])
+    assert ctx["warnings"] == [
+        "1 of the 2 accounts this report was asked for is not in the run: 999999999999."
+    ]
+
+
+def test_a_slice_refuses_ids_that_are_not_account_ids(shared_db):
+    with pytest.raises(ValueError, match=r"^account_ids: 12345 is not a 12-digit account id"):
+        build_report_context(shared_db, RUN_ID, rules=RULES, account_ids=[12345])  # type: ignore[list-item]

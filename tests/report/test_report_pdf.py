@@ -8,29 +8,40 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import open_copy
 from pypdf import PdfReader
-from report_rows import GENERATED_AT, NOT_ASSESSED, RULES, RUN_ID, SUSPENDED, make_warehouse
+from report_rows import (
+    ASSESSED,
+    GENERATED_AT,
+    NOT_ASSESSED,
+    RULES,
+    RUN_ID,
+    SUSPENDED,
+    count,
+)
 
 from keyaudit.report import ReportFiles, write_report
+from keyaudit.report.context import build_report_context
+from keyaudit.report.render import render_html
 
-PDF_LIMIT = 4  # below the 10 findings, so the PDF must say what it left out
+PER_ACCOUNT = 4  # below ASSESSED's 9 findings, so its section must say what it left out
 
 
 @pytest.fixture(scope="module")
-def written(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReportFiles]:
-    folder = tmp_path_factory.mktemp("pdf")
-    con = make_warehouse(folder / "report.duckdb")
-    try:
-        yield write_report(
-            con,
-            RUN_ID,
-            folder / "reports" / RUN_ID,
-            rules=RULES,
-            generated_at=GENERATED_AT,
-            pdf_detail_limit=PDF_LIMIT,
-        )
-    finally:
-        con.close()
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pdf")
+
+
+@pytest.fixture(scope="module")
+def written(folder: Path, shared_db) -> ReportFiles:
+    return write_report(
+        shared_db,
+        RUN_ID,
+        folder / "reports" / RUN_ID,
+        rules=RULES,
+        generated_at=GENERATED_AT,
+        pdf_rows_per_account=PER_ACCOUNT,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,35 +50,47 @@ def reader(written: ReportFiles) -> PdfReader:
 
 
 @pytest.fixture(scope="module")
-def text(reader: PdfReader) -> str:
-    """All pages' text with whitespace collapsed, so line breaks do not matter."""
-    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+def pages(reader: PdfReader) -> list[str]:
+    """Each page's text with whitespace collapsed, so line breaks do not matter."""
+    return [" ".join(page.extract_text().split()) for page in reader.pages]
+
+
+@pytest.fixture(scope="module")
+def text(pages: list[str]) -> str:
+    return " ".join(pages)
 
 
 def test_page_count_is_reported_and_sane(written, reader):
     assert written.pdf_pages == len(reader.pages)
-    assert 1 <= written.pdf_pages <= 8
+    assert 4 <= written.pdf_pages <= 12
 
 
-def test_files_are_private(written):
-    assert stat.S_IMODE(written.html.stat().st_mode) == 0o600
-    assert stat.S_IMODE(written.pdf.stat().st_mode) == 0o600
-    assert stat.S_IMODE(written.pdf.parent.stat().st_mode) == 0o700
-    assert sorted(p.name for p in written.pdf.parent.iterdir()) == ["report.html", "report.pdf"]
+def test_every_format_is_written_privately(written):
+    folder = written.pdf.parent
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "findings.csv",
+        "findings.json",
+        "findings.ocsf.jsonl",
+        "report.html",
+        "report.pdf",
+    ]
+    for path in written.paths().values():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_section_headings_are_in_the_text_and_the_outline(reader, text):
     headings = [
         "Scope and coverage",
-        "Summary",
-        "Accounts not assessed",
+        "Executive summary",
         "Accounts",
-        "Findings",
-        "Remediation",
-        "Data notes",
+        "Waivers",
+        "Methodology",
+        "Evidence appendix",
     ]
     for heading in headings:
         assert heading in text
+    assert "All findings" not in text  # the explorer is the HTML's
 
     def titles(outline) -> list[str]:
         out = []
@@ -75,20 +98,52 @@ def test_section_headings_are_in_the_text_and_the_outline(reader, text):
             out.extend(titles(item) if isinstance(item, list) else [item.title])
         return out
 
-    assert set(headings) <= set(titles(reader.outline))
+    outline = titles(reader.outline)
+    assert set(headings) <= set(outline)
+    assert "Accounts not assessed" in outline
+    assert any(ASSESSED in title for title in outline)  # a bookmark per account section
 
 
-def test_cover_names_the_run(text):
-    assert "AWS access key audit" in text
-    assert "Organization o-abc123def4 · as of 2026-12-01 06:00 UTC" in text
-    assert "2026-12-01 07:30 UTC by keyaudit" in text
-    assert "arn:aws:sts::999988887777:assumed-role/KeyAuditRunner/keyaudit" in text
+def test_table_of_contents_gives_page_numbers(pages):
+    assert re.search(r"Scope and coverage \.+ ?1 Executive summary \.+ ?\d+ ", pages[0])
+    assert re.search(r"Evidence appendix \.+ ?\d+", pages[0])
 
 
-def test_coverage_numbers(text):
+def test_cover_names_the_run(pages):
+    cover = pages[0]
+    assert "AWS access key audit" in cover
+    assert "Organization o-abc123def4 · as of 2026-12-01 06:00 UTC" in cover
+    assert f"Run {RUN_ID} · generated 2026-12-01 07:30 UTC" in cover
+    assert "arn:aws:sts::999988887777:assumed-role/KeyAuditRunner/keyaudit" in cover
+
+
+def test_coverage_numbers_equal_the_warehouse(shared_db, text):
+    statuses = dict(
+        shared_db.execute(
+            "select status, count(*) from accounts where run_id = ? group by 1", [RUN_ID]
+        ).fetchall()
+    )
+    in_scope = statuses["assessed"] + statuses["not_assessed"]
     # The number and its label are separate blocks: pypdf may not put a space between them.
-    tiles = r"2 ?accounts in scope 1 ?assessed 1 ?not assessed 1 ?skipped \(not ACTIVE\)"
+    tiles = (
+        rf"{in_scope} ?accounts in scope {statuses['assessed']} ?assessed "
+        rf"{statuses['not_assessed']} ?not assessed {statuses['skipped']} ?skipped \(not ACTIVE\)"
+    )
     assert re.search(tiles, text)
+
+
+def test_finding_counts_equal_the_warehouse(shared_db, text):
+    open_count = count(
+        shared_db, "select count(*) from findings where run_id = ? and not waived", RUN_ID
+    )
+    waived = count(shared_db, "select count(*) from findings where run_id = ? and waived", RUN_ID)
+    assert f"{open_count} open findings and {waived} waived" in text
+    for severity, n in shared_db.execute(
+        "select severity, count(*) from findings where run_id = ? and not waived group by 1",
+        [RUN_ID],
+    ).fetchall():
+        assert re.search(rf"{severity.upper()} {n} ", text)
+    assert re.search(rf"Total {open_count} {waived} ", text)
 
 
 def test_incomplete_banner(text):
@@ -102,30 +157,109 @@ def test_not_assessed_and_skipped_accounts_are_listed(text):
     assert "SUSPENDED" in text
 
 
-def test_left_out_sentence(text):
-    assert (
-        "This PDF lists the first 4 of 10 findings; "
-        "6 rows were left out (2 high, 3 medium, 1 low). "
-        "The HTML report (report.html) has all of them."
-    ) in text
+def test_capped_section_says_what_it_left_out(text):
+    assert "showing up to 4 findings each" in text
+    assert "of this rule not listed here: see report.html or findings.csv." in text
 
 
-def test_running_footer_on_every_page(reader, written):
-    for number, page in enumerate(reader.pages, start=1):
-        footer = " ".join(page.extract_text().split())
-        assert f"keyaudit · run {RUN_ID} · page {number} of {written.pdf_pages}" in footer
+def test_running_header_and_footer_on_every_page(pages, written):
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {written.pdf_pages}" in page
+        assert "keyaudit" in page and "generated 2026-12-01 07:30 UTC" in page
+        if number > 1:
+            assert f"Run {RUN_ID}" in page
+            assert "AWS access key audit" in page
+
+
+def test_page_size_is_a4(reader):
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)
 
 
 def test_hostile_name_is_printed_as_text(text):
     assert "<script>alert(1)</" in text
 
 
-def test_html_written_beside_the_pdf_has_every_finding(written: ReportFiles):
-    assert written.html.read_text(encoding="utf-8").count('<tr class="finding') == 10
+def test_trend_chart_is_drawn_as_vector_graphics(reader):
+    chart_page = next(p for p in reader.pages if "Trend over the last" in p.extract_text())
+    assert "open findings" in chart_page.extract_text()  # the axis label is text, not pixels
 
 
-def test_unknown_run_writes_nothing(tmp_path: Path, report_db):
+def test_evidence_appendix_lists_every_file_with_its_hash(shared_db, text):
+    for sha, path in shared_db.execute(
+        "select sha256, path from evidence where run_id = ?", [RUN_ID]
+    ).fetchall():
+        assert f"{sha} {path}" in text
+
+
+def test_unknown_run_writes_nothing(tmp_path: Path, shared_db):
     out = tmp_path / "out"
     with pytest.raises(ValueError, match="run 'nope' is not in the warehouse"):
-        write_report(report_db, "nope", out, rules=RULES, generated_at=GENERATED_AT)
+        write_report(shared_db, "nope", out, rules=RULES)
     assert not out.exists()
+
+
+def test_unknown_format_writes_nothing(tmp_path: Path, shared_db):
+    out = tmp_path / "out"
+    with pytest.raises(
+        ValueError,
+        match=r"^format 'xlsx' is not supported; use one or more of html,pdf,csv,json,ocsf$",
+    ):
+        write_report(shared_db, RUN_ID, out, rules=RULES, formats="pdf,xlsx")
+    assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def letter(warehouse_file, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PdfReader]:
+    folder = tmp_path_factory.mktemp("letter")
+    con = open_copy(warehouse_file, folder)
+    try:
+        files = write_report(
+            con,
+            RUN_ID,
+            folder / "out",
+            rules=RULES,
+            formats="pdf",
+            paper="Letter",
+            account_ids=[ASSESSED],
+        )
+    finally:
+        con.close()
+    assert sorted(p.name for p in (folder / "out").iterdir()) == ["report.pdf"]
+    yield PdfReader(files.pdf)
+
+
+def test_letter_paper(letter):
+    box = letter.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+
+
+def test_a_slice_pdf_covers_only_its_accounts(letter):
+    text = " ".join(" ".join(p.extract_text() for p in letter.pages).split())
+    assert f"This report covers 1 selected account of the run: {ASSESSED}." in text
+    assert re.search(r"1 ?account in scope 1 ?assessed 0 ?not assessed 0 ?skipped", text)
+    assert NOT_ASSESSED not in text
+
+
+def _overflowing_text(html: str) -> list[str]:
+    """Text laid out past the right edge of a page's content area, read from WeasyPrint's own
+    layout (exact glyph widths, unlike estimating from the extracted PDF text)."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure.boxes import TextBox
+
+    out: list[str] = []
+    for page in HTML(string=html).render().pages:
+        box = page._page_box
+        right = box.content_box_x() + box.width + 0.5  # half a CSS pixel of rounding
+        for child in box.descendants():
+            text = isinstance(child, TextBox) and child.text.strip()
+            if text and child.position_x + child.margin_width() > right:
+                out.append(child.text)
+    return out
+
+
+def test_long_and_hostile_values_wrap_inside_the_page(shared_db):
+    context = build_report_context(
+        shared_db, RUN_ID, rules=RULES, generated_at=GENERATED_AT, pdf_rows_per_account=PER_ACCOUNT
+    )
+    assert _overflowing_text(render_html(context, for_pdf=True)) == []

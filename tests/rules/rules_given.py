@@ -24,6 +24,10 @@ def days_ago(days: float) -> datetime:
     return AS_OF - timedelta(days=days)
 
 
+def cell(value: str | datetime) -> str:
+    return ts(value) if isinstance(value, datetime) else value
+
+
 @dataclass
 class Given:
     con: Any
@@ -44,11 +48,16 @@ class Given:
         created: datetime | None = None,
         password: bool = False,
         password_last_used: str | datetime = "N/A",
+        password_last_changed: str | datetime | None = None,
         mfa: bool = False,
         key1: dict[str, Any] | None = None,
         key2: dict[str, Any] | None = None,
     ) -> Given:
-        """A credential-report row; key dicts take active, created, last_used (datetime or None)."""
+        """A credential-report row; key dicts take active, created, last_used (datetime or None).
+
+        Timestamps may be given as a datetime or as the cell text (a sentinel such as N/A);
+        password_last_changed defaults to not_supported for root and N/A for IAM users.
+        """
         self.accounts.setdefault(account_id, {"account_id": account_id, "status": "assessed"})
         root = name == "<root_account>"
         row = {column: "N/A" for column in COLUMNS}
@@ -59,9 +68,11 @@ class Given:
             else f"arn:aws:iam::{account_id}:user/{name}",
             user_creation_time=ts(created or days_ago(400)),
             password_enabled="not_supported" if root else str(password).lower(),
-            password_last_used=ts(password_last_used)
-            if isinstance(password_last_used, datetime)
-            else password_last_used,
+            password_last_used=cell(password_last_used),
+            password_last_changed=cell(password_last_changed)
+            if password_last_changed is not None
+            else ("not_supported" if root else "N/A"),
+            password_next_rotation="not_supported" if root else "N/A",
             mfa_active=str(mfa).lower(),
             access_key_1_active="false",
             access_key_2_active="false",

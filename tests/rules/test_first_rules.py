@@ -188,7 +188,7 @@ def test_findings_are_deterministic_for_a_fixed_as_of(given, warehouse):
 
     evaluate(warehouse, "run-1", AS_OF, load_catalogue())
     assert warehouse.execute("select finding_id from findings order by all").fetchall() == ids
-    assert len(first) == 5
+    assert len(first) == 7  # not rotated, unused and never used x2; two active keys
 
 
 def test_api_create_date_with_fractional_seconds_joins_its_report_slot(given, warehouse):
@@ -207,3 +207,20 @@ def test_report_slot_without_api_key_is_a_data_note(given, warehouse):
     notes = warehouse.execute("select message from key_mismatches").fetchall()
     assert len(notes) == 1
     assert "credential report slot 2 of quinn" in notes[0][0]
+
+
+def test_two_keys_created_in_the_same_second_are_paired_not_doubled(given, warehouse):
+    same = days_ago(100)
+    given.user(
+        "rae",
+        key1={"created": same, "id": "AKIARAE1"},
+        key2={"created": same, "last_used": days_ago(1), "id": "AKIARAE2"},
+    )
+    given.keys[0]["create_date"] = same + timedelta(microseconds=100)
+    given.keys[1]["create_date"] = same + timedelta(microseconds=900)
+    found = given.findings("ACCESS_KEY_NOT_ROTATED")
+    assert [(f[3], f[4]) for f in found] == [(1, "AKIARAE1"), (2, "AKIARAE2")]
+    rows = warehouse.execute(
+        "select key_slot, access_key_id, source from keys order by 1"
+    ).fetchall()
+    assert rows == [(1, "AKIARAE1", "report+api"), (2, "AKIARAE2", "report+api")]

@@ -1,0 +1,210 @@
+"""Benchmark 1: every AWS call of a run against the simulated organization, per account,
+against the minimum, in both last-use modes.
+
+The minimum for an account with U users, of whom K have keys, holding A access keys:
+1 GenerateCredentialReport (+ polls) + 1 GetCredentialReport + ceil(U / 100) ListUsers pages
++ K ListAccessKeys + A GetAccessKeyLastUsed (none with last_used = "report")
++ 1 GetAccountSummary (+ 1 AssumeRole for a member account).
+Target: every account at its minimum, no call repeated, and the same findings in both modes.
+
+    .venv/bin/python bench/api_calls.py [--members 8] [--users 14]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _support import CallLog, Stopwatch, emit, quiet_logs, run_meta, table, write_run
+
+from keyaudit.aws.organizations import discover
+from keyaudit.aws.session import AccountSessions, SessionSettings
+from keyaudit.collect import CollectSettings, collect_account
+from keyaudit.config import DiscoveryConfig
+from keyaudit.demo import SimulatedOrganization, simulated_organization
+from keyaudit.evidence import EvidenceStore
+from keyaudit.load import load_run
+from keyaudit.rules import load_catalogue
+from keyaudit.sources import VirtualClock
+from keyaudit.warehouse import connect
+
+AS_OF = datetime(2026, 1, 31, 6, 0, tzinfo=UTC)
+LIST_USERS_PAGE = 100  # ListUsers' default MaxItems
+OPERATIONS = (
+    "AssumeRole",
+    "GenerateCredentialReport",
+    "GetCredentialReport",
+    "ListUsers",
+    "ListAccessKeys",
+    "GetAccessKeyLastUsed",
+    "GetAccountSummary",
+)
+
+
+def minimum(org: SimulatedOrganization, account_id: str, *, with_last_used: bool) -> int:
+    users = [u for u in org.users if u.account_id == account_id]
+    with_keys = sum(1 for u in users if u.keys)
+    keys = sum(len(u.keys) for u in users)
+    is_member = account_id != org.management_account_id
+    return (
+        int(is_member)
+        + 2
+        + max(1, math.ceil(len(users) / LIST_USERS_PAGE))
+        + with_keys
+        + (keys if with_last_used else 0)
+        + 1
+    )
+
+
+def run_mode(org: SimulatedOrganization, mode: str, workdir: Path) -> dict[str, Any]:
+    """Collect every account in one last-use mode, count the calls, load, return findings."""
+    log = CallLog()
+    sessions = AccountSessions(
+        settings=SessionSettings(session_name=f"keyaudit-bench-{mode}"),
+        customizers=[log.customize, org.customize],
+    )
+    found = discover(sessions, DiscoveryConfig())
+    discovery = Counter(op for owner, op, _ in log.calls if owner == "discovery")
+    log.clear()
+    store = EvidenceStore(workdir / "evidence", f"bench-{mode}")
+    store.prepare()
+    settings = CollectSettings(with_last_used=mode == "api")
+    clock = VirtualClock().as_clock()
+    outcomes = {}
+    with Stopwatch() as watch:
+        for account in found.in_scope:
+            outcomes[account.account_id] = collect_account(
+                account,
+                sessions=sessions,
+                store=store,
+                is_caller_account=account.account_id == found.caller_account_id,
+                settings=settings,
+                clock=clock,
+            )
+    per_account = log.by_account()
+    rows, over = [], []
+    for account in found.in_scope:
+        aid = account.account_id
+        outcome = outcomes[aid]
+        counts = per_account.get(aid, Counter())
+        total = sum(counts.values())
+        if outcome.status == "not_assessed":
+            least = int(aid != org.management_account_id)  # the AssumeRole that was refused
+        else:
+            least = minimum(org, aid, with_last_used=mode == "api")
+        if total != least:
+            over.append(aid)
+        rows.append(
+            [
+                aid,
+                outcome.status,
+                *(counts.get(op, 0) for op in OPERATIONS),
+                total,
+                least,
+                f"{total - least:+d}",
+            ]
+        )
+    meta = run_meta(
+        store.run_id,
+        as_of=AS_OF,
+        accounts=found.in_scope,
+        rules=RULES,
+        caller_arn=found.caller_arn,
+        organization_id=found.organization_id,
+        skipped=found.skipped,
+    )
+    sha = write_run(store, meta)
+    con = connect(workdir / f"{mode}.duckdb")
+    try:
+        load_run(con, store, rules=RULES, finished_at=AS_OF, manifest_sha256=sha)
+        findings = set(
+            con.execute(
+                "select rule_id, account_id, user_name, access_key_id, key_slot from findings"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    return {
+        "rows": rows,
+        "over_minimum": over,
+        "repeated": log.repeated(),
+        "total_calls": sum(r[-3] for r in rows),
+        "minimum_calls": sum(r[-2] for r in rows),
+        "collect_seconds": watch.wall,
+        "discovery_calls": dict(discovery),
+        "findings": findings,
+    }
+
+
+RULES = load_catalogue()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=8)
+    parser.add_argument("--users", type=int, default=14, help="users per account")
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    with (
+        quiet_logs(),
+        tempfile.TemporaryDirectory() as tmp,
+        simulated_organization(AS_OF, members=args.members, users_per_account=args.users) as org,
+    ):
+        for mode in ("api", "report"):
+            results[mode] = run_mode(org, mode, Path(tmp))
+    header = ["account", "status", "Assume", "Gen", "Get", "ListU", "ListK", "LastU", "Summ"]
+    figures: dict[str, Any] = {"members": args.members, "users_per_account": args.users}
+    for mode, result in results.items():
+        print(f"\nlast_used = {mode!r}: AWS calls per account (minimum: see the module docstring)")
+        print(table(result["rows"], [*header, "calls", "minimum", "over"]))
+        print(
+            f"total {result['total_calls']} calls, minimum {result['minimum_calls']}; "
+            f"accounts above minimum: {len(result['over_minimum'])}; "
+            f"repeated calls: {len(result['repeated'])}; "
+            f"{len(result['findings'])} findings; collection {result['collect_seconds']:.2f} s"
+        )
+        for call, n in result["repeated"]:
+            print(f"  repeated {n}x: {call}")
+        print(f"discovery (caller's account): {result['discovery_calls']}")
+        figures[mode] = {
+            "total_calls": result["total_calls"],
+            "minimum_calls": result["minimum_calls"],
+            "accounts_above_minimum": result["over_minimum"],
+            "repeated_calls": len(result["repeated"]),
+            "findings": len(result["findings"]),
+            "discovery_calls": result["discovery_calls"],
+            "per_account": [
+                dict(zip([*header, "calls", "minimum", "over"], r, strict=True))
+                for r in result["rows"]
+            ],
+        }
+    same = results["api"]["findings"] == results["report"]["findings"]
+    saved = results["api"]["total_calls"] - results["report"]["total_calls"]
+    print(
+        f"\nlast_used = 'report' saves {saved} of {results['api']['total_calls']} calls "
+        f"({saved / results['api']['total_calls']:.0%}); findings identical in both modes: {same}"
+    )
+    if not same:
+        only_api = results["api"]["findings"] - results["report"]["findings"]
+        only_report = results["report"]["findings"] - results["api"]["findings"]
+        print(f"  only in api mode: {sorted(only_api)[:10]}")
+        print(f"  only in report mode: {sorted(only_report)[:10]}")
+    ok = same and all(not r["over_minimum"] and not r["repeated"] for r in results.values())
+    figures.update(findings_identical=same, report_mode_saves_calls=saved, target_met=ok)
+    emit("api_calls", figures)
+    print(
+        f"target (every account at its minimum, nothing repeated, same findings): {'met' if ok else 'NOT met'}"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

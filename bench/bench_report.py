@@ -1,0 +1,175 @@
+"""Report benchmark: PDF and HTML of a large organization (default 1,000 accounts, 250,000 keys).
+
+Each output is rendered in its own child process, so its peak memory (max RSS, from wait4) is
+that output's alone, the way `keyaudit report --format pdf` would use it. Targets (issue 4):
+PDF <= 15 s and <= 600 MB, HTML <= 5 s. The warehouse comes from bench/synth.py (synthetic
+evidence loaded and evaluated like a real run) and is kept for re-runs with --db.
+
+    .venv/bin/python bench/bench_report.py                      # build /tmp/keyaudit-bench, measure
+    .venv/bin/python bench/bench_report.py --db /tmp/keyaudit-bench/bench.duckdb   # reuse
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+TARGETS = {"pdf": (15.0, 600.0), "html": (5.0, None)}
+AS_OF = datetime(2026, 1, 31, 6, 0, tzinfo=UTC)
+
+
+def _child(task: str, db: Path, out: Path) -> dict[str, Any]:
+    """Render one output and say how long each step took (runs in the child process)."""
+    import duckdb
+
+    from keyaudit.report import build_report_context, render_html, render_pdf, write_report
+    from keyaudit.rules import load_catalogue
+
+    rules = load_catalogue()
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute("set TimeZone = 'UTC'")
+    (run_id,) = con.execute("select run_id from runs order by as_of desc limit 1").fetchone()
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    cpu = time.process_time()
+    figures: dict[str, Any] = {"import_cpu_s": cpu}
+    if task == "pdf":
+        context = build_report_context(con, run_id, rules=rules, with_explorer=False)
+        figures["context_s"] = time.perf_counter() - started
+        figures["context_cpu_s"] = time.process_time() - cpu
+        mark = time.perf_counter()
+        html = render_html(context, for_pdf=True)
+        figures["template_s"] = time.perf_counter() - mark
+        mark, cpu = time.perf_counter(), time.process_time()
+        figures["pages"] = render_pdf(html, out / "report.pdf", base_url=out)
+        figures["layout_s"] = time.perf_counter() - mark
+        figures["layout_cpu_s"] = time.process_time() - cpu
+        figures["bytes"] = (out / "report.pdf").stat().st_size
+        figures["detail_rows"] = html.count('<tr class="finding')
+    elif task == "html":
+        context = build_report_context(con, run_id, rules=rules)
+        figures["context_s"] = time.perf_counter() - started
+        figures["context_cpu_s"] = time.process_time() - cpu
+        mark = time.perf_counter()
+        html = render_html(context)
+        (out / "report.html").write_text(html, encoding="utf-8")
+        figures["template_s"] = time.perf_counter() - mark
+        figures["bytes"] = len(html.encode("utf-8"))
+        figures["findings"] = context["totals"]["total"]
+        figures["dom_rows"] = html.count("<tr")
+    else:  # the exports, as write_report writes them
+        files = write_report(con, run_id, out, rules=rules, formats="csv,json,ocsf")
+        figures["bytes"] = sum(p.stat().st_size for p in files.paths().values())
+    figures["seconds"] = time.perf_counter() - started
+    figures["work_cpu_s"] = time.process_time() - figures["import_cpu_s"]
+    return figures
+
+
+def _measure(task: str, db: Path, out: Path) -> dict[str, Any]:
+    """Run `task` in a child process; its own figures plus wall time and peak RSS."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--child", task, "--db", str(db), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise SystemExit(f"bench: the {task} child failed with exit code {process.returncode}")
+    figures = json.loads(output.strip().splitlines()[-1])
+    figures["wall_s"] = time.perf_counter() - started
+    figures["cpu_s"] = usage.ru_utime + usage.ru_stime  # the whole child, imports included
+    figures["peak_mb"] = usage.ru_maxrss / 1024  # Linux reports KiB
+    return figures
+
+
+def _build(work: Path, accounts: int, keys: int) -> Path:
+    from synth import make_warehouse
+
+    db = work / "bench.duckdb"
+    if db.exists():
+        db.unlink()
+    started = time.perf_counter()
+    summary = make_warehouse(db, accounts, keys, AS_OF, evidence_root=work / "evidence")
+    print(
+        f"warehouse: {accounts:,} accounts, {keys:,} keys, "
+        f"{sum(summary.findings_by_rule.values()):,} findings, built in "
+        f"{time.perf_counter() - started:.0f} s ({db})"
+    )
+    return db
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=1000)
+    parser.add_argument("--keys", type=int, default=250_000)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/keyaudit-bench"))
+    parser.add_argument("--db", type=Path, help="reuse this warehouse instead of building one")
+    parser.add_argument("--child", choices=("pdf", "html", "exports"), help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(_child(args.child, args.db, args.out)))
+        return 0
+    args.work.mkdir(parents=True, exist_ok=True)
+    db = args.db or _build(args.work, args.accounts, args.keys)
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    accounts, keys, findings = con.execute(
+        "select (select count(*) from accounts), (select count(*) from keys), "
+        "(select count(*) from findings)"
+    ).fetchone()
+    con.close()
+    print(f"measuring on {accounts:,} accounts, {keys:,} keys, {findings:,} findings")
+    print(
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (busy machines inflate the times)"
+    )
+    failed = False
+    for task in ("pdf", "html", "exports"):
+        f = _measure(task, db, args.work / f"out-{task}")
+        line = (
+            f"{task:<8} {f['seconds']:6.1f} s (CPU {f['work_cpu_s']:.1f} s; {f['wall_s']:.1f} s with "
+            f"Python's start and imports)  "
+            f"peak {f['peak_mb']:5.0f} MB  {f['bytes'] / 1e6:6.1f} MB"
+        )
+        if task == "pdf":
+            line += (
+                f"  {f['pages']} pages, {f['detail_rows']} detail rows "
+                f"(context {f['context_s']:.1f} s / CPU {f['context_cpu_s']:.1f} s, template "
+                f"{f['template_s']:.1f} s, layout {f['layout_s']:.1f} s / CPU {f['layout_cpu_s']:.1f} s)"
+            )
+        elif task == "html":
+            line += (
+                f"  {f['findings']:,} findings in its explorer data, {f['dom_rows']:,} table rows "
+                f"in the page (context {f['context_s']:.1f} s / CPU {f['context_cpu_s']:.1f} s, "
+                f"template {f['template_s']:.1f} s)"
+            )
+        seconds, megabytes = TARGETS.get(task, (None, None))
+        verdict = []
+        if seconds is not None:
+            verdict.append(f"time {'ok' if f['seconds'] <= seconds else 'OVER'} (≤ {seconds:g} s)")
+            failed |= f["seconds"] > seconds
+        if megabytes is not None:
+            verdict.append(
+                f"memory {'ok' if f['peak_mb'] <= megabytes else 'OVER'} (≤ {megabytes:g} MB)"
+            )
+            failed |= f["peak_mb"] > megabytes
+        print(line + ("  — " + ", ".join(verdict) if verdict else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""`keyaudit report`: re-render a past run's report and exports from the warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from keyaudit.cli.common import ConfigOpt, Db, app, fail
+
+ALL_FORMATS = "html,pdf,csv,json,ocsf"
+_LABELS = {
+    "html": "HTML report",
+    "pdf": "PDF report ",
+    "csv": "CSV export ",
+    "json": "JSON export",
+    "ocsf": "OCSF export",
+}
+
+
+@app.command()
+def report(
+    run: Annotated[
+        str, typer.Option("--run", help="The run to render (`keyaudit runs` lists them).")
+    ],
+    db: Db = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for the files (default data/reports/<run_id>)."),
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", help=f"Comma-separated outputs: {ALL_FORMATS} (default: all of them)."
+        ),
+    ] = ALL_FORMATS,
+    account: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--account", help="Only this account (repeatable): a report for one owner's accounts."
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Render a past run again from the warehouse: report.html, report.pdf, findings.csv,
+    findings.json and findings.ocsf.jsonl. The same run always renders to the same content.
+
+    Example: keyaudit report --run 20261201T060000Z-3f9a1c --format html,csv --out /tmp/audit
+    """
+    from keyaudit.config import ConfigError, load_config
+    from keyaudit.report import parse_formats, write_report
+    from keyaudit.rules import CatalogueError, load_catalogue
+    from keyaudit.warehouse import WarehouseError, connect
+
+    try:
+        formats = parse_formats(fmt)
+    except ValueError as exc:
+        raise fail(f"--format: {exc}") from None
+    try:
+        cfg = load_config(config)
+        rules = load_catalogue(cfg.rules)
+        con = connect(db or cfg.paths.warehouse, read_only=True)
+    except (ConfigError, CatalogueError, WarehouseError) as exc:
+        raise fail(str(exc)) from None
+    out_dir = out or cfg.paths.reports_dir / run
+    try:
+        files = write_report(
+            con,
+            run,
+            out_dir,
+            rules=rules,
+            account_ids=account or None,
+            formats=formats,
+            pdf_detail_limit=cfg.report.pdf_detail_limit,
+            pdf_rows_per_account=cfg.report.pdf_rows_per_account,
+            paper=cfg.report.paper,
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"cannot write the report into {out_dir}: {exc.strerror or exc}") from None
+    finally:
+        con.close()
+    for name, path in files.paths().items():
+        extra = f"  ({files.pdf_pages} pages)" if name == "pdf" else ""
+        typer.echo(f"  {_LABELS[name]}  {path.resolve()}{extra}")

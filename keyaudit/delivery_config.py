@@ -1,0 +1,137 @@
+"""The `[delivery]` section of keyaudit.toml: where a finished run's report goes.
+
+The run folder is always written; S3 and e-mail are off until a bucket or an SMTP host is set.
+No secret lives here: SMTP credentials are read from the environment variables this section
+names, and S3 uses the standard AWS configuration.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+# Deliberately strict: an address is one line with no separators, so it cannot smuggle a second
+# recipient or a header into a message.
+_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def check_address(value: str) -> str:
+    if not _ADDRESS.match(value):
+        raise ValueError(f"{value!r} is not an e-mail address like team@example.com")
+    return value
+
+
+def _split(value: Any) -> Any:
+    """A comma-separated string (from a KEYAUDIT_* variable) is a list."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class S3Delivery(_Section):
+    """Upload the run folder to `s3://<bucket>/<prefix>/<yyyy>/<mm>/<run_id>/…`."""
+
+    bucket: str = Field("", pattern=r"^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    prefix: str = Field("keyaudit", pattern=r"^[\w!\-.*'()/]*$", max_length=200)
+    region: str | None = None
+    sse: Literal["AES256", "aws:kms"] = "AES256"
+    kms_key_id: str | None = Field(None, min_length=1, max_length=2048)
+    # 0: e-mails link to the object in the S3 console (readers need AWS access); > 0: a
+    # pre-signed URL valid this long, which anyone holding the e-mail can open.
+    link_expiry_seconds: int = Field(0, ge=0, le=604800)
+
+    @field_validator("kms_key_id")
+    @classmethod
+    def _kms_needs_kms(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value and info.data.get("sse") != "aws:kms":
+            raise ValueError('a KMS key needs sse = "aws:kms"')
+        return value
+
+
+class EmailDelivery(_Section):
+    """Send the compliance list a summary with the PDF, and each account owner their slice."""
+
+    smtp_host: str = Field("", pattern=r"^[A-Za-z0-9.:\[\]-]*$", max_length=253)
+    smtp_port: int | None = Field(None, ge=1, le=65535)  # default: 587 starttls, 465 smtps
+    security: Literal["starttls", "smtps"] = "starttls"
+    # CA bundle that signed the server's certificate, for a server with a private CA; default:
+    # the system's trusted CAs. Certificates are always verified.
+    ca_file: Path | None = None
+    # Names of the environment variables holding the SMTP login, never the values. Both unset:
+    # the server is used without authentication.
+    username_env: str = "SMTP_USERNAME"
+    password_env: str = "SMTP_PASSWORD"  # noqa: S105 — the name of a variable, not a password
+    sender: str = Field("", validate_default=True)
+    compliance: list[str] = Field(default_factory=list, validate_default=True)
+    owners: bool = True
+    owner_tag: str = Field("owner-email", min_length=1, max_length=128)
+    ou_owners: dict[str, str] = Field(default_factory=dict)
+    attachment_max_bytes: int = Field(10 * 2**20, ge=0, le=50 * 2**20)
+    timeout_seconds: float = Field(30.0, gt=0, le=600)
+    subject_prefix: str = Field("[keyaudit]", max_length=60, pattern=r"^[^\r\n]*$")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def port(self) -> int:
+        return self.smtp_port or (465 if self.security == "smtps" else 587)
+
+    @field_validator("username_env", "password_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not _ENV_NAME.match(value):
+            raise ValueError("must be an environment variable name like SMTP_PASSWORD")
+        if value.startswith("KEYAUDIT_"):
+            # KEYAUDIT_* variables are read as configuration keys, which would put the secret
+            # into the configuration stored with every run.
+            raise ValueError("must not start with KEYAUDIT_ (those variables are configuration)")
+        return value
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str, info: ValidationInfo) -> str:
+        if value:
+            return check_address(value)
+        if info.data.get("smtp_host"):
+            raise ValueError("is needed when delivery.email.smtp_host is set")
+        return value
+
+    @field_validator("compliance", mode="before")
+    @classmethod
+    def _split_compliance(cls, value: Any) -> Any:
+        return _split(value)
+
+    @field_validator("compliance")
+    @classmethod
+    def _compliance(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if not value and info.data.get("smtp_host"):
+            raise ValueError("must name at least one address when delivery.email.smtp_host is set")
+        return [check_address(v) for v in value]
+
+    @field_validator("ou_owners")
+    @classmethod
+    def _ou_owners(cls, value: dict[str, str]) -> dict[str, str]:
+        for ou, address in value.items():
+            if not (ou == "Root" or ou.startswith("Root/")):
+                raise ValueError(f"{ou!r} is not an OU path like Root/Workloads/Prod")
+            check_address(address)
+        return value
+
+
+class DeliveryConfig(_Section):
+    """Retries shared by every target, then the targets."""
+
+    attempts: int = Field(4, ge=1, le=10)  # per file and per message, the first included
+    backoff_seconds: float = Field(5.0, ge=0, le=600)  # first wait; doubles, jittered
+    s3: S3Delivery = Field(default_factory=S3Delivery)
+    email: EmailDelivery = Field(default_factory=EmailDelivery)

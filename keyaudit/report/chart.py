@@ -1,0 +1,119 @@
+"""The trend chart: open findings by severity across recent runs, as inline SVG (matplotlib).
+
+Deterministic: a fixed hash salt for element ids, no date or creator metadata, text kept as
+text in the report's font. Each severity has a fill and a hatch, so the bars read in greyscale.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, cast
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display, no network; must precede the pyplot-free imports below
+
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+# severity → (fill, edge, hatch); the order is the stacking order, worst at the bottom.
+STYLE = {
+    "critical": ("#000000", "#000000", ""),
+    "high": ("#b3261e", "#ffffff", "////"),
+    "medium": ("#f2c230", "#6b5200", "---"),
+    "low": ("#ffffff", "#1a3e8a", "xx"),
+    "info": ("#ffffff", "#666666", ""),
+}
+_RC: dict[str, Any] = {
+    "svg.hashsalt": "keyaudit-trend",
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "font.size": 7.5,
+    "hatch.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
+_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    label: str  # the run's as_of date, may hold a line break
+    counts: dict[str, int]  # open findings by severity
+    is_current: bool = False
+
+
+def trend_svg(points: Sequence[TrendPoint], severities: Sequence[str]) -> str:
+    """Stacked bars of open findings per run (oldest left), as an `<svg>` element."""
+    key = tuple((p.label, tuple(sorted(p.counts.items())), p.is_current) for p in points)
+    return _trend_svg(key, tuple(severities))
+
+
+@lru_cache(maxsize=32)  # re-rendering a run (or its per-owner slices' twins) draws it once
+def _trend_svg(
+    key: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...], severities: tuple[str, ...]
+) -> str:
+    points = [TrendPoint(label, dict(counts), current) for label, counts, current in key]
+    with rc_context(cast(Any, _RC)):
+        # Fixed margins rather than a layout engine: as good for one chart shape, and 3x faster.
+        figure = Figure(figsize=(7.0, 2.3))
+        figure.subplots_adjust(left=0.075, right=0.995, top=0.86, bottom=0.19)
+        axes = figure.add_subplot()
+        positions = list(range(len(points)))
+        bottom = [0] * len(points)
+        for severity in severities:
+            values = [p.counts.get(severity, 0) for p in points]
+            if not any(values):
+                continue
+            fill, edge, hatch = STYLE.get(severity, ("#ffffff", "#000000", "++"))
+            axes.bar(
+                positions,
+                values,
+                bottom=bottom,
+                width=0.62,
+                color=fill,
+                edgecolor=edge if hatch else "#000000",
+                hatch=hatch,
+                linewidth=0.6,
+                label=severity,
+            )
+            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+        for position, total in zip(positions, bottom, strict=True):
+            axes.annotate(
+                f"{total:,}",
+                (position, total),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=6.5,
+            )
+        axes.set_xticks(positions, [p.label for p in points])
+        for tick, point in zip(axes.get_xticklabels(), points, strict=True):
+            if point.is_current:  # this run's label in bold; the table below says so in words
+                tick.set_fontweight("bold")
+        axes.tick_params(axis="x", labelsize=6.5, length=0)
+        axes.set_ylabel("open findings")
+        axes.set_xlim(-0.6, max(len(points), 4) - 0.4)
+        axes.set_ylim(0, max([*bottom, 1]) * 1.12)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.grid(axis="y", linewidth=0.4, color="#bbbbbb")
+        axes.set_axisbelow(True)
+        if any(bottom):
+            figure.legend(
+                loc="upper left",
+                bbox_to_anchor=(0.065, 1.0),
+                ncols=5,
+                frameon=False,
+                fontsize=6.5,
+            )
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    svg = _PROLOGUE.sub("", buffer.getvalue(), count=1)
+    return _METADATA.sub("", svg, count=1).strip()

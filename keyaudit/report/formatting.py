@@ -1,0 +1,112 @@
+"""Small shared pieces of the report: severities, timestamps, rows, optional warehouse relations."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import duckdb
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Run bound-parameter SQL and return its rows as dicts."""
+    cursor = con.execute(sql, params)
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def ts(value: datetime | None) -> str | None:
+    """A timestamp as the report prints it: UTC, to the minute."""
+    if value is None:
+        return None
+    if value.tzinfo is None:  # the schema stores timestamptz; a naive value is already UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def day(value: datetime | date | None) -> str | None:
+    """A date as the report prints it."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC).date()
+    return value.isoformat()
+
+
+def severity_sort_key(severity: str) -> tuple[int, str]:
+    """Critical first, info last, unexpected severities after info."""
+    return (SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES), severity)
+
+
+def severity_class(severity: str | None) -> str:
+    """A CSS class from a fixed list, never from warehouse text."""
+    return severity if severity in SEVERITIES else "unknown"
+
+
+def json_object(value: Any) -> dict[str, Any]:
+    """A JSON column (text or already decoded) as a dict; anything else is an empty dict."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class Relations:
+    """Which tables and views (and their columns) the warehouse has; older ones lack some."""
+
+    columns: dict[str, frozenset[str]]
+
+    def has(self, name: str, *columns: str) -> bool:
+        present = self.columns.get(name)
+        return present is not None and set(columns) <= present
+
+
+def relations(con: duckdb.DuckDBPyConnection) -> Relations:
+    found: dict[str, set[str]] = {}
+    for name, column in con.execute(
+        """select table_name, column_name from information_schema.columns
+           where table_catalog = current_database() and table_schema = 'main'"""
+    ).fetchall():
+        found.setdefault(name, set()).add(column)
+    return Relations({name: frozenset(cols) for name, cols in found.items()})
+
+
+def account_filter(account_ids: Collection[str] | None) -> list[str] | None:
+    """The bound value of `$account_ids`: None for every account, else a sorted list."""
+    if account_ids is None:
+        return None
+    ids = sorted(set(account_ids))
+    for account_id in ids:
+        if not (isinstance(account_id, str) and len(account_id) == 12 and account_id.isdigit()):
+            raise ValueError(
+                f"account_ids: {account_id!r} is not a 12-digit account id (pass it as a string)"
+            )
+    return ids
+
+
+def release_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Hand back the memory DuckDB keeps cached after large queries (hundreds of MB on a big
+    run), so the PDF layout that follows does not add to it: briefly lower, then restore, the
+    memory limit. A connection whose configuration is locked is left as it is."""
+
+    def current() -> Any:
+        row = con.execute("select current_setting('memory_limit')").fetchone()
+        return row[0] if row else None
+
+    with contextlib.suppress(duckdb.Error):
+        limit = current()
+        con.execute("set memory_limit = '32MB'")
+        con.execute("reset memory_limit")
+        if current() != limit:  # it had been set: put it back
+            con.execute("set memory_limit = $limit", {"limit": limit})

@@ -1,0 +1,171 @@
+"""This run against earlier ones: the trend of the last runs, and what is new or resolved."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+from markupsafe import Markup
+
+from keyaudit.report import queries
+from keyaudit.report.chart import TrendPoint, trend_svg
+from keyaudit.report.formatting import (
+    SEVERITIES,
+    Relations,
+    rows,
+    severity_class,
+    severity_sort_key,
+    ts,
+)
+
+TREND_RUNS = 12
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+NOT_AVAILABLE = "not available for this run"
+
+
+def _label(as_of: datetime) -> str:
+    as_of = as_of.astimezone(UTC) if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+    return f"{as_of.day:02d} {_MONTHS[as_of.month - 1]}\n{as_of.year}"
+
+
+def _days(value: float | None) -> float | int | None:
+    if value is None:
+        return None
+    rounded = round(float(value), 1)
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def trend(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    account_ids: list[str] | None,
+    relations: Relations,
+) -> dict[str, Any]:
+    """Open findings by severity and coverage for this run and up to 11 finished runs before it
+    over the same audit scope (run_scopes), or over all runs in an older warehouse."""
+    in_scope = relations.has("run_scopes", "run_id", "scope_key", "as_of", "chain_position")
+    sql = queries.TREND_RUNS_IN_SCOPE if in_scope else queries.TREND_RUNS
+    recent = rows(con, sql, {"run_id": run_id, "limit": TREND_RUNS})
+    recent.reverse()  # oldest first
+    params = {"run_ids": [r["run_id"] for r in recent], "account_ids": account_ids}
+    counts: dict[str, Counter[str]] = {r["run_id"]: Counter() for r in recent}
+    for row in rows(con, queries.TREND_COUNTS, params):
+        counts[row["run_id"]][row["severity"]] += row["count_open"]
+    coverage = {r["run_id"]: r for r in rows(con, queries.TREND_COVERAGE, params)}
+    shown = sorted(
+        set(SEVERITIES[:4]) | {s for c in counts.values() for s in c if c[s]},
+        key=severity_sort_key,
+    )
+    runs = []
+    for r in recent:
+        by = counts[r["run_id"]]
+        cov = coverage.get(r["run_id"], {})
+        runs.append(
+            {
+                "run_id": r["run_id"],
+                "as_of": ts(r["as_of"]),
+                "is_current": r["run_id"] == run_id,
+                "open_by_severity": [{"severity": s, "count": by[s]} for s in shown],
+                "open": sum(by.values()),
+                "assessed": cov.get("count_assessed", 0),
+                "not_assessed": cov.get("count_not_assessed", 0),
+            }
+        )
+    points = [
+        TrendPoint(_label(r["as_of"]), dict(counts[r["run_id"]]), r["run_id"] == run_id)
+        for r in recent
+    ]
+    previous = recent[-2] if len(recent) > 1 else None
+    if relations.has("previous_runs", "run_id", "previous_run_id", "previous_as_of"):
+        found = rows(con, queries.PREVIOUS_RUN, {"run_id": run_id})
+        if found and found[0]["previous_run_id"]:
+            previous = {"run_id": found[0]["previous_run_id"], "as_of": found[0]["previous_as_of"]}
+        else:
+            previous = None
+    return {
+        "runs": runs,
+        "severities": [{"severity": s, "css": severity_class(s)} for s in shown],
+        "chart_svg": Markup(trend_svg(points, shown)),  # noqa: S704 — built from counts and dates only
+        "previous_run_id": previous["run_id"] if previous else None,
+        "previous_as_of": ts(previous["as_of"]) if previous else None,
+        "previous_as_of_raw": previous["as_of"] if previous else None,
+    }
+
+
+def changes(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    account_ids: list[str] | None,
+    relations: Relations,
+    previous_run_id: str | None,
+) -> dict[str, Any]:
+    """New and resolved findings since the previous run, by severity, from the lifecycle views."""
+    wanted = ("run_id", "finding_id", "rule_id", "severity", "account_id")
+    if previous_run_id is None:  # the first run of its scope: nothing is new or resolved yet
+        return {"available": False, "note": "first run", "previous_run_id": None}
+    if not (relations.has("findings_new", *wanted) and relations.has("findings_resolved", *wanted)):
+        return {"available": False, "note": NOT_AVAILABLE, "previous_run_id": previous_run_id}
+    params = {"run_id": run_id, "account_ids": account_ids}
+    in_slice = queries.IN_SLICE.format(column="account_id")
+    by: dict[str, Counter[tuple[str, str]]] = {}
+    for view in ("findings_new", "findings_resolved"):
+        by[view] = Counter(
+            {
+                (r["rule_id"], r["severity"]): r["n"]
+                for r in rows(
+                    con,
+                    # The view name is one of two constants above, never data.
+                    f"select rule_id, severity, count(*) as n from {view} "
+                    f"where run_id = $run_id and {in_slice} group by all",
+                    params,
+                )
+            }
+        )
+    new, resolved = by["findings_new"], by["findings_resolved"]
+    mttr: list[dict[str, Any]] = []
+    if relations.has("findings_resolved", "days_to_remediate") and relations.has(
+        "run_scopes", "scope_key", "chain_position"
+    ):
+        mttr = [
+            {
+                "severity": r["severity"],
+                "css": severity_class(r["severity"]),
+                "resolved": r["resolved_count"],
+                "mean_days": _days(r["mean_days"]),
+                "median_days": _days(r["median_days"]),
+            }
+            for r in sorted(
+                rows(con, queries.MTTR, params), key=lambda r: severity_sort_key(r["severity"])
+            )
+        ]
+    keys = sorted(set(new) | set(resolved), key=lambda k: (severity_sort_key(k[1]), k[0]))
+    severities = sorted({k[1] for k in keys} | set(SEVERITIES[:4]), key=severity_sort_key)
+    return {
+        "available": True,
+        "note": None,
+        "previous_run_id": previous_run_id,
+        "new": sum(new.values()),
+        "resolved": sum(resolved.values()),
+        "mttr": mttr,
+        "by_severity": [
+            {
+                "severity": s,
+                "css": severity_class(s),
+                "new": sum(n for (_, sev), n in new.items() if sev == s),
+                "resolved": sum(n for (_, sev), n in resolved.items() if sev == s),
+            }
+            for s in severities
+        ],
+        "by_rule": [
+            {
+                "rule_id": rule,
+                "severity": sev,
+                "css": severity_class(sev),
+                "new": new[(rule, sev)],
+                "resolved": resolved[(rule, sev)],
+            }
+            for rule, sev in keys
+        ],
+    }

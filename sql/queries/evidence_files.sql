@@ -1,0 +1,30 @@
+-- question: Which evidence files back a run, with their SHA-256 (check them with `keyaudit verify`)?
+-- param run_id (run, optional): the run to look at; default the latest run
+with runs as (
+    select * from runs
+),
+
+evidence as (
+    select * from evidence
+),
+
+chosen_run as (
+    select run_id, manifest_sha256
+    from runs
+    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+),
+
+final as (
+    select
+        evidence.account_id,
+        evidence.path,
+        evidence.kind,
+        evidence.bytes,
+        evidence.sha256,
+        evidence.fetched_at,
+    from evidence
+    inner join chosen_run using (run_id)
+)
+
+select * from final
+order by path

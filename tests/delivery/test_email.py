@@ -1,0 +1,285 @@
+"""E-mail delivery against a real SMTP server on loopback: who gets what, and what happens when
+the server is down or refuses."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from delivery_helpers import COMPLIANCE, SENDER, copy_run, email_config
+from demo_run import DemoRun
+from pypdf import PdfReader
+from smtp_server import PASSWORD, USER, SmtpServer, free_port
+
+from keyaudit.delivery import DeliveryPlan, prepare_delivery, send_delivery
+from keyaudit.mail import SmtpTransport, smtp_login
+from keyaudit.rules import load_catalogue
+from keyaudit.warehouse import connect
+
+pytestmark = pytest.mark.filterwarnings("ignore:Session.login_data is deprecated")
+
+
+@pytest.fixture(scope="module")
+def prepared(
+    demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[DemoRun, DeliveryPlan]:
+    """The demo run with its per-owner reports written, once for the module."""
+    run = copy_run(demo_run, tmp_path_factory.mktemp("email"))
+    con = connect(run.warehouse, read_only=True)
+    try:
+        plan = prepare_delivery(
+            con,
+            run.run_id,
+            config=email_config(),
+            rules=load_catalogue(),
+            report_dir=run.report_dir,
+            evidence_run_dir=run.evidence_run_dir,
+        )
+    finally:
+        con.close()
+    return run, plan
+
+
+def transport(smtp: SmtpServer, **email: object) -> SmtpTransport:
+    config = email_config(smtp.port, **email).delivery.email
+    return SmtpTransport(config, (USER, PASSWORD), ssl_context=smtp.client_context)
+
+
+def send(plan: DeliveryPlan, smtp: SmtpServer, sleeps: list[float], **email: object):
+    config = email_config(smtp.port, **email).delivery
+    return send_delivery(plan, config, transport=transport(smtp, **email), sleep=sleeps.append)
+
+
+def owners_of(run: DemoRun) -> dict[str, set[str]]:
+    """owner-email tag → the ACTIVE accounts that name it, from the simulation's truth."""
+    owners: dict[str, set[str]] = {}
+    for account in run.org.accounts:
+        if account.state == "ACTIVE":
+            owners.setdefault(account.tags["owner-email"], set()).add(account.account_id)
+    return owners
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def attachment(message) -> tuple[str, bytes]:
+    (part,) = list(message.iter_attachments())
+    return part.get_filename(), part.get_content()
+
+
+def test_compliance_list_gets_the_summary_with_period_and_counts_and_the_full_pdf(
+    prepared, smtp, sleeps
+):
+    run, plan = prepared
+    report = send(plan, smtp, sleeps)
+    assert report.ok, report.problem()
+    (received,) = smtp.recorder.to(COMPLIANCE)
+    digest = plan.digest
+    assert received.rcpt_tos == [COMPLIANCE]
+    assert received.mail_from == SENDER
+    assert received.message["Subject"] == (
+        f"[keyaudit] AWS access key audit 2026-12: {digest.open_total} open findings "
+        f"({digest.open_by_severity['critical']} critical, {digest.open_by_severity['high']} high), "
+        "8 of 9 accounts assessed — INCOMPLETE"
+    )
+    name, data = attachment(received.message)
+    assert name == f"keyaudit-{run.run_id}.pdf"
+    assert data == (run.report_dir / "report.pdf").read_bytes()
+    assert run.run_id in pdf_text(data)
+    html = received.message.get_body(("html",)).get_content()
+    assert "INCOMPLETE" in html and run.org.missing_role_account_id in html
+
+
+def test_each_owner_gets_one_message_with_a_report_of_only_their_accounts(prepared, smtp, sleeps):
+    run, plan = prepared
+    send(plan, smtp, sleeps)
+    owners = owners_of(run)
+    every_account = set().union(*owners.values())
+    assert {r for m in smtp.recorder.messages for r in m.rcpt_tos} == {COMPLIANCE, *owners}
+    for owner, accounts in owners.items():
+        (received,) = smtp.recorder.to(owner)
+        assert received.rcpt_tos == [owner]
+        assert "— your accounts:" in received.message["Subject"]
+        _, data = attachment(received.message)
+        assert data.startswith(b"%PDF-")
+        text = pdf_text(data)
+        # the caller's (management) account id is in every report: its ARN ran the audit
+        others = every_account - accounts - {run.org.management_account_id}
+        assert all(a in text for a in accounts), owner
+        assert [a for a in others if a in text] == [], owner
+
+
+def test_owner_message_lists_open_findings_with_the_command_to_fix_each(prepared, smtp, sleeps):
+    _, plan = prepared
+    send(plan, smtp, sleeps)
+    platform = next(s for s in plan.slices if s.owner.recipients == ("platform-team@example.com",))
+    (received,) = smtp.recorder.to("platform-team@example.com")
+    text = received.message.get_body(("plain",)).get_content()
+    first = platform.findings[0]
+    assert f"[{first['severity']}] {first['rule_id']}" in text
+    rotated = next(f for f in platform.findings if f["rule_id"] == "ACCESS_KEY_NOT_ROTATED")
+    assert (
+        f"command: aws iam update-access-key --user-name {rotated['user_name']} "
+        f"--access-key-id {rotated['access_key_id']} --status Inactive"
+    ) in text
+    assert {f["account_id"] for f in platform.findings} <= set(platform.owner.account_ids)
+
+
+def test_owner_of_an_account_that_could_not_be_assessed_is_told_why(prepared, smtp, sleeps):
+    run, plan = prepared
+    send(plan, smtp, sleeps)
+    missing = run.org.missing_role_account_id
+    owner = next(o for o, ids in owners_of(run).items() if missing in ids)
+    (received,) = smtp.recorder.to(owner)
+    text = received.message.get_body(("plain",)).get_content()
+    assert f"not assessed: account {missing}: AccessDenied on sts:AssumeRole" in text
+
+
+def test_login_is_the_one_the_named_environment_variables_hold(prepared, smtp, sleeps):
+    config = email_config(smtp.port, username_env="AUDIT_SMTP_USER", password_env="AUDIT_SMTP_PASS")
+    login = smtp_login(
+        config.delivery.email, {"AUDIT_SMTP_USER": USER, "AUDIT_SMTP_PASS": PASSWORD}
+    )
+    _, plan = prepared
+    report = send_delivery(
+        plan,
+        config.delivery,
+        transport=SmtpTransport(config.delivery.email, login, ssl_context=smtp.client_context),
+        sleep=sleeps.append,
+    )
+    assert report.ok, report.problem()
+    assert set(smtp.recorder.logins) == {(USER, PASSWORD)}
+
+
+def test_one_login_variable_without_the_other_fails_every_message_with_one_line(prepared, sleeps):
+    _, plan = prepared
+    config = email_config().delivery
+    report = send_delivery(
+        plan,
+        config,
+        transport=lambda: SmtpTransport(
+            config.email, smtp_login(config.email, {"SMTP_USERNAME": USER})
+        ),
+        sleep=sleeps.append,
+    )
+    assert not report.ok and sleeps == []
+    assert {r.detail for r in report.failures} == {
+        "SMTP_USERNAME is set but SMTP_PASSWORD is not — set both (the SMTP login) or neither"
+    }
+
+
+def test_implicit_tls_smtps_delivers_too(prepared, certificate, sleeps):
+    from smtp_server import smtp_server
+
+    _, plan = prepared
+    with smtp_server(certificate, security="smtps") as server:
+        report = send(plan, server, sleeps, security="smtps")
+        assert report.ok, report.problem()
+        assert len(server.recorder.messages) == len(plan.slices) + 1
+
+
+def test_a_mail_server_that_is_down_is_retried_then_reported_and_the_files_stay(prepared, sleeps):
+    run, plan = prepared
+    port = free_port()  # nothing listens there
+    config = email_config(port, delivery={"attempts": 3, "backoff_seconds": 2}).delivery
+    before = sorted(p.name for p in run.report_dir.iterdir())
+    report = send_delivery(plan, config, sleep=sleeps.append, rand=lambda: 0.5)
+    assert [r.attempts for r in report.failures] == [3] * (len(plan.slices) + 1)
+    assert sleeps == [1.5, 3.0] * (len(plan.slices) + 1)  # 2 s then 4 s, each 3/4 of the step
+    assert report.problem() == (
+        f"delivery of run {run.run_id} failed for {len(plan.slices) + 1} of "
+        f"{len(plan.slices) + 2} items (email {COMPLIANCE}: cannot reach 127.0.0.1:{port} "
+        f"(starttls): ConnectionRefusedError: [Errno 111] Connection refused and "
+        f"{len(plan.slices)} more) — the report files are safe in {run.report_dir}; "
+        f"resend with `keyaudit deliver --run {run.run_id}`"
+    )
+    assert sorted(p.name for p in run.report_dir.iterdir()) == before
+
+
+def test_a_recipient_the_server_refuses_for_good_is_not_retried(prepared, smtp, sleeps):
+    _, plan = prepared
+    smtp.recorder.refuse[COMPLIANCE] = "550 5.1.1 no such mailbox"
+    report = send(plan, smtp, sleeps)
+    (failure,) = report.failures
+    assert failure.attempts == 1 and sleeps == []
+    assert failure.detail == (
+        f"every recipient was refused: {COMPLIANCE} (550 5.1.1 no such mailbox)"
+    )
+    assert len(smtp.recorder.messages) == len(plan.slices)  # the owners still got theirs
+
+
+def test_a_temporary_refusal_is_retried_until_it_passes(prepared, smtp, sleeps):
+    _, plan = prepared
+    smtp.recorder.refuse[COMPLIANCE] = "451 4.3.0 try again later"
+    original = smtp.recorder.handle_RCPT
+    calls = []
+
+    async def once_then_accept(server, session, envelope, address, options):
+        if address == COMPLIANCE:
+            calls.append(address)
+            if len(calls) > 1:
+                smtp.recorder.refuse.pop(COMPLIANCE, None)
+        return await original(server, session, envelope, address, options)
+
+    smtp.recorder.handle_RCPT = once_then_accept  # type: ignore[method-assign]
+    report = send(plan, smtp, sleeps)
+    assert report.ok, report.problem()
+    compliance = next(r for r in report.results if r.name == COMPLIANCE)
+    assert compliance.attempts == 2 and len(sleeps) == 1
+
+
+def test_a_server_without_starttls_is_refused_rather_than_sent_in_clear(prepared, sleeps):
+    from aiosmtpd.controller import Controller
+    from smtp_server import Recorder
+
+    _, plan = prepared
+    recorder = Recorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        config = email_config(port).delivery
+        report = send_delivery(
+            plan, config, transport=SmtpTransport(config.email, None), sleep=sleeps.append
+        )
+    finally:
+        controller.stop()
+    assert recorder.messages == []
+    assert report.failures[0].detail == (
+        f'127.0.0.1:{port} (starttls) does not offer STARTTLS — use security = "smtps" or a '
+        "server that encrypts; keyaudit never sends reports in clear text"
+    )
+    assert report.failures[0].attempts == 1
+
+
+def test_evidence_manifest_and_owner_reports_are_in_the_run_folder(prepared):
+    run, plan = prepared
+    assert (run.report_dir / "evidence-manifest.json").read_bytes() == (
+        run.evidence_run_dir / "manifest.json"
+    ).read_bytes()
+    for piece in plan.slices:
+        assert piece.folder.parent == run.report_dir / "owners"
+        assert {p.name for p in piece.folder.iterdir()} == {
+            "report.html",
+            "report.pdf",
+            "findings.json",
+        }
+        assert oct(piece.pdf.stat().st_mode & 0o777) == "0o600"
+
+
+def test_owners_can_be_left_out(demo_run: DemoRun, tmp_path: Path, smtp, sleeps):
+    run = copy_run(demo_run, tmp_path)
+    config = email_config(smtp.port, owners=False)
+    con = connect(run.warehouse, read_only=True)
+    try:
+        plan = prepare_delivery(
+            con, run.run_id, config=config, rules=load_catalogue(), report_dir=run.report_dir
+        )
+    finally:
+        con.close()
+    report = send_delivery(plan, config.delivery, transport=transport(smtp), sleep=sleeps.append)
+    assert report.ok and plan.slices == ()
+    assert [m.rcpt_tos for m in smtp.recorder.messages] == [[COMPLIANCE]]

@@ -1,0 +1,242 @@
+"""The control view: per control and rule, resources evaluated, failing, waived and passing —
+checked against hand counts on given credential-report rows."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+from lifecycle_given import A, B, C, History
+
+from keyaudit.credential_report import COLUMNS
+from keyaudit.rules import evaluate
+from keyaudit.run_rules import record_run_rules
+from keyaudit.waivers import Waiver, apply_waivers
+from keyaudit.warehouse import insert_frame
+
+AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+D = "444444444444"  # a suspended account: skipped
+KEY = {"alice": "AKIAALICE00000000001", "svc-a1": "AKIASVCA000000000001",
+       "svc-a2": "AKIASVCA000000000002", "svc-b": "AKIASVCB000000000001",
+       "carol": "AKIACAROL00000000001"}  # fmt: skip
+
+
+def ts(days: float) -> str:
+    return (AS_OF - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def row(account: str, user: str, *, console=False, mfa=False, pw_used="N/A", keys=()) -> dict:
+    """A credential-report line; keys: (active, created days ago, used days ago or None)."""
+    root = user == "<root_account>"
+    line = dict.fromkeys(COLUMNS, "N/A")
+    line.update(
+        user=user,
+        arn=f"arn:aws:iam::{account}:root" if root else f"arn:aws:iam::{account}:user/{user}",
+        user_creation_time=ts(800),
+        password_enabled="not_supported" if root else str(console).lower(),
+        password_last_used=pw_used,
+        password_last_changed="not_supported" if root else (ts(700) if console else "N/A"),
+        password_next_rotation="not_supported" if root else "N/A",
+        mfa_active=str(mfa).lower(),
+        access_key_1_active="false",
+        access_key_2_active="false",
+        cert_1_active="false",
+        cert_2_active="false",
+    )
+    for slot, (active, created, used) in enumerate(keys, start=1):
+        line[f"access_key_{slot}_active"] = str(active).lower()
+        line[f"access_key_{slot}_last_rotated"] = ts(created)
+        if used is not None:
+            line[f"access_key_{slot}_last_used_date"] = ts(used)
+            line[f"access_key_{slot}_last_used_region"] = "us-east-1"
+            line[f"access_key_{slot}_last_used_service"] = "s3"
+    return {"account_id": account, **line}
+
+
+def api_key(account: str, user: str, key_id: str, active: bool, created: float, used) -> dict:
+    return {
+        "account_id": account,
+        "user_name": user,
+        "access_key_id": key_id,
+        "status": "Active" if active else "Inactive",
+        "create_date": AS_OF - timedelta(days=created),
+        "last_used_date": None if used is None else AS_OF - timedelta(days=used),
+        "last_used_service": "s3" if used is not None else "N/A",
+        "last_used_region": "us-east-1" if used is not None else "N/A",
+    }
+
+
+REPORT = [
+    # account A: root clean; alice has an old key; bob has no MFA; svc-a two active keys, the
+    # first old and idle (waived for rotation); svc-b only an inactive key
+    row(A, "<root_account>", mfa=True, pw_used="no_information"),
+    row(A, "alice", console=True, mfa=True, pw_used=ts(10), keys=[(True, 100, 1)]),
+    row(A, "bob", console=True, pw_used=ts(5)),
+    row(A, "svc-a", keys=[(True, 200, 60), (True, 10, 1)]),
+    row(A, "svc-b", keys=[(False, 100, 95)]),
+    # account B: root has a key and no MFA; carol is fine
+    row(B, "<root_account>", mfa=False, pw_used="no_information", keys=[(True, 400, 30)]),
+    row(B, "carol", keys=[(True, 30, 2)]),
+]
+API_KEYS = [
+    api_key(A, "alice", KEY["alice"], True, 100, 1),
+    api_key(A, "svc-a", KEY["svc-a1"], True, 200, 60),
+    api_key(A, "svc-a", KEY["svc-a2"], True, 10, 1),
+    api_key(A, "svc-b", KEY["svc-b"], False, 100, 95),
+    api_key(B, "carol", KEY["carol"], True, 30, 2),
+]
+WAIVER = Waiver(
+    waiver_id="W-1", rule_id="ACCESS_KEY_NOT_ROTATED", account_id=A, user_name="svc-a",
+    access_key_id=KEY["svc-a1"], reason="appliance", approved_by="ciso", ticket="RISK-1",
+    expires_on=date(2027, 1, 31),
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def run(migrated_template, tmp_path_factory, catalogue) -> Iterator[History]:
+    """One evaluated run shared by the module's tests, which only read it."""
+    path = tmp_path_factory.mktemp("controls") / "keyaudit.duckdb"
+    shutil.copyfile(migrated_template, path)
+    con = duckdb.connect(str(path))
+    con.execute("set TimeZone = 'UTC'")
+    history = History(con)
+    history.run(
+        "r1", AS_OF, accounts={A: "assessed", B: "assessed", C: "not_assessed", D: "skipped"}
+    )
+    con = history.con
+    for table, rows in (("credential_report", REPORT), ("access_keys", API_KEYS)):
+        frame = pd.DataFrame(rows)
+        frame.insert(0, "run_id", "r1")
+        if table == "credential_report":
+            frame.insert(2, "line_number", range(2, len(frame) + 2))
+        else:
+            for column in ("create_date", "last_used_date"):
+                frame[column] = pd.to_datetime(frame[column], utc=True)
+        insert_frame(con, table, frame)
+    # as load_run does, inside its transaction
+    evaluate(con, "r1", AS_OF, catalogue)
+    record_run_rules(con, "r1", catalogue)
+    apply_waivers(con, "r1", [WAIVER])
+    yield history
+    con.close()
+
+
+def results(run: History) -> dict[tuple[str, str, str], tuple[Any, ...]]:
+    rows = run.rows(
+        "select framework, control_id, rule_id, evaluated, failing, waived, passing, population "
+        "from control_results where run_id = 'r1'"
+    )
+    return {(f, c, r): (e, fail, w, p, pop) for f, c, r, e, fail, w, p, pop in rows}
+
+
+def test_key_rotation_counts_active_iam_user_keys_and_leaves_the_waived_one_out(run):
+    # active IAM-user keys: alice, svc-a x2, carol = 4; over 90 days: alice (100), svc-a 1
+    # (200, waived); the root key of B is a root rule's business
+    assert results(run)[("CIS v1.4–v4.0", "1.14", "ACCESS_KEY_NOT_ROTATED")] == (
+        4, 1, 1, 2, "active IAM-user access keys",
+    )  # fmt: skip
+
+
+def test_every_framework_of_a_rule_reports_the_same_numbers(run):
+    found = results(run)
+    same = {
+        ("CIS v1.4–v4.0", "1.14"), ("CIS v5.0", "1.13"), ("CIS v6.0", "2.13"),
+        ("Security Hub", "IAM.3"), ("AWS Config", "access-keys-rotated"),
+    }  # fmt: skip
+    assert {(f, c) for f, c, r in found if r == "ACCESS_KEY_NOT_ROTATED"} == same
+    assert {found[(f, c, "ACCESS_KEY_NOT_ROTATED")] for f, c in same} == {
+        (4, 1, 1, 2, "active IAM-user access keys")
+    }
+
+
+def test_a_control_two_rules_implement_has_a_row_per_rule(run):
+    found = results(run)
+    # CIS 1.12 (credentials unused 45 days): keys (svc-a 1 idle 60 days) and passwords (none)
+    assert found[("CIS v1.4–v4.0", "1.12", "ACCESS_KEY_UNUSED")] == (
+        4, 1, 0, 3, "active IAM-user access keys",
+    )  # fmt: skip
+    assert found[("CIS v1.4–v4.0", "1.12", "PASSWORD_UNUSED")] == (
+        2, 0, 0, 2, "IAM users with a console password",
+    )  # fmt: skip
+
+
+def test_console_mfa_counts_console_users(run):
+    assert results(run)[("Security Hub", "IAM.5", "CONSOLE_USER_WITHOUT_MFA")] == (
+        2, 1, 0, 1, "IAM users with a console password",
+    )  # fmt: skip
+
+
+def test_one_active_key_per_user_counts_iam_users(run):
+    assert results(run)[("CIS v1.4–v4.0", "1.13", "MULTIPLE_ACTIVE_KEYS")] == (
+        5, 1, 0, 4, "IAM users",
+    )  # fmt: skip
+
+
+def test_root_controls_count_the_root_user_of_each_assessed_account(run):
+    found = results(run)
+    assert found[("CIS v1.4–v4.0", "1.4", "ROOT_ACCESS_KEY_PRESENT")] == (
+        2, 1, 0, 1, "root users of assessed accounts",
+    )  # fmt: skip
+    assert found[("Security Hub", "IAM.9", "ROOT_MFA_DISABLED")] == (
+        2, 1, 0, 1, "root users of assessed accounts",
+    )  # fmt: skip
+
+
+def test_coverage_counts_accounts_in_scope_but_not_skipped_ones(run):
+    assert results(run)[("keyaudit", "KA-1", "ACCOUNT_NOT_ASSESSED")] == (
+        3, 1, 0, 2, "accounts in scope",
+    )  # fmt: skip
+
+
+def test_inactive_keys_are_their_own_population(run):
+    assert results(run)[("keyaudit", "KA-3", "INACTIVE_KEY_NOT_REMOVED")] == (
+        1, 1, 0, 0, "inactive IAM-user access keys",
+    )  # fmt: skip
+
+
+def test_a_disabled_rule_is_not_in_the_control_view(history, catalogue):
+    from dataclasses import replace
+
+    history.run("r1", AS_OF)
+    rules = [replace(r, enabled=r.rule_id != "ACCESS_KEY_UNUSED") for r in catalogue]
+    record_run_rules(history.con, "r1", rules)
+    found = history.rows("select distinct rule_id from control_results where run_id = 'r1'")
+    assert ("ACCESS_KEY_UNUSED",) not in found
+    assert ("ACCESS_KEY_NOT_ROTATED",) in found
+
+
+def test_the_catalogue_in_force_is_stored_with_the_run(run, catalogue):
+    rows = run.rows(
+        "select rule_id, severity, scope, controls, parameters from run_rules "
+        "where run_id = 'r1' and rule_id = 'ACCESS_KEY_NOT_ROTATED'"
+    )
+    (rule_id, severity, scope, controls, parameters) = rows[0]
+    assert (rule_id, severity, scope) == ("ACCESS_KEY_NOT_ROTATED", "high", "key")
+    assert json.loads(controls)["cis_v1_4_to_v4_0"] == "1.14"
+    assert json.loads(controls)["security_hub"] == ["IAM.3"]
+    assert json.loads(parameters) == {"max_key_age_days": 90}
+    assert run.rows("select count(*) from run_rules where run_id = 'r1'") == [(len(catalogue),)]
+
+
+def test_every_rule_of_the_catalogue_has_a_population_of_its_own(run, catalogue):
+    """A new rule must be given its evaluated population in sql/views/rule_population.sql."""
+    defaulted = run.rows(
+        "select rule_id from rule_population where run_id = 'r1' and is_default_population"
+    )
+    assert defaulted == [], "add these rules to `definitions` in sql/views/rule_population.sql"
+    listed = {r[0] for r in run.rows("select rule_id from rule_population where run_id = 'r1'")}
+    assert listed == {r.rule_id for r in catalogue}
+
+
+def test_no_control_counts_more_failures_than_resources_evaluated(run):
+    bad = run.rows(
+        "select framework, control_id, rule_id from control_results "
+        "where failing + waived + passing <> evaluated or passing < 0 or failing < 0"
+    )
+    assert bad == []

@@ -1,0 +1,160 @@
+"""Exports: findings.csv is spreadsheet-safe, findings.json and the OCSF events carry every
+finding of the report with the same facts."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from report_rows import ASSESSED, FORMULA_USER, OTHER, RULES, RUN_ID, count
+
+from keyaudit.exports import COLUMNS, command_for, safe_cell
+from keyaudit.report import write_report
+
+
+@pytest.fixture(scope="module")
+def exported(shared_db, tmp_path_factory: pytest.TempPathFactory):
+    return write_report(
+        shared_db, RUN_ID, tmp_path_factory.mktemp("exports"), rules=RULES, formats="csv,json,ocsf"
+    )
+
+
+@pytest.fixture(scope="module")
+def csv_rows(exported) -> list[dict[str, str]]:
+    with exported.csv.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def events(exported) -> list[dict]:
+    return [json.loads(line) for line in exported.ocsf.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("alice", "alice"),
+        ("a=b", "a=b"),
+        (-1, -1),
+        (None, None),
+    ],
+)
+def test_safe_cell_neutralises_what_a_spreadsheet_would_evaluate(value, expected):
+    assert safe_cell(value) == expected
+
+
+def test_only_pdf_and_html_formats_skip_exports(exported):
+    assert sorted(exported.paths()) == ["csv", "json", "ocsf"]
+    assert exported.html is None and exported.pdf is None
+
+
+def test_csv_has_a_row_per_finding_with_the_fixed_columns(shared_db, exported, csv_rows):
+    with exported.csv.open(newline="", encoding="utf-8") as handle:
+        assert tuple(next(csv.reader(handle))) == COLUMNS
+    assert len(csv_rows) == count(
+        shared_db, "select count(*) from findings where run_id = ?", RUN_ID
+    )
+    assert {r["run_id"] for r in csv_rows} == {RUN_ID}
+    assert {r["as_of"] for r in csv_rows} == {"2026-12-01T06:00:00Z"}
+
+
+def test_csv_cells_cannot_run_as_formulas(csv_rows):
+    (row,) = [r for r in csv_rows if r["account_id"] == OTHER]
+    assert row["user_name"] == "'" + FORMULA_USER
+    assert row["reason"] == "'-46 days? +1 @SUM(A1)"
+    for r in csv_rows:
+        for value in r.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_csv_carries_key_facts_and_the_filled_in_command(csv_rows):
+    (alice,) = [r for r in csv_rows if r["access_key_id"] == "AKIAALICE00000000001"]
+    assert alice["key_created_at"] == "2026-05-03T06:00:00Z"
+    assert alice["key_age_days"] == "212"
+    assert alice["key_last_used_at"] == "2026-11-28T06:00:00Z"
+    assert alice["account_owner"] == "<script>alert(1)</script>\"'"
+    assert alice["status"] == "open"
+    assert alice["is_new"] == "false"
+    assert alice["days_open"] == "30"
+    assert alice["remediation_command"] == (
+        "aws iam update-access-key --user-name alice --access-key-id AKIAALICE00000000001 "
+        "--status Inactive"
+    )
+    (carol,) = [r for r in csv_rows if r["user_name"] == "carol"]
+    assert (carol["status"], carol["waiver_id"]) == ("waived", "W-7")
+
+
+def test_command_placeholders_stay_when_the_finding_lacks_them():
+    template = "aws iam delete-access-key --access-key-id <KEY_ID>"
+    assert command_for(template, {"user_name": "<root_account>", "access_key_id": None}) == template
+    assert command_for(None, {"user_name": "bob"}) is None
+
+
+def test_json_export_has_the_run_and_every_finding(shared_db, exported):
+    data = json.loads(exported.json.read_text(encoding="utf-8"))
+    assert data["run"]["run_id"] == RUN_ID
+    assert data["run"]["coverage"] == {
+        "in_scope": 3,
+        "assessed": 2,
+        "not_assessed": 1,
+        "skipped": 1,
+    }
+    total = count(shared_db, "select count(*) from findings where run_id = ?", RUN_ID)
+    assert data["run"]["findings"] == total == len(data["findings"])
+    assert list(data["findings"][0]) == list(COLUMNS)
+    (alice,) = [f for f in data["findings"] if f["access_key_id"] == "AKIAALICE00000000001"]
+    assert (alice["key_age_days"], alice["is_new"], alice["key_slot"]) == (212, False, 1)
+    (formula,) = [f for f in data["findings"] if f["account_id"] == OTHER]
+    assert formula["user_name"] == FORMULA_USER  # JSON is data, not a spreadsheet: unchanged
+
+
+def test_ocsf_events_are_compliance_findings(shared_db, events):
+    assert len(events) == count(shared_db, "select count(*) from findings where run_id = ?", RUN_ID)
+    for event in events:
+        assert (event["class_uid"], event["category_uid"], event["type_uid"]) == (2003, 2, 200301)
+        assert event["activity_id"] == 1
+        assert event["metadata"]["version"] == "1.3.0"
+        assert event["metadata"]["product"]["name"] == "keyaudit"
+        assert event["finding_info"]["uid"]
+        assert event["compliance"]["standards"]
+        assert event["compliance"]["status_id"] == 3
+        assert event["cloud"]["provider"] == "AWS"
+        assert event["time"] == 1796104800000  # as_of, in milliseconds
+        assert event["resources"]
+
+
+def test_ocsf_maps_severity_status_and_controls(events):
+    by_rule = {}
+    for event in events:
+        by_rule.setdefault(event["finding_info"]["analytic"]["uid"], []).append(event)
+    root = by_rule["ROOT_ACCESS_KEY_PRESENT"][0]
+    assert (root["severity_id"], root["severity"]) == (5, "Critical")
+    assert root["compliance"]["control"] == "IAM.4"
+    assert "CIS AWS Foundations Benchmark v1.4-v4.0 1.4" in root["compliance"]["requirements"]
+    assert root["resources"][-1]["uid"] == f"arn:aws:iam::{ASSESSED}:root"
+    waived = [e for e in by_rule["ACCESS_KEY_NOT_ROTATED"] if e["status_id"] == 3]
+    assert [(e["status"], e["unmapped"]["waiver_id"]) for e in waived] == [("Suppressed", "W-7")]
+    low = by_rule["INACTIVE_KEY_NOT_REMOVED"][0]
+    assert (low["severity_id"], low["severity"]) == (2, "Low")
+    assert low["compliance"]["standards"] == ["keyaudit internal controls"]
+    key = by_rule["ACCESS_KEY_UNUSED"][0]["resources"][0]
+    assert key["type"] == "AWS::IAM::AccessKey"
+    assert by_rule["ACCOUNT_NOT_ASSESSED"][0]["resources"][0]["type"] == "AWS::::Account"
+
+
+def test_exports_of_a_slice_hold_only_its_accounts(shared_db, tmp_path: Path):
+    files = write_report(
+        shared_db, RUN_ID, tmp_path, rules=RULES, formats="csv,ocsf", account_ids=[OTHER]
+    )
+    with files.csv.open(newline="", encoding="utf-8") as handle:
+        assert [r["account_id"] for r in csv.DictReader(handle)] == [OTHER]
+    lines = files.ocsf.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["cloud"]["account"]["uid"] for line in lines] == [OTHER]
