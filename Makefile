@@ -6,7 +6,7 @@ export UV_LINK_MODE := copy
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help setup demo test lint format bench audit-deps
+.PHONY: help setup demo test lint format bench bench-quick audit-deps
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -28,6 +28,12 @@ test: setup  ## run the test suite
 lint: setup  ## ruff lint and format check, mypy on the library
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
+
+bench: setup  ## run every benchmark (≈ 15 min) and write bench/results.md
+	@$(RUN) python bench/run_all.py
+
+bench-quick: setup  ## every benchmark at a small size (a smoke test of the benchmarks)
+	@$(RUN) python bench/run_all.py --quick
 
 audit-deps: .venv/.keyaudit-synced  ## check every package in uv.lock for known vulnerabilities (pip-audit; needs pypi.org)
 	@$(RUN) python scripts/audit_deps.py --uv "$(UV)"
