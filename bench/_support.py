@@ -57,7 +57,18 @@ def machine() -> dict[str, Any]:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
+    """Peak resident memory of this process's own program so far.
+
+    Read from VmHWM in /proc/self/status, not getrusage's ru_maxrss: on Linux a child's
+    ru_maxrss starts at its parent's peak at fork time (kept across exec), so a benchmark child
+    forked by a big parent would report the parent's memory. VmHWM belongs to the address space
+    that exec created, so it is the child's alone."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

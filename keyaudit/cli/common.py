@@ -16,6 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # docstrings wrap at 100 columns; markdown joins their lines
 )
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")

@@ -35,7 +35,7 @@ def rules_command(
     """List the rules: id, severity, scope, control mappings and parameters with current values.
 
     Values come from the catalogue (sql/rules/*.yml), overridden by keyaudit.toml and
-    KEYAUDIT_RULES__<RULE_ID>__<PARAMETER>; an overridden value shows its default beside it.
+    `KEYAUDIT_RULES__<RULE_ID>__<PARAMETER>`; an overridden value shows its default beside it.
 
     Example: keyaudit rules --format json
     """

@@ -13,14 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display, no network; must precede the pyplot-free imports below
-
-from matplotlib import rc_context
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
 # severity → (fill, edge, hatch); the order is the stacking order, worst at the bottom.
 STYLE = {
     "critical": ("#000000", "#000000", ""),
@@ -59,6 +51,15 @@ def trend_svg(points: Sequence[TrendPoint], severities: Sequence[str]) -> str:
 def _trend_svg(
     key: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...], severities: tuple[str, ...]
 ) -> str:
+    # Imported here, not at the top: matplotlib costs ~0.6 s to import, which every keyaudit
+    # command that never draws a chart (query, runs, verify) would otherwise pay.
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display, no network
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     points = [TrendPoint(label, dict(counts), current) for label, counts, current in key]
     with rc_context(cast(Any, _RC)):
         # Fixed margins rather than a layout engine: as good for one chart shape, and 3x faster.

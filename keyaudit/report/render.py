@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from collections.abc import Collection, Sequence
@@ -87,7 +88,15 @@ def _environment(folder: Path) -> jinja2.Environment:
     )
     env.filters["num"] = _num
     env.filters["plural"] = _plural
+    env.filters["svg_data_uri"] = _svg_data_uri
     return env
+
+
+def _svg_data_uri(svg: str) -> str:
+    """An SVG as an image URL. The PDF embeds the chart as an image: WeasyPrint then draws it
+    with its SVG renderer, instead of first reading the elements' `style` attributes as HTML CSS
+    (which logs an "unknown property" warning for every fill and stroke)."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
 def _num(value: int | None) -> str:

@@ -241,20 +241,31 @@ def test_a_slice_pdf_covers_only_its_accounts(letter):
     assert NOT_ASSESSED not in text
 
 
+def _text_outside(container, texts) -> list[str]:
+    """Texts of `texts` laid out beyond the left or right edge of `container`'s content box."""
+    left = container.content_box_x() - 0.5  # half a CSS pixel of rounding
+    right = container.content_box_x() + container.width + 0.5
+    return [
+        t.text
+        for t in texts
+        if t.text.strip() and (t.position_x < left or t.position_x + t.margin_width() > right)
+    ]
+
+
 def _overflowing_text(html: str) -> list[str]:
-    """Text laid out past the right edge of a page's content area, read from WeasyPrint's own
-    layout (exact glyph widths, unlike estimating from the extracted PDF text)."""
+    """Text laid out past the edges of a page's content area, or of the badge (inline block)
+    that holds it — read from WeasyPrint's own layout (exact glyph widths, unlike estimating
+    from the extracted PDF text)."""
     from weasyprint import HTML
-    from weasyprint.formatting_structure.boxes import TextBox
+    from weasyprint.formatting_structure.boxes import InlineBlockBox, TextBox
 
     out: list[str] = []
     for page in HTML(string=html).render().pages:
-        box = page._page_box
-        right = box.content_box_x() + box.width + 0.5  # half a CSS pixel of rounding
-        for child in box.descendants():
-            text = isinstance(child, TextBox) and child.text.strip()
-            if text and child.position_x + child.margin_width() > right:
-                out.append(child.text)
+        boxes = list(page._page_box.descendants())
+        out += _text_outside(page._page_box, [b for b in boxes if isinstance(b, TextBox)])
+        for block in (b for b in boxes if isinstance(b, InlineBlockBox)):
+            inside = [b for b in block.descendants() if isinstance(b, TextBox)]
+            out += _text_outside(block, inside)
     return out
 
 
@@ -263,3 +274,16 @@ def test_long_and_hostile_values_wrap_inside_the_page(shared_db):
         shared_db, RUN_ID, rules=RULES, generated_at=GENERATED_AT, pdf_rows_per_account=PER_ACCOUNT
     )
     assert _overflowing_text(render_html(context, for_pdf=True)) == []
+
+
+def test_pdf_lays_out_without_a_single_weasyprint_warning(shared_db, caplog):
+    """Warnings hide real CSS mistakes and flood the run's log: the chart goes in as an image."""
+    from weasyprint import HTML
+
+    context = build_report_context(shared_db, RUN_ID, rules=RULES, generated_at=GENERATED_AT)
+    html = render_html(context, for_pdf=True)
+    assert 'src="data:image/svg+xml;base64,' in html
+    with caplog.at_level("WARNING", logger="weasyprint"):
+        pages = HTML(string=html).render().pages
+    assert len(pages) > 2
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
