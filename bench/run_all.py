@@ -102,6 +102,16 @@ def run_one(name: str, argv: list[str], results_dir: Path, workdir: Path) -> tup
     return out, time.perf_counter() - started
 
 
+def _merge(previous: str, fresh: dict[str, str]) -> list[str]:
+    """The sections of an earlier results.md, with those just measured put in their place."""
+    kept: dict[str, str] = {}
+    for chunk in previous.split("\n## ")[1:]:
+        name = chunk.split("\n", 1)[0].strip()
+        kept[name] = "## " + chunk.rstrip()
+    kept.update(fresh)
+    return [kept[name] for name in BENCHMARKS if name in kept]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, results not kept")
@@ -155,9 +165,14 @@ def main() -> int:
         f"- machine: {host['cpu']}, {host['cores']} cores, {host['memory_gb']} GB, {host['os']}",
         f"- Python {host['python']}; " + ", ".join(f"{k} {v}" for k, v in host["packages"].items()),
         f"- load average at the start: {host['load_average']}",
+        *(["- re-measured this time: " + ", ".join(names)] if args.only else []),
         "",
         "Reproduce: `make bench` (all, ≈ 15 minutes) or `.venv/bin/python bench/<name>.py`.",
     ]
+    if args.only and results.exists():  # keep the other benchmarks' last figures
+        sections = _merge(
+            results.read_text(encoding="utf-8"), dict(zip(names, sections, strict=True))
+        )
     results.write_text("\n".join(head) + "\n\n" + "\n\n".join(sections) + "\n", encoding="utf-8")
     print(f"results written to {results}")
     if failed:

@@ -28,7 +28,6 @@ from prefect.futures import PrefectFuture
 from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
-import keyaudit
 from flows import artifacts
 from flows.scale import (
     AWS_RETRIES,
@@ -49,7 +48,8 @@ from keyaudit.models import Account, AccountOutcome
 from keyaudit.outcome import AuditResult, IncompleteRun, coverage_problem
 from keyaudit.report import write_report
 from keyaudit.resume import ResumePlan, plan_resume
-from keyaudit.rules import Rule, load_catalogue, parameters_in_force
+from keyaudit.rules import Rule, load_catalogue
+from keyaudit.run_record import run_record
 from keyaudit.runlock import RunLockedError, check_run_id, exclusive_run
 from keyaudit.sources import Source, open_source
 from keyaudit.waivers import WaiverFile, load_waivers, write_waiver_evidence
@@ -280,7 +280,15 @@ def audit_flow(
                 found = (
                     files.discovery() if files is not None else discover_task(src.sessions, config)
                 )
-                meta = _run_meta(run_id, source, started_at, as_of, config, rules, found)
+                meta = run_record(
+                    run_id,
+                    source=source,
+                    started_at=started_at,
+                    as_of=as_of,
+                    config=config,
+                    rules=rules,
+                    found=found,
+                )
                 write_run_file(store, {**meta, **(files.run_meta() if files is not None else {})})
                 pending = found.in_scope if files is None else []  # files: read above
             else:
@@ -351,36 +359,6 @@ def audit_flow(
 # keeps only names the code uses: pydantic could no longer resolve annotation-only names such as
 # Literal when it validates the parameters. Resolved annotations travel with the function.
 audit_flow.fn.__annotations__ = typing.get_type_hints(audit_flow.fn)
-
-
-def _run_meta(
-    run_id: str,
-    source: str,
-    started_at: datetime,
-    as_of: datetime,
-    config: Config,
-    rules: list[Rule],
-    found: Discovery,
-) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "source": source,
-        "started_at": started_at.isoformat(),
-        "as_of": as_of.isoformat(),
-        "scope": found.scope,
-        "scope_note": found.note,
-        "organization_id": found.organization_id,
-        "management_account_id": found.management_account_id,
-        "caller_arn": found.caller_arn,
-        "caller_account_id": found.caller_account_id,
-        "tool_version": keyaudit.__version__,
-        "config_digest": config.digest(),
-        "config": config.model_dump(mode="json"),
-        "parameters": parameters_in_force(rules),
-        "accounts": [a.to_dict() for a in found.in_scope],
-        "skipped": [a.to_dict() for a in found.skipped],
-        "unknown": found.unknown,
-    }
 
 
 def summary_of(result: AuditResult | dict[str, Any]) -> RunSummary:

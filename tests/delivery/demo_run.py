@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import keyaudit
 from keyaudit.aws.organizations import discover
 from keyaudit.aws.session import AccountSessions
 from keyaudit.collect import collect_account, collect_settings
@@ -19,7 +18,8 @@ from keyaudit.demo import SimulatedOrganization, simulated_organization
 from keyaudit.evidence import EvidenceStore
 from keyaudit.load import load_run, write_run_file
 from keyaudit.report import write_report
-from keyaudit.rules import load_catalogue, parameters_in_force
+from keyaudit.rules import load_catalogue
+from keyaudit.run_record import run_record
 from keyaudit.sources import VirtualClock, session_settings
 from keyaudit.warehouse import connect
 
@@ -48,25 +48,15 @@ def make_demo_run(folder: Path, *, run_id: str = RUN_ID, config: Config | None =
         found = discover(sessions, config.discovery)
         write_run_file(
             store,
-            {
-                "run_id": run_id,
-                "source": "demo",
-                "started_at": AS_OF.isoformat(),
-                "as_of": AS_OF.isoformat(),
-                "scope": found.scope,
-                "scope_note": found.note,
-                "organization_id": found.organization_id,
-                "management_account_id": found.management_account_id,
-                "caller_arn": found.caller_arn,
-                "caller_account_id": found.caller_account_id,
-                "tool_version": keyaudit.__version__,
-                "config_digest": config.digest(),
-                "config": config.model_dump(mode="json"),
-                "parameters": parameters_in_force(rules),
-                "accounts": [a.to_dict() for a in found.in_scope],
-                "skipped": [a.to_dict() for a in found.skipped],
-                "unknown": found.unknown,
-            },
+            run_record(
+                run_id,
+                source="demo",
+                started_at=AS_OF,
+                as_of=AS_OF,
+                config=config,
+                rules=rules,
+                found=found,
+            ),
         )
         for account in found.in_scope:
             collect_account(

@@ -33,7 +33,6 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.retries import bucket
 
-import keyaudit
 from keyaudit.aws.organizations import Discovery, discover
 from keyaudit.aws.session import AccountSessions
 from keyaudit.collect import Clock, collect_account, collect_settings
@@ -41,7 +40,8 @@ from keyaudit.config import Config
 from keyaudit.evidence import EvidenceStore
 from keyaudit.load import RunSummary, load_run, write_run_file
 from keyaudit.models import AccountOutcome
-from keyaudit.rules import load_catalogue, parameters_in_force
+from keyaudit.rules import load_catalogue
+from keyaudit.run_record import run_record
 from keyaudit.sources import session_settings
 from keyaudit.warehouse import connect
 
@@ -349,26 +349,16 @@ class AuditResult:
 def run_meta(
     run_id: str, as_of: datetime, config: Config, rules: list[Any], found: Discovery
 ) -> dict[str, Any]:
-    """run.json as flows.audit writes it (importing the flow would import Prefect: seconds)."""
-    return {
-        "run_id": run_id,
-        "source": "demo",
-        "started_at": as_of.isoformat(),
-        "as_of": as_of.isoformat(),
-        "scope": found.scope,
-        "scope_note": found.note,
-        "organization_id": found.organization_id,
-        "management_account_id": found.management_account_id,
-        "caller_arn": found.caller_arn,
-        "caller_account_id": found.caller_account_id,
-        "tool_version": keyaudit.__version__,
-        "config_digest": config.digest(),
-        "config": config.model_dump(mode="json"),
-        "parameters": parameters_in_force(rules),
-        "accounts": [a.to_dict() for a in found.in_scope],
-        "skipped": [a.to_dict() for a in found.skipped],
-        "unknown": found.unknown,
-    }
+    """run.json as flows.audit writes it, for a demo run started at `as_of`."""
+    return run_record(
+        run_id,
+        source="demo",
+        started_at=as_of,
+        as_of=as_of,
+        config=config,
+        rules=rules,
+        found=found,
+    )
 
 
 def run_audit(
