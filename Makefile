@@ -28,6 +28,7 @@ test: setup  ## run the test suite
 lint: setup  ## ruff lint and format check, mypy on the library
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
+	@$(RUN) mypy keyaudit flows
 
 bench: setup  ## run every benchmark (≈ 15 min) and write bench/results.md
 	@$(RUN) python bench/run_all.py

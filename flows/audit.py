@@ -156,8 +156,8 @@ def load_and_report_task(
         con.close()
     return {
         "summary": asdict(summary),
-        "html": str(files.html.resolve()),
-        "pdf": str(files.pdf.resolve()),
+        "html": str(files.html.resolve()) if files.html else None,
+        "pdf": str(files.pdf.resolve()) if files.pdf else None,
         "pdf_pages": files.pdf_pages,
         "outputs": {fmt: str(path.resolve()) for fmt, path in files.paths().items()},
     }
@@ -234,7 +234,8 @@ def refuse_existing_evidence(store: EvidenceStore) -> None:
 
 @flow(
     name="keyaudit-audit",
-    task_runner=ThreadPoolTaskRunner(max_workers=_default_concurrency()),
+    # Prefect types an unparameterised ThreadPoolTaskRunner as TaskRunner[Never]
+    task_runner=ThreadPoolTaskRunner(max_workers=_default_concurrency()),  # type: ignore[arg-type]
     validate_parameters=True,
 )
 def audit_flow(
@@ -359,7 +360,3 @@ def audit_flow(
 # keeps only names the code uses: pydantic could no longer resolve annotation-only names such as
 # Literal when it validates the parameters. Resolved annotations travel with the function.
 audit_flow.fn.__annotations__ = typing.get_type_hints(audit_flow.fn)
-
-
-def summary_of(result: AuditResult | dict[str, Any]) -> RunSummary:
-    return RunSummary(**result["summary"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -60,7 +60,8 @@ class DeploymentSpec:
         }
 
     def to_deployment(self, flow: Flow[..., Any]) -> RunnerDeployment:
-        return flow.to_deployment(**self.options())
+        # Called from synchronous code, Prefect's sync-compatible method returns the deployment.
+        return cast(RunnerDeployment, flow.to_deployment(**self.options()))
 
 
 def check_timezone(name: str) -> str:

@@ -17,6 +17,7 @@ import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -279,7 +280,9 @@ def s3_client(cfg: S3Delivery) -> Any:
     import boto3
     from botocore.config import Config as BotoConfig
 
-    return boto3.Session(region_name=cfg.region).client(
+    from keyaudit.aws.session import configured_region
+
+    return boto3.Session(region_name=configured_region(cfg.region)).client(
         "s3", config=BotoConfig(retries={"mode": "standard", "total_max_attempts": 3})
     )
 
@@ -326,7 +329,7 @@ def send_delivery(
             relative = path.relative_to(plan.report_dir).as_posix()
             key = s3_key(config.s3.prefix, plan.digest.as_of, plan.run_id, relative)
             _, attempts, error = backoff.run(
-                lambda p=path, k=key: _upload(client, config.s3, p, k), _transient_s3
+                partial(_upload, client, config.s3, path, key), _transient_s3
             )
             if error is None:
                 uploaded[path] = key
@@ -355,7 +358,7 @@ def send_delivery(
         for mail in mails:
             message = mail.to_message(config.email.sender)
             _, attempts, error = backoff.run(
-                lambda m=message: sender.send(m),
+                partial(sender.send, message),
                 lambda e: isinstance(e, MailError) and e.transient,
             )
             report.results.append(
@@ -368,28 +371,6 @@ def send_delivery(
                 )
             )
     return report
-
-
-def deliver_run(
-    con: duckdb.DuckDBPyConnection,
-    run_id: str,
-    *,
-    config: Config,
-    rules: Sequence[RuleInfo],
-    report_dir: Path,
-    evidence_run_dir: Path | None = None,
-    **send: Any,
-) -> DeliveryReport:
-    """Prepare and send in one call (`keyaudit deliver`); see send_delivery for `send`."""
-    plan = prepare_delivery(
-        con,
-        run_id,
-        config=config,
-        rules=rules,
-        report_dir=report_dir,
-        evidence_run_dir=evidence_run_dir,
-    )
-    return send_delivery(plan, config.delivery, **send)
 
 
 def _s3_error(exc: Exception) -> str:

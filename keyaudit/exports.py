@@ -360,18 +360,3 @@ def write_exports(
 
 
 EXPORT_FORMATS = ("csv", "json", "ocsf")
-
-
-def write_csv(path: Path, records: Iterable[Mapping[str, Any]], context: Mapping[str, Any]) -> int:
-    """findings.csv alone; see `write_exports`."""
-    return write_exports({"csv": path}, records, context)
-
-
-def write_json(path: Path, records: Iterable[Mapping[str, Any]], context: Mapping[str, Any]) -> int:
-    """findings.json alone; see `write_exports`."""
-    return write_exports({"json": path}, records, context)
-
-
-def write_ocsf(path: Path, records: Iterable[Mapping[str, Any]], context: Mapping[str, Any]) -> int:
-    """findings.ocsf.jsonl alone; see `write_exports`."""
-    return write_exports({"ocsf": path}, records, context)

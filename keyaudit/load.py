@@ -315,6 +315,8 @@ def summarize(con: duckdb.DuckDBPyConnection, run_id: str) -> RunSummary:
         "select as_of, accounts_in_scope, accounts_not_assessed, accounts_skipped from runs where run_id = ?",
         [run_id],
     ).fetchone()
+    if run is None:
+        raise KeyError(f"run {run_id} is not in the warehouse")
     statuses = dict(
         con.execute(
             "select status, count(*) from accounts where run_id = ? group by 1", [run_id]

@@ -6,6 +6,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+# Where a run's credential data comes from: AWS APIs, the simulated organization, or files.
+SourceName = Literal["aws", "demo", "files"]
+
 AccountStatus = Literal["assessed", "partial", "not_assessed", "skipped"]
 
 

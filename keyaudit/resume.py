@@ -25,7 +25,7 @@ from keyaudit.aws.organizations import Discovery
 from keyaudit.config import Config
 from keyaudit.evidence import EvidenceStore
 from keyaudit.load import RUN_FILE
-from keyaudit.models import Account
+from keyaudit.models import Account, SourceName
 from keyaudit.runlock import check_run_id
 
 OUTCOME_FILE = "collection.json"
@@ -41,7 +41,7 @@ class ResumePlan:
     """A recorded run, and the accounts it still has to collect."""
 
     run_id: str
-    source: str
+    source: SourceName
     as_of: datetime
     config: Config  # as recorded by the run, with the current paths
     discovery: Discovery

@@ -344,12 +344,12 @@ def _evaluate_one(con: duckdb.DuckDBPyConnection, run_id: str, as_of: datetime, 
     if "as_of" in rule.used_parameters:
         params["as_of"] = as_of
     params.update(rule.parameters)
-    before = con.execute("select count(*) from findings where run_id = ?", [run_id]).fetchone()[0]
+    before = _findings_of(con, run_id)
     try:
         con.execute(_INSERT.format(sql=rule.sql.rstrip().rstrip(";")), params)
     except duckdb.Error as exc:
         raise CatalogueError(f"{rule.sql_path.name}: {str(exc).splitlines()[0]}") from exc
-    after = con.execute("select count(*) from findings where run_id = ?", [run_id]).fetchone()[0]
+    after = _findings_of(con, run_id)
     return int(after - before)
 
 
@@ -359,3 +359,8 @@ def parameters_in_force(rules: list[Rule]) -> dict[str, dict[str, Any]]:
         rule.rule_id: {"severity": rule.severity, "enabled": rule.enabled, **rule.parameters}
         for rule in rules
     }
+
+
+def _findings_of(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
+    row = con.execute("select count(*) from findings where run_id = ?", [run_id]).fetchone()
+    return int(row[0]) if row else 0

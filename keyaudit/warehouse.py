@@ -144,7 +144,3 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
     finally:
         con.unregister("_keyaudit_frame")
     return len(frame)
-
-
-def run_exists(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
-    return con.execute("select count(*) from runs where run_id = ?", [run_id]).fetchone()[0] > 0

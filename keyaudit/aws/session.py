@@ -14,6 +14,7 @@ backoff and the same attempt budget. The waits are botocore's own (`botocore.end
 from __future__ import annotations
 
 import copy
+import os
 import random
 import threading
 from collections.abc import Callable, Sequence
@@ -76,6 +77,13 @@ def use_fast_timestamps(session: boto3.Session) -> None:
     factory.set_parser_defaults(timestamp_parser=fast_timestamp)
 
 
+def configured_region(explicit: str | None = None) -> str | None:
+    """The region keyaudit's config names, else AWS_REGION, else None (botocore then reads
+    AWS_DEFAULT_REGION and the profile). botocore itself ignores AWS_REGION, which the AWS CLI
+    v2 and the other SDKs honour first: without this, `AWS_REGION=…` alone would be dropped."""
+    return explicit or os.environ.get("AWS_REGION") or None
+
+
 def client_config(settings: SessionSettings, *, max_pool_connections: int = 10) -> Config:
     """botocore retries for throttling; adaptive mode rate-limits per client, so share one."""
     return Config(
@@ -130,7 +138,7 @@ class AccountSessions:
     ) -> None:
         self.settings = settings or SessionSettings()
         self._customizers = tuple(customizers)
-        self._base = base or boto3.Session(region_name=self.settings.region)
+        self._base = base or boto3.Session(region_name=configured_region(self.settings.region))
         self._prepare("base", self._base)
         self._caller: dict[str, Any] | None = None
         self._sts: Any = None
@@ -142,7 +150,7 @@ class AccountSessions:
 
     @property
     def region(self) -> str:
-        return self.settings.region or self._base.region_name or "us-east-1"
+        return configured_region(self.settings.region) or self._base.region_name or "us-east-1"
 
     def _prepare(self, account_id: str, session: boto3.Session) -> None:
         """Fast timestamps, keyaudit's own retry of IAM LimitExceeded, the customizers' hooks."""

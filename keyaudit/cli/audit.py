@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
+
+if TYPE_CHECKING:  # the CLI imports its heavy parts only when a command runs
+    from keyaudit.models import SourceName
+    from keyaudit.outcome import AuditResult
 
 from keyaudit.cli.common import (
     SEVERITY_ORDER,
@@ -23,7 +27,7 @@ from keyaudit.cli.common import (
 
 
 def _run_flow(
-    source: str,
+    source: SourceName,
     config: Path | None,
     db: Path | None,
     out: Path | None,
@@ -80,7 +84,7 @@ def _run_flow(
     typer.echo(f"keyaudit: {doing} …", err=True)
     try:
         result = audit_flow.with_options(
-            task_runner=ThreadPoolTaskRunner(max_workers=cfg.collection.concurrency)
+            task_runner=ThreadPoolTaskRunner(max_workers=cfg.collection.concurrency)  # type: ignore[arg-type]
         )(
             source=source,
             config_file=str(config) if config else None,
@@ -108,10 +112,10 @@ def _run_flow(
         OSError,
     ) as exc:
         raise fail(str(exc)) from None
-    _print_summary(result)
+    _print_summary(cast("AuditResult", result))  # a Failed state would have raised above
 
 
-def _print_summary(result: dict[str, Any]) -> None:
+def _print_summary(result: AuditResult) -> None:
     s = result["summary"]
     lines = [
         "",
@@ -155,7 +159,7 @@ def _delivery_lines(result: Any) -> list[str]:
     return ["", "  delivery", *(f"    {line}" for line in delivery_lines(delivery))]
 
 
-def _add_files_summary(result: dict[str, Any], lines: list[str]) -> None:
+def _add_files_summary(result: AuditResult, lines: list[str]) -> None:
     """A files run also says what became of each file, and warns of files no account owns."""
     import json
 
@@ -236,4 +240,6 @@ def run(
         raise fail("--source files needs --files DIR, the folder of credential reports")
     if source is RunSource.aws and files is not None:
         raise fail("--files is read only with --source files — add --source files")
-    _run_flow(source.value, config, db, out, as_of, files_dir=files, resume=resume)
+    _run_flow(
+        cast("SourceName", source.value), config, db, out, as_of, files_dir=files, resume=resume
+    )

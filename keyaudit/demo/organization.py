@@ -339,9 +339,8 @@ def _create_users(iam: Any, account_id: str, planned: list[UserTruth]) -> list[U
             key_ids.append(key_id)
         fake = backend.users[name]
         fake.create_date = _naive(user.created)
-        fake.password_last_used = (
-            _naive(user.password_last_used) if user.password_last_used else None
-        )
+        last_used = _naive(user.password_last_used) if user.password_last_used else None
+        fake.password_last_used = last_used  # type: ignore[assignment]  # moto annotates it None
         for fake_key, key in zip(fake.access_keys, user.keys, strict=True):
             fake_key.create_date = _naive(key.created)
             fake_key.last_used = (

@@ -91,7 +91,9 @@ class _Front(BaseHTTPRequestHandler):
 
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         scope = _SCOPE.search(self.headers.get("Authorization", ""))
-        status, headers, payload = 400, {}, b"unsigned request"
+        status: int = 400
+        headers: dict[str, str] = {}
+        payload: str | bytes = b"unsigned request"
         if scope:
             region, service = scope.groups()
             host = f"{service}.{region}.amazonaws.com"

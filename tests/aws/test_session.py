@@ -66,3 +66,27 @@ def test_every_account_session_parses_iam_timestamps_as_aware_utc(monkeypatch):
     assert parser._defaults["timestamp_parser"] is fast_timestamp
     assert created == datetime(2024, 1, 1, tzinfo=UTC)
     assert created.utcoffset().total_seconds() == 0
+
+
+def test_aws_region_alone_sets_the_region_botocore_would_ignore(monkeypatch):
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert boto3.Session().region_name is None  # botocore does not read AWS_REGION
+    assert AccountSessions().region == "eu-west-1"
+
+
+def test_configured_region_wins_over_aws_region(monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert AccountSessions(settings=SessionSettings(region="ap-south-1")).region == "ap-south-1"
+
+
+def test_aws_region_wins_over_aws_default_region(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert AccountSessions().region == "eu-west-1"
+
+
+def test_without_any_region_iam_goes_to_us_east_1(monkeypatch):
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    assert AccountSessions().region == "us-east-1"
