@@ -173,7 +173,63 @@ def main() -> int:
             )
             failed |= f["peak_mb"] > megabytes
         print(line + ("  — " + ", ".join(verdict) if verdict else ""))
+    _measure_browser(args.work / "out-html" / "report.html")
     return 1 if failed else 0
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# As the browser test starts it: no sandbox as root, nothing that reaches for the network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def _measure_browser(report: Path) -> None:
+    """What a reader of the big report.html waits for in headless Chromium: opening it (until
+    the explorer shows its first page), a severity filter, a sort, a search."""
+    if not CHROMIUM.exists() or not report.exists():
+        print(f"browser  skipped ({CHROMIUM} or {report} is missing)")
+        return
+    from playwright.sync_api import sync_playwright
+
+    def timed(action: Any) -> float:
+        started = time.perf_counter()
+        action()
+        return time.perf_counter() - started
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        opened = timed(
+            lambda: (
+                page.goto(report.as_uri(), timeout=300_000),
+                page.wait_for_selector("#fx-body tr", timeout=300_000),
+            )
+        )
+        total = page.locator("#fx-count").inner_text()
+        filtered = timed(lambda: page.select_option("#fx-severity", "critical"))
+        page.select_option("#fx-severity", index=0)
+        ordered = timed(lambda: page.click("th[data-sort=age_days] button"))
+        before = page.locator("#fx-count").inner_text()
+        searched = timed(
+            lambda: (
+                page.fill("#fx-search", "AKIA"),
+                page.wait_for_function(
+                    "before => document.querySelector('#fx-count').innerText !== before", arg=before
+                ),
+            )
+        )
+        browser.close()
+    print(
+        f"browser  open {opened:.1f} s ({total}); filter {filtered:.2f} s, sort {ordered:.2f} s, "
+        f"search {searched:.2f} s (headless Chromium)"
+    )
 
 
 if __name__ == "__main__":
