@@ -97,14 +97,18 @@ def test_a_killed_run_leaves_no_stale_lock(tmp_path):
         from pathlib import Path
         from keyaudit.evidence import EvidenceStore
         from keyaudit.runlock import exclusive_run
-        exclusive_run(Path({str(tmp_path / "w.duckdb")!r}),
-                      EvidenceStore(Path({str(store.root)!r}), "run-1"),
-                      datetime(2026, 12, 1, 6, 0, tzinfo=UTC)).__enter__()
+        held = exclusive_run(Path({str(tmp_path / "w.duckdb")!r}),
+                             EvidenceStore(Path({str(store.root)!r}), "run-1"),
+                             datetime(2026, 12, 1, 6, 0, tzinfo=UTC))
+        held.__enter__()  # kept referenced: a dropped context manager would release the lock
     """
     with other_process(holder) as proc:
+        with pytest.raises(RunLockedError):  # the holder really has the lock …
+            exclusive_run(tmp_path / "w.duckdb", store, STARTED).__enter__()
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    with exclusive_run(tmp_path / "w.duckdb", store, STARTED):  # resumable at once
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    # … and its death releases it: the run can be resumed at once, no stale lock to clear
+    with exclusive_run(tmp_path / "w.duckdb", store, STARTED):
         pass
 
 
