@@ -263,6 +263,8 @@ select * from final order by expires_on, waiver_id
 # One row per finding with its key's facts, read from the key tables directly (not the keys
 # mart, whose full outer join must be computed whole): an access key id finds its API row, a
 # report slot without one (root keys, reports read from files) finds its credential-report line.
+# Last use follows the mart's rule: the API's answer when GetAccessKeyLastUsed was called, else
+# the report slot's (collection.last_used = "report"), so report and rules never disagree.
 # `{picked}` chooses the findings first (all, or the first of each account for the detail), so
 # the joins only touch what is shown. `{lifecycle_columns}` / `{lifecycle_join}` come from the
 # fragments below.
@@ -286,7 +288,7 @@ picked as (
 
 api_keys as (
     select account_id, access_key_id, created_at, last_used_at, last_used_service,
-        last_used_region
+        last_used_region, is_last_used_collected
     from stg_access_keys
     where run_id = $run_id and {IN_SLICE.format(column="account_id")}
 ),
@@ -317,17 +319,17 @@ joined as (
             when picked.key_slot = 2 then report_lines.key_2_created_at
         end as key_created_at,
         case
-            when api_keys.access_key_id is not null then api_keys.last_used_at
+            when api_keys.is_last_used_collected then api_keys.last_used_at
             when picked.key_slot = 1 then report_lines.key_1_last_used_at
             when picked.key_slot = 2 then report_lines.key_2_last_used_at
         end as key_last_used_at,
         case
-            when api_keys.access_key_id is not null then api_keys.last_used_service
+            when api_keys.is_last_used_collected then api_keys.last_used_service
             when picked.key_slot = 1 then report_lines.key_1_last_used_service
             when picked.key_slot = 2 then report_lines.key_2_last_used_service
         end as key_last_used_service,
         case
-            when api_keys.access_key_id is not null then api_keys.last_used_region
+            when api_keys.is_last_used_collected then api_keys.last_used_region
             when picked.key_slot = 1 then report_lines.key_1_last_used_region
             when picked.key_slot = 2 then report_lines.key_2_last_used_region
         end as key_last_used_region,
