@@ -25,10 +25,10 @@ import boto3
 
 import keyaudit
 from keyaudit.config import Config
-from keyaudit.evidence import EvidenceStore
-from keyaudit.load import write_run_file
-from keyaudit.models import Account
-from keyaudit.rules import Rule, parameters_in_force
+from keyaudit.evidence.store import EvidenceStore
+from keyaudit.model import Account
+from keyaudit.rules.catalogue import Rule, parameters_in_force
+from keyaudit.warehouse.load import write_run_file
 
 BENCH_DIR = Path(__file__).resolve().parent
 PACKAGES = ("duckdb", "pandas", "pyarrow", "boto3", "moto", "prefect")
@@ -108,7 +108,7 @@ def run_meta(
     organization_id: str | None = None,
     skipped: list[Account] | None = None,
 ) -> dict[str, Any]:
-    """The run.json that keyaudit.load.load_run reads, as the audit flow writes it."""
+    """The run.json that keyaudit.warehouse.load.load_run reads, as the audit flow writes it."""
     config = config or Config()
     return {
         "run_id": run_id,

@@ -25,16 +25,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _support import CallLog, Stopwatch, emit, quiet_logs, run_meta, table, write_run
 
-from keyaudit.aws.organizations import discover
-from keyaudit.aws.session import AccountSessions, SessionSettings
-from keyaudit.collect import CollectSettings, collect_account
 from keyaudit.config import DiscoveryConfig
-from keyaudit.demo import SimulatedOrganization, simulated_organization
-from keyaudit.evidence import EvidenceStore
-from keyaudit.load import load_run
-from keyaudit.rules import load_catalogue
-from keyaudit.sources import VirtualClock
-from keyaudit.warehouse import connect
+from keyaudit.evidence.store import EvidenceStore
+from keyaudit.rules.catalogue import load_catalogue
+from keyaudit.sources.aws.collect import CollectSettings, collect_account
+from keyaudit.sources.aws.organizations import discover
+from keyaudit.sources.aws.session import AccountSessions, SessionSettings
+from keyaudit.sources.demo import SimulatedOrganization, simulated_organization
+from keyaudit.sources.provider import VirtualClock
+from keyaudit.warehouse.db import connect
+from keyaudit.warehouse.load import load_run
 
 AS_OF = datetime(2026, 1, 31, 6, 0, tzinfo=UTC)
 LIST_USERS_PAGE = 100  # ListUsers' default MaxItems

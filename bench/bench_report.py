@@ -34,7 +34,7 @@ def _child(task: str, db: Path, out: Path) -> dict[str, Any]:
     import duckdb
 
     from keyaudit.report import build_report_context, render_html, render_pdf, write_report
-    from keyaudit.rules import load_catalogue
+    from keyaudit.rules.catalogue import load_catalogue
 
     rules = load_catalogue()
     con = duckdb.connect(str(db), read_only=True)

@@ -5,7 +5,7 @@ The simulated organization (moto) answers once, while every answer is recorded; 
 collection runs again against the recording with a sleep of `--latency` seconds per call and no
 simulator in the process (see bench/_replay.py: moto's own CPU would otherwise share the GIL with
 the collector and measure moto). Collection runs twice: directly with
-`keyaudit.collect.collect_account` in a ThreadPoolExecutor, and through Prefect (the audit flow's
+`keyaudit.sources.aws.collect.collect_account` in a ThreadPoolExecutor, and through Prefect (the audit flow's
 `collect_task` on a ThreadPoolTaskRunner), to show Prefect's overhead. Within an account, calls
 are made one after the other: at most one request per account is in flight.
 Target: ≥ 80 % efficiency at concurrency 16 with 200 accounts.
@@ -43,14 +43,14 @@ for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
 from _replay import Recorder, Replayer
 from _support import Stopwatch, emit, quiet_logs, table
 
-from keyaudit.aws.organizations import Discovery, discover
-from keyaudit.aws.session import AccountSessions, SessionSettings
-from keyaudit.collect import CollectSettings, collect_account
 from keyaudit.config import DiscoveryConfig
-from keyaudit.demo import simulated_organization
-from keyaudit.evidence import EvidenceStore
-from keyaudit.models import AccountOutcome
-from keyaudit.sources import VirtualClock
+from keyaudit.evidence.store import EvidenceStore
+from keyaudit.model import AccountOutcome
+from keyaudit.sources.aws.collect import CollectSettings, collect_account
+from keyaudit.sources.aws.organizations import Discovery, discover
+from keyaudit.sources.aws.session import AccountSessions, SessionSettings
+from keyaudit.sources.demo import simulated_organization
+from keyaudit.sources.provider import VirtualClock
 
 AS_OF = datetime(2026, 1, 31, 6, 0, tzinfo=UTC)
 SETTINGS = SessionSettings(session_name="keyaudit-bench", region="us-east-1")

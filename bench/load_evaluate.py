@@ -1,8 +1,8 @@
 """Benchmark 3: load a run's evidence into the warehouse and evaluate every rule, at scale.
 
 Synthetic evidence (bench/synth.py, no moto) for 500 accounts / 50,000 keys and 5,000 accounts /
-500,000 keys is loaded by `keyaudit.load.load_run` (rules left out, so the load is timed alone),
-then `keyaudit.rules.evaluate` runs the whole catalogue. Each size is measured in a fresh process,
+500,000 keys is loaded by `keyaudit.warehouse.load.load_run` (rules left out, so the load is timed alone),
+then `keyaudit.rules.catalogue.evaluate` runs the whole catalogue. Each size is measured in a fresh process,
 so its peak memory (RSS) is its own. Targets at 5,000 accounts on a 2-core machine: load ≤ 30 s,
 evaluate ≤ 10 s, peak ≤ 2 GB, and 10× the data within 12× the time.
 
@@ -55,10 +55,10 @@ def measure(root: Path) -> dict[str, Any]:
     """Load then evaluate one run into a fresh warehouse (called in a child process)."""
     from synth import manifest_sha256
 
-    from keyaudit.evidence import EvidenceStore
-    from keyaudit.load import load_run
-    from keyaudit.rules import evaluate, load_catalogue
-    from keyaudit.warehouse import connect
+    from keyaudit.evidence.store import EvidenceStore
+    from keyaudit.rules.catalogue import evaluate, load_catalogue
+    from keyaudit.warehouse.db import connect
+    from keyaudit.warehouse.load import load_run
 
     rules = load_catalogue()
     store = EvidenceStore(root, RUN_ID)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from keyaudit.credential_report import COLUMNS, parse_credential_report
+from keyaudit.sources.credential_report import COLUMNS, parse_credential_report
 
 ROWS = 100_000
 

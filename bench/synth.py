@@ -1,5 +1,5 @@
 """Synthetic evidence at scale, written directly (no moto): what a run of a large organization
-leaves in the evidence store, in the exact layout and formats `keyaudit.load.load_run` reads.
+leaves in the evidence store, in the exact layout and formats `keyaudit.warehouse.load.load_run` reads.
 
 Per account: a real-format credential report (root row first, AWS's sentinels, no trailing
 newline), ListUsers and ListAccessKeys + GetAccessKeyLastUsed JSON, the account summary, the
@@ -33,12 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _support import run_meta, write_run
 
-from keyaudit.credential_report import COLUMNS
-from keyaudit.evidence import EvidenceFile, EvidenceStore
-from keyaudit.load import RunSummary, load_run
-from keyaudit.models import Account, AccountOutcome
-from keyaudit.rules import load_catalogue
-from keyaudit.warehouse import connect
+from keyaudit.evidence.store import EvidenceFile, EvidenceStore
+from keyaudit.model import Account, AccountOutcome
+from keyaudit.rules.catalogue import load_catalogue
+from keyaudit.sources.credential_report import COLUMNS
+from keyaudit.warehouse.db import connect
+from keyaudit.warehouse.load import RunSummary, load_run
 
 NA, NO_INFO, NOT_SUPPORTED = "N/A", "no_information", "not_supported"
 USAGE = (("s3", "us-east-1"), ("ec2", "eu-west-1"), ("sts", "us-east-1"), ("iam", NA))

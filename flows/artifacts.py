@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from keyaudit.digest import SEVERITIES, RunDigest
 from keyaudit.outcome import AuditResult
+from keyaudit.report.digest import SEVERITIES, RunDigest
 
 RUN_ARTIFACT = "keyaudit-run"
 ACCOUNTS_ARTIFACT = "keyaudit-accounts"

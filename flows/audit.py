@@ -7,7 +7,7 @@ Prefect retries (`only_throttling_or_5xx`) sit on the tasks that call AWS and fi
 throttling, 5xx and dropped connections, after botocore's own retries. In practice that is
 discovery: collecting an account never raises — a throttled account ends as a not-assessed
 outcome within its deadline, and `keyaudit run --resume` collects it again. Delivery retries
-inside keyaudit.delivery, per file and per message, so a retry never re-sends what went out."""
+inside keyaudit.delivery.dispatch, per file and per message, so a retry never re-sends what went out."""
 
 from __future__ import annotations
 
@@ -36,24 +36,24 @@ from flows.scale import (
     collect_on_dask,
     only_throttling_or_5xx,
 )
-from keyaudit.aws.organizations import Discovery, discover
-from keyaudit.aws.session import AccountSessions
-from keyaudit.collect import Clock, CollectSettings, collect_account, collect_settings
 from keyaudit.config import Config, load_config
-from keyaudit.delivery import DeliveryPlan, DeliveryReport, prepare_delivery, send_delivery
-from keyaudit.evidence import EvidenceStore, make_private_dir
-from keyaudit.files_source import FilesCollection, collect_files
-from keyaudit.load import RunSummary, load_run, write_run_file
-from keyaudit.models import Account, AccountOutcome
+from keyaudit.delivery.dispatch import DeliveryPlan, DeliveryReport, prepare_delivery, send_delivery
+from keyaudit.evidence.resume import ResumePlan, plan_resume
+from keyaudit.evidence.run_record import run_record
+from keyaudit.evidence.runlock import RunLockedError, check_run_id, exclusive_run
+from keyaudit.evidence.store import EvidenceStore, make_private_dir
+from keyaudit.model import Account, AccountOutcome
 from keyaudit.outcome import AuditResult, IncompleteRun, coverage_problem
 from keyaudit.report import write_report
-from keyaudit.resume import ResumePlan, plan_resume
-from keyaudit.rules import Rule, load_catalogue
-from keyaudit.run_record import run_record
-from keyaudit.runlock import RunLockedError, check_run_id, exclusive_run
-from keyaudit.sources import Source, open_source
-from keyaudit.waivers import WaiverFile, load_waivers, write_waiver_evidence
-from keyaudit.warehouse import connect
+from keyaudit.rules.catalogue import Rule, load_catalogue
+from keyaudit.rules.waivers import WaiverFile, load_waivers, write_waiver_evidence
+from keyaudit.sources.aws.collect import Clock, CollectSettings, collect_account, collect_settings
+from keyaudit.sources.aws.organizations import Discovery, discover
+from keyaudit.sources.aws.session import AccountSessions
+from keyaudit.sources.files import FilesCollection, collect_files
+from keyaudit.sources.provider import Source, open_source
+from keyaudit.warehouse.db import connect
+from keyaudit.warehouse.load import RunSummary, load_run, write_run_file
 
 log = logging.getLogger("keyaudit.flow")
 MIN_FREE_BYTES = 50 * 1024 * 1024  # below this a run would fail half-way through writing
@@ -251,7 +251,7 @@ def audit_flow(
     """Audit every account in scope, write the warehouse run and the report, and deliver it.
 
     source "files" audits the credential reports in `files_dir` instead of calling AWS.
-    `resume=RUN_ID` finishes an interrupted run from its evidence (see keyaudit.resume): it keeps
+    `resume=RUN_ID` finishes an interrupted run from its evidence (see keyaudit.evidence.resume): it keeps
     the run's recorded source, as_of and rule settings and collects only unfinished accounts."""
     overrides: dict[str, Any] = {"paths": {"warehouse": db}} if db else {}
     config = load_config(Path(config_file) if config_file else None, overrides=overrides)

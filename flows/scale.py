@@ -21,12 +21,12 @@ from prefect.settings import get_current_settings
 from prefect.states import State
 from prefect.task_runners import TaskRunner
 
-from keyaudit.aws.errors import is_retryable
-from keyaudit.collect import CollectSettings
 from keyaudit.config import ConfigError, RunConfig
-from keyaudit.evidence import EvidenceStore
-from keyaudit.models import Account, AccountOutcome
-from keyaudit.remote import WorkerSessions, collect_on_worker, missing_evidence
+from keyaudit.evidence.store import EvidenceStore
+from keyaudit.model import Account, AccountOutcome
+from keyaudit.sources.aws.collect import CollectSettings
+from keyaudit.sources.aws.errors import is_retryable
+from keyaudit.sources.remote import WorkerSessions, collect_on_worker, missing_evidence
 
 log = logging.getLogger("keyaudit.flow")
 

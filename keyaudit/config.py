@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from keyaudit.delivery_config import DeliveryConfig
+from keyaudit.delivery.config import DeliveryConfig
 
 ENV_PREFIX = "KEYAUDIT_"
 DEFAULT_CONFIG_FILE = Path("keyaudit.toml")

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from keyaudit.load import RunSummary
+from keyaudit.warehouse.load import RunSummary
 
 COVERAGE_BELOW_MINIMUM = 3  # exit status of `keyaudit run` / `demo`
 DELIVERY_FAILED = 4
@@ -33,7 +33,7 @@ class AuditResult(BaseModel):
     report_dir: str
     warehouse: str
     evidence: str
-    delivery: dict[str, Any] | None = None  # keyaudit.delivery.DeliveryReport.to_dict()
+    delivery: dict[str, Any] | None = None  # keyaudit.delivery.dispatch.DeliveryReport.to_dict()
     coverage_problem: str | None = None
     delivery_problem: str | None = None
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from keyaudit.warehouse import connect
+from keyaudit.warehouse.db import connect
 
 # Prefect's temporary API server (prefect_harness): quiet, offline and patient.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from keyaudit.cli import app
-from keyaudit.warehouse import connect
+from keyaudit.warehouse.db import connect
 
 runner = CliRunner()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from keyaudit.credential_report import (
+from keyaudit.sources.credential_report import (
     BOOLEAN_COLUMNS,
     COLUMNS,
     SENTINELS,

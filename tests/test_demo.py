@@ -12,16 +12,17 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from keyaudit.aws.errors import CollectionError
-from keyaudit.aws.session import AccountSessions
-from keyaudit.demo import (
+from keyaudit.rules.catalogue import load_catalogue
+from keyaudit.sources.aws.errors import CollectionError
+from keyaudit.sources.aws.session import AccountSessions
+from keyaudit.sources.demo import (
     PERSONAS,
     ROLE_NAME,
     ROOT_USER,
     SimulatedOrganization,
     simulated_organization,
 )
-from keyaudit.demo.personas import (
+from keyaudit.sources.demo.personas import (
     INACTIVE_KEY_DAYS,
     MAX_KEY_AGE_DAYS,
     MAX_UNUSED_DAYS,
@@ -30,7 +31,6 @@ from keyaudit.demo.personas import (
     ROOT_RECENT_USE_DAYS,
     margin,
 )
-from keyaudit.rules import load_catalogue
 
 AS_OF = datetime(2026, 3, 31, 9, 0, tzinfo=UTC)
 RULES = {rule.rule_id for rule in load_catalogue()}  # the demo exercises every rule

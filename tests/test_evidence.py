@@ -7,7 +7,7 @@ import json
 import stat
 from pathlib import Path
 
-from keyaudit.evidence import EvidenceStore
+from keyaudit.evidence.store import EvidenceStore
 
 
 def test_manifest_lists_every_file_with_its_sha256_and_size(tmp_path: Path):

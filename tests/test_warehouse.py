@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from keyaudit.warehouse import WarehouseError, connect, delete_run, migrate
+from keyaudit.warehouse.db import WarehouseError, connect, delete_run, migrate
 
 
 def test_migrations_apply_once(tmp_path: Path):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 
 if TYPE_CHECKING:  # the CLI imports its heavy parts only when a command runs
-    from keyaudit.models import SourceName
+    from keyaudit.model import SourceName
     from keyaudit.outcome import AuditResult
 
 from keyaudit.cli.common import (
@@ -35,20 +35,20 @@ def _run_flow(
     files_dir: Path | None = None,
     resume: str | None = None,
 ) -> None:
-    from keyaudit.aws.errors import CollectionError
     from keyaudit.config import ConfigError, load_config
-    from keyaudit.files_source import FilesSourceError, check_folder
-    from keyaudit.resume import ResumeError, plan_resume
-    from keyaudit.rules import CatalogueError
-    from keyaudit.runlock import RunIdError, RunLockedError
-    from keyaudit.waivers import WaiverError, load_waivers
-    from keyaudit.warehouse import WarehouseError
+    from keyaudit.evidence.resume import ResumeError, plan_resume
+    from keyaudit.evidence.runlock import RunIdError, RunLockedError
+    from keyaudit.rules.catalogue import CatalogueError
+    from keyaudit.rules.waivers import WaiverError, load_waivers
+    from keyaudit.sources.aws.errors import CollectionError
+    from keyaudit.sources.files import FilesSourceError, check_folder
+    from keyaudit.warehouse.db import WarehouseError
 
     parsed_as_of = parse_as_of(as_of)
     try:
         # Validate configuration and catalogue before Prefect starts or AWS is called.
         cfg = load_config(config, overrides={"paths": {"warehouse": str(db)}} if db else None)
-        from keyaudit.rules import load_catalogue
+        from keyaudit.rules.catalogue import load_catalogue
 
         rules = load_catalogue(cfg.rules)
         if cfg.waivers_file and not resume:  # a resumed run uses the copy in its evidence
@@ -163,7 +163,7 @@ def _add_files_summary(result: AuditResult, lines: list[str]) -> None:
     """A files run also says what became of each file, and warns of files no account owns."""
     import json
 
-    from keyaudit.files_source import summary_line
+    from keyaudit.sources.files import summary_line
 
     run_file = Path(result["evidence"]) / "run.json"
     meta = json.loads(run_file.read_text(encoding="utf-8")) if run_file.exists() else {}

@@ -34,9 +34,9 @@ def deliver(
     Example: SMTP_USERNAME=audit SMTP_PASSWORD=… keyaudit deliver --run 20261201T060000Z-3f9a1c
     """
     from keyaudit.config import ConfigError, load_config
-    from keyaudit.delivery import DeliveryError, prepare_delivery, send_delivery
-    from keyaudit.rules import CatalogueError, load_catalogue
-    from keyaudit.warehouse import WarehouseError, connect
+    from keyaudit.delivery.dispatch import DeliveryError, prepare_delivery, send_delivery
+    from keyaudit.rules.catalogue import CatalogueError, load_catalogue
+    from keyaudit.warehouse.db import WarehouseError, connect
 
     try:
         cfg = load_config(config, overrides={"paths": {"warehouse": str(db)}} if db else None)

@@ -19,7 +19,7 @@ from keyaudit.cli.common import Db, app, fail
 if TYPE_CHECKING:
     import duckdb
 
-    from keyaudit.saved_queries import SavedQuery
+    from keyaudit.warehouse.saved_queries import SavedQuery
 
 
 class QueryFormat(StrEnum):
@@ -42,7 +42,7 @@ def open_read_only(db: Path | None) -> duckdb.DuckDBPyConnection:
     """The warehouse, read-only, with file access switched off and the settings locked, so no
     query can change the warehouse or the evidence files beside it."""
     from keyaudit.config import ConfigError, load_config
-    from keyaudit.warehouse import WarehouseError, connect
+    from keyaudit.warehouse.db import WarehouseError, connect
 
     try:
         path = db or load_config().paths.warehouse
@@ -60,7 +60,7 @@ def run_sql(
     """Columns and rows, or a one-line error that says what to fix."""
     import duckdb
 
-    from keyaudit.saved_queries import explain
+    from keyaudit.warehouse.saved_queries import explain
 
     try:
         cursor = con.execute(sql, params or None)
@@ -103,7 +103,7 @@ def query(
 
     Example: keyaudit query --list
     """
-    from keyaudit.saved_queries import (
+    from keyaudit.warehouse.saved_queries import (
         QueryError,
         bind,
         find_query,
@@ -136,7 +136,7 @@ def query(
 
 
 def _list_saved(fmt: QueryFormat) -> None:
-    from keyaudit.saved_queries import QueryError, list_saved
+    from keyaudit.warehouse.saved_queries import QueryError, list_saved
 
     try:
         saved = list_saved()
@@ -156,7 +156,7 @@ def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: QueryFormat
             + "\n"
         )
     elif fmt is QueryFormat.csv:
-        from keyaudit.exports import safe_cell
+        from keyaudit.report.exports import safe_cell
 
         buffer = io.StringIO()
         writer = csv.writer(buffer)

@@ -50,8 +50,8 @@ def report(
     """
     from keyaudit.config import ConfigError, load_config
     from keyaudit.report import parse_formats, write_report
-    from keyaudit.rules import CatalogueError, load_catalogue
-    from keyaudit.warehouse import WarehouseError, connect
+    from keyaudit.rules.catalogue import CatalogueError, load_catalogue
+    from keyaudit.warehouse.db import WarehouseError, connect
 
     try:
         formats = parse_formats(fmt)

@@ -39,9 +39,9 @@ def rules_command(
 
     Example: keyaudit rules --format json
     """
-    from keyaudit import rules_doc
     from keyaudit.config import ConfigError, load_config
-    from keyaudit.rules import CatalogueError, load_catalogue
+    from keyaudit.rules.catalogue import CatalogueError, load_catalogue
+    from keyaudit.rules import doc as rules_doc
 
     try:
         overrides = None if defaults else load_config(config).rules

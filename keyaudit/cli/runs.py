@@ -12,7 +12,7 @@ def runs(db: Db = None, fmt: Format = QueryFormat.table) -> None:
 
     Example: keyaudit runs --format markdown
     """
-    from keyaudit.saved_queries import QueryError, bind, find_query
+    from keyaudit.warehouse.saved_queries import QueryError, bind, find_query
 
     try:
         saved = find_query("runs")

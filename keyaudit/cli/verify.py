@@ -31,7 +31,7 @@ def verify(
     """
     from keyaudit.cli.query import open_read_only
     from keyaudit.config import ConfigError, load_config
-    from keyaudit.verify import VerifyError, verify_run
+    from keyaudit.evidence.verify import VerifyError, verify_run
 
     try:
         cfg = load_config(config)

@@ -16,9 +16,9 @@ import duckdb
 import jinja2
 from weasyprint import HTML
 
-from keyaudit import exports
-from keyaudit.evidence import make_private_dir, write_private
+from keyaudit.evidence.store import make_private_dir, write_private
 from keyaudit.paths import TEMPLATES_DIR
+from keyaudit.report import exports
 from keyaudit.report.accounts import section_groups
 from keyaudit.report.context import RuleInfo, build_report_context
 from keyaudit.report.formatting import account_filter, relations

@@ -13,12 +13,12 @@ import duckdb
 
 import keyaudit
 from keyaudit.config import Config
-from keyaudit.credential_report import COLUMNS
-from keyaudit.evidence import EvidenceStore
-from keyaudit.files_source import FilesCollection, collect_files
-from keyaudit.load import load_run, write_run_file
-from keyaudit.rules import load_catalogue, parameters_in_force
-from keyaudit.warehouse import connect
+from keyaudit.evidence.store import EvidenceStore
+from keyaudit.rules.catalogue import load_catalogue, parameters_in_force
+from keyaudit.sources.credential_report import COLUMNS
+from keyaudit.sources.files import FilesCollection, collect_files
+from keyaudit.warehouse.db import connect
+from keyaudit.warehouse.load import load_run, write_run_file
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 RUN_ID = "20261201T060000Z-f11e5a"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from keyaudit.files_source import FilesSourceError, check_folder
+from keyaudit.sources.files import FilesSourceError, check_folder
 from tests.auditor.given import (
     ALICE_KEY,
     AS_OF,
@@ -474,7 +474,7 @@ def test_a_file_instead_of_a_folder_is_refused(tmp_path: Path):
 
 def test_files_source_never_opens_an_aws_session(monkeypatch: pytest.MonkeyPatch):
     from keyaudit.config import Config
-    from keyaudit.sources import open_source
+    from keyaudit.sources.provider import open_source
 
     monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
     with open_source("files", Config(), run_id="r", as_of=AS_OF) as src:

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from keyaudit.cli import app
-from keyaudit.saved_queries import list_saved
+from keyaudit.warehouse.saved_queries import list_saved
 from tests.auditor.given import AS_OF, HEADER, A, B, access_keys, folder_of, report, root
 
 runner = CliRunner()
@@ -64,10 +64,10 @@ def warehouse(prefect_harness, tmp_path_factory) -> dict:
 
 def _a_month_later(demo: dict, evidence: Path, db: Path) -> dict:
     """The same evidence audited 30 days later: nothing fixed, so keys age past thresholds."""
-    from keyaudit.evidence import MANIFEST, EvidenceStore
-    from keyaudit.load import load_run, read_run_file, write_run_file
-    from keyaudit.rules import load_catalogue
-    from keyaudit.warehouse import connect
+    from keyaudit.evidence.store import MANIFEST, EvidenceStore
+    from keyaudit.rules.catalogue import load_catalogue
+    from keyaudit.warehouse.db import connect
+    from keyaudit.warehouse.load import load_run, read_run_file, write_run_file
 
     earlier = demo["summary"]["run_id"]
     later = f"{earlier}-next"

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from keyaudit.cli import app
-from keyaudit.saved_queries import QUERIES_DIR, list_saved
-from keyaudit.warehouse import connect
+from keyaudit.warehouse.db import connect
+from keyaudit.warehouse.saved_queries import QUERIES_DIR, list_saved
 
 runner = CliRunner()
 

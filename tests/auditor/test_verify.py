@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from keyaudit.cli import app
-from keyaudit.evidence import sha256_file
+from keyaudit.evidence.store import sha256_file
 from tests.auditor.given import A, B, FilesRun, access_keys, audit_files, folder_of, report
 
 runner = CliRunner()
@@ -154,7 +154,7 @@ def test_missing_evidence_folder_says_how_to_point_at_it(run: FilesRun, tmp_path
 
 
 def test_run_loaded_without_a_manifest_hash_cannot_pass(run: FilesRun):
-    from keyaudit.warehouse import connect
+    from keyaudit.warehouse.db import connect
 
     con = connect(run.warehouse)
     con.execute("update runs set manifest_sha256 = null")

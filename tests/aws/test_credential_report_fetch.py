@@ -10,9 +10,13 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from keyaudit.aws.credential_report import FetchedReport, PollPolicy, fetch_credential_report
-from keyaudit.aws.errors import CollectionError
-from keyaudit.credential_report import COLUMNS, parse_credential_report
+from keyaudit.sources.aws.credential_report import (
+    FetchedReport,
+    PollPolicy,
+    fetch_credential_report,
+)
+from keyaudit.sources.aws.errors import CollectionError
+from keyaudit.sources.credential_report import COLUMNS, parse_credential_report
 
 CSV = (",".join(COLUMNS) + "\n").encode()
 GENERATED = datetime(2026, 11, 30, 5, 59, 12, tzinfo=UTC)

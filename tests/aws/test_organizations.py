@@ -8,10 +8,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from keyaudit.aws.errors import CollectionError
-from keyaudit.aws.organizations import account_state, discover
-from keyaudit.aws.session import AccountSessions
 from keyaudit.config import DiscoveryConfig
+from keyaudit.sources.aws.errors import CollectionError
+from keyaudit.sources.aws.organizations import account_state, discover
+from keyaudit.sources.aws.session import AccountSessions
 
 
 @pytest.fixture

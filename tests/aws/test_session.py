@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.utils import parse_timestamp
 
-from keyaudit.aws.session import AccountSessions, SessionSettings, fast_timestamp
+from keyaudit.sources.aws.session import AccountSessions, SessionSettings, fast_timestamp
 
 
 @pytest.mark.parametrize(

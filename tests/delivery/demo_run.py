@@ -10,18 +10,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from keyaudit.aws.organizations import discover
-from keyaudit.aws.session import AccountSessions
-from keyaudit.collect import collect_account, collect_settings
 from keyaudit.config import Config
-from keyaudit.demo import SimulatedOrganization, simulated_organization
-from keyaudit.evidence import EvidenceStore
-from keyaudit.load import load_run, write_run_file
+from keyaudit.evidence.run_record import run_record
+from keyaudit.evidence.store import EvidenceStore
 from keyaudit.report import write_report
-from keyaudit.rules import load_catalogue
-from keyaudit.run_record import run_record
-from keyaudit.sources import VirtualClock, session_settings
-from keyaudit.warehouse import connect
+from keyaudit.rules.catalogue import load_catalogue
+from keyaudit.sources.aws.collect import collect_account, collect_settings
+from keyaudit.sources.aws.organizations import discover
+from keyaudit.sources.aws.session import AccountSessions
+from keyaudit.sources.demo import SimulatedOrganization, simulated_organization
+from keyaudit.sources.provider import VirtualClock, session_settings
+from keyaudit.warehouse.db import connect
+from keyaudit.warehouse.load import load_run, write_run_file
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 RUN_ID = "20261201T060000Z-de1ive"

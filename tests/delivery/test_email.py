@@ -12,10 +12,10 @@ from demo_run import DemoRun
 from pypdf import PdfReader
 from smtp_server import PASSWORD, USER, SmtpServer, free_port
 
-from keyaudit.delivery import DeliveryPlan, prepare_delivery, send_delivery
-from keyaudit.mail import SmtpTransport, smtp_login
-from keyaudit.rules import load_catalogue
-from keyaudit.warehouse import connect
+from keyaudit.delivery.dispatch import DeliveryPlan, prepare_delivery, send_delivery
+from keyaudit.delivery.mail import SmtpTransport, smtp_login
+from keyaudit.rules.catalogue import load_catalogue
+from keyaudit.warehouse.db import connect
 
 pytestmark = pytest.mark.filterwarnings("ignore:Session.login_data is deprecated")
 

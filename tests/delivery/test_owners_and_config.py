@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from keyaudit.config import ConfigError, load_config
-from keyaudit.digest import AccountLine
-from keyaudit.owners import Owner, assign_owners
+from keyaudit.delivery.owners import Owner, assign_owners
+from keyaudit.report.digest import AccountLine
 
 NONE = dict.fromkeys(("critical", "high", "medium", "low"), 0)
 
@@ -140,7 +140,7 @@ def test_compliance_list_can_come_from_one_environment_variable():
 def test_example_file_documents_every_delivery_and_run_key():
     from pathlib import Path
 
-    from keyaudit.delivery_config import DeliveryConfig, EmailDelivery, S3Delivery
+    from keyaudit.delivery.config import DeliveryConfig, EmailDelivery, S3Delivery
 
     text = (Path(__file__).parents[2] / "keyaudit.example.toml").read_text()
     for section, model in (

@@ -14,10 +14,10 @@ from demo_run import DemoRun
 from moto import mock_aws
 
 from keyaudit.config import Config
-from keyaudit.delivery import DeliveryPlan, prepare_delivery, send_delivery
-from keyaudit.messages import s3_key
-from keyaudit.rules import load_catalogue
-from keyaudit.warehouse import connect
+from keyaudit.delivery.dispatch import DeliveryPlan, prepare_delivery, send_delivery
+from keyaudit.delivery.messages import s3_key
+from keyaudit.rules.catalogue import load_catalogue
+from keyaudit.warehouse.db import connect
 
 BUCKET = "acme-audit-reports"
 
@@ -150,7 +150,7 @@ def test_a_pdf_over_the_limit_is_linked_to_its_s3_object_instead_of_attached(
 ):
     from smtp_server import PASSWORD, USER
 
-    from keyaudit.mail import SmtpTransport
+    from keyaudit.delivery.mail import SmtpTransport
 
     run = copy_run(demo_run, tmp_path)
     config = email_config(

@@ -18,7 +18,7 @@ from fault_harness import (
     run_audit,
 )
 
-from keyaudit.demo import simulated_organization
+from keyaudit.sources.demo import simulated_organization
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 MEMBERS = 5  # management + 5 members (one without its audit role) + one suspended account

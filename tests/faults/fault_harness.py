@@ -33,17 +33,17 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.retries import bucket
 
-from keyaudit.aws.organizations import Discovery, discover
-from keyaudit.aws.session import AccountSessions
-from keyaudit.collect import Clock, collect_account, collect_settings
 from keyaudit.config import Config
-from keyaudit.evidence import EvidenceStore
-from keyaudit.load import RunSummary, load_run, write_run_file
-from keyaudit.models import AccountOutcome
-from keyaudit.rules import load_catalogue
-from keyaudit.run_record import run_record
-from keyaudit.sources import session_settings
-from keyaudit.warehouse import connect
+from keyaudit.evidence.run_record import run_record
+from keyaudit.evidence.store import EvidenceStore
+from keyaudit.model import AccountOutcome
+from keyaudit.rules.catalogue import load_catalogue
+from keyaudit.sources.aws.collect import Clock, collect_account, collect_settings
+from keyaudit.sources.aws.organizations import Discovery, discover
+from keyaudit.sources.aws.session import AccountSessions
+from keyaudit.sources.provider import session_settings
+from keyaudit.warehouse.db import connect
+from keyaudit.warehouse.load import RunSummary, load_run, write_run_file
 
 BASE = "base"  # the caller's session: STS and Organizations calls
 _JSON_SERVICES = {"organizations"}

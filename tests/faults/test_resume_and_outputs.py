@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 
 from keyaudit.cli import app
 from keyaudit.config import Config
-from keyaudit.evidence import EvidenceStore
-from keyaudit.runlock import RunLockedError, exclusive_run
+from keyaudit.evidence.runlock import RunLockedError, exclusive_run
+from keyaudit.evidence.store import EvidenceStore
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 runner = CliRunner()

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from keyaudit.evidence import EvidenceStore
-from keyaudit.runlock import RunIdError, RunLockedError, check_run_id, exclusive_run
-from keyaudit.warehouse import WarehouseError, connect
+from keyaudit.evidence.runlock import RunIdError, RunLockedError, check_run_id, exclusive_run
+from keyaudit.evidence.store import EvidenceStore
+from keyaudit.warehouse.db import WarehouseError, connect
 
 STARTED = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 
@@ -69,8 +69,8 @@ def test_same_run_cannot_be_written_by_two_processes(tmp_path):
     holder = f"""
         from datetime import UTC, datetime
         from pathlib import Path
-        from keyaudit.evidence import EvidenceStore
-        from keyaudit.runlock import exclusive_run
+        from keyaudit.evidence.store import EvidenceStore
+        from keyaudit.evidence.runlock import exclusive_run
         lock = exclusive_run(Path({str(tmp_path / "a.duckdb")!r}),
                              EvidenceStore(Path({str(store.root)!r}), "run-1"),
                              datetime(2026, 12, 1, 6, 0, tzinfo=UTC))
@@ -95,8 +95,8 @@ def test_a_killed_run_leaves_no_stale_lock(tmp_path):
     holder = f"""
         from datetime import UTC, datetime
         from pathlib import Path
-        from keyaudit.evidence import EvidenceStore
-        from keyaudit.runlock import exclusive_run
+        from keyaudit.evidence.store import EvidenceStore
+        from keyaudit.evidence.runlock import exclusive_run
         held = exclusive_run(Path({str(tmp_path / "w.duckdb")!r}),
                              EvidenceStore(Path({str(store.root)!r}), "run-1"),
                              datetime(2026, 12, 1, 6, 0, tzinfo=UTC))

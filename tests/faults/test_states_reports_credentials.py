@@ -10,7 +10,7 @@ import boto3
 import pytest
 from fault_harness import expired_credentials, run_audit
 
-from keyaudit.credential_report import COLUMNS
+from keyaudit.sources.credential_report import COLUMNS
 
 
 def test_suspended_closed_and_pending_closure_accounts_are_skipped_with_their_state(

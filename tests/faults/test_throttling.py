@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from fault_harness import AuditResult, run_audit
 
-from keyaudit.aws.session import jittered_backoff, retry_limit_exceeded
 from keyaudit.config import Config, load_config
 from keyaudit.paths import PROJECT_ROOT
+from keyaudit.sources.aws.session import jittered_backoff, retry_limit_exceeded
 
 IAM_CALLS = (
     "iam.GenerateCredentialReport",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flows.artifacts import account_rows, run_markdown
-from keyaudit.digest import AccountLine, RunDigest
-from keyaudit.load import RunSummary
 from keyaudit.outcome import AuditResult
+from keyaudit.report.digest import AccountLine, RunDigest
+from keyaudit.warehouse.load import RunSummary
 
 SEV = {"critical": 1, "high": 2, "medium": 3, "low": 4}
 

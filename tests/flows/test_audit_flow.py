@@ -10,8 +10,8 @@ import duckdb
 import pytest
 from pypdf import PdfReader
 
-from keyaudit.demo import simulated_organization
-from keyaudit.rules import load_catalogue
+from keyaudit.rules.catalogue import load_catalogue
+from keyaudit.sources.demo import simulated_organization
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 FIRST_RULES = {rule.rule_id for rule in load_catalogue()}  # the full catalogue
@@ -84,10 +84,10 @@ def test_evidence_manifest_matches_the_warehouse(demo_run):
 
 
 def test_reloading_a_run_replaces_it_without_duplicates(demo_run):
-    from keyaudit.evidence import EvidenceStore
-    from keyaudit.load import load_run
-    from keyaudit.rules import load_catalogue
-    from keyaudit.warehouse import connect
+    from keyaudit.evidence.store import EvidenceStore
+    from keyaudit.rules.catalogue import load_catalogue
+    from keyaudit.warehouse.db import connect
+    from keyaudit.warehouse.load import load_run
 
     run_id = demo_run["summary"]["run_id"]
     con = connect(demo_run["warehouse"])

@@ -1,6 +1,6 @@
 """Scale-out: the demo flow with collection on a Dask LocalCluster of 2 worker processes finds
 exactly what the threads run finds. The workers reach the simulated organization through its
-loopback front (keyaudit.demo.served) and report to the harness's Prefect API server."""
+loopback front (keyaudit.sources.demo.served) and report to the harness's Prefect API server."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def dask_run(prefect_harness, tmp_path_factory):
             )
             with Client(cluster) as client:  # which worker processes made sessions for the run
                 runs_by_worker = client.run(
-                    lambda: list(__import__("keyaudit.remote").remote._by_run)
+                    lambda: list(__import__("keyaudit.sources.remote").sources.remote._by_run)
                 )
     finally:
         monkey.undo()

@@ -12,10 +12,10 @@ from flow_helpers import AS_OF, clean_aws_environment
 from smtp_server import PASSWORD, USER, make_certificate, smtp_server
 from typer.testing import CliRunner
 
-from keyaudit.aws.errors import CollectionError
 from keyaudit.cli import app
-from keyaudit.load import RunSummary
 from keyaudit.outcome import AuditResult, IncompleteRun
+from keyaudit.sources.aws.errors import CollectionError
+from keyaudit.warehouse.load import RunSummary
 
 pytestmark = pytest.mark.filterwarnings("ignore:Session.login_data is deprecated")
 runner = CliRunner()

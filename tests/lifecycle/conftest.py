@@ -11,8 +11,8 @@ import duckdb
 import pytest
 from lifecycle_given import History
 
-from keyaudit.rules import Rule, load_catalogue
-from keyaudit.warehouse import connect
+from keyaudit.rules.catalogue import Rule, load_catalogue
+from keyaudit.warehouse.db import connect
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from keyaudit.warehouse import insert_frame
+from keyaudit.warehouse.db import insert_frame
 
 ORG = "o-example1"
 A, B, C = "111111111111", "222222222222", "333333333333"

@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from lifecycle_given import A, B, C, History
 
-from keyaudit.credential_report import COLUMNS
-from keyaudit.rules import evaluate
-from keyaudit.run_rules import record_run_rules
-from keyaudit.waivers import Waiver, apply_waivers
-from keyaudit.warehouse import insert_frame
+from keyaudit.rules.catalogue import evaluate
+from keyaudit.rules.run_rules import record_run_rules
+from keyaudit.rules.waivers import Waiver, apply_waivers
+from keyaudit.sources.credential_report import COLUMNS
+from keyaudit.warehouse.db import insert_frame
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 D = "444444444444"  # a suspended account: skipped

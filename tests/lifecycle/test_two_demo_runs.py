@@ -15,10 +15,10 @@ from typing import Any
 import duckdb
 import pytest
 
-import keyaudit.demo
 import keyaudit.report.render
-from keyaudit.demo import ExpectedFinding, UserTruth, simulated_organization
-from keyaudit.demo.changes import DemoChanges
+import keyaudit.sources.demo
+from keyaudit.sources.demo import ExpectedFinding, UserTruth, simulated_organization
+from keyaudit.sources.demo.changes import DemoChanges
 
 T1 = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 T2 = T1 + timedelta(days=30)
@@ -129,7 +129,7 @@ def month(prefect_harness, tmp_path_factory) -> Month:
         month.results.append(run(as_of=T1, out=str(folder / "out1")))
         # the second audit's demo source builds the organization a month later, changed
         patch.setattr(
-            keyaudit.demo,
+            keyaudit.sources.demo,
             "simulated_organization",
             functools.partial(simulated_organization, changes=month.changes),
         )

@@ -8,12 +8,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import keyaudit.warehouse
-from keyaudit.warehouse import WarehouseError, create_views
+import keyaudit.warehouse.db
+from keyaudit.warehouse.db import WarehouseError, create_views
 
 
 def sql_dir(tmp_path: Path, views: dict[str, str]) -> Path:
-    for folder in keyaudit.warehouse.VIEW_FOLDERS:
+    for folder in keyaudit.warehouse.db.VIEW_FOLDERS:
         (tmp_path / folder).mkdir()
     for name, body in views.items():
         (tmp_path / "views" / f"{name}.sql").write_text(body)
@@ -22,7 +22,7 @@ def sql_dir(tmp_path: Path, views: dict[str, str]) -> Path:
 
 def test_a_view_may_read_a_view_whose_file_sorts_after_it(tmp_path, monkeypatch):
     monkeypatch.setattr(
-        keyaudit.warehouse,
+        keyaudit.warehouse.db,
         "SQL_DIR",
         sql_dir(
             tmp_path,
@@ -40,7 +40,7 @@ def test_a_view_may_read_a_view_whose_file_sorts_after_it(tmp_path, monkeypatch)
 
 def test_a_view_that_cannot_be_created_is_named_with_its_file(tmp_path, monkeypatch):
     monkeypatch.setattr(
-        keyaudit.warehouse,
+        keyaudit.warehouse.db,
         "SQL_DIR",
         sql_dir(tmp_path, {"good": "select 1 as n", "broken": "select * from no_such_table"}),
     )

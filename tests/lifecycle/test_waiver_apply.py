@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from lifecycle_given import A, B, finding
 
-from keyaudit.evidence import EvidenceStore
-from keyaudit.waivers import (
+from keyaudit.evidence.store import EvidenceStore
+from keyaudit.rules.waivers import (
     Waiver,
     apply_waivers,
     parse_waivers,

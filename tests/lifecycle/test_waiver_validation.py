@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from keyaudit.waivers import WaiverError, load_waivers, parse_waivers
+from keyaudit.rules.waivers import WaiverError, load_waivers, parse_waivers
 
 VALID = """\
 - id: W-2026-001

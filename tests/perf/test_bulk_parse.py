@@ -7,8 +7,12 @@ import random
 import pandas as pd
 import pytest
 
-from keyaudit.credential_report import COLUMNS, CredentialReportError, parse_credential_report
-from keyaudit.credential_report_bulk import REPORT, parse_credential_reports
+from keyaudit.sources.credential_report import (
+    COLUMNS,
+    CredentialReportError,
+    parse_credential_report,
+)
+from keyaudit.sources.credential_report_bulk import REPORT, parse_credential_reports
 
 HEADER = ",".join(COLUMNS)
 ROOT = (

@@ -1,7 +1,7 @@
 """Given rows for report tests: two runs a month apart, four accounts (one hostile, one not
 assessed, one suspended, one clean-ish), findings, keys, waivers, evidence and notes.
 
-The warehouse is made by `keyaudit.warehouse.connect`, so every migration and view is the real one.
+The warehouse is made by `keyaudit.warehouse.db.connect`, so every migration and view is the real one.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from keyaudit.warehouse import connect
+from keyaudit.warehouse.db import connect
 
 RUN_ID = "20261201T060000Z-r1"
 PREV_RUN_ID = "20261101T060000Z-r0"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from report_rows import ASSESSED, FORMULA_USER, OTHER, RULES, RUN_ID, count
 
-from keyaudit.exports import COLUMNS, command_for, safe_cell
 from keyaudit.report import write_report
+from keyaudit.report.exports import COLUMNS, command_for, safe_cell
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from keyaudit.credential_report import COLUMNS
-from keyaudit.rules import evaluate, load_catalogue
-from keyaudit.warehouse import insert_frame
+from keyaudit.rules.catalogue import evaluate, load_catalogue
+from keyaudit.sources.credential_report import COLUMNS
+from keyaudit.warehouse.db import insert_frame
 
 AS_OF = datetime.fromisoformat("2026-12-01T06:00:00+00:00")
 ACCOUNT = "111122223333"

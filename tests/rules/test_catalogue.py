@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from keyaudit.paths import SQL_DIR
-from keyaudit.rules import INTERNAL_CONTROLS, CatalogueError, Controls, load_catalogue
+from keyaudit.rules.catalogue import INTERNAL_CONTROLS, CatalogueError, Controls, load_catalogue
 
 RULES_DIR = SQL_DIR / "rules"
 TESTS_DIR = Path(__file__).parent

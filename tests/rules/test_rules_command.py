@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from keyaudit.cli import app
 from keyaudit.paths import SQL_DIR
-from keyaudit.rules import load_catalogue
-from keyaudit.rules_doc import REGENERATE, markdown
+from keyaudit.rules.catalogue import load_catalogue
+from keyaudit.rules.doc import REGENERATE, markdown
 
 runner = CliRunner()
 DOCS = SQL_DIR.parent / "docs" / "rules.md"

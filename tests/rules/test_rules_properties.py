@@ -13,9 +13,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keyaudit.credential_report import COLUMNS, ROOT_USER, parse_credential_report
-from keyaudit.rules import evaluate, load_catalogue
-from keyaudit.warehouse import delete_run, insert_frame
+from keyaudit.rules.catalogue import evaluate, load_catalogue
+from keyaudit.sources.credential_report import COLUMNS, ROOT_USER, parse_credential_report
+from keyaudit.warehouse.db import delete_run, insert_frame
 
 RUN = "run-prop"
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)

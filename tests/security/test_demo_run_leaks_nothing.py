@@ -19,9 +19,9 @@ import pytest
 from deploy_files import actions, policy
 from fault_harness import FaultInjector
 
-import keyaudit.sources
-from keyaudit.aws.session import AccountSessions
+import keyaudit.sources.provider
 from keyaudit.report.render import FILE_NAMES
+from keyaudit.sources.aws.session import AccountSessions
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 EVIDENCE_FILES = {
@@ -91,7 +91,7 @@ def run(flow_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Run:
         with pytest.MonkeyPatch.context() as patch:
             patch.chdir(folder)
             patch.setenv("KEYAUDIT_REPORT__PDF_DETAIL_LIMIT", "0")  # a smaller PDF, same checks
-            patch.setattr(keyaudit.sources, "AccountSessions", Recording)
+            patch.setattr(keyaudit.sources.provider, "AccountSessions", Recording)
             state = audit.audit_flow(source="demo", as_of=AS_OF, return_state=True)
             result = state.result()
     finally:

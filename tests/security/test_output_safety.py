@@ -16,12 +16,12 @@ import pytest
 from fault_harness import run_audit
 from moto.iam.models import iam_backends
 
-from keyaudit.demo import ROLE_NAME, simulated_organization
-from keyaudit.evidence import EvidenceStore, make_private_dir
-from keyaudit.models import Account
+from keyaudit.evidence.store import EvidenceStore, make_private_dir
+from keyaudit.model import Account
 from keyaudit.report import write_report
-from keyaudit.rules import load_catalogue
-from keyaudit.warehouse import connect
+from keyaudit.rules.catalogue import load_catalogue
+from keyaudit.sources.demo import ROLE_NAME, simulated_organization
+from keyaudit.warehouse.db import connect
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 HOSTILE_NAME = '<script>alert("account")</script>'

@@ -11,8 +11,8 @@ import pytest
 from deploy_files import ROLE, actions, policy, rendered_role, template
 from fault_harness import run_audit
 
-from keyaudit.aws.session import ROLE_SESSION_SECONDS
-from keyaudit.demo import simulated_organization
+from keyaudit.sources.aws.session import ROLE_SESSION_SECONDS
+from keyaudit.sources.demo import simulated_organization
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}  # always allowed, even under an explicit Deny

@@ -13,7 +13,7 @@ from fault_harness import run_audit
 from moto.core import set_initial_no_auth_action_count
 
 from keyaudit.config import Config
-from keyaudit.demo import ROLE_NAME, simulated_organization
+from keyaudit.sources.demo import ROLE_NAME, simulated_organization
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 

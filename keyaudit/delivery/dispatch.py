@@ -1,0 +1,381 @@
+"""Deliver a finished run: its folder always, then S3 and e-mail when configured.
+
+Two steps. `prepare_delivery` reads the warehouse (digest, per-owner slices written next to the
+report) and needs no network; `send_delivery` uploads and mails, retrying what may heal (S3
+throttling and 5xx, SMTP 4xx and unreachable servers) with jittered exponential backoff, and
+reports every item. Nothing here deletes or moves a file: a mail server that is down never costs
+the report, and `keyaudit deliver --run RUN_ID` sends it again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import ssl
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import duckdb
+
+from keyaudit.config import Config
+from keyaudit.delivery.config import DeliveryConfig, EmailDelivery, S3Delivery
+from keyaudit.delivery.mail import MailError, SmtpTransport, smtp_login
+from keyaudit.delivery.messages import Links, owner_mail, s3_key, summary_mail
+from keyaudit.delivery.owners import Owner, assign_owners
+from keyaudit.evidence.store import MANIFEST, make_private_dir
+from keyaudit.report import RuleInfo, write_report
+from keyaudit.report.digest import SEVERITIES, RunDigest, run_digest
+from keyaudit.sources.aws.errors import is_retryable
+
+EVIDENCE_MANIFEST = "evidence-manifest.json"
+OWNERS_DIR = "owners"
+OWNER_FORMATS = ("html", "pdf", "json")
+EMAIL_FINDINGS_LIMIT = 50  # per owner e-mail; the attached report has every finding
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".pdf": "application/pdf",
+    ".csv": "text/csv; charset=utf-8",
+    ".json": "application/json",
+    ".jsonl": "application/x-ndjson",
+}
+_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+T = TypeVar("T")
+
+
+class DeliveryError(Exception):
+    """A run cannot be delivered at all (e.g. its report folder is gone); names the fix."""
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """One delivered (or not) item: the folder, one S3 object, one e-mail."""
+
+    target: Literal["folder", "s3", "email"]
+    name: str
+    ok: bool
+    detail: str
+    attempts: int = 1
+
+
+@dataclass
+class DeliveryReport:
+    """Every item of a delivery, and what the reader should know (e.g. unusable owner tags)."""
+
+    run_id: str
+    report_dir: str
+    results: list[DeliveryResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    s3_location: str | None = None  # s3://bucket/prefix/yyyy/mm/run_id/ when S3 is set up
+
+    @property
+    def failures(self) -> list[DeliveryResult]:
+        return [r for r in self.results if not r.ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def problem(self) -> str | None:
+        """One line for the run summary and the exit status, or None when all went out."""
+        if self.ok:
+            return None
+        failed = self.failures
+        first = f"{failed[0].target} {failed[0].name}: {failed[0].detail}"
+        more = f" and {len(failed) - 1} more" if len(failed) > 1 else ""
+        return (
+            f"delivery of run {self.run_id} failed for {len(failed)} of {len(self.results)} "
+            f"items ({first}{more}) — the report files are safe in {self.report_dir}; "
+            f"resend with `keyaudit deliver --run {self.run_id}`"
+        )
+
+    def lines(self) -> list[str]:
+        """Short lines for the command's output: what went where."""
+        by_target: dict[str, list[DeliveryResult]] = {}
+        for result in self.results:
+            by_target.setdefault(result.target, []).append(result)
+        out = []
+        for target, results in by_target.items():
+            done = [r for r in results if r.ok]
+            if target == "folder":
+                out.append(f"folder  {results[0].detail}")
+            elif target == "s3":
+                out.append(
+                    f"S3      {len(done)} of {len(results)} files uploaded to {self.s3_location}"
+                )
+            else:
+                out.append(f"e-mail  {len(done)} of {len(results)} messages sent")
+        out += [f"FAILED  {r.target} {r.name}: {r.detail}" for r in self.failures]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "report_dir": self.report_dir,
+            "ok": self.ok,
+            "results": [asdict(r) for r in self.results],
+            "notes": list(self.notes),
+            "s3_location": self.s3_location,
+        }
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Attempts with jittered exponential waits between them; sleep is injected for tests."""
+
+    attempts: int = 4
+    first_seconds: float = 5.0
+    sleep: Callable[[float], None] = time.sleep
+    rand: Callable[[], float] = random.random
+
+    def wait(self, attempt: int) -> float:
+        """Before retry `attempt` (1 = first retry): half the step plus a random half."""
+        step = self.first_seconds * 2 ** (attempt - 1)
+        return step / 2 + self.rand() * step / 2
+
+    def run(
+        self, action: Callable[[], T], transient: Callable[[Exception], bool]
+    ) -> tuple[T | None, int, Exception | None]:
+        """(result, attempts, last error): retries only errors `transient` accepts."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return action(), attempt, None
+            except Exception as exc:  # classified below; anything else is final
+                if attempt == self.attempts or not transient(exc):
+                    return None, attempt, exc
+                self.sleep(self.wait(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class OwnerSlice:
+    """One owner's report, written under <report>/owners/<slug>/, and its open findings."""
+
+    owner: Owner
+    digest: RunDigest
+    folder: Path
+    findings: tuple[dict[str, Any], ...]
+    findings_total: int
+
+    @property
+    def pdf(self) -> Path:
+        return self.folder / "report.pdf"
+
+
+@dataclass(frozen=True)
+class DeliveryPlan:
+    """What `send_delivery` sends: the files of the run folder and the e-mails' data."""
+
+    run_id: str
+    report_dir: Path
+    digest: RunDigest
+    slices: tuple[OwnerSlice, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def pdf(self) -> Path:
+        return self.report_dir / "report.pdf"
+
+    def files(self) -> list[Path]:
+        return sorted(
+            p for p in self.report_dir.rglob("*") if p.is_file() and not p.name.endswith(".tmp")
+        )
+
+
+def prepare_delivery(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    config: Config,
+    rules: Sequence[RuleInfo],
+    report_dir: Path,
+    evidence_run_dir: Path | None = None,
+) -> DeliveryPlan:
+    """Complete the run folder (evidence manifest, per-owner reports) and gather what to send."""
+    digest = run_digest(con, run_id, rules=rules)  # first: an unknown run id says so
+    if not (report_dir / "report.pdf").is_file():
+        raise DeliveryError(
+            f"run {run_id}: {report_dir / 'report.pdf'} is missing — render the report again "
+            f"with `keyaudit report --run {run_id} --out {report_dir}`"
+        )
+    if evidence_run_dir is not None and (evidence_run_dir / MANIFEST).is_file():
+        target = report_dir / EVIDENCE_MANIFEST
+        shutil.copyfile(evidence_run_dir / MANIFEST, target)
+        os.chmod(target, 0o600)
+    email = config.delivery.email
+    slices: list[OwnerSlice] = []
+    notes: list[str] = []
+    if email.enabled and email.owners:
+        owners, notes = assign_owners(
+            digest.accounts,
+            tag=email.owner_tag,
+            ou_owners=email.ou_owners,
+            compliance=email.compliance,
+        )
+        for owner in owners:
+            slices.append(_write_slice(con, run_id, owner, config, rules, report_dir))
+    return DeliveryPlan(run_id, report_dir, digest, tuple(slices), tuple(notes))
+
+
+def _write_slice(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    owner: Owner,
+    config: Config,
+    rules: Sequence[RuleInfo],
+    report_dir: Path,
+) -> OwnerSlice:
+    folder = make_private_dir(report_dir / OWNERS_DIR / owner.slug)
+    files = write_report(
+        con,
+        run_id,
+        folder,
+        rules=rules,
+        account_ids=owner.account_ids,
+        formats=OWNER_FORMATS,
+        pdf_detail_limit=config.report.pdf_detail_limit,
+        pdf_rows_per_account=config.report.pdf_rows_per_account,
+        paper=config.report.paper,
+    )
+    assert files.json is not None
+    records = json.loads(files.json.read_text(encoding="utf-8"))["findings"]
+    open_findings = sorted(
+        (r for r in records if r["status"] == "open"),
+        key=lambda r: (_SEVERITY_RANK.get(r["severity"], 99), r["account_id"], r["rule_id"]),
+    )
+    return OwnerSlice(
+        owner=owner,
+        digest=run_digest(con, run_id, rules=rules, account_ids=owner.account_ids),
+        folder=folder,
+        findings=tuple(open_findings[:EMAIL_FINDINGS_LIMIT]),
+        findings_total=len(open_findings),
+    )
+
+
+def _transient_s3(exc: Exception) -> bool:
+    return is_retryable(exc)
+
+
+def _upload(client: Any, cfg: S3Delivery, path: Path, key: str) -> None:
+    extra: dict[str, Any] = {"ServerSideEncryption": cfg.sse}
+    if cfg.sse == "aws:kms" and cfg.kms_key_id:
+        extra["SSEKMSKeyId"] = cfg.kms_key_id
+    with path.open("rb") as body:
+        client.put_object(
+            Bucket=cfg.bucket,
+            Key=key,
+            Body=body,
+            ContentType=CONTENT_TYPES.get(path.suffix, "application/octet-stream"),
+            **extra,
+        )
+
+
+def s3_client(cfg: S3Delivery) -> Any:
+    """An S3 client from the standard AWS configuration (profile, role, AWS_ENDPOINT_URL)."""
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    from keyaudit.sources.aws.session import configured_region
+
+    return boto3.Session(region_name=configured_region(cfg.region)).client(
+        "s3", config=BotoConfig(retries={"mode": "standard", "total_max_attempts": 3})
+    )
+
+
+def smtp_transport(cfg: EmailDelivery, environ: Mapping[str, str] | None = None) -> SmtpTransport:
+    """The SMTP transport the config names, logged in with the environment's credentials."""
+    context = None
+    if cfg.ca_file is not None:
+        try:
+            context = ssl.create_default_context(cafile=str(cfg.ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise MailError(
+                f"delivery.email.ca_file {cfg.ca_file} is not a readable CA bundle ({exc}) — "
+                "point it at the PEM file of the CA that signed the SMTP server's certificate",
+                transient=False,
+            ) from None
+    login = smtp_login(cfg, os.environ if environ is None else environ)
+    return SmtpTransport(cfg, login, ssl_context=context)
+
+
+def send_delivery(
+    plan: DeliveryPlan,
+    config: DeliveryConfig,
+    *,
+    s3: Any = None,
+    transport: SmtpTransport | Callable[[], SmtpTransport] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    rand: Callable[[], float] = random.random,
+) -> DeliveryReport:
+    """Upload and mail what the plan holds; every item ends up in the report, ok or not."""
+    report = DeliveryReport(plan.run_id, str(plan.report_dir), notes=list(plan.notes))
+    files = plan.files()
+    report.results.append(
+        DeliveryResult("folder", "run folder", True, f"{plan.report_dir} ({len(files)} files)")
+    )
+    backoff = Backoff(config.attempts, config.backoff_seconds, sleep, rand)
+    uploaded: dict[Path, str] = {}
+    client = None
+    if config.s3.bucket:
+        client = s3 if s3 is not None else s3_client(config.s3)
+        folder = s3_key(config.s3.prefix, plan.digest.as_of, plan.run_id, "")
+        report.s3_location = f"s3://{config.s3.bucket}/{folder}/"
+        for path in files:
+            relative = path.relative_to(plan.report_dir).as_posix()
+            key = s3_key(config.s3.prefix, plan.digest.as_of, plan.run_id, relative)
+            _, attempts, error = backoff.run(
+                partial(_upload, client, config.s3, path, key), _transient_s3
+            )
+            if error is None:
+                uploaded[path] = key
+            report.results.append(
+                DeliveryResult(
+                    "s3",
+                    relative,
+                    error is None,
+                    f"s3://{config.s3.bucket}/{key}" if error is None else _s3_error(error),
+                    attempts,
+                )
+            )
+    if config.email.enabled:
+        links = Links(config.s3, client, uploaded)
+        mails = [summary_mail(plan, config, links)] + [
+            owner_mail(plan, piece, config, links) for piece in plan.slices
+        ]
+        try:
+            sender = transport() if callable(transport) else transport
+            sender = sender or smtp_transport(config.email)
+        except MailError as exc:
+            report.results += [
+                DeliveryResult("email", ", ".join(m.to), False, str(exc), 0) for m in mails
+            ]
+            return report
+        for mail in mails:
+            message = mail.to_message(config.email.sender)
+            _, attempts, error = backoff.run(
+                partial(sender.send, message),
+                lambda e: isinstance(e, MailError) and e.transient,
+            )
+            report.results.append(
+                DeliveryResult(
+                    "email",
+                    ", ".join(mail.to),
+                    error is None,
+                    mail.subject if error is None else str(error),
+                    attempts,
+                )
+            )
+    return report
+
+
+def _s3_error(exc: Exception) -> str:
+    from keyaudit.sources.aws.errors import describe
+
+    return describe(exc, action="s3:PutObject") + (
+        " — check the bucket, its region and s3:PutObject (and kms:GenerateDataKey with a KMS key)"
+    )

@@ -1,0 +1,250 @@
+"""The e-mails of a delivery: the compliance summary and one message per account owner.
+
+Python decides every figure and line; the templates (reports/templates/email_*.j2) only render,
+HTML autoescaped, with a plain-text alternative. A PDF over the size limit is not attached: the
+message links to its S3 object instead, or names where it lies when it was not uploaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import jinja2
+
+from keyaudit.delivery.config import DeliveryConfig, EmailDelivery, S3Delivery
+from keyaudit.delivery.mail import Attachment, Mail
+from keyaudit.paths import TEMPLATES_DIR
+from keyaudit.report.digest import SEVERITIES, AccountLine, RunDigest
+
+if TYPE_CHECKING:
+    from keyaudit.delivery.dispatch import DeliveryPlan, OwnerSlice
+
+TOP_ACCOUNTS = 10
+
+
+def s3_key(prefix: str, as_of: str, run_id: str, relative: str) -> str:
+    """<prefix>/<yyyy>/<mm>/<run_id>/<relative>: objects sort by the audited month."""
+    from datetime import datetime
+
+    month = datetime.fromisoformat(as_of).strftime("%Y/%m")
+    return "/".join(p for p in (prefix.strip("/"), month, run_id, relative) if p)
+
+
+class Links:
+    """Where a file too large to attach can be read instead: its S3 object, if uploaded."""
+
+    def __init__(self, cfg: S3Delivery, client: Any, uploaded: Mapping[Path, str]) -> None:
+        self.cfg, self.client, self.uploaded = cfg, client, uploaded
+
+    def for_file(self, path: Path) -> tuple[str, str] | None:
+        key = self.uploaded.get(path)
+        if key is None:
+            return None
+        label = f"s3://{self.cfg.bucket}/{key}"
+        if self.cfg.link_expiry_seconds and self.client is not None:
+            url = self.client.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.cfg.bucket, "Key": key},
+                ExpiresIn=self.cfg.link_expiry_seconds,
+            )
+            return url, label
+        region = self.cfg.region or "us-east-1"
+        url = (
+            f"https://{region}.console.aws.amazon.com/s3/object/{self.cfg.bucket}"
+            f"?region={region}&prefix={quote(key, safe='')}"
+        )
+        return url, label
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{max(1, round(n / 1024))} KB"
+
+
+def _attachment(
+    path: Path, filename: str, cfg: EmailDelivery, links: Links
+) -> tuple[dict[str, Any], tuple[Attachment, ...]]:
+    size = path.stat().st_size
+    info: dict[str, Any] = {
+        "filename": filename,
+        "size": _size(size),
+        "attached": size <= cfg.attachment_max_bytes,
+        "link": None,
+        "link_label": None,
+        "local_path": str(path.resolve()),
+    }
+    if info["attached"]:
+        return info, (Attachment(filename, path),)
+    link = links.for_file(path)
+    if link:
+        info["link"], info["link_label"] = link
+    return info, ()
+
+
+@lru_cache(maxsize=2)
+def _templates(folder: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html.j2",), default_for_string=True, default=False
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _render(name: str, context: Mapping[str, Any]) -> tuple[str, str]:
+    env = _templates(TEMPLATES_DIR)
+    return (
+        env.get_template(f"{name}.txt.j2").render(context),
+        env.get_template(f"{name}.html.j2").render(context),
+    )
+
+
+def _percent(digest: RunDigest) -> str:
+    return f"{digest.coverage * 100:.1f} %"
+
+
+def _subject(prefix: str, digest: RunDigest, who: str | None = None) -> str:
+    whose = f" — {who}" if who else ""
+    findings = "finding" if digest.open_total == 1 else "findings"
+    accounts = "account" if digest.in_scope == 1 else "accounts"
+    text = (
+        f"{prefix} {digest.title} {digest.period}{whose}: {digest.open_total} open {findings} "
+        f"({digest.severity_text()}), {digest.assessed} of {digest.in_scope} {accounts} assessed"
+    )
+    if not digest.is_complete:
+        text += " — INCOMPLETE"
+    return " ".join(text.split())  # one line, whatever the title holds
+
+
+def _account_row(a: AccountLine) -> dict[str, Any]:
+    return {
+        "account_id": a.account_id,
+        "name": a.name,
+        "ou_path": a.ou_path,
+        "status": a.status.replace("_", " "),
+        "open": "—" if a.open_findings is None else a.open_findings,
+        "critical": a.open_by_severity["critical"],
+        "high": a.open_by_severity["high"],
+        "error": a.error,
+    }
+
+
+def _base_context(digest: RunDigest, subject: str, attachment: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "subject": subject,
+        "title": digest.title,
+        "organization_name": digest.organization_name,
+        "run_id": digest.run_id,
+        "as_of": digest.as_of.replace("+00:00", "Z"),
+        "period": digest.period,
+        "is_complete": digest.is_complete,
+        "attachment": attachment,
+    }
+
+
+def summary_mail(plan: DeliveryPlan, config: DeliveryConfig, links: Links) -> Mail:
+    """The compliance list's message: the whole run in numbers, the full PDF attached."""
+    digest, email = plan.digest, config.email
+    subject = _subject(email.subject_prefix, digest)
+    attachment, files = _attachment(plan.pdf, f"keyaudit-{plan.run_id}.pdf", email, links)
+    assessed = [a for a in digest.accounts if a.open_findings]
+    top = sorted(
+        assessed,
+        key=lambda a: (
+            -a.open_by_severity["critical"],
+            -a.open_by_severity["high"],
+            -(a.open_findings or 0),
+            a.account_id,
+        ),
+    )[:TOP_ACCOUNTS]
+    context = {
+        **_base_context(digest, subject, attachment),
+        "coverage": {
+            "in_scope": digest.in_scope,
+            "assessed": digest.assessed,
+            "partial": digest.partial,
+            "not_assessed": digest.not_assessed,
+            "skipped": digest.skipped,
+            "percent": _percent(digest),
+        },
+        "has_changes": digest.new is not None,
+        "previous_run_id": digest.previous_run_id,
+        "severities": [
+            {
+                "severity": s,
+                "open": digest.open_by_severity[s],
+                "new": digest.new_by_severity.get(s, 0),
+                "resolved": digest.resolved_by_severity.get(s, 0),
+            }
+            for s in SEVERITIES
+        ],
+        "open_total": digest.open_total,
+        "waived_total": digest.waived_total,
+        "new": digest.new,
+        "resolved": digest.resolved,
+        "top_accounts": [_account_row(a) for a in top],
+        "not_assessed": [
+            _account_row(a)
+            for a in digest.accounts
+            if a.status not in ("assessed", "partial", "skipped")
+        ],
+        "owners": [
+            {
+                "recipients": ", ".join(s.owner.recipients),
+                "accounts": len(s.owner.account_ids),
+                "open": s.findings_total,
+                "unowned": s.owner.via == "compliance",
+            }
+            for s in plan.slices
+        ],
+        "owner_tag": email.owner_tag,
+        "notes": list(plan.notes),
+        "s3_location": (
+            f"s3://{config.s3.bucket}/"
+            + s3_key(config.s3.prefix, digest.as_of, plan.run_id, "")
+            + "/"
+            if links.uploaded
+            else None
+        ),
+    }
+    text, html = _render("email_summary", context)
+    return Mail(tuple(email.compliance), subject, text, html, files)
+
+
+def owner_mail(plan: DeliveryPlan, piece: OwnerSlice, config: DeliveryConfig, links: Links) -> Mail:
+    """One owner's message: their accounts, open findings with the command to fix each."""
+    email, digest = config.email, piece.digest
+    unowned = piece.owner.via == "compliance"
+    who = "accounts without an owner" if unowned else "your accounts"
+    subject = _subject(email.subject_prefix, digest, who)
+    attachment, files = _attachment(
+        piece.pdf, f"keyaudit-{plan.run_id}-{piece.owner.slug}.pdf", email, links
+    )
+    context = {
+        **_base_context(digest, subject, attachment),
+        "unowned": unowned,
+        "owner_tag": email.owner_tag,
+        "accounts": [_account_row(a) for a in digest.accounts],
+        "findings": [
+            {
+                "severity": f["severity"],
+                "rule_id": f["rule_id"],
+                "account_id": f["account_id"],
+                "user_name": f["user_name"],
+                "access_key_id": f["access_key_id"],
+                "reason": f["reason"],
+                "command": f["remediation_command"],
+            }
+            for f in piece.findings
+        ],
+        "findings_total": piece.findings_total,
+    }
+    text, html = _render("email_owner", context)
+    return Mail(piece.owner.recipients, subject, text, html, files)

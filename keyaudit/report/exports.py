@@ -1,0 +1,362 @@
+"""Exports of a run's findings: spreadsheet-safe CSV, JSON, and OCSF Compliance Finding events.
+
+Spreadsheet programs run cells that start with = + - @ (or tab/CR) as formulas, so every CSV
+cell goes through `safe_cell`. The writers stream their rows (any number of findings in
+bounded memory) into owner-only files, replaced atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from keyaudit.evidence.store import FILE_MODE
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+OCSF_VERSION = "1.3.0"
+# OCSF severity_id and its caption, by keyaudit severity.
+OCSF_SEVERITY = {
+    "info": (1, "Informational"),
+    "low": (2, "Low"),
+    "medium": (3, "Medium"),
+    "high": (4, "High"),
+    "critical": (5, "Critical"),
+}
+STANDARDS = {
+    "cis_v1_4_to_v4_0": "CIS AWS Foundations Benchmark v1.4-v4.0",
+    "cis_v5_0": "CIS AWS Foundations Benchmark v5.0",
+    "cis_v6_0": "CIS AWS Foundations Benchmark v6.0",
+    "security_hub": "AWS Security Hub",
+    "aws_config": "AWS Config",
+    "keyaudit": "keyaudit internal controls",
+}
+
+COLUMNS = (
+    "run_id",
+    "as_of",
+    "finding_id",
+    "status",
+    "severity",
+    "rule_id",
+    "rule_title",
+    "account_id",
+    "account_name",
+    "account_owner",
+    "ou_path",
+    "user_name",
+    "user_arn",
+    "access_key_id",
+    "key_slot",
+    "key_created_at",
+    "key_age_days",
+    "key_last_used_at",
+    "key_last_used_service",
+    "key_last_used_region",
+    "reason",
+    "waiver_id",
+    "first_seen_as_of",
+    "days_open",
+    "is_new",
+    "remediation_command",
+)
+
+
+def safe_cell(value: Any) -> Any:
+    """Prefix a quote to text a spreadsheet would evaluate; numbers pass through unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def command_for(template: str | None, record: Mapping[str, Any]) -> str | None:
+    """A rule's CLI command with the finding's user and key filled in where it names them."""
+    if not template:
+        return None
+    command = template
+    if record.get("user_name") and record["user_name"] != "<root_account>":
+        command = command.replace("<USER>", record["user_name"])
+    if record.get("access_key_id"):
+        command = command.replace("<KEY_ID>", record["access_key_id"])
+    return command
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value.isoformat()
+
+
+class _Lookup:
+    """Account and rule facts of the report context, by id."""
+
+    def __init__(self, context: Mapping[str, Any]) -> None:
+        self.run = context["run"]
+        self.accounts = {a["account_id"]: a for a in context["accounts"]}
+        self.rules: Mapping[str, Mapping[str, Any]] = context["rules"]
+        self.tool_version = context["report_tool_version"]
+        self._compliance: dict[str, dict[str, Any]] = {}
+
+    def compliance(self, rule_id: str) -> dict[str, Any]:
+        """The OCSF compliance object of a rule, built once per rule."""
+        if rule_id not in self._compliance:
+            self._compliance[rule_id] = _compliance(self.rule(rule_id).get("controls") or {})
+        return self._compliance[rule_id]
+
+    def rule(self, rule_id: str) -> Mapping[str, Any]:
+        return self.rules.get(rule_id, {})
+
+    def account(self, account_id: str) -> Mapping[str, Any]:
+        return self.accounts.get(account_id, {})
+
+
+def export_row(record: Mapping[str, Any], lookup: _Lookup) -> dict[str, Any]:
+    """One finding as the CSV and JSON exports carry it (JSON types; times in ISO 8601 UTC)."""
+    account = lookup.account(record["account_id"])
+    rule = lookup.rule(record["rule_id"])
+    return {
+        "run_id": lookup.run["run_id"],
+        "as_of": lookup.run["as_of_iso"],
+        "finding_id": record["finding_id"],
+        "status": "waived" if record["waived"] else "open",
+        "severity": record["severity"],
+        "rule_id": record["rule_id"],
+        "rule_title": rule.get("title"),
+        "account_id": record["account_id"],
+        "account_name": account.get("name"),
+        "account_owner": account.get("owner"),
+        "ou_path": account.get("ou_path"),
+        "user_name": record["user_name"],
+        "user_arn": record["user_arn"],
+        "access_key_id": record["access_key_id"],
+        "key_slot": record["key_slot"],
+        "key_created_at": _iso(record["key_created_at"]),
+        "key_age_days": record["key_age_days"],
+        "key_last_used_at": _iso(record["key_last_used_at"]),
+        "key_last_used_service": record["key_last_used_service"],
+        "key_last_used_region": record["key_last_used_region"],
+        "reason": record["reason"],
+        "waiver_id": record["waiver_id"],
+        "first_seen_as_of": _iso(record["first_seen_as_of"]),
+        "days_open": record["days_open"],
+        "is_new": record["is_new"],
+        "remediation_command": command_for(rule.get("command"), record),
+    }
+
+
+@contextmanager
+def _private_text(path: Path, *, newline: str | None = None) -> Iterator[IO[str]]:
+    """A text file written beside `path` with owner-only permissions, then moved into place."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
+            yield handle
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _csv_text(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return safe_cell(value)
+
+
+def run_header(context: Mapping[str, Any]) -> dict[str, Any]:
+    """What the JSON export says about the run and the report's scope."""
+    run, coverage = context["run"], context["coverage"]
+    sliced = context["slice"]
+    return {
+        "run_id": run["run_id"],
+        "as_of": run["as_of_iso"],
+        "organization_id": run["organization_id"],
+        "status": run["status"],
+        "collected_by": f"keyaudit {run['tool_version']}",
+        "exported_by": f"keyaudit {context['report_tool_version']}",
+        "account_ids": sliced["account_ids"] if sliced else None,
+        "coverage": {
+            "in_scope": coverage["in_scope"],
+            "assessed": coverage["assessed"],
+            "not_assessed": coverage["not_assessed"],
+            "skipped": coverage["skipped"],
+        },
+        "findings": context["totals"]["total"],
+    }
+
+
+def _millis(iso: str | None) -> int | None:
+    if iso is None:
+        return None
+    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def _compliance(controls: Mapping[str, Any]) -> dict[str, Any]:
+    standards: list[str] = []
+    requirements: list[str] = []
+    for framework, value in (controls or {}).items():
+        values = [str(v) for v in (value if isinstance(value, list) else [value]) if v]
+        if not values:
+            continue
+        standard = STANDARDS.get(framework, framework)
+        standards.append(standard)
+        requirements.extend(f"{standard} {v}" for v in values)
+    primary = (controls or {}).get("security_hub") or (controls or {}).get("cis_v6_0")
+    control = primary[0] if isinstance(primary, list) and primary else primary
+    return {
+        "standards": standards or ["keyaudit rule catalogue"],
+        "requirements": requirements,
+        "control": control or None,
+        "status_id": 3,
+        "status": "Fail",
+    }
+
+
+def _resources(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    account = row["account_id"]
+    out = []
+    if row["access_key_id"] or row["key_slot"] is not None:
+        key = row["access_key_id"] or f"{row['user_name']} key slot {row['key_slot']}"
+        out.append(
+            {
+                "uid": key,
+                "name": key,
+                "type": "AWS::IAM::AccessKey",
+                "cloud_partition": "aws",
+            }
+        )
+    if row["user_name"] == "<root_account>":
+        out.append(
+            {"uid": f"arn:aws:iam::{account}:root", "name": "root user", "type": "AWS::::Account"}
+        )
+    elif row["user_name"]:
+        out.append(
+            {
+                "uid": row["user_arn"] or f"arn:aws:iam::{account}:user/{row['user_name']}",
+                "name": row["user_name"],
+                "type": "AWS::IAM::User",
+                "cloud_partition": "aws",
+            }
+        )
+    if not out:
+        out.append({"uid": account, "name": row["account_name"], "type": "AWS::::Account"})
+    return out
+
+
+def ocsf_event(row: Mapping[str, Any], lookup: _Lookup) -> dict[str, Any]:
+    """One finding (an `export_row`) as an OCSF 1.3 Compliance Finding (class 2003) event."""
+    rule = lookup.rule(row["rule_id"])
+    severity_id, severity = OCSF_SEVERITY.get(row["severity"], (99, row["severity"]))
+    waived = row["status"] == "waived"
+    remediation = " ".join(
+        part for part in (rule.get("remediation"), row["remediation_command"]) if part
+    )
+    finding_info: dict[str, Any] = {
+        "uid": row["finding_id"],
+        "title": row["rule_title"] or row["rule_id"],
+        "desc": row["reason"],
+        "types": [row["rule_id"]],
+        "analytic": {"uid": row["rule_id"], "name": row["rule_id"], "type_id": 1, "type": "Rule"},
+    }
+    if row["first_seen_as_of"]:
+        finding_info["first_seen_time"] = _millis(row["first_seen_as_of"])
+    cloud: dict[str, Any] = {
+        "provider": "AWS",
+        "account": {
+            "uid": row["account_id"],
+            "name": row["account_name"],
+            "type": "AWS Account",
+            "type_id": 10,
+        },
+    }
+    if lookup.run["organization_id"]:
+        cloud["org"] = {"uid": lookup.run["organization_id"]}
+    event: dict[str, Any] = {
+        "activity_id": 1,
+        "activity_name": "Create",
+        "category_uid": 2,
+        "category_name": "Findings",
+        "class_uid": 2003,
+        "class_name": "Compliance Finding",
+        "type_uid": 200301,
+        "type_name": "Compliance Finding: Create",
+        "severity_id": severity_id,
+        "severity": severity,
+        "status_id": 3 if waived else 1,
+        "status": "Suppressed" if waived else "New",
+        "time": _millis(row["as_of"]),
+        "message": f"{row['rule_id']}: {row['reason']}",
+        "metadata": {
+            "version": OCSF_VERSION,
+            "product": {
+                "name": "keyaudit",
+                "vendor_name": "keyaudit",
+                "version": lookup.tool_version,
+            },
+            "uid": f"{row['run_id']}/{row['finding_id']}",
+            "correlation_uid": row["run_id"],
+            "profiles": ["cloud"],
+        },
+        "finding_info": finding_info,
+        "compliance": lookup.compliance(row["rule_id"]),
+        "cloud": cloud,
+        "resources": _resources(row),
+        "unmapped": {"waiver_id": row["waiver_id"]} if row["waiver_id"] else None,
+    }
+    if remediation:
+        event["remediation"] = {"desc": remediation}
+    return {k: v for k, v in event.items() if v is not None}
+
+
+def write_exports(
+    paths: Mapping[str, Path], records: Iterable[Mapping[str, Any]], context: Mapping[str, Any]
+) -> int:
+    """Write the exports named in `paths` ("csv", "json", "ocsf") in one pass over `records`:
+    findings.csv (every text cell neutralised for spreadsheets), findings.json ({"run": ...,
+    "findings": [...]}) and findings.ocsf.jsonl (one OCSF event per line). Returns the count."""
+    unknown = sorted(set(paths) - set(EXPORT_FORMATS))
+    if unknown:
+        raise ValueError(
+            f"export {', '.join(unknown)} is not known; use {', '.join(EXPORT_FORMATS)}"
+        )
+    lookup = _Lookup(context)
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    count = 0
+    with ExitStack() as stack:
+        out = {
+            fmt: stack.enter_context(_private_text(path, newline="" if fmt == "csv" else None))
+            for fmt, path in paths.items()
+        }
+        table = csv.writer(out["csv"]) if "csv" in out else None
+        if table is not None:
+            table.writerow(COLUMNS)
+        if "json" in out:
+            out["json"].write('{\n"run": ' + dumps(run_header(context)) + ',\n"findings": [')
+        for record in records:
+            row = export_row(record, lookup)
+            if table is not None:
+                table.writerow([_csv_text(row[c]) for c in COLUMNS])
+            if "json" in out:
+                out["json"].write((",\n" if count else "\n") + dumps(row))
+            if "ocsf" in out:
+                out["ocsf"].write(dumps(ocsf_event(row, lookup)) + "\n")
+            count += 1
+        if "json" in out:
+            out["json"].write("\n]\n}\n")
+    return count
+
+
+EXPORT_FORMATS = ("csv", "json", "ocsf")

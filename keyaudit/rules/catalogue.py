@@ -1,0 +1,366 @@
+"""The rule catalogue (sql/rules/<ID>.sql + <ID>.yml), validated on load, and its evaluation.
+
+Validation happens before any AWS call, so a typo in a rule or in a threshold override stops the
+run at once with the file and the allowed values named. Evaluation binds every parameter
+(`$run_id`, `$as_of` and the rule's own) and never reads the clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from keyaudit.config import RuleOverride
+from keyaudit.paths import SQL_DIR
+from keyaudit.warehouse.snapshot import run_snapshot
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+BUILTIN_PARAMETERS = frozenset({"run_id", "as_of"})
+# keyaudit's own controls, for rules no external benchmark covers; a rule maps to at least one
+# control, so that the control view and the report can always say what a finding is about.
+INTERNAL_CONTROLS = {
+    "KA-1": "Every account in scope is assessed; an unreadable account is never counted as clean",
+    "KA-2": "No active access key stays unused past a short grace period after its creation",
+    "KA-3": "Deactivated access keys are deleted instead of kept",
+}
+_PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+
+
+class CatalogueError(ValueError):
+    """A rule file or a rule override is wrong; the message names the file or key."""
+
+
+class ParameterSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    default: int
+    minimum: int = 0
+    maximum: int = 3650
+    description: str = Field(min_length=5)
+
+    @model_validator(mode="after")
+    def _default_in_range(self) -> ParameterSpec:
+        if not self.minimum <= self.default <= self.maximum:
+            raise ValueError(
+                f"default {self.default} is outside minimum..maximum ({self.minimum}..{self.maximum})"
+            )
+        return self
+
+
+class Controls(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cis_v1_4_to_v4_0: str | None = Field(None, pattern=r"^[0-9]+(\.[0-9]+)+$")
+    cis_v5_0: str | None = Field(None, pattern=r"^[0-9]+(\.[0-9]+)+$")
+    cis_v6_0: str | None = Field(None, pattern=r"^[0-9]+(\.[0-9]+)+$")
+    security_hub: list[str] = Field(default_factory=list)
+    aws_config: list[str] = Field(default_factory=list)
+    keyaudit: Literal["KA-1", "KA-2", "KA-3"] | None = None  # see INTERNAL_CONTROLS
+
+    def labels(self) -> list[str]:
+        """Short labels for reports: "CIS 1.14 (v1.4–v4.0)", "Security Hub IAM.3"."""
+        out = []
+        if self.cis_v1_4_to_v4_0:
+            out.append(f"CIS {self.cis_v1_4_to_v4_0} (v1.4–v4.0)")
+        if self.cis_v5_0:
+            out.append(f"CIS {self.cis_v5_0} (v5.0)")
+        if self.cis_v6_0:
+            out.append(f"CIS {self.cis_v6_0} (v6.0)")
+        out.extend(f"Security Hub {c}" for c in self.security_hub)
+        out.extend(f"AWS Config {c}" for c in self.aws_config)
+        if self.keyaudit:
+            out.append(f"keyaudit {self.keyaudit}")
+        return out
+
+    def is_empty(self) -> bool:
+        return not self.labels()
+
+
+class RuleSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9_]+$")
+    title: str = Field(min_length=5)
+    severity: Literal["critical", "high", "medium", "low", "info"]
+    scope: Literal["key", "user", "account"]
+    rationale: str = Field(min_length=20)
+    remediation: str = Field(min_length=20)
+    command: str = Field(min_length=5)
+    controls: Controls = Field(default_factory=Controls)
+    parameters: dict[str, ParameterSpec] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A loaded rule with the severity and parameter values in force for this run."""
+
+    rule_id: str
+    title: str
+    severity: str
+    scope: str
+    rationale: str
+    remediation: str
+    command: str
+    controls: Controls
+    parameter_specs: dict[str, ParameterSpec]
+    parameters: dict[str, int]
+    sql: str
+    sql_path: Path
+    enabled: bool = True
+    default_severity: str = ""
+    used_parameters: frozenset[str] = field(default_factory=frozenset)
+
+
+def _parameters_in(sql: str) -> set[str]:
+    return set(_PARAMETER.findall(_LINE_COMMENT.sub("", sql)))
+
+
+_MAPPING_FIELDS = ("cis_v1_4_to_v4_0", "cis_v5_0", "cis_v6_0", "security_hub", "aws_config")
+
+
+def _explain(exc: ValidationError, name: str) -> CatalogueError:
+    """One line for the first problem: the file, the key, the value and what is allowed."""
+    first = exc.errors()[0]
+    loc = [str(part) for part in first["loc"]]
+    where = ".".join(loc)
+    value = first.get("input")
+    kind = first["type"]
+    if kind == "literal_error":
+        expected = first.get("ctx", {}).get("expected", "")
+        return CatalogueError(f"{name}: {where} = {value!r} is not allowed; use one of {expected}")
+    if kind == "extra_forbidden":
+        model: type[BaseModel] = RuleSpec
+        if loc[0] == "controls":
+            model = Controls
+        elif loc[0] == "parameters" and len(loc) > 2:
+            model = ParameterSpec
+        allowed = ", ".join(model.model_fields)
+        return CatalogueError(f"{name}: unknown key {where!r}; allowed keys: {allowed}")
+    if kind == "missing":
+        required = ", ".join(f for f, i in RuleSpec.model_fields.items() if i.is_required())
+        return CatalogueError(f"{name}: {where} is missing; every rule needs {required}")
+    if kind == "model_type" and not loc:
+        return CatalogueError(
+            f"{name}: expected a YAML mapping of rule metadata (id, title, severity, ...), "
+            f"found {type(value).__name__}"
+        )
+    return CatalogueError(f"{name}: {where} = {value!r} is invalid: {first['msg']}")
+
+
+def _load_one(yml_path: Path) -> Rule:
+    name = yml_path.name
+    try:
+        raw = yaml.safe_load(yml_path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogueError(f"{yml_path}: cannot read rule metadata: {exc}") from exc
+    try:
+        spec = RuleSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise _explain(exc, name) from None
+    if spec.id != yml_path.stem:
+        raise CatalogueError(
+            f"{name}: id {spec.id!r} must equal the file name {yml_path.stem!r} — "
+            f"rename the file to {spec.id}.yml (and its SQL) or set id: {yml_path.stem}"
+        )
+    if spec.controls.is_empty():
+        internal = ", ".join(INTERNAL_CONTROLS)
+        raise CatalogueError(
+            f"{name}: controls maps the rule to nothing; give at least one of "
+            f"{', '.join(_MAPPING_FIELDS)}, or keyaudit's own control (keyaudit: one of {internal})"
+        )
+    reserved = BUILTIN_PARAMETERS & set(spec.parameters)
+    if reserved:
+        raise CatalogueError(
+            f"{name}: parameters.{sorted(reserved)[0]} is reserved; keyaudit binds "
+            f"${', $'.join(sorted(BUILTIN_PARAMETERS))} itself — choose another name"
+        )
+    sql_path = yml_path.with_suffix(".sql")
+    if not sql_path.exists():
+        raise CatalogueError(f"{name}: no {sql_path.name} beside it — every rule needs SQL")
+    sql = sql_path.read_text(encoding="utf-8")
+    used = _parameters_in(sql) - BUILTIN_PARAMETERS
+    declared = set(spec.parameters)
+    if used - declared:
+        allowed = sorted({f"${p}" for p in declared | BUILTIN_PARAMETERS})
+        raise CatalogueError(
+            f"{sql_path.name}: uses ${', $'.join(sorted(used - declared))}, not declared under "
+            f"parameters in {name}; declare it there or use one of {', '.join(allowed)}"
+        )
+    if declared - used:
+        unused = sorted(declared - used)
+        raise CatalogueError(
+            f"{name}: declares parameter {', '.join(unused)} but {sql_path.name} never uses "
+            f"${', $'.join(unused)} — use it in the SQL or remove it from parameters"
+        )
+    return Rule(
+        rule_id=spec.id,
+        title=spec.title,
+        severity=spec.severity,
+        scope=spec.scope,
+        rationale=spec.rationale.strip(),
+        remediation=spec.remediation.strip(),
+        command=spec.command.strip(),
+        controls=spec.controls,
+        parameter_specs=spec.parameters,
+        parameters={name: p.default for name, p in spec.parameters.items()},
+        sql=sql,
+        sql_path=sql_path,
+        default_severity=spec.severity,
+        used_parameters=frozenset(_parameters_in(sql)),
+    )
+
+
+def _load_folder(folder: Path) -> list[Rule]:
+    if not folder.is_dir():
+        raise CatalogueError(f"rule folder {folder} does not exist — check the path")
+    misnamed = sorted(folder.glob("*.yaml"))
+    if misnamed:
+        raise CatalogueError(
+            f"{misnamed[0].name}: rule metadata files end in .yml — rename it to "
+            f"{misnamed[0].stem}.yml"
+        )
+    for sql_path in sorted(folder.glob("*.sql")):
+        if not sql_path.with_suffix(".yml").exists():
+            raise CatalogueError(
+                f"{sql_path.name}: no {sql_path.stem}.yml beside it — every rule needs metadata"
+            )
+    return [_load_one(path) for path in sorted(folder.glob("*.yml"))]
+
+
+def load_catalogue(
+    overrides: Mapping[str, RuleOverride] | None = None,
+    *,
+    folder: Path | Sequence[Path] | None = None,
+) -> list[Rule]:
+    """Every rule of the folder(s), validated, with config overrides applied.
+
+    Several folders (e.g. the built-in rules and a site's own) form one catalogue; a rule id
+    may appear only once across them.
+    """
+    folders = [SQL_DIR / "rules"] if folder is None else folder
+    folders = [folders] if isinstance(folders, Path) else list(folders)
+    rules: list[Rule] = []
+    seen: dict[str, Path] = {}
+    for path in folders:
+        for rule in _load_folder(Path(path)):
+            yml = rule.sql_path.with_suffix(".yml")
+            if rule.rule_id in seen:
+                raise CatalogueError(
+                    f"duplicate rule id {rule.rule_id}: {seen[rule.rule_id]} and {yml} — "
+                    "a rule id must be unique across the catalogue; rename one (id and files)"
+                )
+            seen[rule.rule_id] = yml
+            rules.append(rule)
+    overrides = overrides or {}
+    known = {rule.rule_id for rule in rules}
+    for rule_id in overrides:
+        if rule_id not in known:
+            raise CatalogueError(
+                f"rules.{rule_id}: no such rule — known rules: {', '.join(sorted(known))}"
+            )
+    return [_override(rule, overrides.get(rule.rule_id)) for rule in rules]
+
+
+def _override(rule: Rule, override: RuleOverride | None) -> Rule:
+    if override is None:
+        return rule
+    values = dict(rule.parameters)
+    for name, value in (override.model_extra or {}).items():
+        spec = rule.parameter_specs.get(name)
+        if spec is None:
+            known = ", ".join(sorted(rule.parameter_specs)) or "none"
+            raise CatalogueError(
+                f"rules.{rule.rule_id}.{name}: unknown parameter; this rule takes: {known}"
+            )
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise CatalogueError(
+                f"rules.{rule.rule_id}.{name} = {value!r} is not a whole number of days"
+            ) from None
+        if not spec.minimum <= number <= spec.maximum:
+            raise CatalogueError(
+                f"rules.{rule.rule_id}.{name} = {number} is out of range; allowed {spec.minimum}..{spec.maximum}"
+            )
+        values[name] = number
+    return Rule(
+        **{
+            **rule.__dict__,
+            "parameters": values,
+            "severity": override.severity or rule.severity,
+            "enabled": override.enabled,
+        }
+    )
+
+
+_INSERT = """
+insert into findings (run_id, finding_id, rule_id, severity, account_id, user_name,
+                      access_key_id, key_slot, reason, waived, waiver_id)
+select
+    $run_id,
+    substr(sha256(concat_ws('|', $rule_id, account_id, coalesce(user_name, ''),
+        coalesce(access_key_id, 'slot-' || cast(key_slot as varchar), ''))), 1, 16),
+    $rule_id,
+    $severity,
+    account_id,
+    user_name,
+    access_key_id,
+    cast(key_slot as integer),
+    reason,
+    false,
+    null
+from (
+{sql}
+) as rule_rows
+"""
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection, run_id: str, as_of: datetime, rules: list[Rule]
+) -> dict[str, int]:
+    """Write the findings of every enabled rule for the run; returns counts per rule."""
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware (UTC)")
+    enabled = [rule for rule in rules if rule.enabled]
+    if not enabled:
+        return {}
+    with run_snapshot(con, run_id):  # the run's marts built once, not once per rule
+        return {rule.rule_id: _evaluate_one(con, run_id, as_of, rule) for rule in enabled}
+
+
+def _evaluate_one(con: duckdb.DuckDBPyConnection, run_id: str, as_of: datetime, rule: Rule) -> int:
+    """Insert one rule's findings for the run; returns how many it found."""
+    params: dict[str, Any] = {
+        "run_id": run_id,
+        "rule_id": rule.rule_id,
+        "severity": rule.severity,
+    }
+    if "as_of" in rule.used_parameters:
+        params["as_of"] = as_of
+    params.update(rule.parameters)
+    before = _findings_of(con, run_id)
+    try:
+        con.execute(_INSERT.format(sql=rule.sql.rstrip().rstrip(";")), params)
+    except duckdb.Error as exc:
+        raise CatalogueError(f"{rule.sql_path.name}: {str(exc).splitlines()[0]}") from exc
+    after = _findings_of(con, run_id)
+    return int(after - before)
+
+
+def parameters_in_force(rules: list[Rule]) -> dict[str, dict[str, Any]]:
+    """What the run used, stored with it and shown in the report."""
+    return {
+        rule.rule_id: {"severity": rule.severity, "enabled": rule.enabled, **rule.parameters}
+        for rule in rules
+    }
+
+
+def _findings_of(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
+    row = con.execute("select count(*) from findings where run_id = ?", [run_id]).fetchone()
+    return int(row[0]) if row else 0

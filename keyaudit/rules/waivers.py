@@ -1,0 +1,248 @@
+"""Waivers: accepted risks with an approver, a ticket and an expiry date.
+
+The waiver file (config `waivers_file`) is a YAML list. Each entry waives one rule in one
+account, optionally narrowed to a user (an IAM user name, `<root_account>`, or a glob pattern
+such as `svc-*`) and to an access key id:
+
+    - id: W-2026-014
+      rule: ACCESS_KEY_NOT_ROTATED
+      account: "111122223333"
+      user: svc-legacy-*
+      reason: vendor appliance cannot rotate its key; replacement ordered
+      approved_by: jane.doe@example.com
+      ticket: RISK-1234
+      expires_on: 2027-03-31
+
+The file is validated before a run starts; every problem is refused as `<file>:<line>: problem —
+fix`. After evaluation, inside the load transaction, a finding matched by a waiver that has not
+expired (expires_on >= the run's as_of date, UTC) is marked waived with the waiver id and stays
+in the data; an expired waiver suppresses nothing. Each waiver is stored with the run as
+`active`, `unused` (matched nothing) or `expired`. User names match case-insensitively, as IAM
+treats them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from keyaudit.evidence.store import EvidenceStore
+from keyaudit.rules.catalogue import Rule
+from keyaudit.rules.waiver_yaml import check_waiver_yaml
+from keyaudit.warehouse.db import insert_frame
+
+WAIVER_EVIDENCE = "waivers.yml"  # the file as it was at the run, kept with the run's evidence
+STATUSES = ("active", "unused", "expired")
+
+
+class WaiverError(ValueError):
+    """The waiver file cannot be used; one line per problem, each naming the line and the fix."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """One accepted risk. `user_name` may be a glob pattern; `line` is its line in the file."""
+
+    waiver_id: str
+    rule_id: str
+    account_id: str
+    reason: str
+    approved_by: str
+    ticket: str
+    expires_on: date
+    user_name: str | None = None
+    access_key_id: str | None = None
+    line: int = 0
+
+    def is_expired(self, as_of: datetime) -> bool:
+        """Expired once the run's as_of date (UTC) is after expires_on; the last day still counts."""
+        return self.expires_on < as_of.astimezone(UTC).date()
+
+
+@dataclass(frozen=True)
+class WaiverFile:
+    """A validated waiver file: its waivers, and its bytes and hash for the run's evidence."""
+
+    path: str
+    content: bytes
+    waivers: tuple[Waiver, ...]
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@dataclass(frozen=True)
+class WaiverOutcome:
+    """What applying the waivers did to one run."""
+
+    findings_waived: int
+    active: int
+    unused: int
+    expired: int
+
+
+def load_waivers(path: Path | str, rules: Iterable[Rule] | Mapping[str, str]) -> WaiverFile:
+    """Read and validate a waiver file against the catalogue (rules, or rule id → scope)."""
+    name = str(path)
+    try:
+        content = Path(path).read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise WaiverError(
+            [
+                f"{name}: cannot read the waiver file: {reason} — check waivers_file in the "
+                "configuration and the file's permissions"
+            ]
+        ) from None
+    return parse_waivers(content, name, rules)
+
+
+def parse_waivers(
+    content: bytes | str, name: str, rules: Iterable[Rule] | Mapping[str, str]
+) -> WaiverFile:
+    """Validate waiver YAML; `name` is how messages refer to the file."""
+    scopes = _rule_scopes(rules)
+    raw = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise WaiverError([f"{name}:{line}: not UTF-8 text — save the file as UTF-8"]) from None
+    valid, problems = check_waiver_yaml(text, name, scopes)
+    if problems:
+        raise WaiverError(problems)
+    return WaiverFile(
+        name,
+        raw,
+        tuple(
+            Waiver(
+                waiver_id=spec.id,
+                rule_id=spec.rule,
+                account_id=spec.account,
+                user_name=spec.user,
+                access_key_id=spec.key,
+                reason=spec.reason,
+                approved_by=spec.approved_by,
+                ticket=spec.ticket,
+                expires_on=spec.expires_on,
+                line=line,
+            )
+            for spec, line in valid
+        ),
+    )
+
+
+def _rule_scopes(rules: Iterable[Rule] | Mapping[str, str]) -> dict[str, str]:
+    if isinstance(rules, Mapping):
+        return dict(rules)
+    return {rule.rule_id: rule.scope for rule in rules}
+
+
+def write_waiver_evidence(store: EvidenceStore, waivers: WaiverFile) -> None:
+    """Keep the waiver file verbatim with the run, so a reload applies the same waivers."""
+    store.write(None, WAIVER_EVIDENCE, waivers.content, "waivers")
+
+
+def read_waiver_evidence(
+    store: EvidenceStore, rules: Iterable[Rule] | Mapping[str, str]
+) -> WaiverFile | None:
+    """The waiver file kept with the run, validated; None when the run had none."""
+    path = store.run_dir / WAIVER_EVIDENCE
+    if not path.exists():
+        return None
+    return parse_waivers(path.read_bytes(), f"{store.run_id}/{WAIVER_EVIDENCE}", rules)
+
+
+def waivers_frame(run_id: str, waivers: Iterable[Waiver]) -> pd.DataFrame:
+    rows = [
+        {
+            "run_id": run_id,
+            "waiver_id": w.waiver_id,
+            "rule_id": w.rule_id,
+            "account_id": w.account_id,
+            "user_name": w.user_name,
+            "access_key_id": w.access_key_id,
+            "reason": w.reason,
+            "approved_by": w.approved_by,
+            "ticket": w.ticket,
+            "expires_on": w.expires_on,
+            "line_number": w.line or position,
+        }
+        for position, w in enumerate(waivers, start=1)
+    ]
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        frame["expires_on"] = pd.to_datetime(frame["expires_on"]).dt.date
+    return frame
+
+
+_MARK_WAIVED = """
+update findings
+set waived = true, waiver_id = chosen.waiver_id
+from (
+    select finding_id, first(waiver_id order by line_number, waiver_id) as waiver_id
+    from waiver_matches
+    where run_id = $run_id and finding_id is not null and not is_expired
+    group by finding_id
+) as chosen
+where findings.run_id = $run_id and findings.finding_id = chosen.finding_id
+"""
+
+_SET_STATUS = """
+update waivers
+set status = outcome.status, count_matched = outcome.count_matched
+from (
+    select
+        waiver_id,
+        count(finding_id) as count_matched,
+        case
+            when bool_or(is_expired) then 'expired'
+            when count(finding_id) > 0 then 'active'
+            else 'unused'
+        end as status
+    from waiver_matches
+    where run_id = $run_id
+    group by waiver_id
+) as outcome
+where waivers.run_id = $run_id and waivers.waiver_id = outcome.waiver_id
+"""
+
+
+def apply_waivers(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    waivers: WaiverFile | Iterable[Waiver] | None,
+) -> WaiverOutcome:
+    """Store the run's waivers and mark the findings they cover; call inside the load transaction,
+    after the rules ran (the run's row gives the as_of date that decides expiry)."""
+    listed = waivers.waivers if isinstance(waivers, WaiverFile) else tuple(waivers or ())
+    con.execute("delete from waivers where run_id = ?", [run_id])
+    insert_frame(con, "waivers", waivers_frame(run_id, listed))
+    if listed:
+        con.execute(_MARK_WAIVED, {"run_id": run_id})
+        con.execute(_SET_STATUS, {"run_id": run_id})
+    (waived,) = con.execute(
+        "select count(*) from findings where run_id = ? and waived", [run_id]
+    ).fetchone() or (0,)
+    statuses = dict(
+        con.execute(
+            "select status, count(*) from waivers where run_id = ? group by status", [run_id]
+        ).fetchall()
+    )
+    return WaiverOutcome(
+        findings_waived=waived,
+        active=statuses.get("active", 0),
+        unused=statuses.get("unused", 0),
+        expired=statuses.get("expired", 0),
+    )

@@ -1,0 +1,232 @@
+"""Collect one account: credential report, key inventory and account summary, as raw evidence.
+
+Evidence is written as soon as each response arrives, so whatever was collected survives a
+later failure. An account that fails is returned as not assessed with the reason; a failure
+after the credential report leaves the account partially assessed, with what is missing named.
+
+Each account has a deadline (collection.account_deadline_seconds) on the injected clock, checked
+before every request attempt, botocore's retries included: throttling that never stops ends
+that account's collection in bounded time, and the other accounts carry on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from keyaudit.config import CollectionConfig
+from keyaudit.evidence.store import EvidenceFile, EvidenceStore
+from keyaudit.model import Account, AccountOutcome
+from keyaudit.sources.aws.access_keys import account_summary, collect_key_inventory, list_users
+from keyaudit.sources.aws.credential_report import PollPolicy, fetch_credential_report
+from keyaudit.sources.aws.errors import AccountDeadlineExceeded, CollectionError
+from keyaudit.sources.aws.session import AccountSessions, client_config
+from keyaudit.sources.credential_report import (
+    CredentialReportError,
+    ParsedReport,
+    parse_credential_report,
+)
+
+log = logging.getLogger("keyaudit.sources.aws.collect")
+
+
+@dataclass(frozen=True)
+class CollectSettings:
+    poll: PollPolicy = field(default_factory=PollPolicy)
+    with_last_used: bool = True  # False: last use comes from the credential report
+    account_deadline_seconds: float = 1800.0
+
+
+def collect_settings(config: CollectionConfig) -> CollectSettings:
+    """The collection settings a configuration asks for."""
+    return CollectSettings(
+        poll=PollPolicy(
+            initial_delay=config.report_poll_initial_seconds,
+            max_delay=config.report_poll_max_seconds,
+            deadline_seconds=config.report_deadline_seconds,
+        ),
+        with_last_used=config.last_used == "api",
+        account_deadline_seconds=config.account_deadline_seconds,
+    )
+
+
+@dataclass
+class Clock:
+    """Injected so tests never wait: sleep and a monotonic reading."""
+
+    sleep: Callable[[float], None] = time.sleep
+    monotonic: Callable[[], float] = time.monotonic
+
+
+class AccountDeadline:
+    """Refuses every request attempt of one account's session once its time is up.
+
+    Registered on `before-send`, which botocore emits for each attempt, retries included; the
+    error it raises ends the API call at once (botocore does not retry it). It also remembers
+    the last error AWS answered, so the message says why the time ran out."""
+
+    def __init__(self, seconds: float, monotonic: Callable[[], float]) -> None:
+        self.seconds = seconds
+        self._monotonic = monotonic
+        self._ends = monotonic() + seconds
+        self.last_error: str | None = None
+        self.failed_attempts = 0
+
+    def attach(self, session: Any) -> None:
+        session.events.register("before-send", self._check)
+        session.events.register("needs-retry", self._note)
+
+    def _note(self, response: Any = None, operation: Any = None, **_: Any) -> None:
+        code = (response[1] or {}).get("Error", {}).get("Code") if response else None
+        if code and operation is not None:
+            self.last_error = f"{code} on {operation.service_model.signing_name}:{operation.name}"
+            self.failed_attempts += 1
+
+    def _check(self, **_: Any) -> None:
+        if self._monotonic() >= self._ends:
+            because = (
+                f" while AWS kept answering {self.last_error} "
+                f"({self.failed_attempts} failed attempts)"
+                if self.last_error
+                else ""
+            )
+            raise AccountDeadlineExceeded(
+                f"collection deadline of {self.seconds:g} s passed{because} — "
+                "raise collection.account_deadline_seconds or rerun later"
+            )
+
+
+def _count_calls(session: Any) -> list[int]:
+    counter = [0]
+
+    def on_call(**_: Any) -> None:
+        counter[0] += 1
+
+    session.events.register("before-call", on_call)
+    return counter
+
+
+def users_with_keys(report: ParsedReport, live_users: list[dict[str, Any]]) -> list[str]:
+    """Users whose keys must be listed: those the report shows with a key slot, plus users
+    created after the report (it can be 4 hours old), never root (it has no user name)."""
+    rows = report.rows
+    in_report = set(rows["user"])
+    has_key = rows[
+        (rows["access_key_1_last_rotated"] != "N/A") | (rows["access_key_2_last_rotated"] != "N/A")
+    ]
+    wanted = {u for u in has_key["user"] if u != "<root_account>"}
+    wanted |= {u["UserName"] for u in live_users if u["UserName"] not in in_report}
+    return sorted(wanted)
+
+
+def collect_account(
+    account: Account,
+    *,
+    sessions: AccountSessions,
+    store: EvidenceStore,
+    is_caller_account: bool,
+    settings: CollectSettings | None = None,
+    clock: Clock | None = None,
+) -> AccountOutcome:
+    """Collect one account into the evidence store and say how it went."""
+    settings = settings or CollectSettings()
+    clock = clock or Clock()
+    files: list[EvidenceFile] = []
+    outcome = AccountOutcome(account_id=account.account_id, status="not_assessed")
+    calls = [0]
+    try:
+        session = sessions.session_for(account.account_id, is_caller_account=is_caller_account)
+        calls = _count_calls(session)
+        AccountDeadline(settings.account_deadline_seconds, clock.monotonic).attach(session)
+        iam = session.client("iam", config=client_config(sessions.settings))
+        fetched = fetch_credential_report(
+            iam, policy=settings.poll, sleep=clock.sleep, monotonic=clock.monotonic
+        )
+        files.append(
+            store.write(
+                account.account_id, "credential_report.csv", fetched.content, "credential_report"
+            )
+        )
+        files.append(
+            store.write_json(
+                account.account_id,
+                "credential_report.json",
+                {
+                    "GeneratedTime": fetched.generated_at,
+                    "GenerateCalls": fetched.generate_calls,
+                    "GetCalls": fetched.get_calls,
+                },
+                "credential_report_meta",
+            )
+        )
+        outcome.report_generated_at = fetched.generated_at
+        report = parse_credential_report(
+            fetched.content, source=f"account {account.account_id} credential report"
+        )
+        if report.account_id not in (None, account.account_id):
+            raise CollectionError(
+                f"credential report belongs to account {report.account_id}, not {account.account_id}"
+                " — check the role ARN and the account mapping"
+            )
+        outcome.users = int((report.rows["user"] != "<root_account>").sum())
+        outcome.status = "assessed"
+        _collect_inventory(iam, account, report, store, files, outcome, settings)
+    except (CollectionError, CredentialReportError) as exc:
+        outcome.error = f"account {account.account_id}: {exc}"
+    except Exception as exc:  # an answer nobody expected: recorded, never a silent success
+        log.warning("account %s: unexpected error", account.account_id, exc_info=True)
+        outcome.status = "partial" if outcome.status == "assessed" else "not_assessed"
+        outcome.error = (
+            f"account {account.account_id}: unexpected {type(exc).__name__}: {exc} — "
+            "rerun; if it persists, report it with the log"
+        )
+    finally:
+        outcome.api_calls = calls[0]
+        files.append(
+            store.write_json(
+                account.account_id, "collection.json", outcome.to_dict(), "collection_outcome"
+            )
+        )
+        store.write_account_manifest(account.account_id, files)
+        outcome.evidence_dir = str(store.account_dir(account.account_id))
+    log.info(
+        "collected %s: %s%s",
+        account.account_id,
+        outcome.status,
+        f" — {outcome.error}"
+        if outcome.error
+        else f" ({outcome.users} users, {outcome.access_keys} keys)",
+    )
+    return outcome
+
+
+def _collect_inventory(
+    iam: Any,
+    account: Account,
+    report: ParsedReport,
+    store: EvidenceStore,
+    files: list[EvidenceFile],
+    outcome: AccountOutcome,
+    settings: CollectSettings,
+) -> None:
+    """Key inventory and root summary; a failure here leaves the report-based audit standing."""
+    try:
+        users = list_users(iam)
+        files.append(store.write_json(account.account_id, "users.json", users, "list_users"))
+        keys = collect_key_inventory(
+            iam, users_with_keys(report, users), with_last_used=settings.with_last_used
+        )
+        files.append(store.write_json(account.account_id, "access_keys.json", keys, "access_keys"))
+        outcome.access_keys = len(keys)
+        summary = account_summary(iam)
+        files.append(
+            store.write_json(account.account_id, "account_summary.json", summary, "account_summary")
+        )
+    except CollectionError as exc:
+        outcome.status = "partial"
+        outcome.error = (
+            f"account {account.account_id}: {exc}; findings use the credential report only"
+        )

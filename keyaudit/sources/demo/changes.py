@@ -1,0 +1,148 @@
+"""Time passing in the simulated organization: the same organization, audited again later.
+
+`simulated_organization(as_of, changes=DemoChanges(built_at=earlier))` builds the organization
+exactly as `simulated_organization(earlier)` did — same accounts, users, key ids and timestamps —
+then applies what happened in between (keys rotated or deleted) and is audited at `as_of`.
+Nothing else is used in between, so every age and idle time grows by `as_of - built_at`: some
+findings appear, the keys that were rotated or deleted take theirs away.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from moto.iam.models import AccessKeyLastUsed, iam_backends
+
+from keyaudit.sources.demo.personas import (
+    RECENT,
+    USAGE,
+    KeyTruth,
+    UserTruth,
+    ago,
+    expected_findings,
+)
+
+if TYPE_CHECKING:
+    from keyaudit.sources.demo.organization import SimulatedOrganization
+
+# A rotated key's replacement: created this many days before the later audit, and in use.
+REPLACEMENT_AGE = (5.0, 20.0)
+
+
+@dataclass(frozen=True)
+class DemoChanges:
+    """What happened between an earlier audit (`built_at`, its as_of) and this one."""
+
+    built_at: datetime
+    rotate_keys: tuple[str, ...] = ()  # deleted and replaced by a new key that is in use
+    delete_keys: tuple[str, ...] = ()  # deleted without replacement
+
+    def check(self, as_of: datetime) -> None:
+        if self.built_at.tzinfo is None:
+            raise ValueError("DemoChanges.built_at must be timezone-aware, like as_of")
+        if self.built_at > as_of:
+            raise ValueError(
+                f"DemoChanges.built_at {self.built_at.isoformat()} is after as_of "
+                f"{as_of.isoformat()} — the organization must be built before it is audited"
+            )
+        both = sorted(set(self.rotate_keys) & set(self.delete_keys))
+        if both:
+            raise ValueError(f"keys {', '.join(both)} are both rotated and deleted — pick one")
+
+
+def advance(
+    org: SimulatedOrganization, changes: DemoChanges, as_of: datetime, seed: int
+) -> SimulatedOrganization:
+    """The organization built at `changes.built_at`, changed, as it stands at `as_of`."""
+    from keyaudit.sources.demo.organization import (  # organization imports this module
+        REGION,
+        _iam_client,
+    )
+
+    as_of = as_of.astimezone(UTC)
+    changes.check(as_of)
+    base = boto3.Session(region_name=REGION)
+    sts = base.client("sts")
+    users = apply_changes(
+        lambda account_id: _iam_client(base, sts, account_id, org.management_account_id),
+        list(org.users),
+        changes,
+        as_of,
+        seed,
+    )
+    shift = as_of - org.as_of
+    return replace(
+        org,
+        as_of=as_of,
+        users=tuple(users),
+        expected=expected_findings(
+            as_of, users, list(org.roots.values()), {org.missing_role_account_id}
+        ),
+        report_times={account: at + shift for account, at in org.report_times.items()},
+    )
+
+
+def apply_changes(
+    iam_for: Callable[[str], Any],
+    users: list[UserTruth],
+    changes: DemoChanges,
+    as_of: datetime,
+    seed: int,
+) -> list[UserTruth]:
+    """Rotate and delete keys through the IAM API of each account; return the updated truth."""
+    wanted = set(changes.rotate_keys) | set(changes.delete_keys)
+    unknown = wanted - {key.access_key_id for user in users for key in user.keys}
+    if unknown:
+        raise ValueError(
+            f"demo changes name keys the simulated organization does not have: "
+            f"{', '.join(sorted(unknown))} — take key ids from the earlier run's truth"
+        )
+    return [
+        _change_user(iam_for(user.account_id), user, changes, as_of, seed)
+        if any(key.access_key_id in wanted for key in user.keys)
+        else user
+        for user in users
+    ]
+
+
+def _change_user(
+    iam: Any, user: UserTruth, changes: DemoChanges, as_of: datetime, seed: int
+) -> UserTruth:
+    # delete first: a user holds at most two keys, so a rotation needs the free slot
+    gone = set(changes.rotate_keys) | set(changes.delete_keys)
+    kept = [key for key in user.keys if key.access_key_id not in gone]
+    for key in user.keys:
+        if key.access_key_id in gone:
+            iam.delete_access_key(UserName=user.user_name, AccessKeyId=key.access_key_id)
+    for key in user.keys:
+        if key.access_key_id in changes.rotate_keys:
+            kept.append(_replacement(iam, user, key, as_of, seed))
+    # moto, like the credential report, lists the remaining keys first, the new one after
+    keys = tuple(replace(key, slot=slot) for slot, key in enumerate(kept, start=1))
+    return replace(user, keys=keys)
+
+
+def _replacement(iam: Any, user: UserTruth, old: KeyTruth, as_of: datetime, seed: int) -> KeyTruth:
+    rng = random.Random(f"{seed}/rotated/{old.access_key_id}")  # noqa: S311 (demo data only)
+    created = ago(as_of, rng, REPLACEMENT_AGE)
+    used = ago(as_of, rng, RECENT).replace(second=0)
+    service, region = rng.choice(USAGE)
+    key_id = iam.create_access_key(UserName=user.user_name)["AccessKey"]["AccessKeyId"]
+    fake = next(
+        k
+        for k in iam_backends[user.account_id]["global"].users[user.user_name].access_keys
+        if k.access_key_id == key_id
+    )
+    fake.create_date = _naive(created)
+    fake.last_used = AccessKeyLastUsed(_naive(used), service, region)
+    return KeyTruth(0, created, used, service, region, True, key_id)
+
+
+def _naive(moment: datetime) -> datetime:
+    """moto stores naive UTC datetimes."""
+    return moment.astimezone(UTC).replace(tzinfo=None)

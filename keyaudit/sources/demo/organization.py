@@ -1,0 +1,352 @@
+"""A deterministic AWS Organization in moto: accounts, OUs, users and keys, with ground truth.
+
+Everything random comes from the seed: moto's own generator (account ids, key ids) is seeded
+and the personas are drawn from `random.Random(seed)`, so the same seed and `as_of` give the
+same organization and the same expected findings on every run.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from moto import mock_aws
+from moto.iam.models import AccessKeyLastUsed, iam_backends
+from moto.moto_api._internal import mock_random
+from moto.organizations.models import organizations_backends
+
+from keyaudit.model import Account
+from keyaudit.sources.demo.aws_like import register_account_hooks, register_assume_role_check
+from keyaudit.sources.demo.changes import DemoChanges, advance
+from keyaudit.sources.demo.personas import (
+    ROOT_RECENT,
+    USAGE,
+    ExpectedFinding,
+    RootTruth,
+    UserTruth,
+    ago,
+    expected_findings,
+    plan_users,
+)
+
+ROLE_NAME = "OrganizationAccountAccessRole"
+REGION = "us-east-1"
+OU_PATHS = ("Root/Security", "Root/Workloads/Prod", "Root/Workloads/Dev", "Root/Sandbox")
+MEMBER_SLOTS = (
+    ("security-tooling", "Root/Security"),
+    ("log-archive", "Root/Security"),
+    ("payments-prod", "Root/Workloads/Prod"),
+    ("identity-prod", "Root/Workloads/Prod"),
+    ("data-platform-prod", "Root/Workloads/Prod"),
+    ("payments-dev", "Root/Workloads/Dev"),
+    ("data-platform-dev", "Root/Workloads/Dev"),
+    ("sandbox-ml", "Root/Sandbox"),
+)
+SUSPENDED_SLOT = ("sandbox-legacy", "Root/Sandbox")
+_OWNERS = ("platform-team", "security-team", "payments-team", "data-team", "identity-team")
+_COST_CENTERS = ("CC-1040", "CC-2210", "CC-2250", "CC-3100", "CC-4400")
+
+_ENV_SET = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # moto's dummy credentials, never real ones
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_CONFIG_FILE": os.devnull,  # keep the user's profiles and endpoints out of the demo
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+_ENV_UNSET = (
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IAM",
+    "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_ORGANIZATIONS",
+)  # fmt: skip
+
+
+@dataclass
+class SimulatedOrganization:
+    """The simulated organization and what keyaudit must find in it."""
+
+    as_of: datetime
+    management_account_id: str
+    accounts: list[Account]
+    missing_role_account_id: str
+    expected: frozenset[ExpectedFinding]
+    users: tuple[UserTruth, ...] = ()
+    roots: dict[str, RootTruth] = field(default_factory=dict)
+    report_times: dict[str, datetime] = field(default_factory=dict)
+
+    @property
+    def caller_arn(self) -> str:
+        return f"arn:aws:iam::{self.management_account_id}:user/moto"
+
+    def customize(self, account_id: str, session: boto3.Session) -> None:
+        """SessionCustomizer: make moto answer like AWS on this session."""
+        if account_id == "base":
+            register_assume_role_check(session, self.caller_arn)
+            account_id = self.management_account_id  # the base session is the caller's account
+        root = self.roots.get(account_id) or RootTruth(account_id, self.as_of - timedelta(1000))
+        generated = self.report_times.get(account_id, self.as_of - timedelta(minutes=60))
+        register_account_hooks(session, root, generated)
+
+
+@contextmanager
+def simulated_organization(
+    as_of: datetime,
+    *,
+    seed: int = 7,
+    members: int = 8,
+    users_per_account: int = 14,
+    changes: DemoChanges | None = None,
+) -> Iterator[SimulatedOrganization]:
+    """Start moto, build the organization, and yield it; everything is undone on exit.
+
+    With `changes`, the organization is built as of `changes.built_at` (an earlier audit) and
+    changed since then (keys rotated or deleted), then audited at `as_of`: see demo.changes.
+    """
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware, e.g. datetime(2026, 1, 31, tzinfo=UTC)")
+    if members < 3 or users_per_account < 1:
+        raise ValueError("the demo needs at least 3 members and 1 user per account")
+    with _aws_environment():
+        mock = mock_aws()
+        mock.start()
+        try:
+            if getattr(type(mock), "_nested_count", 1) > 1:
+                raise RuntimeError(
+                    "simulated_organization cannot run inside another active moto mock_aws: "
+                    "it needs moto's state to itself — leave the outer mock first"
+                )
+            mock_random.seed(seed)
+            built_at = (changes.built_at if changes else as_of).astimezone(UTC)
+            org = _build(built_at, seed, members, users_per_account)
+            yield org if changes is None else advance(org, changes, as_of, seed)
+        finally:
+            mock.stop()
+
+
+@contextmanager
+def _aws_environment() -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in (*_ENV_SET, *_ENV_UNSET)}
+    os.environ.update(_ENV_SET)
+    for name in _ENV_UNSET:
+        os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def demo_random(seed: int | str) -> random.Random:
+    """The demo's data generator: reproducible, and never used for secrets."""
+    return random.Random(seed)  # noqa: S311
+
+
+def _naive(moment: datetime) -> datetime:
+    """moto stores naive UTC datetimes."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _build(
+    as_of: datetime, seed: int, members: int, users_per_account: int
+) -> SimulatedOrganization:
+    rng = demo_random(seed)
+    base = boto3.Session(region_name=REGION)
+    org = base.client("organizations")
+    sts = base.client("sts")
+    management = sts.get_caller_identity()["Account"]
+    org.create_organization(FeatureSet="ALL")
+    ou_ids = _create_ous(org)
+
+    slots = []
+    for i in range(members):
+        name, path = MEMBER_SLOTS[i % len(MEMBER_SLOTS)]
+        lap = i // len(MEMBER_SLOTS)
+        slots.append((f"{name}-{lap + 1}" if lap else name, path))
+    ages = sorted(rng.sample(range(1000, 2600), members + 2), reverse=True)
+    backend = organizations_backends[management]["aws"]
+    accounts = [_describe(backend, management, "management", "Root", ages[0], rng, as_of)]
+    _tag(org, management, accounts[0].tags)
+    for (name, path), age in zip([*slots, SUSPENDED_SLOT], ages[1:], strict=True):
+        tags = _tags(rng)
+        status = org.create_account(
+            AccountName=name,
+            Email=f"aws+{name}@example.com",
+            Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+        )["CreateAccountStatus"]
+        account_id = status["AccountId"]
+        org.move_account(
+            AccountId=account_id,
+            SourceParentId=ou_ids["Root"],
+            DestinationParentId=ou_ids[path],
+        )
+        if (name, path) == SUSPENDED_SLOT:
+            org.close_account(AccountId=account_id)
+        accounts.append(_describe(backend, account_id, name, path, age, rng, as_of))
+
+    active = [a for a in accounts if a.state == "ACTIVE"]
+    member_ids = [a.account_id for a in active if not a.is_management]
+    # three different members: one unreachable, one with a root key, one without root MFA
+    missing, root_key, root_no_mfa = rng.sample(member_ids, 3)
+    special = {root_key: "root-key", root_no_mfa: "root-without-mfa"}
+    roots = {
+        a.account_id: _root(rng, as_of, a, _joined(backend, a), special.get(a.account_id))
+        for a in active
+    }
+
+    users: list[UserTruth] = []
+    for account in active:
+        iam = _iam_client(base, sts, account.account_id, management)
+        planned = plan_users(rng, as_of, account.account_id, users_per_account)
+        users += _create_users(iam, account.account_id, planned)
+        if account.account_id == missing:
+            iam.delete_role(RoleName=ROLE_NAME)
+
+    report_times = {
+        a.account_id: as_of
+        - timedelta(minutes=demo_random(f"{seed}/{a.account_id}").randint(20, 200))
+        for a in active
+    }
+    return SimulatedOrganization(
+        as_of=as_of,
+        management_account_id=management,
+        accounts=accounts,
+        missing_role_account_id=missing,
+        expected=expected_findings(as_of, users, list(roots.values()), {missing}),
+        users=tuple(users),
+        roots=roots,
+        report_times=report_times,
+    )
+
+
+def _create_ous(org: Any) -> dict[str, str]:
+    ids = {"Root": org.list_roots()["Roots"][0]["Id"]}
+    for path in OU_PATHS:
+        parts = path.split("/")
+        for depth in range(2, len(parts) + 1):
+            parent, here = "/".join(parts[: depth - 1]), "/".join(parts[:depth])
+            if here not in ids:
+                ou = org.create_organizational_unit(ParentId=ids[parent], Name=parts[depth - 1])
+                ids[here] = ou["OrganizationalUnit"]["Id"]
+    return ids
+
+
+def _tags(rng: random.Random) -> dict[str, str]:
+    return {
+        "owner-email": f"{rng.choice(_OWNERS)}@example.com",
+        "cost-center": rng.choice(_COST_CENTERS),
+    }
+
+
+def _tag(org: Any, account_id: str, tags: dict[str, str]) -> None:
+    org.tag_resource(ResourceId=account_id, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+
+
+def _describe(
+    backend: Any,
+    account_id: str,
+    name: str,
+    path: str,
+    age: int,
+    rng: random.Random,
+    as_of: datetime,
+) -> Account:
+    """Pin the account's join date (moto uses the wall clock) and return it as discovered."""
+    fake = backend.get_account_by_id(account_id)
+    is_management = path == "Root"
+    if is_management:
+        fake.name, fake.email = name, f"aws+{name}@example.com"
+    fake.create_time = _naive(as_of - timedelta(days=age, seconds=rng.randint(0, 86399)))
+    tags = dict(fake.tags) if not is_management else _tags(rng)
+    return Account(account_id, fake.name, fake.email, fake.state, path, tags, is_management)
+
+
+def _joined(backend: Any, account: Account) -> datetime:
+    return backend.get_account_by_id(account.account_id).create_time.replace(tzinfo=UTC)
+
+
+def _root(
+    rng: random.Random, as_of: datetime, account: Account, joined: datetime, special: str | None
+) -> RootTruth:
+    """Root users: MFA on and never signed in, except the management (signed in within the
+    last day) and the special ones."""
+    if account.is_management:  # someone signed in as root this morning
+        used = ago(as_of, rng, ROOT_RECENT).replace(second=0)
+        return RootTruth(account.account_id, joined, password_last_used=used)
+    if special == "root-without-mfa":
+        used = ago(as_of, rng, (100, 300)).replace(second=0)
+        return RootTruth(account.account_id, joined, mfa_active=False, password_last_used=used)
+    if special == "root-key":
+        service, region = rng.choice(USAGE)
+        return RootTruth(
+            account.account_id, joined,
+            key_created=ago(as_of, rng, (400, 900)),
+            key_last_used=ago(as_of, rng, (2, 20)).replace(second=0),
+            key_service=service, key_region=region,
+        )  # fmt: skip
+    return RootTruth(account.account_id, joined)
+
+
+def _iam_client(base: boto3.Session, sts: Any, account_id: str, management: str) -> Any:
+    """IAM of one account, as its OrganizationAccountAccessRole (one session: models load once)."""
+    if account_id == management:
+        return base.client("iam")
+    creds = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE_NAME}", RoleSessionName="keyaudit-demo"
+    )["Credentials"]
+    return base.client(
+        "iam",
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+def _create_users(iam: Any, account_id: str, planned: list[UserTruth]) -> list[UserTruth]:
+    """Create the users through the API, then backdate them in moto's backend."""
+    backend = iam_backends[account_id]["global"]
+    created = []
+    for user in planned:
+        name = user.user_name
+        iam.create_user(UserName=name)
+        if user.console:
+            iam.create_login_profile(UserName=name, Password="Demo-Passw0rd!")  # noqa: S106
+        if user.mfa:
+            device = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
+            iam.enable_mfa_device(
+                UserName=name,
+                SerialNumber=device["SerialNumber"],
+                AuthenticationCode1="123456",
+                AuthenticationCode2="654321",
+            )
+            backend.virtual_mfa_devices[device["SerialNumber"]].enable_date = _naive(
+                user.created + timedelta(hours=1)
+            )
+        key_ids = []
+        for key in user.keys:
+            key_id = iam.create_access_key(UserName=name)["AccessKey"]["AccessKeyId"]
+            if not key.active:
+                iam.update_access_key(UserName=name, AccessKeyId=key_id, Status="Inactive")
+            key_ids.append(key_id)
+        fake = backend.users[name]
+        fake.create_date = _naive(user.created)
+        last_used = _naive(user.password_last_used) if user.password_last_used else None
+        fake.password_last_used = last_used  # type: ignore[assignment]  # moto annotates it None
+        for fake_key, key in zip(fake.access_keys, user.keys, strict=True):
+            fake_key.create_date = _naive(key.created)
+            fake_key.last_used = (
+                AccessKeyLastUsed(_naive(key.last_used), key.service, key.region)
+                if key.last_used
+                else None
+            )
+        created.append(user.with_key_ids(key_ids))
+    return created

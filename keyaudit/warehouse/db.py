@@ -1,0 +1,146 @@
+"""The DuckDB warehouse: connect, migrate, (re)create views, and replace a run atomically.
+
+DuckDB allows one writing process per file; a second writer gets a clear message instead of a
+lock error. Every table carries run_id, and loading a run id again replaces it in one
+transaction, so a run is never half loaded and never duplicated.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from keyaudit.evidence.store import FILE_MODE, make_private_dir
+from keyaudit.paths import SQL_DIR
+
+RUN_TABLES = (
+    "input_files",
+    "findings",
+    "waivers",
+    "run_rules",
+    "evidence",
+    "run_notes",
+    "access_keys",
+    "credential_report",
+    "accounts",
+    "runs",
+)
+VIEW_FOLDERS = ("staging", "marts", "views")
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be opened or written; the message says why and what to do."""
+
+
+def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and for writers, migrate) the warehouse in UTC."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseError(
+            f"warehouse {path} does not exist — run `keyaudit demo` or `keyaudit run` first"
+        )
+    if not read_only:
+        make_private_dir(path.parent)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseError(
+                f"warehouse {path} is in use by another keyaudit process (DuckDB allows one writer)"
+                " — wait for that run to finish, or use another --db"
+            ) from None
+        raise WarehouseError(f"cannot open warehouse {path}: {exc}") from None
+    con.execute("set TimeZone = 'UTC'")
+    if not read_only:
+        os.chmod(path, FILE_MODE)
+        migrate(con)
+    return con
+
+
+def _sql_files(folder: str) -> list[Path]:
+    return sorted((SQL_DIR / folder).glob("*.sql"))
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply numbered migrations not applied yet, then recreate every view; returns the version."""
+    con.execute(
+        "create table if not exists schema_migrations (version integer primary key, name varchar, applied_at timestamptz default current_timestamp)"
+    )
+    applied = {row[0] for row in con.execute("select version from schema_migrations").fetchall()}
+    version = max(applied, default=0)
+    for path in _sql_files("schema"):
+        number = int(path.name.split("_", 1)[0])
+        if number in applied:
+            continue
+        con.execute("begin")
+        try:
+            con.execute(path.read_text(encoding="utf-8"))
+            con.execute(
+                "insert into schema_migrations (version, name) values (?, ?)", [number, path.name]
+            )
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        version = number
+    create_views(con)
+    return version
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Staging, marts and auditor views are plain views: always current with the SQL files.
+
+    DuckDB binds a view when it is created, so a view that reads another view of the same folder
+    is retried after the others: file names need not follow dependencies.
+    """
+    for folder in VIEW_FOLDERS:
+        pending = _sql_files(folder)
+        while pending:
+            failed: list[tuple[Path, duckdb.Error]] = []
+            for path in pending:
+                name = path.stem
+                body = path.read_text(encoding="utf-8")
+                try:
+                    if name.startswith("_"):
+                        con.execute(body)  # macros and helpers
+                    else:
+                        con.execute(f"create or replace view {name} as\n{body}")
+                except (duckdb.CatalogException, duckdb.BinderException) as exc:
+                    failed.append((path, exc))
+            if len(failed) == len(pending):
+                first, error = failed[0]
+                raise WarehouseError(f"{first.relative_to(SQL_DIR)}: {error}") from error
+            pending = [path for path, _ in failed]
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    con.execute("begin")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
+def delete_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    for table in RUN_TABLES:
+        con.execute(f"delete from {table} where run_id = ?", [run_id])
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
+    """Bulk insert by column name (never row by row)."""
+    if frame.empty:
+        return 0
+    con.register("_keyaudit_frame", frame)
+    try:
+        con.execute(f"insert into {table} by name select * from _keyaudit_frame")
+    finally:
+        con.unregister("_keyaudit_frame")
+    return len(frame)

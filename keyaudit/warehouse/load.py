@@ -1,0 +1,360 @@
+"""Load one run from its evidence folder into the warehouse, then evaluate the rules.
+
+The evidence folder is the only input: a run can be reloaded (or resumed after a crash) from
+its files alone, and loading twice gives the same warehouse. Everything is bulk-inserted and
+committed in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from keyaudit.evidence.store import EvidenceStore
+from keyaudit.model import Account, AccountOutcome
+from keyaudit.rules.catalogue import Rule, evaluate
+from keyaudit.rules.run_rules import record_run_rules
+from keyaudit.rules.waivers import WaiverFile, apply_waivers, read_waiver_evidence
+from keyaudit.sources.credential_report import COLUMNS
+from keyaudit.sources.credential_report_bulk import REPORT, parse_credential_reports
+from keyaudit.warehouse.db import delete_run, insert_frame, transaction
+
+RUN_FILE = "run.json"
+
+
+@dataclass
+class RunSummary:
+    """What a finished run tells its caller: small, printable, JSON-ready."""
+
+    run_id: str
+    as_of: str
+    accounts_in_scope: int
+    accounts_assessed: int
+    accounts_partial: int
+    accounts_not_assessed: int
+    accounts_skipped: int
+    findings_by_severity: dict[str, int] = field(default_factory=dict)
+    findings_by_rule: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def coverage(self) -> float:
+        if not self.accounts_in_scope:
+            return 1.0
+        return (self.accounts_assessed + self.accounts_partial) / self.accounts_in_scope
+
+
+def read_run_file(store: EvidenceStore) -> dict[str, Any]:
+    path = store.run_dir / RUN_FILE
+    if not path.exists():
+        raise FileNotFoundError(
+            f"run {store.run_id}: {path} is missing — the run never started collecting"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _outcome(store: EvidenceStore, account_id: str) -> AccountOutcome:
+    path = store.run_dir / account_id / "collection.json"
+    if not path.exists():
+        return AccountOutcome(
+            account_id=account_id,
+            status="not_assessed",
+            error=f"account {account_id}: collection did not finish (no collection.json) — "
+            "rerun with `keyaudit run --resume` to collect it",
+        )
+    return AccountOutcome.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _key_frame(keys_by_account: list[tuple[str, list[dict[str, Any]]]]) -> pd.DataFrame:
+    rows = [
+        {
+            "account_id": account_id,
+            "user_name": k["UserName"],
+            "access_key_id": k["AccessKeyId"],
+            "status": k["Status"],
+            "create_date": k["CreateDate"],
+            "last_used_date": (k.get("LastUsed") or {}).get("LastUsedDate"),
+            "last_used_service": (k.get("LastUsed") or {}).get("ServiceName"),
+            "last_used_region": (k.get("LastUsed") or {}).get("Region"),
+        }
+        for account_id, keys in keys_by_account
+        for k in keys
+    ]
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class _Collected:
+    accounts: list[dict[str, Any]] = field(default_factory=list)
+    reports: list[pd.DataFrame] = field(default_factory=list)
+    keys: list[pd.DataFrame] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+
+
+# Credential reports are parsed in batches of about this many bytes: the checks run once per
+# batch instead of once per account (bench/load_evaluate.py), and memory stays bounded.
+REPORT_BATCH_BYTES = 16 * 2**20
+
+
+@dataclass
+class _Pending:
+    """Accounts read but not yet parsed: their warehouse rows and credential reports."""
+
+    rows: list[tuple[Account, dict[str, Any]]] = field(default_factory=list)
+    reports: list[tuple[bytes | str, str]] = field(default_factory=list)
+    report_of: dict[str, int] = field(default_factory=dict)  # account id -> position in reports
+    size: int = 0
+
+
+def _read_account(store: EvidenceStore, account: Account, pending: _Pending) -> None:
+    outcome = _outcome(store, account.account_id)
+    folder = store.run_dir / account.account_id
+    row: dict[str, Any] = {
+        "account_id": account.account_id,
+        "name": account.name,
+        "email": account.email,
+        "state": account.state,
+        "ou_path": account.ou_path,
+        "tags": json.dumps(account.tags, sort_keys=True),
+        "is_management": account.is_management,
+        "status": outcome.status,
+        "error": outcome.error,
+        "report_generated_at": outcome.report_generated_at,
+        "summary_root_access_keys_present": None,
+        "summary_root_mfa_enabled": None,
+    }
+    if outcome.status in ("assessed", "partial"):
+        try:
+            content = (folder / "credential_report.csv").read_bytes()
+        except OSError as exc:
+            row["status"], row["error"] = "not_assessed", f"account {account.account_id}: {exc}"
+        else:
+            pending.report_of[account.account_id] = len(pending.reports)
+            pending.reports.append((content, f"account {account.account_id} credential report"))
+            pending.size += len(content)
+    pending.rows.append((account, row))
+
+
+def _finish_accounts(store: EvidenceStore, pending: _Pending, collected: _Collected) -> None:
+    """Parse the pending reports in one batch, then read each account's other evidence."""
+    parsed = parse_credential_reports(pending.reports)
+    frame = parsed.rows
+    owners = pd.Series(list(pending.report_of), dtype=object)  # in report order
+    frame.insert(0, "account_id", owners.to_numpy()[frame.pop(REPORT).to_numpy()])
+    collected.reports.append(frame)
+    keys: list[tuple[str, list[dict[str, Any]]]] = []
+    for account, row in pending.rows:
+        folder = store.run_dir / account.account_id
+        at = pending.report_of.get(account.account_id)
+        result = parsed.results[at] if at is not None else None
+        if result is not None and result.error is not None:
+            row["status"] = "not_assessed"
+            row["error"] = f"account {account.account_id}: {result.error}"
+        elif result is not None:
+            collected.notes.extend(
+                {"account_id": account.account_id, "kind": "credential_report", "message": n}
+                for n in result.notes
+            )
+            keys_path = folder / "access_keys.json"
+            if keys_path.exists():
+                keys.append((account.account_id, json.loads(keys_path.read_text(encoding="utf-8"))))
+            summary_path = folder / "account_summary.json"
+            if summary_path.exists():
+                summary = json.loads(summary_path.read_text(encoding="utf-8"))
+                row["summary_root_access_keys_present"] = summary.get("AccountAccessKeysPresent")
+                row["summary_root_mfa_enabled"] = summary.get("AccountMFAEnabled")
+        if row["status"] == "partial":
+            collected.notes.append(
+                {"account_id": account.account_id, "kind": "partial", "message": row["error"]}
+            )
+        collected.accounts.append(row)
+    collected.keys.append(_key_frame(keys))
+
+
+def _read_evidence(store: EvidenceStore, meta: dict[str, Any]) -> _Collected:
+    collected = _Collected(notes=list(meta.get("notes", [])))  # run-level notes (files runs)
+    pending = _Pending()
+    for raw in meta["accounts"]:
+        _read_account(store, Account.from_dict(raw), pending)
+        if pending.size >= REPORT_BATCH_BYTES:
+            _finish_accounts(store, pending, collected)
+            pending = _Pending()
+    _finish_accounts(store, pending, collected)
+    for raw in meta.get("skipped", []):
+        account = Account.from_dict(raw)
+        collected.accounts.append(
+            {
+                **_plain(account),
+                "status": "skipped",
+                "error": f"account state is {account.state}; only ACTIVE accounts are audited",
+            }
+        )
+    for account_id in meta.get("unknown", []):
+        collected.accounts.append(
+            {
+                "account_id": account_id,
+                "status": "not_assessed",
+                "error": f"account {account_id} is not in organization {meta.get('organization_id')} — "
+                "remove it from discovery.include_accounts or check the id",
+                "tags": "{}",
+                "is_management": False,
+            }
+        )
+    return collected
+
+
+def _plain(account: Account) -> dict[str, Any]:
+    return {
+        "account_id": account.account_id,
+        "name": account.name,
+        "email": account.email,
+        "state": account.state,
+        "ou_path": account.ou_path,
+        "tags": json.dumps(account.tags, sort_keys=True),
+        "is_management": account.is_management,
+    }
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _with_run(frame: pd.DataFrame, run_id: str) -> pd.DataFrame:
+    frame = frame.copy()
+    frame.insert(0, "run_id", run_id)
+    return frame
+
+
+def load_run(
+    con: duckdb.DuckDBPyConnection,
+    store: EvidenceStore,
+    *,
+    rules: list[Rule],
+    finished_at: datetime,
+    manifest_sha256: str | None,
+    waivers: WaiverFile | None = None,
+) -> RunSummary:
+    """Replace the run in the warehouse with what its evidence says, and evaluate the rules."""
+    meta = read_run_file(store)
+    run_id = meta["run_id"]
+    as_of = datetime.fromisoformat(meta["as_of"])
+    collected = _read_evidence(store, meta)
+    accounts = pd.DataFrame(collected.accounts)
+    accounts["report_generated_at"] = pd.to_datetime(accounts.get("report_generated_at"), utc=True)
+    reports = _concat(collected.reports, ["account_id", "line_number", *COLUMNS])
+    keys = _concat(collected.keys, ["account_id"])
+    for column in ("create_date", "last_used_date"):
+        if column in keys:
+            keys[column] = pd.to_datetime(keys[column], utc=True, format="ISO8601")
+    evidence = pd.DataFrame([f.__dict__ for f in store.read_run_manifest()])
+    if not evidence.empty:
+        evidence["account_id"] = evidence["path"].map(
+            lambda p: p.split("/")[0] if "/" in p else None
+        )
+        evidence["fetched_at"] = pd.to_datetime(evidence["fetched_at"], utc=True)
+    statuses = accounts["status"].value_counts().to_dict()
+    in_scope = len(meta["accounts"]) + len(meta.get("unknown", []))
+    with transaction(con):
+        delete_run(con, run_id)
+        con.execute(
+            """insert into runs (run_id, started_at, finished_at, as_of, source, scope, config_digest,
+                config_json, parameters_json, tool_version, status, caller_arn, organization_id,
+                accounts_in_scope, accounts_assessed, accounts_not_assessed, accounts_skipped,
+                manifest_sha256)
+               values ($run_id, $started_at, $finished_at, $as_of, $source, $scope, $digest,
+                $config, $parameters, $version, 'finished', $caller, $org, $in_scope, $assessed,
+                $not_assessed, $skipped, $manifest)""",
+            {
+                "run_id": run_id,
+                "started_at": datetime.fromisoformat(meta["started_at"]),
+                "finished_at": finished_at,
+                "as_of": as_of,
+                "source": meta["source"],
+                "scope": meta["scope"],
+                "digest": meta["config_digest"],
+                "config": json.dumps(meta["config"], sort_keys=True),
+                "parameters": json.dumps(meta["parameters"], sort_keys=True),
+                "version": meta["tool_version"],
+                "caller": meta.get("caller_arn"),
+                "org": meta.get("organization_id"),
+                "in_scope": in_scope,
+                "assessed": statuses.get("assessed", 0) + statuses.get("partial", 0),
+                "not_assessed": statuses.get("not_assessed", 0),
+                "skipped": statuses.get("skipped", 0),
+                "manifest": manifest_sha256,
+            },
+        )
+        insert_frame(con, "accounts", _with_run(accounts, run_id))
+        insert_frame(con, "credential_report", _with_run(reports, run_id))
+        insert_frame(con, "access_keys", _with_run(keys, run_id))
+        insert_frame(con, "evidence", _with_run(evidence, run_id))
+        insert_frame(con, "run_notes", _with_run(pd.DataFrame(collected.notes), run_id))
+        insert_frame(con, "input_files", _input_files(meta, run_id))
+        con.execute(
+            "insert into run_notes (run_id, account_id, kind, message) "
+            "select run_id, account_id, 'key_mismatch', message from key_mismatches where run_id = ?",
+            [run_id],
+        )
+        evaluate(con, run_id, as_of, rules)
+        record_run_rules(con, run_id, rules)
+        # waivers given, else the copy kept with the run's evidence (a reload applies the same)
+        apply_waivers(con, run_id, waivers or read_waiver_evidence(store, rules))
+    return summarize(con, run_id)
+
+
+def summarize(con: duckdb.DuckDBPyConnection, run_id: str) -> RunSummary:
+    run = con.execute(
+        "select as_of, accounts_in_scope, accounts_not_assessed, accounts_skipped from runs where run_id = ?",
+        [run_id],
+    ).fetchone()
+    if run is None:
+        raise KeyError(f"run {run_id} is not in the warehouse")
+    statuses = dict(
+        con.execute(
+            "select status, count(*) from accounts where run_id = ? group by 1", [run_id]
+        ).fetchall()
+    )
+    by_severity = dict(
+        con.execute(
+            "select severity, count(*) from findings where run_id = ? and not waived group by 1",
+            [run_id],
+        ).fetchall()
+    )
+    by_rule = dict(
+        con.execute(
+            "select rule_id, count(*) from findings where run_id = ? group by 1 order by 1",
+            [run_id],
+        ).fetchall()
+    )
+    return RunSummary(
+        run_id=run_id,
+        as_of=run[0].isoformat(),
+        accounts_in_scope=run[1],
+        accounts_assessed=statuses.get("assessed", 0),
+        accounts_partial=statuses.get("partial", 0),
+        accounts_not_assessed=run[2],
+        accounts_skipped=run[3],
+        findings_by_severity=by_severity,
+        findings_by_rule=by_rule,
+    )
+
+
+def _input_files(meta: dict[str, Any], run_id: str) -> pd.DataFrame:
+    """The folder listing of a files-source run (run.json `files`); empty for AWS runs."""
+    frame = pd.DataFrame(meta.get("files", [])).rename(columns={"name": "file_name"})
+    if not frame.empty:
+        frame["modified_at"] = pd.to_datetime(frame["modified_at"], utc=True)
+    return _with_run(frame, run_id)
+
+
+def write_run_file(store: EvidenceStore, meta: dict[str, Any]) -> Path:
+    store.write_json(None, RUN_FILE, meta, "run")
+    return store.run_dir / RUN_FILE
