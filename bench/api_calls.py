@@ -27,12 +27,12 @@ from _support import CallLog, Stopwatch, emit, quiet_logs, run_meta, table, writ
 
 from keyaudit.config import DiscoveryConfig
 from keyaudit.evidence.store import EvidenceStore
+from keyaudit.model import VirtualClock
 from keyaudit.rules.catalogue import load_catalogue
 from keyaudit.sources.aws.collect import CollectSettings, collect_account
 from keyaudit.sources.aws.organizations import discover
 from keyaudit.sources.aws.session import AccountSessions, SessionSettings
 from keyaudit.sources.demo import SimulatedOrganization, simulated_organization
-from keyaudit.sources.provider import VirtualClock
 from keyaudit.warehouse.db import connect
 from keyaudit.warehouse.load import load_run
 

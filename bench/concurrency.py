@@ -45,12 +45,11 @@ from _support import Stopwatch, emit, quiet_logs, table
 
 from keyaudit.config import DiscoveryConfig
 from keyaudit.evidence.store import EvidenceStore
-from keyaudit.model import AccountOutcome
+from keyaudit.model import AccountOutcome, VirtualClock
 from keyaudit.sources.aws.collect import CollectSettings, collect_account
 from keyaudit.sources.aws.organizations import Discovery, discover
 from keyaudit.sources.aws.session import AccountSessions, SessionSettings
 from keyaudit.sources.demo import simulated_organization
-from keyaudit.sources.provider import VirtualClock
 
 AS_OF = datetime(2026, 1, 31, 6, 0, tzinfo=UTC)
 SETTINGS = SessionSettings(session_name="keyaudit-bench", region="us-east-1")

@@ -17,12 +17,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from keyaudit.delivery.config import DeliveryConfig
+from keyaudit.model import KeyauditError, Severity, is_account_id
 
 ENV_PREFIX = "KEYAUDIT_"
 DEFAULT_CONFIG_FILE = Path("keyaudit.toml")
 
 
-class ConfigError(ValueError):
+class ConfigError(KeyauditError, ValueError):
     """A configuration value is wrong; the message names the key and the fix."""
 
 
@@ -32,7 +33,7 @@ class _Section(BaseModel):
 
 def _account_ids(values: list[str]) -> list[str]:
     for value in values:
-        if not (isinstance(value, str) and len(value) == 12 and value.isdigit()):
+        if not is_account_id(value):
             raise ValueError(
                 f"{value!r} is not a 12-digit account id (write it as a quoted string)"
             )
@@ -109,7 +110,7 @@ class RuleOverride(_Section):
     """Per-rule severity, enablement and parameters; parameters are checked against the catalogue."""
 
     model_config = ConfigDict(extra="allow", validate_assignment=True)
-    severity: Literal["critical", "high", "medium", "low", "info"] | None = None
+    severity: Severity | None = None
     enabled: bool = True
 
 

@@ -1,10 +1,60 @@
-"""Records that cross module boundaries: accounts in scope and the outcome of collecting one."""
+"""Shared types and facts, one definition each: accounts in scope, the outcome of collecting one,
+severities, the account-id check, the injected clock, and the base of keyaudit's errors."""
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+
+
+class KeyauditError(Exception):
+    """An error keyaudit expects and explains: the message names the thing and the fix, and the
+    command line prints it as one line."""
+
+
+# Most severe first: the order of every table, count and chart.
+Severity = Literal["critical", "high", "medium", "low", "info"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
+
+# 12 ASCII digits; str.isdigit() would also take full-width and other Unicode digits.
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+
+
+def is_account_id(value: object) -> bool:
+    """An AWS account id: a string of exactly 12 ASCII digits (leading zeros kept)."""
+    return isinstance(value, str) and _ACCOUNT_ID.fullmatch(value) is not None
+
+
+@dataclass
+class Clock:
+    """Injected so tests never wait: sleep and a monotonic reading."""
+
+    sleep: Callable[[float], None] = time.sleep
+    monotonic: Callable[[], float] = time.monotonic
+
+
+@dataclass
+class VirtualClock:
+    """A clock whose sleep advances time instantly: for the simulated organization, which
+    answers at once."""
+
+    now: float = 0.0
+    slept: list[float] = field(default_factory=list)
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def as_clock(self) -> Clock:
+        return Clock(sleep=self.sleep, monotonic=self.monotonic)
+
 
 # Where a run's credential data comes from: AWS APIs, the simulated organization, or files.
 SourceName = Literal["aws", "demo", "files"]
@@ -25,7 +75,7 @@ class Account:
     is_management: bool = False
 
     def __post_init__(self) -> None:
-        if not (len(self.account_id) == 12 and self.account_id.isdigit()):
+        if not is_account_id(self.account_id):
             raise ValueError(
                 f"account id {self.account_id!r} is not 12 digits — "
                 'write account ids as quoted strings, e.g. "012345678901"'

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from keyaudit.model import KeyauditError
 from keyaudit.warehouse.load import RunSummary
 
 COVERAGE_BELOW_MINIMUM = 3  # exit status of `keyaudit run` / `demo`
@@ -77,7 +78,7 @@ def coverage_problem(summary: RunSummary, min_coverage: float, report: str | Non
     )
 
 
-class IncompleteRun(Exception):
+class IncompleteRun(KeyauditError):
     """The run finished and its report exists, but it is not acceptable (see AuditResult)."""
 
     def __init__(self, result: AuditResult) -> None:

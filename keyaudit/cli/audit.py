@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
+from keyaudit.model import SEVERITIES
+
 if TYPE_CHECKING:  # the CLI imports its heavy parts only when a command runs
     from keyaudit.model import SourceName
     from keyaudit.outcome import AuditResult
 
 from keyaudit.cli.common import (
-    SEVERITY_ORDER,
     AsOf,
     ConfigOpt,
     Db,
@@ -126,7 +127,7 @@ def _print_summary(result: AuditResult) -> None:
         f"  not assessed          {s['accounts_not_assessed']}",
         f"  skipped (not ACTIVE)  {s['accounts_skipped']}",
         "  findings by severity  "
-        + ", ".join(f"{sev} {s['findings_by_severity'].get(sev, 0)}" for sev in SEVERITY_ORDER[:4]),
+        + ", ".join(f"{sev} {s['findings_by_severity'].get(sev, 0)}" for sev in SEVERITIES[:4]),
         "  findings by rule",
         *(f"    {rule:<28} {n}" for rule, n in sorted(s["findings_by_rule"].items())),
         "",

@@ -19,7 +19,6 @@ app = typer.Typer(
     rich_markup_mode="markdown",  # docstrings wrap at 100 columns; markdown joins their lines
 )
 
-SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 
 # Prefect's temporary API server is quiet, offline and patient on these machines.
 _PREFECT_DEFAULTS = {

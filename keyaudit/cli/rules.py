@@ -40,8 +40,8 @@ def rules_command(
     Example: keyaudit rules --format json
     """
     from keyaudit.config import ConfigError, load_config
-    from keyaudit.rules.catalogue import CatalogueError, load_catalogue
     from keyaudit.rules import doc as rules_doc
+    from keyaudit.rules.catalogue import CatalogueError, load_catalogue
 
     try:
         overrides = None if defaults else load_config(config).rules

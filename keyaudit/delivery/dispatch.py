@@ -28,9 +28,11 @@ from keyaudit.delivery.config import DeliveryConfig, EmailDelivery, S3Delivery
 from keyaudit.delivery.mail import MailError, SmtpTransport, smtp_login
 from keyaudit.delivery.messages import Links, owner_mail, s3_key, summary_mail
 from keyaudit.delivery.owners import Owner, assign_owners
+from keyaudit.delivery.plan import DeliveryPlan, OwnerSlice
 from keyaudit.evidence.store import MANIFEST, make_private_dir
+from keyaudit.model import KeyauditError
 from keyaudit.report import RuleInfo, write_report
-from keyaudit.report.digest import SEVERITIES, RunDigest, run_digest
+from keyaudit.report.digest import SEVERITIES, run_digest
 from keyaudit.sources.aws.errors import is_retryable
 
 EVIDENCE_MANIFEST = "evidence-manifest.json"
@@ -48,7 +50,7 @@ _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 T = TypeVar("T")
 
 
-class DeliveryError(Exception):
+class DeliveryError(KeyauditError):
     """A run cannot be delivered at all (e.g. its report folder is gone); names the fix."""
 
 
@@ -150,41 +152,6 @@ class Backoff:
                     return None, attempt, exc
                 self.sleep(self.wait(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
-
-
-@dataclass(frozen=True)
-class OwnerSlice:
-    """One owner's report, written under <report>/owners/<slug>/, and its open findings."""
-
-    owner: Owner
-    digest: RunDigest
-    folder: Path
-    findings: tuple[dict[str, Any], ...]
-    findings_total: int
-
-    @property
-    def pdf(self) -> Path:
-        return self.folder / "report.pdf"
-
-
-@dataclass(frozen=True)
-class DeliveryPlan:
-    """What `send_delivery` sends: the files of the run folder and the e-mails' data."""
-
-    run_id: str
-    report_dir: Path
-    digest: RunDigest
-    slices: tuple[OwnerSlice, ...] = ()
-    notes: tuple[str, ...] = ()
-
-    @property
-    def pdf(self) -> Path:
-        return self.report_dir / "report.pdf"
-
-    def files(self) -> list[Path]:
-        return sorted(
-            p for p in self.report_dir.rglob("*") if p.is_file() and not p.name.endswith(".tmp")
-        )
 
 
 def prepare_delivery(

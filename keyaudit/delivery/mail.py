@@ -15,9 +15,10 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from keyaudit.delivery.config import EmailDelivery
+from keyaudit.model import KeyauditError
 
 
-class MailError(Exception):
+class MailError(KeyauditError):
     """An e-mail could not be sent; `transient` says whether another attempt may succeed."""
 
     def __init__(self, message: str, *, transient: bool) -> None:

@@ -21,7 +21,7 @@ from keyaudit.paths import TEMPLATES_DIR
 from keyaudit.report.digest import SEVERITIES, AccountLine, RunDigest
 
 if TYPE_CHECKING:
-    from keyaudit.delivery.dispatch import DeliveryPlan, OwnerSlice
+    from keyaudit.delivery.plan import DeliveryPlan, OwnerSlice
 
 TOP_ACCOUNTS = 10
 

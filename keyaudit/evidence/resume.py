@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from keyaudit.config import Config
 from keyaudit.evidence.runlock import check_run_id
 from keyaudit.evidence.store import EvidenceStore
-from keyaudit.model import Account, SourceName
+from keyaudit.model import Account, KeyauditError, SourceName
 from keyaudit.sources.aws.organizations import Discovery
 from keyaudit.warehouse.load import RUN_FILE
 
@@ -32,7 +32,7 @@ OUTCOME_FILE = "collection.json"
 COLLECTING_SOURCES = ("aws", "demo")  # sources that collect account by account
 
 
-class ResumeError(ValueError):
+class ResumeError(KeyauditError, ValueError):
     """The run cannot be resumed; the message names the run and what to do."""
 
 

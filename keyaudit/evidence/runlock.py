@@ -22,15 +22,16 @@ from pathlib import Path
 from typing import IO, Any
 
 from keyaudit.evidence.store import FILE_MODE, EvidenceStore, make_private_dir
+from keyaudit.model import KeyauditError
 
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-class RunLockedError(RuntimeError):
+class RunLockedError(KeyauditError, RuntimeError):
     """Another keyaudit process is writing the same warehouse or run; the message says which."""
 
 
-class RunIdError(ValueError):
+class RunIdError(KeyauditError, ValueError):
     """A run id that cannot name a folder safely."""
 
 

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from keyaudit.model import is_account_id
+
 MANIFEST = "manifest.json"
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -82,7 +84,7 @@ class EvidenceStore:
 
     def account_dir(self, account_id: str) -> Path:
         # folder names come from account ids only: 12 ASCII digits, never a path
-        if not (len(account_id) == 12 and account_id.isascii() and account_id.isdigit()):
+        if not is_account_id(account_id):
             raise ValueError(
                 f"account id {account_id!r} is not 12 digits — refusing it as a folder name"
             )

@@ -13,12 +13,13 @@ from pathlib import Path
 import duckdb
 
 from keyaudit.evidence.store import MANIFEST, sha256_file
+from keyaudit.model import KeyauditError
 
 RUN_MANIFEST_SOURCE = "run manifest"
 WAREHOUSE_SOURCE = "warehouse"
 
 
-class VerifyError(ValueError):
+class VerifyError(KeyauditError, ValueError):
     """The run cannot be verified at all (unknown run, no evidence folder)."""
 
 

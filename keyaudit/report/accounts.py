@@ -167,7 +167,7 @@ _SHORT = {"critical": "Crit.", "high": "High", "medium": "Med.", "low": "Low", "
 
 def severity_columns(accounts: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     """Critical to low always; a column for other severities only when one occurs."""
-    keys = list(SEVERITIES[:4])
+    keys: list[str] = list(SEVERITIES[:4])
     if any(a["open_by_severity"]["other"] for a in accounts):
         keys.append("other")
     return [{"key": k, "label": _SHORT[k]} for k in keys]

@@ -13,9 +13,12 @@ from typing import Any
 
 import duckdb
 
+from keyaudit.model import SEVERITIES as ALL_SEVERITIES
 from keyaudit.report import RuleInfo, build_report_context
 
-SEVERITIES = ("critical", "high", "medium", "low")
+SEVERITIES = tuple(
+    s for s in ALL_SEVERITIES if s != "info"
+)  # the digest's columns: critical to low
 
 
 @dataclass(frozen=True)

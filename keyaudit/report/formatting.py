@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
+from keyaudit.model import SEVERITIES, is_account_id
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -88,7 +88,7 @@ def account_filter(account_ids: Collection[str] | None) -> list[str] | None:
         return None
     ids = sorted(set(account_ids))
     for account_id in ids:
-        if not (isinstance(account_id, str) and len(account_id) == 12 and account_id.isdigit()):
+        if not is_account_id(account_id):
             raise ValueError(
                 f"account_ids: {account_id!r} is not a 12-digit account id (pass it as a string)"
             )

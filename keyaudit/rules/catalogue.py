@@ -19,10 +19,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from keyaudit.config import RuleOverride
+from keyaudit.model import KeyauditError, Severity
 from keyaudit.paths import SQL_DIR
 from keyaudit.warehouse.snapshot import run_snapshot
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
 BUILTIN_PARAMETERS = frozenset({"run_id", "as_of"})
 # keyaudit's own controls, for rules no external benchmark covers; a rule maps to at least one
 # control, so that the control view and the report can always say what a finding is about.
@@ -35,7 +35,7 @@ _PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
 
 
-class CatalogueError(ValueError):
+class CatalogueError(KeyauditError, ValueError):
     """A rule file or a rule override is wrong; the message names the file or key."""
 
 
@@ -87,7 +87,7 @@ class RuleSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=r"^[A-Z][A-Z0-9_]+$")
     title: str = Field(min_length=5)
-    severity: Literal["critical", "high", "medium", "low", "info"]
+    severity: Severity
     scope: Literal["key", "user", "account"]
     rationale: str = Field(min_length=20)
     remediation: str = Field(min_length=20)

@@ -33,6 +33,7 @@ import duckdb
 import pandas as pd
 
 from keyaudit.evidence.store import EvidenceStore
+from keyaudit.model import KeyauditError
 from keyaudit.rules.catalogue import Rule
 from keyaudit.rules.waiver_yaml import check_waiver_yaml
 from keyaudit.warehouse.db import insert_frame
@@ -41,7 +42,7 @@ WAIVER_EVIDENCE = "waivers.yml"  # the file as it was at the run, kept with the 
 STATUSES = ("active", "unused", "expired")
 
 
-class WaiverError(ValueError):
+class WaiverError(KeyauditError, ValueError):
     """The waiver file cannot be used; one line per problem, each naming the line and the fix."""
 
     def __init__(self, problems: Sequence[str]) -> None:

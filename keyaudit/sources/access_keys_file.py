@@ -14,6 +14,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from keyaudit.model import KeyauditError
+
 STATUSES = ("Active", "Inactive", "Expired")
 _KEY_ID = re.compile(r"[A-Z0-9]{16,128}")
 _FIX = "fix the file, or leave it out to audit from the credential report alone"
@@ -24,7 +26,7 @@ _EXAMPLE = (
 )
 
 
-class AccessKeysFileError(ValueError):
+class AccessKeysFileError(KeyauditError, ValueError):
     """The keys file cannot be trusted; the message names the key and the field."""
 
 

@@ -22,6 +22,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from keyaudit.model import KeyauditError
+
 COLUMNS: tuple[str, ...] = (
     "user",
     "arn",
@@ -89,7 +91,7 @@ _BOOLEAN_SET = pa.array(_BOOLEANS, pa.string())
 _SENTINEL_SET = pa.array(sorted(SENTINELS), pa.string())
 
 
-class CredentialReportError(ValueError):
+class CredentialReportError(KeyauditError, ValueError):
     """The file is not a credential report keyaudit can trust; the message names where and why."""
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from keyaudit.evidence.store import EvidenceFile, EvidenceStore
-from keyaudit.model import Account, AccountOutcome
+from keyaudit.model import Account, AccountOutcome, KeyauditError
 from keyaudit.sources.access_keys_file import AccessKeysFileError, read_access_keys
 from keyaudit.sources.aws.organizations import Discovery
 from keyaudit.sources.credential_report import CredentialReportError, parse_credential_report
@@ -35,7 +35,7 @@ _ANY_ARN_ACCOUNT = re.compile(rb"arn:aws[a-z-]*:iam::([0-9]{12}):")
 _NAME_IT = "name the file <12-digit account id>.csv"
 
 
-class FilesSourceError(ValueError):
+class FilesSourceError(KeyauditError, ValueError):
     """The folder itself cannot be audited (missing, unreadable, no report in it)."""
 
 

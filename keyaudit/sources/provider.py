@@ -8,34 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
 from keyaudit.config import Config
-from keyaudit.sources.aws.collect import Clock
+from keyaudit.model import Clock, VirtualClock
 from keyaudit.sources.aws.session import AccountSessions, SessionSettings
 from keyaudit.sources.remote import WorkerSessions
 
 SOURCES = ("aws", "demo", "files")
-
-
-@dataclass
-class VirtualClock:
-    """A clock whose sleep advances time instantly: for the in-process simulation only."""
-
-    now: float = 0.0
-    slept: list[float] = field(default_factory=list)
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def as_clock(self) -> Clock:
-        return Clock(sleep=self.sleep, monotonic=self.monotonic)
 
 
 def session_settings(config: Config, run_id: str) -> SessionSettings:

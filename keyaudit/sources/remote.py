@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from keyaudit.evidence.store import EvidenceStore
-from keyaudit.model import Account, AccountOutcome
-from keyaudit.sources.aws.collect import Clock, CollectSettings, collect_account
+from keyaudit.model import Account, AccountOutcome, Clock, VirtualClock
+from keyaudit.sources.aws.collect import CollectSettings, collect_account
 from keyaudit.sources.aws.session import AccountSessions, SessionCustomizer, SessionSettings
 
 _KEEP_RUNS = 4  # a long-lived worker serves run after run: keep only the latest sessions
@@ -42,8 +42,6 @@ class WorkerSessions:
 
     def clock(self) -> Clock:
         if self.virtual_clock:
-            from keyaudit.sources.provider import VirtualClock
-
             return VirtualClock().as_clock()
         return Clock()
 

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from keyaudit.evidence.store import FILE_MODE, make_private_dir
+from keyaudit.model import KeyauditError
 from keyaudit.paths import SQL_DIR
 
 RUN_TABLES = (
@@ -33,7 +34,7 @@ RUN_TABLES = (
 VIEW_FOLDERS = ("staging", "marts", "views")
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(KeyauditError, RuntimeError):
     """The warehouse cannot be opened or written; the message says why and what to do."""
 
 

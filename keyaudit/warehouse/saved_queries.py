@@ -21,6 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from keyaudit.model import KeyauditError
 from keyaudit.paths import SQL_DIR
 
 QUERIES_DIR = SQL_DIR / "queries"
@@ -33,7 +34,7 @@ _BOOLEANS = {"true": True, "false": False, "yes": True, "no": False}
 _REQUIRED = object()
 
 
-class QueryError(ValueError):
+class QueryError(KeyauditError, ValueError):
     """A saved query or a --param is wrong; the message names it and the fix."""
 
 

@@ -13,13 +13,14 @@ from pathlib import Path
 from keyaudit.config import Config
 from keyaudit.evidence.run_record import run_record
 from keyaudit.evidence.store import EvidenceStore
+from keyaudit.model import VirtualClock
 from keyaudit.report import write_report
 from keyaudit.rules.catalogue import load_catalogue
 from keyaudit.sources.aws.collect import collect_account, collect_settings
 from keyaudit.sources.aws.organizations import discover
 from keyaudit.sources.aws.session import AccountSessions
 from keyaudit.sources.demo import SimulatedOrganization, simulated_organization
-from keyaudit.sources.provider import VirtualClock, session_settings
+from keyaudit.sources.provider import session_settings
 from keyaudit.warehouse.db import connect
 from keyaudit.warehouse.load import load_run, write_run_file
 

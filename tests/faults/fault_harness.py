@@ -36,9 +36,9 @@ from botocore.retries import bucket
 from keyaudit.config import Config
 from keyaudit.evidence.run_record import run_record
 from keyaudit.evidence.store import EvidenceStore
-from keyaudit.model import AccountOutcome
+from keyaudit.model import AccountOutcome, Clock
 from keyaudit.rules.catalogue import load_catalogue
-from keyaudit.sources.aws.collect import Clock, collect_account, collect_settings
+from keyaudit.sources.aws.collect import collect_account, collect_settings
 from keyaudit.sources.aws.organizations import Discovery, discover
 from keyaudit.sources.aws.session import AccountSessions
 from keyaudit.sources.provider import session_settings

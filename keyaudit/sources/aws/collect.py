@@ -12,14 +12,13 @@ that account's collection in bounded time, and the other accounts carry on.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from keyaudit.config import CollectionConfig
 from keyaudit.evidence.store import EvidenceFile, EvidenceStore
-from keyaudit.model import Account, AccountOutcome
+from keyaudit.model import Account, AccountOutcome, Clock
 from keyaudit.sources.aws.access_keys import account_summary, collect_key_inventory, list_users
 from keyaudit.sources.aws.credential_report import PollPolicy, fetch_credential_report
 from keyaudit.sources.aws.errors import AccountDeadlineExceeded, CollectionError
@@ -51,14 +50,6 @@ def collect_settings(config: CollectionConfig) -> CollectSettings:
         with_last_used=config.last_used == "api",
         account_deadline_seconds=config.account_deadline_seconds,
     )
-
-
-@dataclass
-class Clock:
-    """Injected so tests never wait: sleep and a monotonic reading."""
-
-    sleep: Callable[[float], None] = time.sleep
-    monotonic: Callable[[], float] = time.monotonic
 
 
 class AccountDeadline:

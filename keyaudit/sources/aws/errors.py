@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from keyaudit.model import KeyauditError
+
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
 THROTTLING_CODES = frozenset(
     {
@@ -18,7 +20,7 @@ THROTTLING_CODES = frozenset(
 )
 
 
-class CollectionError(Exception):
+class CollectionError(KeyauditError):
     """An account could not be (fully) collected; the message is shown to the user as is."""
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from moto.iam.models import AccessKeyLastUsed, iam_backends
 
+from keyaudit.sources.demo.iam import REGION, iam_client
 from keyaudit.sources.demo.personas import (
     RECENT,
     USAGE,
@@ -59,17 +60,12 @@ def advance(
     org: SimulatedOrganization, changes: DemoChanges, as_of: datetime, seed: int
 ) -> SimulatedOrganization:
     """The organization built at `changes.built_at`, changed, as it stands at `as_of`."""
-    from keyaudit.sources.demo.organization import (  # organization imports this module
-        REGION,
-        _iam_client,
-    )
-
     as_of = as_of.astimezone(UTC)
     changes.check(as_of)
     base = boto3.Session(region_name=REGION)
     sts = base.client("sts")
     users = apply_changes(
-        lambda account_id: _iam_client(base, sts, account_id, org.management_account_id),
+        lambda account_id: iam_client(base, sts, account_id, org.management_account_id),
         list(org.users),
         changes,
         as_of,

@@ -24,6 +24,7 @@ from moto.organizations.models import organizations_backends
 from keyaudit.model import Account
 from keyaudit.sources.demo.aws_like import register_account_hooks, register_assume_role_check
 from keyaudit.sources.demo.changes import DemoChanges, advance
+from keyaudit.sources.demo.iam import REGION, ROLE_NAME, iam_client
 from keyaudit.sources.demo.personas import (
     ROOT_RECENT,
     USAGE,
@@ -35,8 +36,6 @@ from keyaudit.sources.demo.personas import (
     plan_users,
 )
 
-ROLE_NAME = "OrganizationAccountAccessRole"
-REGION = "us-east-1"
 OU_PATHS = ("Root/Security", "Root/Workloads/Prod", "Root/Workloads/Dev", "Root/Sandbox")
 MEMBER_SLOTS = (
     ("security-tooling", "Root/Security"),
@@ -205,7 +204,7 @@ def _build(
 
     users: list[UserTruth] = []
     for account in active:
-        iam = _iam_client(base, sts, account.account_id, management)
+        iam = iam_client(base, sts, account.account_id, management)
         planned = plan_users(rng, as_of, account.account_id, users_per_account)
         users += _create_users(iam, account.account_id, planned)
         if account.account_id == missing:
@@ -294,21 +293,6 @@ def _root(
             key_service=service, key_region=region,
         )  # fmt: skip
     return RootTruth(account.account_id, joined)
-
-
-def _iam_client(base: boto3.Session, sts: Any, account_id: str, management: str) -> Any:
-    """IAM of one account, as its OrganizationAccountAccessRole (one session: models load once)."""
-    if account_id == management:
-        return base.client("iam")
-    creds = sts.assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE_NAME}", RoleSessionName="keyaudit-demo"
-    )["Credentials"]
-    return base.client(
-        "iam",
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-    )
 
 
 def _create_users(iam: Any, account_id: str, planned: list[UserTruth]) -> list[UserTruth]:

@@ -1,0 +1,45 @@
+"""What a delivery sends: the run folder's files and the data of the e-mails, per owner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from keyaudit.delivery.owners import Owner
+from keyaudit.report.digest import RunDigest
+
+
+@dataclass(frozen=True)
+class OwnerSlice:
+    """One owner's report, written under <report>/owners/<slug>/, and its open findings."""
+
+    owner: Owner
+    digest: RunDigest
+    folder: Path
+    findings: tuple[dict[str, Any], ...]
+    findings_total: int
+
+    @property
+    def pdf(self) -> Path:
+        return self.folder / "report.pdf"
+
+
+@dataclass(frozen=True)
+class DeliveryPlan:
+    """What `send_delivery` sends: the files of the run folder and the e-mails' data."""
+
+    run_id: str
+    report_dir: Path
+    digest: RunDigest
+    slices: tuple[OwnerSlice, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def pdf(self) -> Path:
+        return self.report_dir / "report.pdf"
+
+    def files(self) -> list[Path]:
+        return sorted(
+            p for p in self.report_dir.rglob("*") if p.is_file() and not p.name.endswith(".tmp")
+        )
