@@ -12,7 +12,9 @@ starts cannot serve them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -22,8 +24,8 @@ from prefect.states import State
 from prefect.task_runners import TaskRunner
 
 from keyaudit.config import ConfigError, RunConfig
-from keyaudit.evidence.store import EvidenceStore
 from keyaudit.model import Account, AccountOutcome
+from keyaudit.pipeline import CollectJob
 from keyaudit.sources.aws.collect import CollectSettings
 from keyaudit.sources.aws.errors import is_retryable
 from keyaudit.sources.remote import WorkerSessions, collect_on_worker, missing_evidence
@@ -53,15 +55,17 @@ def only_throttling_or_5xx(task: object, task_run: TaskRun, state: State) -> boo
     return False
 
 
-@task(
-    name="collect",
-    task_run_name="collect {account.account_id}",
-    cache_policy=NO_CACHE,
-    retries=AWS_RETRIES,
-    retry_delay_seconds=AWS_RETRY_DELAYS,
-    retry_jitter_factor=AWS_RETRY_JITTER,
-    retry_condition_fn=only_throttling_or_5xx,
-)
+# Options of every task that calls AWS: retried only for what AWS may stop answering.
+AWS_TASK: dict[str, Any] = {
+    "cache_policy": NO_CACHE,
+    "retries": AWS_RETRIES,
+    "retry_delay_seconds": AWS_RETRY_DELAYS,
+    "retry_jitter_factor": AWS_RETRY_JITTER,
+    "retry_condition_fn": only_throttling_or_5xx,
+}
+
+
+@task(name="collect", task_run_name="collect {account.account_id}", **AWS_TASK)
 def collect_remote_task(
     account: Account,
     recipe: WorkerSessions,
@@ -93,16 +97,10 @@ def dask_runner(run: RunConfig) -> TaskRunner:
     return DaskTaskRunner(cluster_kwargs={"processes": True, "dashboard_address": None})
 
 
-def collect_on_dask(
-    pending: list[Account],
-    recipe: WorkerSessions | None,
-    store: EvidenceStore,
-    caller_account_id: str | None,
-    settings: CollectSettings,
-    run: RunConfig,
-) -> list[AccountOutcome]:
-    """Collect `pending` on the cluster; accounts whose task failed are left to the loader,
+def collect_on_dask(job: CollectJob, accounts: Sequence[Account]) -> list[AccountOutcome]:
+    """Collect `accounts` on the cluster; accounts whose task failed are left to the loader,
     which records them as not assessed ("collection did not finish")."""
+    recipe, store = job.source.remote, job.store
     if recipe is None:
         raise ScaleOutError(
             "this run's source cannot be collected on Dask workers — "
@@ -110,7 +108,7 @@ def collect_on_dask(
         )
     evidence_root = str(Path(store.root).resolve())
     outcomes: list[AccountOutcome] = []
-    with dask_runner(run) as runner:
+    with dask_runner(job.run) as runner:
         futures = [
             runner.submit(
                 collect_remote_task,
@@ -118,13 +116,13 @@ def collect_on_dask(
                     "account": account,
                     "recipe": recipe,
                     "evidence_root": evidence_root,
-                    "is_caller_account": account.account_id == caller_account_id,
-                    "settings": settings,
+                    "is_caller_account": account.account_id == job.caller_account_id,
+                    "settings": job.settings,
                 },
             )
-            for account in pending
+            for account in accounts
         ]
-        for account, future in zip(pending, futures, strict=True):
+        for account, future in zip(accounts, futures, strict=True):
             future.wait()
             if future.state.is_completed():
                 outcome = future.result()

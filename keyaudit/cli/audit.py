@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -19,6 +20,7 @@ from keyaudit.cli.common import (
     ConfigOpt,
     Db,
     Out,
+    PrefectOpt,
     app,
     fail,
     parse_as_of,
@@ -27,93 +29,87 @@ from keyaudit.cli.common import (
 )
 
 
-def _run_flow(
+def _run_audit(
     source: SourceName,
     config: Path | None,
     db: Path | None,
     out: Path | None,
     as_of: str | None,
+    *,
     files_dir: Path | None = None,
     resume: str | None = None,
+    prefect: bool = False,
 ) -> None:
-    from keyaudit.config import ConfigError, load_config
-    from keyaudit.evidence.resume import ResumeError, plan_resume
-    from keyaudit.evidence.runlock import RunIdError, RunLockedError
-    from keyaudit.rules.catalogue import CatalogueError
-    from keyaudit.rules.waivers import WaiverError, load_waivers
-    from keyaudit.sources.aws.errors import CollectionError
-    from keyaudit.sources.files import FilesSourceError, check_folder
-    from keyaudit.warehouse.db import WarehouseError
+    """Run the pipeline in this process, or as the Prefect flow when a Prefect API is set."""
+    from keyaudit import pipeline
+    from keyaudit.config import load_config
+    from keyaudit.model import KeyauditError
 
-    parsed_as_of = parse_as_of(as_of)
-    try:
-        # Validate configuration and catalogue before Prefect starts or AWS is called.
-        cfg = load_config(config, overrides={"paths": {"warehouse": str(db)}} if db else None)
-        from keyaudit.rules.catalogue import load_catalogue
-
-        rules = load_catalogue(cfg.rules)
-        if cfg.waivers_file and not resume:  # a resumed run uses the copy in its evidence
-            load_waivers(cfg.waivers_file, rules)
-        if source == "files":
-            check_folder(files_dir)
-        doing = f"auditing ({source})"
-        if resume:  # the recorded run must be readable before Prefect starts
-            doing = f"resuming run {resume} ({plan_resume(cfg, resume).source}) from its evidence"
-    except (
-        ConfigError,
-        CatalogueError,
-        WaiverError,
-        FilesSourceError,
-        ResumeError,
-        RunIdError,
-    ) as exc:
+    request = pipeline.AuditRequest(
+        source=source,
+        config_file=config,
+        as_of=parse_as_of(as_of),
+        db=db,
+        out=out,
+        files_dir=files_dir,
+        resume=resume,
+    )
+    try:  # configuration, catalogue, waivers, files and resume: checked before anything runs
+        doing = pipeline.check_request(request)
+        dask = load_config(config).run.task_runner == "dask"  # collection needs Prefect there
+    except KeyauditError as exc:
         raise fail(str(exc)) from None
-    quiet_prefect()
     show_progress()
-    from prefect.task_runners import ThreadPoolTaskRunner
+    if prefect or dask or os.environ.get("PREFECT_API_URL"):
+        result = _on_prefect(request, doing)
+    else:
+        typer.echo(
+            f"keyaudit: {doing} in this process (set PREFECT_API_URL or pass --prefect to run "
+            "it as a Prefect flow) …",
+            err=True,
+        )
+        try:
+            result = pipeline.run_audit(request).result
+        except (KeyauditError, OSError) as exc:
+            raise fail(str(exc)) from None
+    _print_summary(result)
+    for problem in result.problems:  # finished, report written and delivered, not acceptable
+        typer.echo(f"keyaudit: error: {problem}", err=True)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
 
+
+def _on_prefect(request: Any, doing: str) -> AuditResult:
+    """The same pipeline as the `keyaudit-audit` flow, on the configured Prefect API."""
+    quiet_prefect()
     from flows.audit import audit_flow
+    from flows.scale import require_api_server
+    from keyaudit.config import load_config
+    from keyaudit.model import KeyauditError
     from keyaudit.outcome import IncompleteRun
 
-    if cfg.run.task_runner == "dask":  # say so now, not after Prefect has started
-        from flows.scale import ScaleOutError, require_api_server
-
-        try:
-            require_api_server()
-        except ScaleOutError as exc:
-            raise fail(str(exc)) from None
-    typer.echo(f"keyaudit: {doing} …", err=True)
     try:
-        result = audit_flow.with_options(
-            task_runner=ThreadPoolTaskRunner(max_workers=cfg.collection.concurrency)  # type: ignore[arg-type]
-        )(
-            source=source,
-            config_file=str(config) if config else None,
-            as_of=parsed_as_of,
-            db=str(db) if db else None,
-            out=str(out) if out else None,
-            files_dir=str(files_dir) if files_dir else None,
-            resume=resume,
-        )
-    except IncompleteRun as exc:  # finished, report written and delivered, but not acceptable
-        _print_summary(exc.result)
-        for problem in exc.result.problems:
-            typer.echo(f"keyaudit: error: {problem}", err=True)
-        raise typer.Exit(exc.result.exit_code) from None
-    except (
-        ConfigError,
-        CatalogueError,
-        WaiverError,
-        CollectionError,
-        WarehouseError,
-        FilesSourceError,
-        ResumeError,
-        RunIdError,
-        RunLockedError,
-        OSError,
-    ) as exc:
+        if load_config(request.config_file).run.task_runner == "dask":
+            require_api_server()  # say so now, not after Prefect has started
+    except KeyauditError as exc:
         raise fail(str(exc)) from None
-    _print_summary(cast("AuditResult", result))  # a Failed state would have raised above
+    api = os.environ.get("PREFECT_API_URL") or "a temporary local Prefect server"
+    typer.echo(f"keyaudit: {doing} as a Prefect flow on {api} …", err=True)
+    try:
+        result = audit_flow(
+            source=request.source,
+            config_file=str(request.config_file) if request.config_file else None,
+            as_of=request.as_of,
+            db=str(request.db) if request.db else None,
+            out=str(request.out) if request.out else None,
+            files_dir=str(request.files_dir) if request.files_dir else None,
+            resume=request.resume,
+        )
+    except IncompleteRun as exc:  # the flow ended Failed: its result says why
+        return exc.result
+    except (KeyauditError, OSError) as exc:
+        raise fail(str(exc)) from None
+    return cast("AuditResult", result)  # a Failed state would have raised above
 
 
 def _print_summary(result: AuditResult) -> None:
@@ -181,12 +177,18 @@ def _add_files_summary(result: AuditResult, lines: list[str]) -> None:
 
 
 @app.command()
-def demo(db: Db = None, out: Out = None, as_of: AsOf = None, config: ConfigOpt = None) -> None:
+def demo(
+    db: Db = None,
+    out: Out = None,
+    as_of: AsOf = None,
+    config: ConfigOpt = None,
+    prefect: PrefectOpt = False,
+) -> None:
     """Audit a simulated organization (moto, in-process) end to end.
 
     Example: keyaudit demo --as-of 2026-12-01T06:00:00Z
     """
-    _run_flow("demo", config, db, out, as_of)
+    _run_audit("demo", config, db, out, as_of, prefect=prefect)
 
 
 class RunSource(StrEnum):
@@ -223,6 +225,7 @@ def run(
             "only accounts it had not finished (no AWS call when there are none).",
         ),
     ] = None,
+    prefect: PrefectOpt = False,
 ) -> None:
     """Audit real AWS accounts with the standard AWS configuration (profile, AWS_REGION, …),
     or a folder of credential reports handed in by account owners (--source files).
@@ -241,6 +244,13 @@ def run(
         raise fail("--source files needs --files DIR, the folder of credential reports")
     if source is RunSource.aws and files is not None:
         raise fail("--files is read only with --source files — add --source files")
-    _run_flow(
-        cast("SourceName", source.value), config, db, out, as_of, files_dir=files, resume=resume
+    _run_audit(
+        cast("SourceName", source.value),
+        config,
+        db,
+        out,
+        as_of,
+        files_dir=files,
+        resume=resume,
+        prefect=prefect,
     )

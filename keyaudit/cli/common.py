@@ -88,3 +88,12 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", help="keyaudit.toml to use (default ./keyaudit.toml if present)."),
 ]
+PrefectOpt = Annotated[
+    bool,
+    typer.Option(
+        "--prefect",
+        help="Run as the Prefect flow, visible in the Prefect UI (default when PREFECT_API_URL "
+        "is set; without it Prefect starts a temporary server). Otherwise the audit runs in "
+        "this process.",
+    ),
+]

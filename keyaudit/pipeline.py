@@ -1,0 +1,468 @@
+"""The audit as steps, and the one function that runs them in order.
+
+plan → discover → collect (once per account) → load and evaluate → report → prepare delivery →
+deliver. Each step is a plain function over typed inputs and outputs. `run_audit` runs them in
+that order through a `Steps` object, which says how a step is called and how the per-account step
+is mapped: `LocalSteps` calls them in this process and maps collection on a thread pool; the
+Prefect flow (flows/audit.py) makes each step a task. Nothing else runs the audit.
+
+Heavy parts (pandas, DuckDB, WeasyPrint, moto) are imported by the steps that use them, so a
+command that never reaches them never pays for them.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from keyaudit.config import Config, RunConfig, load_config
+from keyaudit.evidence.runlock import RunLockedError, check_run_id, exclusive_run
+from keyaudit.evidence.store import EvidenceStore, make_private_dir
+from keyaudit.model import Account, AccountOutcome, Clock, SourceName
+from keyaudit.outcome import AuditResult, coverage_problem
+
+if TYPE_CHECKING:
+    from keyaudit.delivery.dispatch import DeliveryPlan, DeliveryReport
+    from keyaudit.evidence.resume import ResumePlan
+    from keyaudit.report.digest import RunDigest
+    from keyaudit.rules.catalogue import Rule
+    from keyaudit.rules.waivers import WaiverFile
+    from keyaudit.sources.aws.collect import CollectSettings
+    from keyaudit.sources.aws.organizations import Discovery
+    from keyaudit.sources.aws.session import AccountSessions
+    from keyaudit.sources.files import FilesCollection
+    from keyaudit.sources.provider import Source
+    from keyaudit.warehouse.load import RunSummary
+
+log = logging.getLogger("keyaudit.run")
+T = TypeVar("T")
+MIN_FREE_BYTES = 50 * 1024 * 1024  # below this a run would fail half-way through writing
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """What the caller asks for: the CLI's flags and the flow's parameters, one to one."""
+
+    source: SourceName = "aws"
+    config_file: Path | None = None
+    as_of: datetime | None = None
+    db: Path | None = None
+    out: Path | None = None
+    run_id: str | None = None
+    files_dir: Path | None = None
+    resume: str | None = None
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything decided before the run touches AWS or the warehouse."""
+
+    run_id: str
+    source: SourceName
+    config: Config
+    rules: list[Rule]
+    waivers: WaiverFile | None
+    started_at: datetime
+    as_of: datetime
+    out_dir: Path
+    store: EvidenceStore
+    files_dir: Path | None = None
+    resume: ResumePlan | None = None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The accounts a run covers and those it still has to collect."""
+
+    found: Discovery
+    pending: list[Account]
+
+
+@dataclass(frozen=True)
+class CollectJob:
+    """What collecting one account needs; the same for every account of the run."""
+
+    store: EvidenceStore
+    source: Source
+    caller_account_id: str | None
+    settings: CollectSettings
+    concurrency: int
+    run: RunConfig
+
+    def collect(self, account: Account) -> AccountOutcome:
+        from keyaudit.sources.aws.collect import collect_account
+
+        return collect_account(
+            account,
+            sessions=self.source.sessions,
+            store=self.store,
+            is_caller_account=account.account_id == self.caller_account_id,
+            settings=self.settings,
+            clock=self.source.clock,
+        )
+
+
+@dataclass(frozen=True)
+class ReportOutputs:
+    """The files the report step wrote, as resolved paths (small, JSON-ready)."""
+
+    html: str | None
+    pdf: str | None
+    pdf_pages: int | None
+    outputs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A finished run: its result, and its digest (what the flow's artifacts show)."""
+
+    result: AuditResult
+    digest: RunDigest
+
+
+class Steps(Protocol):
+    """How the pipeline's steps are called and how the per-account step is mapped."""
+
+    def run(self, name: str, fn: Callable[..., T], *args: Any) -> T: ...
+
+    def collect(self, job: CollectJob, accounts: Sequence[Account]) -> list[AccountOutcome]: ...
+
+
+class LocalSteps:
+    """In this process: steps are plain calls, accounts are collected on a thread pool."""
+
+    def run(self, name: str, fn: Callable[..., T], *args: Any) -> T:
+        return fn(*args)
+
+    def collect(self, job: CollectJob, accounts: Sequence[Account]) -> list[AccountOutcome]:
+        if not accounts:
+            return []
+        with ThreadPoolExecutor(max_workers=job.concurrency, thread_name_prefix="collect") as pool:
+            return list(pool.map(job.collect, accounts))
+
+
+def new_run_id(started_at: datetime, token: str | None = None) -> str:
+    """Sortable by start time and unique: 20261201T060000Z-3f9a1c."""
+    return (
+        f"{started_at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}-{token or secrets.token_hex(3)}"
+    )
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def load_settings(request: AuditRequest) -> tuple[Config, list[Rule], WaiverFile | None]:
+    """Configuration, rule catalogue and waivers, validated before anything else happens."""
+    from keyaudit.rules.catalogue import load_catalogue
+    from keyaudit.rules.waivers import load_waivers
+
+    overrides: dict[str, Any] = {"paths": {"warehouse": str(request.db)}} if request.db else {}
+    config = load_config(request.config_file, overrides=overrides)
+    rules = load_catalogue(config.rules)
+    # a resumed run applies the waiver file kept in its evidence
+    waivers = (
+        load_waivers(config.waivers_file, rules)
+        if config.waivers_file and not request.resume
+        else None
+    )
+    return config, rules, waivers
+
+
+def check_request(request: AuditRequest) -> str:
+    """Refuse a request that cannot run, before any folder is made or AWS is called; say what
+    the run will do."""
+    from keyaudit.evidence.resume import plan_resume
+    from keyaudit.sources.files import check_folder
+
+    config, _, _ = load_settings(request)
+    if request.source == "files":
+        check_folder(request.files_dir)
+    if request.resume:
+        recorded = plan_resume(config, request.resume)
+        return f"resuming run {request.resume} ({recorded.source}) from its evidence"
+    return f"auditing ({request.source})"
+
+
+def plan_run(request: AuditRequest, *, now: Callable[[], datetime] = utc_now) -> RunPlan:
+    """Settings, run id, instant and output folders; fails before any AWS call."""
+    from keyaudit.evidence.resume import plan_resume
+    from keyaudit.rules.catalogue import load_catalogue
+
+    config, rules, waivers = load_settings(request)
+    started_at = now()
+    as_of = (request.as_of or started_at.replace(microsecond=0)).astimezone(UTC)
+    run_id = check_run_id(request.resume or request.run_id or new_run_id(started_at))
+    source = request.source
+    resume = plan_resume(config, run_id) if request.resume else None
+    if resume is not None:  # a resumed run keeps its recorded source, instant and rule settings
+        source, config, as_of = resume.source, resume.config, resume.as_of
+        rules = load_catalogue(config.rules)
+    out_dir = request.out or config.paths.reports_dir / run_id
+    prepare_outputs(config, out_dir)
+    return RunPlan(
+        run_id=run_id,
+        source=source,
+        config=config,
+        rules=rules,
+        waivers=waivers,
+        started_at=started_at,
+        as_of=as_of,
+        out_dir=out_dir,
+        store=EvidenceStore(config.paths.evidence_dir, run_id),
+        files_dir=request.files_dir,
+        resume=resume,
+    )
+
+
+def prepare_outputs(config: Config, out_dir: Path) -> None:
+    """Fail before any AWS call when an output folder cannot be written or its disk is full."""
+    for folder in (config.paths.evidence_dir, config.paths.warehouse.parent, out_dir):
+        try:
+            make_private_dir(Path(folder))
+            probe = Path(folder) / ".keyaudit-write-test"
+            probe.write_bytes(b"")
+            probe.unlink()
+            free = shutil.disk_usage(folder).free
+        except OSError as exc:
+            raise OSError(
+                f"output folder {folder} is not writable ({exc.strerror}) — fix permissions or choose another path"
+            ) from None
+        if free < MIN_FREE_BYTES:
+            raise OSError(
+                f"output folder {folder} has only {free / 2**20:.1f} MiB free; a run needs at "
+                f"least {MIN_FREE_BYTES // 2**20} MiB — free some space or choose another path"
+            )
+
+
+def refuse_existing_evidence(store: EvidenceStore) -> None:
+    """A new run never writes into another run's evidence."""
+    if store.run_dir.exists() and any(store.run_dir.iterdir()):
+        raise RunLockedError(
+            f"run {store.run_id} already has evidence in {store.run_dir} — resume it with "
+            f"`keyaudit run --resume {store.run_id}`, or start a new run"
+        )
+
+
+def open_run_source(plan: RunPlan) -> AbstractContextManager[Source]:
+    """The run's AWS (or simulated) source; a resumed run with nothing left to collect gets one
+    that refuses to make sessions, so it cannot call AWS."""
+    from keyaudit.sources.provider import Source, open_source
+
+    if plan.resume is not None and not plan.resume.pending:
+        return nullcontext(Source(plan.resume.source, _no_aws, Clock()))
+    served = plan.config.run.task_runner == "dask"  # the demo must be reachable from workers
+    return open_source(
+        plan.source, plan.config, run_id=plan.run_id, as_of=plan.as_of, served=served
+    )
+
+
+def _no_aws() -> AccountSessions:
+    raise RuntimeError("a resumed run with nothing left to collect makes no AWS call")
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def read_files(plan: RunPlan) -> FilesCollection:
+    """Source "files": the folder of credential reports becomes the run's evidence."""
+    from keyaudit.sources.files import collect_files
+
+    return collect_files(plan.files_dir, plan.store)
+
+
+def discover_accounts(plan: RunPlan, source: Source) -> Discovery:
+    """The accounts in scope, from Organizations, a static list or the caller's own."""
+    from keyaudit.sources.aws.organizations import discover
+
+    return discover(source.sessions, plan.config.discovery)
+
+
+def record_scope(plan: RunPlan, found: Discovery, files: FilesCollection | None) -> None:
+    """run.json: what the run covers and how it was configured, written before collecting."""
+    from keyaudit.evidence.run_record import run_record
+    from keyaudit.warehouse.load import write_run_file
+
+    meta = run_record(
+        plan.run_id,
+        source=plan.source,
+        started_at=plan.started_at,
+        as_of=plan.as_of,
+        config=plan.config,
+        rules=plan.rules,
+        found=found,
+    )
+    write_run_file(plan.store, {**meta, **(files.run_meta() if files is not None else {})})
+
+
+def collect_job(plan: RunPlan, source: Source, found: Discovery) -> CollectJob:
+    from keyaudit.sources.aws.collect import collect_settings
+
+    return CollectJob(
+        store=plan.store,
+        source=source,
+        caller_account_id=found.caller_account_id,
+        settings=collect_settings(plan.config.collection),
+        concurrency=plan.config.collection.concurrency,
+        run=plan.config.run,
+    )
+
+
+def load_and_evaluate(plan: RunPlan, finished_at: datetime) -> RunSummary:
+    """The single warehouse writer: seal the evidence, load it, evaluate the rules."""
+    from keyaudit.warehouse.db import connect
+    from keyaudit.warehouse.load import load_run
+
+    manifest_sha, _ = plan.store.write_run_manifest()
+    con = connect(plan.config.paths.warehouse)
+    try:
+        return load_run(
+            con,
+            plan.store,
+            rules=plan.rules,
+            finished_at=finished_at,
+            manifest_sha256=manifest_sha,
+            waivers=plan.waivers,
+        )
+    finally:
+        con.close()
+
+
+def write_report(plan: RunPlan, generated_at: datetime) -> ReportOutputs:
+    """HTML, PDF and the exports of the run, from the warehouse."""
+    from keyaudit.report.render import write_report as render_report
+    from keyaudit.warehouse.db import connect
+
+    report = plan.config.report
+    con = connect(plan.config.paths.warehouse, read_only=True)
+    try:
+        files = render_report(
+            con,
+            plan.run_id,
+            plan.out_dir,
+            rules=plan.rules,
+            generated_at=generated_at,
+            pdf_detail_limit=report.pdf_detail_limit,
+            pdf_rows_per_account=report.pdf_rows_per_account,
+            paper=report.paper,
+        )
+    finally:
+        con.close()
+    return ReportOutputs(
+        html=str(files.html.resolve()) if files.html else None,
+        pdf=str(files.pdf.resolve()) if files.pdf else None,
+        pdf_pages=files.pdf_pages,
+        outputs={fmt: str(path.resolve()) for fmt, path in files.paths().items()},
+    )
+
+
+def prepare_delivery(plan: RunPlan) -> DeliveryPlan:
+    """Complete the run folder (evidence manifest, per-owner reports) from the warehouse."""
+    from keyaudit.delivery.dispatch import prepare_delivery as prepare
+    from keyaudit.warehouse.db import connect
+
+    con = connect(plan.config.paths.warehouse, read_only=True)
+    try:
+        return prepare(
+            con,
+            plan.run_id,
+            config=plan.config,
+            rules=plan.rules,
+            report_dir=plan.out_dir,
+            evidence_run_dir=plan.store.run_dir,
+        )
+    finally:
+        con.close()
+
+
+def deliver(plan: RunPlan, delivery: DeliveryPlan) -> DeliveryReport:
+    """Upload to S3 and send the e-mails, each retried on its own; failures are reported."""
+    from keyaudit.delivery.dispatch import send_delivery
+
+    return send_delivery(delivery, plan.config.delivery)
+
+
+def audit_result(
+    plan: RunPlan, summary: RunSummary, report: ReportOutputs, delivery: DeliveryReport
+) -> AuditResult:
+    """The run's result, with what makes it unacceptable (low coverage, failed delivery)."""
+    return AuditResult(
+        summary=summary,
+        min_coverage=plan.config.run.min_coverage,
+        html=report.html,
+        pdf=report.pdf,
+        pdf_pages=report.pdf_pages,
+        outputs=report.outputs,
+        report_dir=str(plan.out_dir.resolve()),
+        warehouse=str(plan.config.paths.warehouse.resolve()),
+        evidence=str(plan.store.run_dir.resolve()),
+        delivery=delivery.to_dict(),
+        coverage_problem=coverage_problem(summary, plan.config.run.min_coverage, report.html),
+        delivery_problem=delivery.problem(),
+    )
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+def run_audit(
+    request: AuditRequest,
+    *,
+    steps: Steps | None = None,
+    now: Callable[[], datetime] = utc_now,
+) -> Finished:
+    """Run the audit: every step in order, through `steps` (this process by default)."""
+    steps = steps or LocalSteps()
+    plan = plan_run(request, now=now)
+    with exclusive_run(plan.config.paths.warehouse, plan.store, plan.started_at):
+        if plan.resume is None:
+            refuse_existing_evidence(plan.store)
+        plan.store.prepare()
+        if plan.waivers is not None:
+            from keyaudit.rules.waivers import write_waiver_evidence
+
+            write_waiver_evidence(plan.store, plan.waivers)
+        with open_run_source(plan) as source:
+            scope = _scope(plan, source, steps)
+            log.info(
+                "run %s: %d accounts in scope (%s), %d skipped; collecting %d with concurrency %d",
+                plan.run_id,
+                len(scope.found.in_scope),
+                scope.found.scope,
+                len(scope.found.skipped),
+                len(scope.pending),
+                plan.config.collection.concurrency,
+            )
+            if scope.pending:
+                steps.collect(collect_job(plan, source, scope.found), scope.pending)
+        finished_at = now()
+        summary = steps.run("load", load_and_evaluate, plan, finished_at)
+        report = steps.run("report", write_report, plan, finished_at)
+        delivery_plan = steps.run("prepare-delivery", prepare_delivery, plan)
+    delivery = steps.run("deliver", deliver, plan, delivery_plan)
+    return Finished(audit_result(plan, summary, report, delivery), delivery_plan.digest)
+
+
+def _scope(plan: RunPlan, source: Source, steps: Steps) -> Scope:
+    """What the run covers: recorded by a resumed run, else read or discovered, then recorded."""
+    if plan.resume is not None:
+        return Scope(plan.resume.discovery, plan.resume.pending)
+    if plan.source == "files":
+        files = steps.run("read-files", read_files, plan)
+        found = files.discovery()
+        record_scope(plan, found, files)
+        return Scope(found, [])  # the files were read into evidence above
+    found = steps.run("discover", discover_accounts, plan, source)
+    record_scope(plan, found, None)
+    return Scope(found, list(found.in_scope))
