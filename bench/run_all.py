@@ -55,50 +55,28 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], str]] = {
         ["bench_report.py", "--accounts", "50", "--keys", "5000", "--work", "/tmp/kab-quick"],
         "PDF and HTML of 1,000 accounts / 250,000 keys (issue 4)",
     ),
-    "demo": (
-        ["demo"],
-        ["demo"],
-        "`keyaudit demo` end to end, warm (issue 8.4)",
+    "cli": (
+        ["cli_startup.py"],
+        ["cli_startup.py", "--repeat", "1", "--no-prefect"],
+        "ad-hoc commands: demo in-process vs an empty Prefect flow, query, help (issue 12.3)",
     ),
 }
 
 
-def run_demo(workdir: Path) -> str:
-    """`keyaudit demo` wall time, from a fresh data folder, through the real CLI."""
+def run_one(argv: list[str], results_dir: Path) -> tuple[str, float]:
     started = time.perf_counter()
+    env = {**os.environ, "BENCH_RESULTS_DIR": str(results_dir)}
     done = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "keyaudit"), "demo"],
-        cwd=workdir,
+        [sys.executable, str(BENCH / argv[0]), *argv[1:]],
+        cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         check=False,
     )
-    wall = time.perf_counter() - started
+    out = done.stdout
     if done.returncode != 0:
-        raise RuntimeError(f"keyaudit demo exited {done.returncode}: {done.stderr[-400:]}")
-    summary = "\n".join(
-        line for line in done.stdout.splitlines() if line.startswith(("Run ", "  findings by"))
-    )
-    return f"keyaudit demo: {wall:.1f} s wall (Prefect ephemeral server included)\n{summary}\n"
-
-
-def run_one(name: str, argv: list[str], results_dir: Path, workdir: Path) -> tuple[str, float]:
-    started = time.perf_counter()
-    if argv == ["demo"]:
-        out = run_demo(workdir)
-    else:
-        env = {**os.environ, "BENCH_RESULTS_DIR": str(results_dir)}
-        done = subprocess.run(
-            [sys.executable, str(BENCH / argv[0]), *argv[1:]],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        out = done.stdout
-        if done.returncode != 0:
-            out += f"\n(exit {done.returncode})\n{done.stderr[-2000:]}"
+        out += f"\n(exit {done.returncode})\n{done.stderr[-2000:]}"
     return out, time.perf_counter() - started
 
 
@@ -127,19 +105,18 @@ def main() -> int:
     sections: list[str] = []
     failed: list[str] = []
     with tempfile.TemporaryDirectory(prefix="keyaudit-bench-") as tmp:
-        results_dir, workdir = Path(tmp) / "json", Path(tmp) / "work"
+        results_dir = Path(tmp) / "json"
         results_dir.mkdir()
-        workdir.mkdir()
         for name in names:
             full, quick, what = BENCHMARKS[name]
             argv = quick if args.quick else full
             print(f"== {name}: {what}", flush=True)
-            out, wall = run_one(name, argv, results_dir, workdir)
+            out, wall = run_one(argv, results_dir)
             print(out, flush=True)
             if "(exit " in out:
                 failed.append(name)
             figures = results_dir / f"{name}.json"
-            block = [f"## {name}", "", what + f" — `bench/{argv[0]}`" if argv != ["demo"] else what]
+            block = [f"## {name}", "", what + f" — `bench/{argv[0]}`"]
             block += ["", f"Benchmark wall time {wall:.0f} s.", "", "```text", out.rstrip(), "```"]
             if figures.exists():
                 data = json.loads(figures.read_text(encoding="utf-8"))

@@ -11,13 +11,16 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from keyaudit.evidence.store import FILE_MODE, make_private_dir
 from keyaudit.model import KeyauditError
 from keyaudit.paths import SQL_DIR
+
+if TYPE_CHECKING:  # pandas costs a second to import; `keyaudit query` never needs it
+    import pandas as pd
 
 RUN_TABLES = (
     "input_files",
