@@ -6,7 +6,7 @@ export UV_LINK_MODE := copy
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help setup demo test lint format bench bench-quick audit-deps
+.PHONY: help setup demo test lint format bench bench-quick audit-deps wheel-check
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -16,7 +16,7 @@ setup: .venv/.keyaudit-synced  ## install uv, the locked Python environment and 
 
 .venv/.keyaudit-synced: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-	@$(UV) sync --frozen --quiet
+	@$(UV) sync --frozen --quiet --all-extras   # the demo and dask extras: make demo and the tests use them
 	@touch $@
 
 demo: setup  ## audit a simulated organization end to end and print where the report is
@@ -25,10 +25,14 @@ demo: setup  ## audit a simulated organization end to end and print where the re
 test: setup  ## run the test suite
 	@$(RUN) pytest -q -n 2 --dist loadfile
 
-lint: setup  ## ruff lint and format check, mypy on the library
+lint: setup  ## ruff lint and format check, mypy, the import contracts of the layout (lint-imports)
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
 	@$(RUN) mypy keyaudit flows
+	@$(RUN) lint-imports --no-cache
+
+wheel-check: setup  ## build the wheel, pip-install it into clean venvs and run keyaudit demo from an empty folder (≈ 2.5 min)
+	@scripts/check_wheel.sh
 
 bench: setup  ## run every benchmark (≈ 15 min) and write bench/results.md
 	@$(RUN) python bench/run_all.py

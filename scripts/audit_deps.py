@@ -1,6 +1,6 @@
 """`make audit-deps`: check every package pinned in uv.lock against known vulnerabilities.
 
-uv exports the lock (exact versions with hashes, every dependency group), pip-audit looks each
+uv exports the lock (exact versions with hashes, every extra and dependency group), pip-audit looks each
 pinned version up in PyPI's vulnerability data. Passing means every package was checked and
 none has a known vulnerability: a package the service could not check fails the target
 instead of being skipped silently, and an unreachable service (offline) is one clear line.
@@ -27,7 +27,8 @@ def export_lock(uv: str, target: Path) -> None:
     subprocess.run(  # noqa: S603 — fixed arguments, no shell
         [
             uv, "export", "--frozen", "--format", "requirements-txt", "--all-groups",
-            "--no-emit-project", "--no-header", "--quiet", "--output-file", str(target),
+            "--all-extras", "--no-emit-project", "--no-header", "--quiet",
+            "--output-file", str(target),
         ],
         check=True,
     )  # fmt: skip

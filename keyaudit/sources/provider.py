@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import cached_property
 
 from keyaudit.config import Config
+from keyaudit.extras import require_extra
 from keyaudit.model import Clock, VirtualClock
 from keyaudit.sources.aws.session import AccountSessions, SessionSettings
 from keyaudit.sources.remote import WorkerSessions
@@ -53,6 +54,15 @@ class Source:
         return self._make_sessions()
 
 
+def require_extras(name: str, config: Config) -> None:
+    """Refuse, in one line naming the pip command, a run whose optional extra is missing: moto
+    for the demo source, Dask for run.task_runner = "dask" (keyaudit.extras)."""
+    if name == "demo":
+        require_extra("demo")
+    if config.run.task_runner == "dask" and name != "files":  # a files run collects nothing
+        require_extra("dask")
+
+
 @contextmanager
 def open_source(
     name: str,
@@ -65,6 +75,7 @@ def open_source(
 ) -> Iterator[Source]:
     """Sessions and clock for a run; the demo source lives only inside this block. `served`
     makes the demo reachable from worker processes too (keyaudit.sources.demo.served)."""
+    require_extras(name, config)
     settings = session_settings(config, run_id)
     if name in ("aws", "files"):
         remote = WorkerSessions(run_id, settings)

@@ -1,0 +1,86 @@
+"""The installed package finds its shipped files, and a missing optional extra is one clear error.
+
+The wheel itself is built, installed and run by `make wheel-check` (scripts/check_wheel.sh)."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import keyaudit.extras
+import keyaudit.paths
+from keyaudit.config import load_config
+from keyaudit.extras import MissingExtraError, require_extra
+from keyaudit.sources.provider import open_source
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_a_checkout_uses_the_repository_folders() -> None:
+    assert keyaudit.paths.SQL_DIR == REPO / "sql"
+    assert keyaudit.paths.TEMPLATES_DIR == REPO / "reports" / "templates"
+    assert keyaudit.paths.PREFECT_YAML.is_file()
+    assert keyaudit.paths.EXAMPLE_CONFIG.is_file()
+
+
+def test_an_installed_package_uses_its_packaged_data(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "_data" / "sql").mkdir(parents=True)
+    monkeypatch.setattr(keyaudit.paths, "files", lambda package: tmp_path)
+    assert keyaudit.paths.data_root() == (tmp_path / "_data").resolve()
+
+
+def test_the_wheel_ships_every_file_that_paths_names() -> None:
+    """Each folder or file keyaudit.paths points into is force-included at the same place."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = project["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    for path in (
+        keyaudit.paths.SQL_DIR,
+        keyaudit.paths.TEMPLATES_DIR,
+        keyaudit.paths.PREFECT_YAML,
+        keyaudit.paths.EXAMPLE_CONFIG,
+    ):
+        inside = path.relative_to(keyaudit.paths.DATA_ROOT).as_posix()
+        assert shipped.get(inside) == f"keyaudit/_data/{inside}"
+
+
+def _without(monkeypatch: pytest.MonkeyPatch, *absent: str) -> None:
+    real = keyaudit.extras.find_spec
+    monkeypatch.setattr(
+        keyaudit.extras, "find_spec", lambda name: None if name in absent else real(name)
+    )
+
+
+def test_a_missing_extra_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    _without(monkeypatch, "moto")
+    with pytest.raises(MissingExtraError) as raised:
+        require_extra("demo")
+    message = str(raised.value)
+    assert "pip install 'keyaudit[demo]'" in message and "\n" not in message
+    _without(monkeypatch, "prefect_dask")
+    with pytest.raises(MissingExtraError, match=r"keyaudit\[dask\]"):
+        require_extra("dask")
+
+
+def test_installed_extras_pass() -> None:
+    require_extra("demo")
+    require_extra("dask")
+
+
+def test_the_demo_source_refuses_to_open_without_moto(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _without(monkeypatch, "moto")
+    config = load_config(None)
+    as_of = datetime(2026, 12, 1, 6, tzinfo=UTC)
+    with (
+        pytest.raises(MissingExtraError, match=r"keyaudit\[demo\]"),
+        open_source("demo", config, run_id="r", as_of=as_of),
+    ):
+        pass
+    with open_source("files", config, run_id="r", as_of=as_of) as source:  # needs no extra
+        assert source.name == "files"
