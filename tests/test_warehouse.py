@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
+import keyaudit.warehouse.marts
+from keyaudit.paths import SQL_DIR
 from keyaudit.warehouse.db import WarehouseError, connect, delete_run, migrate
+from keyaudit.warehouse.marts import build_marts
 
 
 def test_migrations_apply_once(tmp_path: Path):
-    from keyaudit.paths import SQL_DIR
-
     files = sorted((SQL_DIR / "schema").glob("*.sql"))
     con = connect(tmp_path / "w.duckdb")
     assert migrate(con) == int(files[-1].name.split("_")[0])
@@ -26,7 +28,7 @@ def test_every_table_carries_run_id(warehouse):
         r[0]
         for r in warehouse.execute(
             "select table_name from information_schema.tables where table_type = 'BASE TABLE' "
-            "and table_name != 'schema_migrations'"
+            "and table_name not in ('schema_migrations', 'mart_builds')"  # bookkeeping
         ).fetchall()
     ]
     for table in tables:
@@ -53,3 +55,96 @@ def test_missing_warehouse_for_reading_says_how_to_make_one(tmp_path: Path):
 def test_warehouse_file_is_private(tmp_path: Path):
     connect(tmp_path / "w.duckdb").close()
     assert (tmp_path / "w.duckdb").stat().st_mode & 0o077 == 0
+
+
+# --- the marts: tables built per run -------------------------------------------------------------
+
+CREATED = "2026-01-02T03:04:05+00:00"
+
+
+def given_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """One IAM user with one key, in the credential report and from the API (raw rows)."""
+    con.execute(
+        """insert into credential_report (run_id, account_id, line_number, "user", arn,
+               access_key_1_active, access_key_1_last_rotated, access_key_1_last_used_date,
+               access_key_2_last_rotated)
+           values ($run_id, '111122223333', 2, 'alice', 'arn:aws:iam::111122223333:user/alice',
+               'true', $created, 'N/A', 'N/A')""",
+        {"run_id": run_id, "created": CREATED},
+    )
+    con.execute(
+        """insert into access_keys (run_id, account_id, user_name, access_key_id, status,
+               create_date, last_used_service)
+           values ($run_id, '111122223333', 'alice', 'AKIAALICE', 'Active', $created, 'N/A')""",
+        {"run_id": run_id, "created": CREATED},
+    )
+
+
+def mart_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute(
+        "select 'keys', run_id, access_key_id, key_slot, source from keys union all "
+        "select 'users', run_id, user_name, count_keys, null from users order by all"
+    ).fetchall()
+
+
+def test_building_a_run_marts_replaces_its_rows_and_leaves_other_runs(warehouse):
+    for run_id in ("r1", "r2"):
+        given_run(warehouse, run_id)
+        build_marts(warehouse, run_id)
+    build_marts(warehouse, "r1")  # again: replaced, not doubled
+    assert mart_rows(warehouse) == [
+        ("keys", "r1", "AKIAALICE", 1, "report+api"),
+        ("keys", "r2", "AKIAALICE", 1, "report+api"),
+        ("users", "r1", "alice", 1, None),
+        ("users", "r2", "alice", 1, None),
+    ]
+    delete_run(warehouse, "r1")
+    assert [row[1] for row in mart_rows(warehouse)] == ["r2", "r2"]
+
+
+def test_a_warehouse_whose_marts_were_views_gets_tables_with_every_run(tmp_path: Path):
+    path = tmp_path / "w.duckdb"
+    con = connect(path)
+    given_run(con, "r1")
+    # as a warehouse of version 3 was: marts as views, no mart_builds
+    con.execute("drop table users; drop table keys; drop table mart_builds")
+    con.execute("create view keys as select 'r1' as run_id")
+    con.execute("create view users as select 'r1' as run_id")
+    con.execute("delete from schema_migrations where version = 4")
+    con.close()
+    con = connect(path)
+    kinds = dict(
+        con.execute(
+            "select table_name, table_type from information_schema.tables "
+            "where table_name in ('keys', 'users')"
+        ).fetchall()
+    )
+    assert kinds == {"keys": "BASE TABLE", "users": "BASE TABLE"}
+    assert mart_rows(con) == [
+        ("keys", "r1", "AKIAALICE", 1, "report+api"),
+        ("users", "r1", "alice", 1, None),
+    ]
+    con.close()
+
+
+def test_mart_tables_follow_their_sql_files(tmp_path: Path, monkeypatch):
+    path = tmp_path / "w.duckdb"
+    con = connect(path)
+    given_run(con, "r1")
+    build_marts(con, "r1")
+    con.close()
+    con = connect(path)  # the same SQL: kept as built
+    assert con.execute("select count(*) from keys").fetchone() == (1,)
+    con.close()
+    sql = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, sql)
+    keys_sql = sql / "marts" / "keys.sql"
+    keys_sql.write_text(
+        keys_sql.read_text().replace(
+            "select * from final", "select *, true as is_new_column from final"
+        )
+    )
+    monkeypatch.setattr(keyaudit.warehouse.marts, "SQL_DIR", sql)
+    con = connect(path)  # rebuilt for every run, in the new shape
+    assert con.execute("select run_id, is_new_column from keys").fetchall() == [("r1", True)]
+    con.close()

@@ -18,7 +18,6 @@ import duckdb
 from markupsafe import Markup
 
 from keyaudit import __version__
-from keyaudit.report import queries
 from keyaudit.report.accounts import (
     ASSESSED_STATUSES,
     COUNTED_STATUSES,
@@ -34,13 +33,13 @@ from keyaudit.report.formatting import (
     json_object,
     relations,
     release_memory,
-    rows,
     severity_class,
     severity_sort_key,
     ts,
 )
 from keyaudit.report.history import changes, trend
 from keyaudit.report.methodology import caveats, evidence_files, rules_in_force, waiver_lists
+from keyaudit.report.queries import execute, rows
 from keyaudit.report.records import detail_rows, explorer_data
 
 TITLE = "AWS access key audit"
@@ -91,22 +90,21 @@ def build_report_context(
         raise ValueError(f"paper {paper!r} is not supported; use one of {', '.join(PAPERS)}")
     ids = account_filter(account_ids)
     params: dict[str, Any] = {"run_id": run_id, "account_ids": ids}
-    run_rows = rows(con, queries.RUN, {"run_id": run_id})
+    run_rows = rows(con, "run", {"run_id": run_id})
     if not run_rows:
         raise ValueError(
             f"run {run_id!r} is not in the warehouse {_database_path(con)} — "
             "check the run id; `keyaudit runs` lists the runs"
         )
     run = run_rows[0]
-    # DuckDB draws a progress bar on stdout for long queries; a report must not (a locked
-    # configuration is left as it is).
+    # UTC, and no progress bar on stdout for long queries (a locked configuration is left as it is)
     with contextlib.suppress(duckdb.Error):
-        con.execute("set enable_progress_bar = false")
+        execute(con, "session")
     rel = relations(con)
     catalogue = _catalogue(rules)
     report_config = json_object(json_object(run["config_json"]).get("report"))
-    accounts = [account_record(a) for a in rows(con, queries.ACCOUNTS, params)]
-    counts = rows(con, queries.FINDING_COUNTS, params)
+    accounts = [account_record(a) for a in rows(con, "accounts", params)]
+    counts = rows(con, "finding_counts", params)
     rules_view = rules_in_force(
         con, run_id, relations=rel, parameters_json=run["parameters_json"], catalogue=catalogue
     )
@@ -180,7 +178,7 @@ def build_report_context(
         "rules": rule_info,
         "waivers": waiver_lists(con, run_id, relations=rel, account_ids=ids, as_of=as_of),
         "caveats": caveats(coverage, run["source"]),
-        "run_notes": rows(con, queries.RUN_NOTES, params),
+        "run_notes": rows(con, "run_notes", params),
         "evidence": {
             "files": evidence_files(con, run_id, ids),
             "manifest_sha256": run["manifest_sha256"],
@@ -208,10 +206,8 @@ def build_report_context(
 
 
 def _database_path(con: duckdb.DuckDBPyConnection) -> str:
-    row = con.execute(
-        "select path from duckdb_databases() where database_name = current_database()"
-    ).fetchone()
-    return repr(row[0]) if row and row[0] else "(in memory)"
+    found = rows(con, "database_path")
+    return repr(found[0]["path"]) if found and found[0]["path"] else "(in memory)"
 
 
 def _catalogue(rules: Sequence[RuleInfo]) -> dict[str, RuleInfo]:
@@ -404,7 +400,7 @@ def _account_sections(
     Enough rows are read for both the HTML and the PDF; render.py cuts each to its limits.
     """
     rule_counts: dict[str, list[dict[str, Any]]] = {}
-    for row in rows(con, queries.ACCOUNT_RULE_COUNTS, {"run_id": run_id, "account_ids": ids}):
+    for row in rows(con, "account_rule_counts", {"run_id": run_id, "account_ids": ids}):
         rule_counts.setdefault(row["account_id"], []).append(row)
     detail: dict[str, list[dict[str, Any]]] = {}
     for row in detail_rows(

@@ -13,8 +13,8 @@ from typing import Any
 
 import duckdb
 
-from keyaudit.report import queries
-from keyaudit.report.formatting import Relations, rows
+from keyaudit.report.formatting import Relations
+from keyaudit.report.queries import rows
 
 FRAMEWORKS = {
     "cis_v1_4_to_v4_0": "CIS AWS Foundations v1.4–v4.0",
@@ -69,7 +69,7 @@ def control_results(
     grouped: dict[tuple[str, str], dict[str, Any]] = {}
     if relations.has("control_results", *wanted) and not sliced:
         source = "warehouse"
-        for r in rows(con, queries.CONTROL_RESULTS, {"run_id": run_id}):
+        for r in rows(con, "control_results", {"run_id": run_id}):
             entry = grouped.setdefault(
                 (r["framework"], r["control_id"]),
                 {

@@ -1,4 +1,4 @@
-"""Small shared pieces of the report: severities, timestamps, rows, optional warehouse relations."""
+"""Small shared pieces of the report: severities, timestamps, optional warehouse relations."""
 
 from __future__ import annotations
 
@@ -12,13 +12,7 @@ from typing import Any
 import duckdb
 
 from keyaudit.model import SEVERITIES, is_account_id
-
-
-def rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """Run bound-parameter SQL and return its rows as dicts."""
-    cursor = con.execute(sql, params)
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+from keyaudit.report.queries import execute, rows
 
 
 def ts(value: datetime | None) -> str | None:
@@ -74,11 +68,8 @@ class Relations:
 
 def relations(con: duckdb.DuckDBPyConnection) -> Relations:
     found: dict[str, set[str]] = {}
-    for name, column in con.execute(
-        """select table_name, column_name from information_schema.columns
-           where table_catalog = current_database() and table_schema = 'main'"""
-    ).fetchall():
-        found.setdefault(name, set()).add(column)
+    for row in rows(con, "relations"):
+        found.setdefault(row["table_name"], set()).add(row["column_name"])
     return Relations({name: frozenset(cols) for name, cols in found.items()})
 
 
@@ -101,12 +92,11 @@ def release_memory(con: duckdb.DuckDBPyConnection) -> None:
     memory limit. A connection whose configuration is locked is left as it is."""
 
     def current() -> Any:
-        row = con.execute("select current_setting('memory_limit')").fetchone()
-        return row[0] if row else None
+        found = rows(con, "memory_limit")
+        return found[0]["memory_limit"] if found else None
 
     with contextlib.suppress(duckdb.Error):
         limit = current()
-        con.execute("set memory_limit = '32MB'")
-        con.execute("reset memory_limit")
+        execute(con, "release_memory")
         if current() != limit:  # it had been set: put it back
-            con.execute("set memory_limit = $limit", {"limit": limit})
+            execute(con, "set_memory_limit", {"limit": limit})

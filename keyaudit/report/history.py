@@ -9,16 +9,15 @@ from typing import Any
 import duckdb
 from markupsafe import Markup
 
-from keyaudit.report import queries
 from keyaudit.report.chart import TrendPoint, trend_svg
 from keyaudit.report.formatting import (
     SEVERITIES,
     Relations,
-    rows,
     severity_class,
     severity_sort_key,
     ts,
 )
+from keyaudit.report.queries import rows
 
 TREND_RUNS = 12
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -46,14 +45,14 @@ def trend(
     """Open findings by severity and coverage for this run and up to 11 finished runs before it
     over the same audit scope (run_scopes), or over all runs in an older warehouse."""
     in_scope = relations.has("run_scopes", "run_id", "scope_key", "as_of", "chain_position")
-    sql = queries.TREND_RUNS_IN_SCOPE if in_scope else queries.TREND_RUNS
-    recent = rows(con, sql, {"run_id": run_id, "limit": TREND_RUNS})
+    query = "trend_runs_in_scope" if in_scope else "trend_runs"
+    recent = rows(con, query, {"run_id": run_id, "limit": TREND_RUNS})
     recent.reverse()  # oldest first
     params = {"run_ids": [r["run_id"] for r in recent], "account_ids": account_ids}
     counts: dict[str, Counter[str]] = {r["run_id"]: Counter() for r in recent}
-    for row in rows(con, queries.TREND_COUNTS, params):
+    for row in rows(con, "trend_open_findings", params):
         counts[row["run_id"]][row["severity"]] += row["count_open"]
-    coverage = {r["run_id"]: r for r in rows(con, queries.TREND_COVERAGE, params)}
+    coverage = {r["run_id"]: r for r in rows(con, "trend_coverage", params)}
     shown = sorted(
         set(SEVERITIES[:4]) | {s for c in counts.values() for s in c if c[s]},
         key=severity_sort_key,
@@ -79,7 +78,7 @@ def trend(
     ]
     previous = recent[-2] if len(recent) > 1 else None
     if relations.has("previous_runs", "run_id", "previous_run_id", "previous_as_of"):
-        found = rows(con, queries.PREVIOUS_RUN, {"run_id": run_id})
+        found = rows(con, "previous_run", {"run_id": run_id})
         if found and found[0]["previous_run_id"]:
             previous = {"run_id": found[0]["previous_run_id"], "as_of": found[0]["previous_as_of"]}
         else:
@@ -92,6 +91,10 @@ def trend(
         "previous_as_of": ts(previous["as_of"]) if previous else None,
         "previous_as_of_raw": previous["as_of"] if previous else None,
     }
+
+
+def _by_rule(found: list[dict[str, Any]]) -> Counter[tuple[str, str]]:
+    return Counter({(r["rule_id"], r["severity"]): r["count_findings"] for r in found})
 
 
 def changes(
@@ -108,22 +111,8 @@ def changes(
     if not (relations.has("findings_new", *wanted) and relations.has("findings_resolved", *wanted)):
         return {"available": False, "note": NOT_AVAILABLE, "previous_run_id": previous_run_id}
     params = {"run_id": run_id, "account_ids": account_ids}
-    in_slice = queries.IN_SLICE.format(column="account_id")
-    by: dict[str, Counter[tuple[str, str]]] = {}
-    for view in ("findings_new", "findings_resolved"):
-        by[view] = Counter(
-            {
-                (r["rule_id"], r["severity"]): r["n"]
-                for r in rows(
-                    con,
-                    # The view name is one of two constants above, never data.
-                    f"select rule_id, severity, count(*) as n from {view} "
-                    f"where run_id = $run_id and {in_slice} group by all",
-                    params,
-                )
-            }
-        )
-    new, resolved = by["findings_new"], by["findings_resolved"]
+    new = _by_rule(rows(con, "new_findings_by_rule", params))
+    resolved = _by_rule(rows(con, "resolved_findings_by_rule", params))
     mttr: list[dict[str, Any]] = []
     if relations.has("findings_resolved", "days_to_remediate") and relations.has(
         "run_scopes", "scope_key", "chain_position"
@@ -137,7 +126,8 @@ def changes(
                 "median_days": _days(r["median_days"]),
             }
             for r in sorted(
-                rows(con, queries.MTTR, params), key=lambda r: severity_sort_key(r["severity"])
+                rows(con, "remediation_by_severity", params),
+                key=lambda r: severity_sort_key(r["severity"]),
             )
         ]
     keys = sorted(set(new) | set(resolved), key=lambda k: (severity_sort_key(k[1]), k[0]))

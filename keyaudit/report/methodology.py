@@ -9,9 +9,9 @@ from typing import Any
 
 import duckdb
 
-from keyaudit.report import queries
 from keyaudit.report.controls import FRAMEWORKS, mappings
-from keyaudit.report.formatting import Relations, day, json_object, rows, severity_class
+from keyaudit.report.formatting import Relations, day, json_object, severity_class
+from keyaudit.report.queries import rows
 
 _NOT_PARAMETERS = ("severity", "enabled")
 
@@ -34,7 +34,7 @@ def rules_in_force(
     if relations.has(
         "run_rules", "run_id", "rule_id", "title", "severity", "controls", "parameters"
     ):
-        run_rules = {r["rule_id"]: r for r in rows(con, queries.RUN_RULES, {"run_id": run_id})}
+        run_rules = {r["rule_id"]: r for r in rows(con, "run_rules", {"run_id": run_id})}
     rule_ids = sorted(set(recorded) | set(run_rules)) or sorted(catalogue)
     out = []
     for rule_id in rule_ids:
@@ -166,7 +166,7 @@ def waiver_lists(
     has_status = relations.has("waivers", "status")
     today = as_of.date()
     lists: dict[str, list[dict[str, Any]]] = {"active": [], "expired": [], "unused": []}
-    for w in rows(con, queries.WAIVERS, {"run_id": run_id}):
+    for w in rows(con, "waivers", {"run_id": run_id}):
         if account_ids is not None and w["account_id"] not in (None, *account_ids):
             continue
         status = w["status"] if has_status else _status(w, today)
@@ -215,5 +215,5 @@ def evidence_files(
             "sha256": r["sha256"],
             "bytes": r["bytes"],
         }
-        for r in rows(con, queries.EVIDENCE, {"run_id": run_id, "account_ids": account_ids})
+        for r in rows(con, "evidence_files", {"run_id": run_id, "account_ids": account_ids})
     ]

@@ -12,16 +12,16 @@ from typing import Any
 
 import duckdb
 
-from keyaudit.report import queries
 from keyaudit.report.formatting import SEVERITIES, Relations
+from keyaudit.report.queries import execute
 
 LIFECYCLE = ("run_id", "finding_id", "first_seen_as_of", "days_open", "is_new")
 # Past this many characters the explorer's JSON is deflated and base64-encoded in the page
 # (about 8 times smaller; the browser inflates it with DecompressionStream, offline).
 EXPLORER_INLINE_LIMIT = 2_000_000
 
-# Column order of one explorer row; explorer.js reads rows by these positions. severity, rule
-# and account are indexes into the payload's lists of them.
+# Column order of one explorer row (sql/report/explorer_rows.sql); explorer.js reads rows by
+# these positions. severity, rule and account are indexes into the payload's lists of them.
 EXPLORER_COLUMNS = (
     "severity",
     "rule",
@@ -37,51 +37,32 @@ EXPLORER_COLUMNS = (
     "finding_id",
 )
 
-_EXPLORER_ROW = """
-select json_array(
-    list_position($explorer_severities, severity) - 1,
-    list_position($explorer_rules, rule_id) - 1,
-    list_position($explorer_accounts, account_id) - 1,
-    user_name,
-    coalesce(access_key_id, 'slot ' || cast(key_slot as varchar)),
-    key_age_days,
-    case
-        when not is_key_known then null
-        when key_last_used_at is null then 'never'
-        else strftime(key_last_used_at, '%Y-%m-%d')
-    end,
-    reason,
-    case when waived then 1 else 0 end,
-    waiver_id,
-    case when is_new then 1 when not is_new then 0 end,
-    finding_id
-)::varchar
-from ({finding_rows}) as finding_rows
-"""
+
+@contextlib.contextmanager
+def _lifecycle(
+    con: duckdb.DuckDBPyConnection, relations: Relations, *, wanted: bool
+) -> Iterator[bool]:
+    """Whether the finding rows carry their lifecycle: asked for, and the warehouse has the view.
+
+    A run without a previous one has no lifecycle to show (everything is first seen). An older
+    warehouse without the view gets an empty stand-in on `con` while the block runs."""
+    if relations.has("finding_lifecycle", *LIFECYCLE):
+        yield wanted
+        return
+    execute(con, "finding_lifecycle_stand_in")
+    try:
+        yield False
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            execute(con, "drop_finding_lifecycle_stand_in")
 
 
-def finding_rows_sql(
-    relations: Relations, *, with_lifecycle: bool, picked: str = queries.PICK_ALL
-) -> str:
-    """The finding-rows query; it joins the lifecycle view when asked and the warehouse has it
-    (a run without a previous one has no lifecycle to show: everything is first seen)."""
-    if with_lifecycle and relations.has("finding_lifecycle", *LIFECYCLE):
-        columns, join = queries.LIFECYCLE_COLUMNS, queries.LIFECYCLE_JOIN
-    else:
-        columns, join = queries.NO_LIFECYCLE_COLUMNS, ""
-    return queries.FINDING_ROWS.format(
-        lifecycle_columns=columns, lifecycle_join=join, picked=picked
-    )
-
-
-def _params(
-    run_id: str, account_ids: list[str] | None, account_order: list[str] | None = None
-) -> dict[str, Any]:
+def _params(run_id: str, account_ids: list[str] | None, with_lifecycle: bool) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "account_ids": account_ids,
         "severities": list(SEVERITIES),
-        "account_order": account_order or [],
+        "with_lifecycle": with_lifecycle,
     }
 
 
@@ -97,18 +78,16 @@ def detail_rows(
     with_lifecycle: bool,
 ) -> list[dict[str, Any]]:
     """The first `per_account` findings of each account, accounts in report order, `total` at most."""
-    sql = (
-        finding_rows_sql(relations, with_lifecycle=with_lifecycle, picked=queries.PICK_DETAIL)
-        + queries.DETAIL_ORDER
-    )
-    params = {
-        **_params(run_id, account_ids, account_order),
-        "per_account": per_account,
-        "total": total,
-    }
-    cursor = con.execute(sql, params)
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    with _lifecycle(con, relations, wanted=with_lifecycle) as lifecycle:
+        params = {
+            **_params(run_id, account_ids, lifecycle),
+            "account_order": account_order,
+            "per_account": per_account,
+            "total": total,
+        }
+        cursor = execute(con, "finding_rows", params)
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def explorer_data(
@@ -125,19 +104,14 @@ def explorer_data(
     """Every finding of the report for the HTML explorer, safe inside a <script> element:
     {"encoding": "json" or "deflate-base64", "text": ...}. Rows are JSON arrays, one per
     finding, built by DuckDB; severities, rules and accounts are indexes into their lists."""
-    sql = (
-        _EXPLORER_ROW.format(
-            finding_rows=finding_rows_sql(relations, with_lifecycle=with_lifecycle)
-        )
-        + queries.EXPLORER_ORDER
-    )
-    params = {
-        **_params(run_id, account_ids),
-        "explorer_severities": list(severities),
-        "explorer_rules": [r for r, _ in rules],
-        "explorer_accounts": [a for a, _ in accounts],
-    }
-    rows = con.execute(sql, params).fetchall()
+    with _lifecycle(con, relations, wanted=with_lifecycle) as lifecycle:
+        params = {
+            **_params(run_id, account_ids, lifecycle),
+            "explorer_severities": list(severities),
+            "explorer_rules": [r for r, _ in rules],
+            "explorer_accounts": [a for a, _ in accounts],
+        }
+        rows = execute(con, "explorer_rows", params).fetchall()
     text = (
         '{"columns":'
         + json.dumps(list(EXPLORER_COLUMNS))
@@ -175,13 +149,18 @@ def iter_records(
 ) -> Iterator[dict[str, Any]]:
     """Every finding of the report with its key's facts, by account, in bounded memory."""
     cursor = con.cursor()  # a private cursor: callers may query `con` while this streams
-    cursor.execute("set TimeZone = 'UTC'")
     with contextlib.suppress(duckdb.Error):
-        cursor.execute("set enable_progress_bar = false")
-    sql = finding_rows_sql(relations, with_lifecycle=with_lifecycle) + queries.ALL_ORDER
-    cursor.execute(sql, _params(run_id, account_ids))
-    columns = [d[0] for d in cursor.description]
-    while chunk := cursor.fetchmany(batch):
-        for row in chunk:
-            yield dict(zip(columns, row, strict=True))
+        execute(cursor, "session")
+    with _lifecycle(cursor, relations, wanted=with_lifecycle) as lifecycle:
+        params = {
+            **_params(run_id, account_ids, lifecycle),
+            "account_order": [],
+            "per_account": None,
+            "total": None,
+        }
+        execute(cursor, "finding_rows", params)
+        columns = [d[0] for d in cursor.description]
+        while chunk := cursor.fetchmany(batch):
+            for row in chunk:
+                yield dict(zip(columns, row, strict=True))
     cursor.close()

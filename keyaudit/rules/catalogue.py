@@ -21,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from keyaudit.config import RuleOverride
 from keyaudit.model import KeyauditError, Severity
 from keyaudit.paths import SQL_DIR
-from keyaudit.warehouse.snapshot import run_snapshot
 
 BUILTIN_PARAMETERS = frozenset({"run_id", "as_of"})
 # keyaudit's own controls, for rules no external benchmark covers; a rule maps to at least one
@@ -324,14 +323,15 @@ from (
 def evaluate(
     con: duckdb.DuckDBPyConnection, run_id: str, as_of: datetime, rules: list[Rule]
 ) -> dict[str, int]:
-    """Write the findings of every enabled rule for the run; returns counts per rule."""
+    """Write the findings of every enabled rule for the run; returns counts per rule.
+
+    Rules read the run's marts, which loading the run builds (keyaudit.warehouse.marts)."""
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware (UTC)")
     enabled = [rule for rule in rules if rule.enabled]
     if not enabled:
         return {}
-    with run_snapshot(con, run_id):  # the run's marts built once, not once per rule
-        return {rule.rule_id: _evaluate_one(con, run_id, as_of, rule) for rule in enabled}
+    return {rule.rule_id: _evaluate_one(con, run_id, as_of, rule) for rule in enabled}
 
 
 def _evaluate_one(con: duckdb.DuckDBPyConnection, run_id: str, as_of: datetime, rule: Rule) -> int:

@@ -18,11 +18,13 @@ import duckdb
 from keyaudit.evidence.store import FILE_MODE, make_private_dir
 from keyaudit.model import KeyauditError
 from keyaudit.paths import SQL_DIR
+from keyaudit.warehouse.marts import MARTS, refresh_marts
 
 if TYPE_CHECKING:  # pandas costs a second to import; `keyaudit query` never needs it
     import pandas as pd
 
 RUN_TABLES = (
+    *reversed(MARTS),
     "input_files",
     "findings",
     "waivers",
@@ -34,7 +36,8 @@ RUN_TABLES = (
     "accounts",
     "runs",
 )
-VIEW_FOLDERS = ("staging", "marts", "views")
+# Plain views; the marts between them are tables (keyaudit.warehouse.marts).
+VIEW_FOLDERS = ("staging", "views")
 
 
 class WarehouseError(KeyauditError, RuntimeError):
@@ -71,7 +74,8 @@ def _sql_files(folder: str) -> list[Path]:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Apply numbered migrations not applied yet, then recreate every view; returns the version."""
+    """Apply numbered migrations not applied yet, recreate every view and bring the mart tables up
+    to date with their SQL; returns the version."""
     con.execute(
         "create table if not exists schema_migrations (version integer primary key, name varchar, applied_at timestamptz default current_timestamp)"
     )
@@ -92,17 +96,19 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             con.execute("rollback")
             raise
         version = number
-    create_views(con)
+    create_views(con, ("staging",))
+    refresh_marts(con)  # read staging; read by the auditor views
+    create_views(con, ("views",))
     return version
 
 
-def create_views(con: duckdb.DuckDBPyConnection) -> None:
-    """Staging, marts and auditor views are plain views: always current with the SQL files.
+def create_views(con: duckdb.DuckDBPyConnection, folders: tuple[str, ...] = VIEW_FOLDERS) -> None:
+    """Staging and auditor views are plain views: always current with the SQL files.
 
     DuckDB binds a view when it is created, so a view that reads another view of the same folder
     is retried after the others: file names need not follow dependencies.
     """
-    for folder in VIEW_FOLDERS:
+    for folder in folders:
         pending = _sql_files(folder)
         while pending:
             failed: list[tuple[Path, duckdb.Error]] = []

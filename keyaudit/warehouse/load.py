@@ -1,8 +1,8 @@
 """Load one run from its evidence folder into the warehouse, then evaluate the rules.
 
 The evidence folder is the only input: a run can be reloaded (or resumed after a crash) from
-its files alone, and loading twice gives the same warehouse. Everything is bulk-inserted and
-committed in one transaction.
+its files alone, and loading twice gives the same warehouse. Everything is bulk-inserted, the
+run's marts are built from it, and all is committed in one transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from keyaudit.rules.waivers import WaiverFile, apply_waivers, read_waiver_eviden
 from keyaudit.sources.credential_report import COLUMNS
 from keyaudit.sources.credential_report_bulk import REPORT, parse_credential_reports
 from keyaudit.warehouse.db import delete_run, insert_frame, transaction
+from keyaudit.warehouse.marts import build_marts
 
 RUN_FILE = "run.json"
 
@@ -298,6 +299,7 @@ def load_run(
         insert_frame(con, "evidence", _with_run(evidence, run_id))
         insert_frame(con, "run_notes", _with_run(pd.DataFrame(collected.notes), run_id))
         insert_frame(con, "input_files", _input_files(meta, run_id))
+        build_marts(con, run_id)  # once, here: the notes below and every rule read them
         con.execute(
             "insert into run_notes (run_id, account_id, kind, message) "
             "select run_id, account_id, 'key_mismatch', message from key_mismatches where run_id = ?",

@@ -3,12 +3,13 @@
 -- it is live; report-only keys (folder of reports, or listing failed) keep a NULL key id;
 -- API-only keys (created after the report) keep a NULL slot. Two keys created in the same
 -- second are paired in order (slot 1 with the older API key), so no key is ever counted twice.
+-- Built for one run ($run_id) when it is loaded, into the keys table (keyaudit.warehouse.marts).
 with report as (
-    select * from stg_credential_report
+    select * from stg_credential_report where run_id = $run_id
 ),
 
 api as (
-    select * from stg_access_keys
+    select * from stg_access_keys where run_id = $run_id
 ),
 
 slot_1 as (

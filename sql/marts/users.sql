@@ -1,10 +1,11 @@
 -- One row per principal of the credential report (root included) with its key counts.
+-- Built for one run ($run_id) after its keys, into the users table (keyaudit.warehouse.marts).
 with report as (
-    select * from stg_credential_report
+    select * from stg_credential_report where run_id = $run_id
 ),
 
 keys as (
-    select * from keys
+    select * from keys where run_id = $run_id
 ),
 
 key_counts as (

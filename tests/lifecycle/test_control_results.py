@@ -19,6 +19,7 @@ from keyaudit.rules.run_rules import record_run_rules
 from keyaudit.rules.waivers import Waiver, apply_waivers
 from keyaudit.sources.credential_report import COLUMNS
 from keyaudit.warehouse.db import insert_frame
+from keyaudit.warehouse.marts import build_marts
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 D = "444444444444"  # a suspended account: skipped
@@ -120,6 +121,7 @@ def run(migrated_template, tmp_path_factory, catalogue) -> Iterator[History]:
                 frame[column] = pd.to_datetime(frame[column], utc=True)
         insert_frame(con, table, frame)
     # as load_run does, inside its transaction
+    build_marts(con, "r1")
     evaluate(con, "r1", AS_OF, catalogue)
     record_run_rules(con, "r1", catalogue)
     apply_waivers(con, "r1", [WAIVER])

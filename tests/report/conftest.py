@@ -3,24 +3,15 @@ test that changes it gets its own copy, and read-only tests share one rendered c
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from report_rows import RULES, RUN_ID, make_warehouse
+from report_rows import RULES, RUN_ID, make_warehouse, open_copy
 
 from keyaudit.report import build_report_context, render_html
-
-
-def open_copy(template: Path, folder: Path) -> duckdb.DuckDBPyConnection:
-    target = folder / "report.duckdb"
-    shutil.copyfile(template, target)
-    con = duckdb.connect(str(target))
-    con.execute("set TimeZone = 'UTC'")
-    return con
 
 
 @pytest.fixture(scope="session")

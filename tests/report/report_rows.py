@@ -7,6 +7,7 @@ The warehouse is made by `keyaudit.warehouse.db.connect`, so every migration and
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import duckdb
 
 from keyaudit.warehouse.db import connect
+from keyaudit.warehouse.marts import build_marts
 
 RUN_ID = "20261201T060000Z-r1"
 PREV_RUN_ID = "20261101T060000Z-r0"
@@ -346,6 +348,8 @@ def make_warehouse(path: Path, *, extra_findings: int = 0) -> duckdb.DuckDBPyCon
     ]  # fmt: skip
     _findings(con, RUN_ID, FINDINGS + extra)
     _keys(con, RUN_ID)
+    for run_id in (PREV_RUN_ID, RUN_ID):
+        build_marts(con, run_id)  # as loading a run does
     _run_rules(con, RUN_ID)
     for waiver_id, rule, account, user, reason, approver, ticket, expires, status in WAIVERS:
         _insert(
@@ -388,6 +392,15 @@ def make_warehouse(path: Path, *, extra_findings: int = 0) -> duckdb.DuckDBPyCon
             "message": "report line 7 repeats user bob; the first line was kept",
         },
     )
+    return con
+
+
+def open_copy(template: Path, folder: Path) -> duckdb.DuckDBPyConnection:
+    """A writable copy of the warehouse file `template` in `folder`, in UTC."""
+    target = folder / "report.duckdb"
+    shutil.copyfile(template, target)
+    con = duckdb.connect(str(target))
+    con.execute("set TimeZone = 'UTC'")
     return con
 
 

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import open_copy
-from report_rows import ASSESSED, HOSTILE, OTHER, RULES, RUN_ID, count
+from report_rows import ASSESSED, HOSTILE, OTHER, RULES, RUN_ID, count, open_copy
 
 from keyaudit.report import write_report
 

@@ -22,6 +22,8 @@ from report_rows import (
 )
 
 from keyaudit.report import SEVERITIES, account_owner, build_report_context
+from keyaudit.report.formatting import relations
+from keyaudit.report.records import iter_records
 
 
 def context(con: duckdb.DuckDBPyConnection, **kwargs):
@@ -232,6 +234,20 @@ def test_an_older_warehouse_without_lifecycle_views_still_renders(report_db):
     assert ctx["controls"]["source"] == "findings"
     assert all(r["evaluated"] is None for r in ctx["controls"]["rows"])
     assert all(row["is_new"] is None for s in ctx["account_sections"] for row in s["rows"])
+    records = list(
+        iter_records(report_db, RUN_ID, relations=relations(report_db), account_ids=None)
+    )
+    assert len(records) == count(
+        report_db, "select count(*) from findings where run_id = ?", RUN_ID
+    )
+    assert {(r["first_seen_as_of"], r["days_open"], r["is_new"]) for r in records} == {
+        (None, None, None)
+    }
+    # the empty stand-in the findings were read with is gone: the connection is as it was
+    assert (
+        count(report_db, "select count(*) from duckdb_views() where temporary and not internal")
+        == 0
+    )
 
 
 def test_controls_come_from_the_control_view(shared_db, shared_context):

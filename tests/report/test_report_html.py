@@ -10,7 +10,6 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from conftest import open_copy
 from report_rows import (
     ASSESSED,
     FAILURE,
@@ -20,6 +19,7 @@ from report_rows import (
     RULES,
     RUN_ID,
     count,
+    open_copy,
 )
 
 from keyaudit.paths import TEMPLATES_DIR
@@ -173,6 +173,25 @@ def test_explorer_rows_carry_key_age_and_last_use(shared_html):
     assert (dave["key"], dave["is_new"]) == ("slot 2", 1)
     carol = next(r for r in rows if r["user_name"] == "carol")
     assert (carol["waived"], carol["waiver_id"]) == (1, "W-7")
+
+
+def test_explorer_rows_show_key_facts_as_the_account_tables_do(shared_context, shared_html):
+    explorer = {r["finding_id"]: r for r in explorer_rows(explorer_data(shared_html))}
+    tables = {
+        row["finding_id"]: row for s in shared_context["account_sections"] for row in s["rows"]
+    }
+    assert set(tables) <= set(explorer)
+    assert [
+        (i, explorer[i]["age_days"], explorer[i]["last_used"])
+        for i in sorted(tables)
+        if (explorer[i]["age_days"], explorer[i]["last_used"])
+        != (tables[i]["age_days"], tables[i]["last_used"])
+    ] == []
+    # a user or account finding names no key: no age, no last use (not "never")
+    for finding_id in ("f-alice-mfa", "f-bob-multi", "f-na"):
+        assert (explorer[finding_id]["key"], explorer[finding_id]["last_used"]) == (None, None)
+    # the root key is known from its credential-report slot, as the keys mart has it
+    assert (explorer["f-root"]["key"], explorer["f-root"]["last_used"]) == ("slot 1", "2026-11-24")
 
 
 def test_a_large_explorer_payload_is_deflated(shared_db, monkeypatch):

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import open_copy
 from pypdf import PdfReader
 from report_rows import (
     ASSESSED,
@@ -18,6 +17,7 @@ from report_rows import (
     RUN_ID,
     SUSPENDED,
     count,
+    open_copy,
 )
 
 from keyaudit.report import ReportFiles, write_report

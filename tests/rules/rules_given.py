@@ -11,6 +11,7 @@ import pandas as pd
 from keyaudit.rules.catalogue import evaluate, load_catalogue
 from keyaudit.sources.credential_report import COLUMNS
 from keyaudit.warehouse.db import insert_frame
+from keyaudit.warehouse.marts import build_marts
 
 AS_OF = datetime.fromisoformat("2026-12-01T06:00:00+00:00")
 ACCOUNT = "111122223333"
@@ -145,3 +146,4 @@ class Given:
                     if column in frame:
                         frame[column] = pd.to_datetime(frame[column], utc=True)
             insert_frame(self.con, table, frame)
+        build_marts(self.con, run)  # as loading a run does

@@ -1,0 +1,22 @@
+-- Open and waived findings of the run (or of the accounts in $account_ids) by account, rule and
+-- severity: the counts at the head of each account's section.
+with findings as (
+    select *
+    from findings
+    where run_id = $run_id
+        and (cast($account_ids as varchar[]) is null
+            or list_contains(cast($account_ids as varchar[]), account_id))
+),
+
+final as (
+    select
+        account_id,
+        rule_id,
+        severity,
+        count(*) filter (where not waived) as count_open,
+        count(*) filter (where waived) as count_waived,
+    from findings
+    group by account_id, rule_id, severity
+)
+
+select * from final order by account_id, rule_id, severity

@@ -1,0 +1,22 @@
+-- The run's evidence files: run-level ones and those of the accounts in $account_ids (all
+-- accounts when NULL), with their hashes.
+with evidence as (
+    select *
+    from evidence
+    where run_id = $run_id
+        and (account_id is null
+            or cast($account_ids as varchar[]) is null
+            or list_contains(cast($account_ids as varchar[]), account_id))
+),
+
+final as (
+    select
+        account_id,
+        path,
+        kind,
+        sha256,
+        bytes,
+    from evidence
+)
+
+select * from final order by account_id nulls first, path

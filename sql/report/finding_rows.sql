@@ -1,0 +1,92 @@
+-- The run's findings (all, or those of the accounts in $account_ids) with their key's facts as
+-- the rules see them (the keys mart), their user's ARN (the users mart) and, when
+-- $with_lifecycle, when each was first seen (finding_lifecycle). Accounts in the order of
+-- $account_order, then by id; within an account worst first ($severities), then rule, user and
+-- key. $per_account caps the rows of each account and $total all rows (NULL: no cap), so the
+-- report's detail reads only what it shows.
+with runs as (
+    select * from runs where run_id = $run_id
+),
+
+findings as (
+    select *
+    from findings
+    where run_id = $run_id
+        and (cast($account_ids as varchar[]) is null
+            or list_contains(cast($account_ids as varchar[]), account_id))
+),
+
+keys as (
+    select * from keys where run_id = $run_id
+),
+
+users as (
+    select * from users where run_id = $run_id
+),
+
+finding_lifecycle as (
+    select * from finding_lifecycle where run_id = $run_id and $with_lifecycle
+),
+
+ranked as (
+    select
+        *,
+        coalesce(list_position($severities, severity), 99) as severity_rank,
+        coalesce(list_position($account_order, account_id), 1000000000) as account_rank,
+    from findings
+),
+
+picked as (
+    select *
+    from ranked
+    qualify $per_account is null
+        or row_number() over (
+            partition by account_id
+            order by severity_rank, severity, rule_id, user_name nulls first,
+                access_key_id nulls first, key_slot nulls first, finding_id
+        ) <= $per_account
+),
+
+final as (
+    select
+        picked.finding_id,
+        picked.severity,
+        picked.severity_rank,
+        picked.rule_id,
+        picked.account_id,
+        picked.user_name,
+        picked.access_key_id,
+        picked.key_slot,
+        picked.reason,
+        picked.waived,
+        picked.waiver_id,
+        picked.account_rank,
+        keys.created_at as key_created_at,
+        keys.last_used_at as key_last_used_at,
+        keys.last_used_service as key_last_used_service,
+        keys.last_used_region as key_last_used_region,
+        keys.account_id is not null as is_key_known,
+        users.arn as user_arn,
+        ka_days(runs.as_of, keys.created_at) as key_age_days,
+        finding_lifecycle.first_seen_as_of,
+        finding_lifecycle.days_open,
+        finding_lifecycle.is_new,
+    from picked
+    cross join runs
+    -- a finding names its key by id, or by slot when the key has none (root, report only)
+    left join keys
+        on keys.account_id = picked.account_id
+        and keys.user_name = picked.user_name
+        and keys.access_key_id is not distinct from picked.access_key_id
+        and (picked.access_key_id is not null or keys.key_slot = picked.key_slot)
+    left join users
+        on users.account_id = picked.account_id
+        and users.user_name = picked.user_name
+    left join finding_lifecycle
+        on finding_lifecycle.finding_id = picked.finding_id
+)
+
+select * from final
+order by account_rank, account_id, severity_rank, severity, rule_id, user_name nulls first,
+    access_key_id nulls first, key_slot nulls first, finding_id
+limit $total

@@ -1,0 +1,20 @@
+-- Findings new in this run since the previous run of its scope (findings_new), by rule and
+-- severity, in the accounts of $account_ids (all when NULL).
+with findings_new as (
+    select *
+    from findings_new
+    where run_id = $run_id
+        and (cast($account_ids as varchar[]) is null
+            or list_contains(cast($account_ids as varchar[]), account_id))
+),
+
+final as (
+    select
+        rule_id,
+        severity,
+        count(*) as count_findings,
+    from findings_new
+    group by rule_id, severity
+)
+
+select * from final

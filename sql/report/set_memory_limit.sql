@@ -1,0 +1,2 @@
+-- Set the connection's memory limit to $limit.
+set memory_limit = $limit

@@ -1,0 +1,21 @@
+-- Assessed and not assessed accounts by run for the runs of the trend ($run_ids), among the
+-- accounts of $account_ids (all when NULL); skipped accounts are outside the scope.
+with accounts as (
+    select *
+    from accounts
+    where list_contains($run_ids, run_id)
+        and (cast($account_ids as varchar[]) is null
+            or list_contains(cast($account_ids as varchar[]), account_id))
+),
+
+final as (
+    select
+        run_id,
+        count(*) filter (where status in ('assessed', 'partial')) as count_assessed,
+        count(*) filter (where status not in ('assessed', 'partial', 'skipped'))
+            as count_not_assessed,
+    from accounts
+    group by run_id
+)
+
+select * from final
