@@ -416,13 +416,21 @@ def audit_result(
 # --------------------------------------------------------------------------- the pipeline
 
 
+SourceOpener = Callable[[RunPlan], AbstractContextManager["Source"]]
+
+
 def run_audit(
     request: AuditRequest,
     *,
     steps: Steps | None = None,
     now: Callable[[], datetime] = utc_now,
+    open_source: SourceOpener = open_run_source,
 ) -> Finished:
-    """Run the audit: every step in order, through `steps` (this process by default)."""
+    """Run the audit: every step in order, through `steps` (this process by default).
+
+    `open_source` gives the run its AWS sessions and clock from its plan (`open_run_source`: real
+    AWS or the demo). It is the one seam for callers that bring their own: the test suite's fault
+    matrix passes a simulated organization with injected faults and virtual time."""
     steps = steps or LocalSteps()
     plan = plan_run(request, now=now)
     with exclusive_run(plan.config.paths.warehouse, plan.store, plan.started_at):
@@ -433,7 +441,7 @@ def run_audit(
             from keyaudit.rules.waivers import write_waiver_evidence
 
             write_waiver_evidence(plan.store, plan.waivers)
-        with open_run_source(plan) as source:
+        with open_source(plan) as source:
             scope = _scope(plan, source, steps)
             log.info(
                 "run %s: %d accounts in scope (%s), %d skipped; collecting %d with concurrency %d",

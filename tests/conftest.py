@@ -1,4 +1,6 @@
-"""Shared fixtures: AWS isolated from the machine, warehouses in tmp folders, given-rows builders."""
+"""Shared fixtures: AWS isolated from the machine, warehouses in tmp folders, one finished demo
+run per test process for the tests that only read it, and Prefect's temporary API server for the
+few tests that run the Prefect flow."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from keyaudit.warehouse.db import connect
+from tests.runs import DemoRun, clean_aws_environment, isolated, make_demo_run, process_state
 
 # Prefect's temporary API server (prefect_harness): quiet, offline and patient.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -21,30 +24,37 @@ AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def isolated_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """No test may see the developer's AWS profile or reach a real endpoint."""
-    for name in list(os.environ):
-        if name.startswith("AWS_") or name.startswith("KEYAUDIT_"):
-            monkeypatch.delenv(name, raising=False)
-    home = tmp_path_factory.mktemp("aws-home")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "credentials"))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    """No test may see the developer's AWS profile or reach a real endpoint, and the CLI runs
+    the pipeline in-process unless a test asks for Prefect (--prefect)."""
+    clean_aws_environment(monkeypatch, tmp_path_factory.mktemp("aws-home"))
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def no_state_left_by_the_cli() -> Iterator[None]:
+    """A CLI command sets Prefect defaults in os.environ and a progress handler for its process;
+    each test starts without what an earlier one left."""
+    with process_state():
+        yield
 
 
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
-    """One temporary Prefect API per test process (≈ 15 s to start), for tests of whole flows."""
-    import prefect.settings
+    """Prefect's temporary API server, once per test process (≈ 15 s to start): only for the
+    tests whose subject is Prefect itself (tests/flows/test_on_prefect.py)."""
     from prefect.testing.utilities import prefect_test_harness
 
-    if prefect.settings.PREFECT_API_URL.value():  # another suite's harness is already up
-        yield
-        return
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The simulated organization audited by the pipeline (a real PDF), once per test process:
+    for the tests that only read it. Copy it (tests.runs.copy_run) to change anything."""
+    folder = tmp_path_factory.mktemp("demo-run")
+    with isolated(folder):
+        return make_demo_run(folder)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Hand-written credential reports in the real AWS format, and a files-source audit run
-through the library (evidence → warehouse) without Prefect, for fast tests."""
+"""Hand-written credential reports in the real AWS format, and a files-source audit run by the
+pipeline up to load (evidence → warehouse; no report), for fast tests."""
 
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ from typing import Any
 
 import duckdb
 
-import keyaudit
-from keyaudit.config import Config
 from keyaudit.evidence.store import EvidenceStore
-from keyaudit.rules.catalogue import load_catalogue, parameters_in_force
+from keyaudit.pipeline import AuditRequest
 from keyaudit.sources.credential_report import COLUMNS
-from keyaudit.sources.files import FilesCollection, collect_files
+from keyaudit.sources.files import FilesCollection
 from keyaudit.warehouse.db import connect
-from keyaudit.warehouse.load import load_run, write_run_file
+from tests.runs import RecordingSteps, run_until, write_config
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 RUN_ID = "20261201T060000Z-f11e5a"
@@ -146,30 +144,20 @@ class FilesRun:
 
 
 def audit_files(folder: Path, tmp_path: Path, run_id: str = RUN_ID) -> FilesRun:
-    """What the flow does for --source files, without Prefect: read, manifest, load, evaluate."""
-    config = Config()
-    rules = load_catalogue()
-    store = EvidenceStore(tmp_path / "evidence", run_id)
-    store.prepare()
-    collection = collect_files(folder, store)
-    discovery = collection.discovery()
-    meta = {
-        "run_id": run_id,
-        "source": "files",
-        "started_at": AS_OF.isoformat(),
-        "as_of": AS_OF.isoformat(),
-        "tool_version": keyaudit.__version__,
-        "config_digest": config.digest(),
-        "config": config.model_dump(mode="json"),
-        "parameters": parameters_in_force(rules),
-        "accounts": [a.to_dict() for a in discovery.in_scope],
-        "skipped": [],
-        "unknown": [],
-        **collection.run_meta(),
-    }
-    write_run_file(store, meta)
-    manifest_sha, _ = store.write_run_manifest()
+    """`keyaudit run --source files --files FOLDER` as the pipeline runs it, ended after load
+    (read → record → load and evaluate); the warehouse and evidence in `tmp_path`."""
     warehouse = tmp_path / "w.duckdb"
-    con = connect(warehouse)
-    load_run(con, store, rules=rules, finished_at=AS_OF, manifest_sha256=manifest_sha)
-    return FilesRun(con, run_id, collection, store, warehouse, tmp_path / "evidence")
+    steps = RecordingSteps(stop_after="load")
+    request = AuditRequest(
+        source="files",
+        config_file=write_config(tmp_path / "keyaudit.toml", data_dir=tmp_path),
+        files_dir=folder,
+        as_of=AS_OF,
+        db=warehouse,
+        run_id=run_id,
+    )
+    run_until(request, steps, now=lambda: AS_OF)
+    assert steps.called == ["read-files", "load"]
+    store = EvidenceStore(tmp_path / "evidence", run_id)
+    collection = steps.results["read-files"]
+    return FilesRun(connect(warehouse), run_id, collection, store, warehouse, tmp_path / "evidence")

@@ -1,7 +1,7 @@
-"""On a real warehouse built by the flow: a demo run and a run from files (both through Prefect),
-plus the demo evidence re-evaluated a month later (loaded directly: no second PDF to render).
-Every saved query runs, `keyaudit runs` lists the runs, an untouched run verifies, and the
-files source goes through the same flow, rules and report as an API run."""
+"""On a real warehouse built by the pipeline: the shared demo run (tests/conftest.py), a run
+from files, and the demo evidence re-evaluated a month later (loaded directly: no second report).
+Every saved query runs, `keyaudit runs` lists the runs, an untouched run verifies, and the files
+source goes through the same pipeline, rules and report as an API run."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from keyaudit.cli import app
+from keyaudit.pipeline import AuditRequest, run_audit
 from keyaudit.warehouse.saved_queries import list_saved
 from tests.auditor.given import AS_OF, HEADER, A, B, access_keys, folder_of, report, root
+from tests.runs import DemoRun, copy_run, isolated, stub_pdf
 
 runner = CliRunner()
 
@@ -25,11 +27,10 @@ SAMPLE_VALUES = {"region": "us-east-1", "service": "sts", "user": "svc-ingest"}
 
 
 @pytest.fixture(scope="module")
-def warehouse(prefect_harness, tmp_path_factory) -> dict:
-    from flows.audit import audit_flow
-
+def warehouse(demo_run: DemoRun, tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("demo-warehouse")
-    db, evidence = folder / "w.duckdb", folder / "data" / "evidence"
+    demo = copy_run(demo_run, folder)
+    db, evidence = demo.warehouse, demo.evidence_run_dir.parent  # its keyaudit.toml: the copy's
     handed_in = folder_of(
         folder,
         {
@@ -39,26 +40,24 @@ def warehouse(prefect_harness, tmp_path_factory) -> dict:
             "notes.txt": "from the account owners",
         },
     )
-    monkey = pytest.MonkeyPatch()
-    monkey.chdir(folder)
-    monkey.setenv("AWS_PROFILE", "no-such-profile")  # a files run never needs AWS
-    # One of the two handed-in reports is malformed on purpose: accept 50% coverage so the run
-    # returns its result instead of failing the coverage gate (tested in tests/flows).
-    monkey.setenv("KEYAUDIT_RUN__MIN_COVERAGE", "0")
-    try:
-        runs = {
-            "earlier": audit_flow(source="demo", as_of=AS_OF, db=str(db), out=str(folder / "o1"))
-        }
-        runs["later"] = _a_month_later(runs["earlier"], evidence, db)
-        runs["files"] = audit_flow(
-            source="files",
-            files_dir=str(handed_in),
-            as_of=AS_OF,
-            db=str(db),
-            out=str(folder / "o3"),
-        )
-    finally:
-        monkey.undo()
+    runs = {"earlier": demo_run.result.model_dump(mode="json")}
+    runs["later"] = _a_month_later(runs["earlier"], evidence, db)
+    with isolated(folder) as monkey, stub_pdf():
+        monkey.chdir(folder)
+        monkey.setenv("AWS_PROFILE", "no-such-profile")  # a files run never needs AWS
+        # One of the two handed-in reports is malformed on purpose: accept 50% coverage so the
+        # run returns its result instead of failing the coverage gate (tested in tests/flows).
+        monkey.setenv("KEYAUDIT_RUN__MIN_COVERAGE", "0")
+        runs["files"] = run_audit(
+            AuditRequest(
+                source="files",
+                config_file=folder / "keyaudit.toml",
+                files_dir=handed_in,
+                as_of=AS_OF,
+                db=db,
+                out=folder / "o3",
+            )
+        ).result.model_dump(mode="json")
     return {"db": db, "evidence": evidence, "runs": runs, "folder": folder}
 
 

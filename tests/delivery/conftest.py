@@ -1,5 +1,5 @@
-"""Delivery fixtures: one finished demo run per session (no Prefect), a prepared delivery per
-module, a loopback SMTP server with a certificate made for the session, and moto S3."""
+"""Delivery fixtures: a loopback SMTP server with a certificate made for the session, and the
+injected sleep. The finished demo run they deliver is tests/conftest.py's `demo_run`."""
 
 from __future__ import annotations
 
@@ -7,14 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from demo_run import DemoRun, make_demo_run
-from smtp_server import SmtpServer, make_certificate, smtp_server
 
-
-@pytest.fixture(scope="session")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    """A finished demo run (warehouse, evidence, report) shared by the session: copy to change."""
-    return make_demo_run(tmp_path_factory.mktemp("delivery-demo"))
+from tests.delivery.smtp_server import SmtpServer, make_certificate, smtp_server
 
 
 @pytest.fixture(scope="session")

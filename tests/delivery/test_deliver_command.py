@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from delivery_helpers import COMPLIANCE, copy_run
-from demo_run import DemoRun
-from smtp_server import PASSWORD, USER, SmtpServer, free_port
 from typer.testing import CliRunner
 
 from keyaudit.cli import app
+from tests.delivery.delivery_helpers import COMPLIANCE
+from tests.delivery.smtp_server import PASSWORD, USER, SmtpServer, free_port
+from tests.runs import DemoRun, copy_run
 
 pytestmark = pytest.mark.filterwarnings("ignore:Session.login_data is deprecated")
 runner = CliRunner()

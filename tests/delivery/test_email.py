@@ -7,15 +7,15 @@ import io
 from pathlib import Path
 
 import pytest
-from delivery_helpers import COMPLIANCE, SENDER, copy_run, email_config
-from demo_run import DemoRun
 from pypdf import PdfReader
-from smtp_server import PASSWORD, USER, SmtpServer, free_port
 
 from keyaudit.delivery.dispatch import DeliveryPlan, prepare_delivery, send_delivery
 from keyaudit.delivery.mail import SmtpTransport, smtp_login
 from keyaudit.rules.catalogue import load_catalogue
 from keyaudit.warehouse.db import connect
+from tests.delivery.delivery_helpers import COMPLIANCE, SENDER, email_config
+from tests.delivery.smtp_server import PASSWORD, USER, SmtpServer, free_port
+from tests.runs import DemoRun, copy_run
 
 pytestmark = pytest.mark.filterwarnings("ignore:Session.login_data is deprecated")
 
@@ -172,7 +172,7 @@ def test_one_login_variable_without_the_other_fails_every_message_with_one_line(
 
 
 def test_implicit_tls_smtps_delivers_too(prepared, certificate, sleeps):
-    from smtp_server import smtp_server
+    from tests.delivery.smtp_server import smtp_server
 
     _, plan = prepared
     with smtp_server(certificate, security="smtps") as server:
@@ -233,7 +233,8 @@ def test_a_temporary_refusal_is_retried_until_it_passes(prepared, smtp, sleeps):
 
 def test_a_server_without_starttls_is_refused_rather_than_sent_in_clear(prepared, sleeps):
     from aiosmtpd.controller import Controller
-    from smtp_server import Recorder
+
+    from tests.delivery.smtp_server import Recorder
 
     _, plan = prepared
     recorder = Recorder()

@@ -9,8 +9,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from delivery_helpers import copy_run, email_config
-from demo_run import DemoRun
 from moto import mock_aws
 
 from keyaudit.config import Config
@@ -18,6 +16,8 @@ from keyaudit.delivery.dispatch import DeliveryPlan, prepare_delivery, send_deli
 from keyaudit.delivery.messages import s3_key
 from keyaudit.rules.catalogue import load_catalogue
 from keyaudit.warehouse.db import connect
+from tests.delivery.delivery_helpers import email_config
+from tests.runs import DemoRun, copy_run
 
 BUCKET = "acme-audit-reports"
 
@@ -148,9 +148,8 @@ def test_access_denied_is_not_retried_and_is_reported_with_the_fix(plan, s3, sle
 def test_a_pdf_over_the_limit_is_linked_to_its_s3_object_instead_of_attached(
     demo_run: DemoRun, tmp_path: Path, s3, smtp, sleeps
 ):
-    from smtp_server import PASSWORD, USER
-
     from keyaudit.delivery.mail import SmtpTransport
+    from tests.delivery.smtp_server import PASSWORD, USER
 
     run = copy_run(demo_run, tmp_path)
     config = email_config(

@@ -1,6 +1,5 @@
 """Fault-matrix fixtures: one small simulated organization per test module, a fault-free
-baseline run of it, virtual time per test, a fresh fault injector, and Prefect's harness for
-the few tests that run the real flow."""
+baseline run of it, virtual time per test and a fresh fault injector."""
 
 from __future__ import annotations
 
@@ -9,16 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fault_harness import (
+
+from keyaudit.sources.demo import simulated_organization
+from tests.faults.fault_harness import (
     AuditResult,
     FaultInjector,
     VirtualTime,
     install_virtual_time,
-    prefect_harness_once,
     run_audit,
 )
-
-from keyaudit.sources.demo import simulated_organization
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 MEMBERS = 5  # management + 5 members (one without its audit role) + one suspended account
@@ -65,8 +63,3 @@ def healthy(org: Any) -> list[str]:
         and not a.is_management
         and a.account_id != org.missing_role_account_id
     ]
-
-
-@pytest.fixture(scope="session")
-def flow_harness() -> Iterator[None]:
-    yield from prefect_harness_once()

@@ -9,8 +9,10 @@ them and its retry logic runs exactly as against AWS), or rewrites successful an
 `time.sleep` in `botocore.endpoint`), the adaptive retry mode's token bucket, and keyaudit's own
 poll clock. Any other real `time.sleep` fails the test.
 
-`run_audit` runs discover → collect (one account after the other) → load exactly as the flow
-does, minus Prefect and the report, and returns the run summary, the accounts and findings.
+`run_audit` runs keyaudit's pipeline (keyaudit.pipeline.run_audit) on the organization with the
+injector's customizer and virtual time (through the pipeline's `open_source` seam), collecting one
+account after the other, and ends it after load (the report is the report suite's business). It
+returns the run summary, the accounts and findings as loaded, and virtual time per account.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,16 +36,11 @@ from botocore.awsrequest import AWSResponse
 from botocore.retries import bucket
 
 from keyaudit.config import Config
-from keyaudit.evidence.run_record import run_record
-from keyaudit.evidence.store import EvidenceStore
 from keyaudit.model import AccountOutcome, Clock
-from keyaudit.rules.catalogue import load_catalogue
-from keyaudit.sources.aws.collect import collect_account, collect_settings
-from keyaudit.sources.aws.organizations import Discovery, discover
-from keyaudit.sources.aws.session import AccountSessions
-from keyaudit.sources.provider import session_settings
+from keyaudit.pipeline import AuditRequest
 from keyaudit.warehouse.db import connect
-from keyaudit.warehouse.load import RunSummary, load_run, write_run_file
+from keyaudit.warehouse.load import RunSummary
+from tests.runs import RecordingSteps, run_until, simulated_source, write_config
 
 BASE = "base"  # the caller's session: STS and Organizations calls
 _JSON_SERVICES = {"organizations"}
@@ -301,24 +298,6 @@ def expired_credentials(parsed: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- running a run
 
 
-def prefect_harness_once() -> Iterator[None]:
-    """Prefect's test harness for a session fixture, unless one already runs in this process
-    (tests/flows starts its own): a second temporary server would cost ~15 s for nothing."""
-    import os
-
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
-
-    if "://127.0.0.1:" in (PREFECT_API_URL.value() or ""):
-        yield
-        return
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
 @dataclass(frozen=True)
 class AccountRow:
     status: str
@@ -346,21 +325,6 @@ class AuditResult:
         return self.accounts[account_id].error or ""
 
 
-def run_meta(
-    run_id: str, as_of: datetime, config: Config, rules: list[Any], found: Discovery
-) -> dict[str, Any]:
-    """run.json as flows.audit writes it, for a demo run started at `as_of`."""
-    return run_record(
-        run_id,
-        source="demo",
-        started_at=as_of,
-        as_of=as_of,
-        config=config,
-        rules=rules,
-        found=found,
-    )
-
-
 def run_audit(
     org: Any,
     folder: Path,
@@ -372,39 +336,21 @@ def run_audit(
     base: boto3.Session | None = None,
     extra_customizers: Iterable[Callable[[str, boto3.Session], None]] = (),
 ) -> AuditResult:
-    """discover → collect → load as the flow does, on `org` with `injector`'s faults; `base` is
-    the caller's session (default: the environment's credentials, as `keyaudit run`)."""
-    config = config or Config()
-    rules = load_catalogue(config.rules)
-    customizers = [org.customize, *([injector.customize] if injector else []), *extra_customizers]
-    sessions = AccountSessions(
-        base, settings=session_settings(config, run_id), customizers=customizers
+    """The pipeline up to load on `org` with `injector`'s faults, everything under `folder`;
+    `base` is the caller's session (default: the environment's credentials, as `keyaudit run`)."""
+    customizers = [*([injector.customize] if injector else []), *extra_customizers]
+    steps = RecordingSteps(stop_after="load", one_by_one=True, monotonic=vt.monotonic)
+    request = AuditRequest(
+        source="demo",
+        config_file=write_config(folder / "keyaudit.toml", config, data_dir=folder),
+        as_of=org.as_of,
+        run_id=run_id,
     )
-    store = EvidenceStore(folder / "evidence", run_id)
-    store.prepare()
-    found = discover(sessions, config.discovery)
-    write_run_file(store, run_meta(run_id, org.as_of, config, rules, found))
-    settings = collect_settings(config.collection)
-    outcomes: dict[str, AccountOutcome] = {}
-    elapsed: dict[str, float] = {}
-    for account in found.in_scope:
-        started = vt.now
-        outcomes[account.account_id] = collect_account(
-            account,
-            sessions=sessions,
-            store=store,
-            is_caller_account=account.account_id == found.caller_account_id,
-            settings=settings,
-            clock=vt.clock(),
-        )
-        elapsed[account.account_id] = vt.now - started
-    manifest_sha, _ = store.write_run_manifest()
+    opener = simulated_source(org, *customizers, base=base, clock=vt.clock())
+    run_until(request, steps, now=lambda: org.as_of, open_source=opener)
     warehouse = folder / "keyaudit.duckdb"
-    con = connect(warehouse)
+    con = connect(warehouse, read_only=True)
     try:
-        summary = load_run(
-            con, store, rules=rules, finished_at=org.as_of, manifest_sha256=manifest_sha
-        )
         rows = con.execute(
             "select account_id, status, state, error from accounts where run_id = ?", [run_id]
         ).fetchall()
@@ -417,11 +363,11 @@ def run_audit(
         con.close()
     return AuditResult(
         run_id=run_id,
-        summary=summary,
+        summary=steps.results["load"],
         accounts={r[0]: AccountRow(r[1], r[2], r[3]) for r in rows},
         findings=frozenset(tuple(f) for f in findings),
-        outcomes=outcomes,
-        elapsed=elapsed,
-        evidence=store.run_dir,
+        outcomes=steps.outcomes,
+        elapsed=steps.elapsed,
+        evidence=folder / "evidence" / run_id,
         warehouse=warehouse,
     )

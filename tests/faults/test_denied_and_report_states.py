@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fault_harness import AuditResult, run_audit
+
+from tests.faults.fault_harness import AuditResult, run_audit
 
 MISSING_READ = "because no identity-based policy allows the {0} action"
 

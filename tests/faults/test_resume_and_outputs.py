@@ -1,13 +1,13 @@
-"""Fault matrix rows that need the real flow: a process killed after collection and resumed with
+"""Fault matrix rows of whole runs: a process killed after collection and resumed with
 `keyaudit run --resume RUN_ID`; a second run while one writes; unwritable or full output disks.
 
-The demo flow runs twice for the whole module (an uninterrupted run and one killed before its
-load); each test resumes a private copy of that evidence."""
+The demo is audited twice by the pipeline for the whole module (an uninterrupted run, and one
+killed between collection and load); each test resumes a private copy of that evidence. No PDF is
+laid out: the report's PDF is not under test here (tests.runs.stub_pdf)."""
 
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -20,37 +20,38 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from keyaudit import pipeline
 from keyaudit.cli import app
 from keyaudit.config import Config
 from keyaudit.evidence.runlock import RunLockedError, exclusive_run
 from keyaudit.evidence.store import EvidenceStore
+from tests.runs import RecordingSteps, isolated, run_until, stub_pdf
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 runner = CliRunner()
 
 
-class Killed(Exception):
-    """The process dying between collection and load."""
+def demo(**request: Any) -> pipeline.AuditRequest:
+    return pipeline.AuditRequest(source="demo", as_of=AS_OF, **request)
 
 
 @pytest.fixture(scope="module")
-def interrupted(flow_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with data/: run `uninterrupted` finished, run `killed` collected but not loaded."""
-    import flows.audit as audit
-
+def interrupted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with data/: run `uninterrupted` finished, run `killed` collected but not loaded
+    (its pipeline ended just before the load step, as a process killed there)."""
     folder = tmp_path_factory.mktemp("interrupted")
-    with pytest.MonkeyPatch.context() as patch:
+    with isolated(folder) as patch, stub_pdf():
         patch.chdir(folder)
-        patch.setenv("KEYAUDIT_REPORT__PDF_DETAIL_LIMIT", "0")  # the PDF is not under test here
-        audit.audit_flow(source="demo", as_of=AS_OF, run_id="uninterrupted")
-
-        def die(*_: Any, **__: Any) -> None:
-            raise Killed("killed after collection, before load")
-
-        patch.setattr(audit, "load_and_report_task", die)
-        with pytest.raises(Killed):
-            audit.audit_flow(source="demo", as_of=AS_OF, run_id="killed")
+        pipeline.run_audit(demo(run_id="uninterrupted"))
+        killed = run_until(demo(run_id="killed"), RecordingSteps(stop_before="load"))
+    assert killed.called == ["discover", "collect"]
     return folder
+
+
+@pytest.fixture(autouse=True)
+def no_pdf() -> Iterator[None]:
+    with stub_pdf():
+        yield
 
 
 @pytest.fixture
@@ -73,18 +74,6 @@ def api_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
     return calls
-
-
-@pytest.fixture
-def cli_state() -> Iterator[None]:
-    """The CLI sets Prefect defaults and a progress handler for its process; undo both."""
-    saved_env = dict(os.environ)
-    logger = logging.getLogger("keyaudit")
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    yield
-    os.environ.clear()
-    os.environ.update(saved_env)
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def findings(db: Path, run_id: str) -> set[tuple[Any, ...]]:
@@ -122,12 +111,14 @@ def test_killed_run_has_all_its_evidence_and_nothing_in_the_warehouse(interrupte
 
 
 def test_resume_after_a_kill_before_load_makes_no_aws_call_and_matches_an_uninterrupted_run(
-    copy_of: Path, api_calls: list[str], cli_state: None
+    copy_of: Path, api_calls: list[str]
 ):
     result = runner.invoke(app, ["run", "--resume", "killed"])
     assert result.exit_code == 0, result.output
     assert api_calls == []
-    assert "keyaudit: resuming run killed (demo) from its evidence …" in result.stderr
+    assert "keyaudit: resuming run killed (demo) from its evidence in this process" in (
+        result.stderr
+    )
     assert "Run killed  (as of 2026-12-01T06:00:00+00:00)" in result.stdout
     db = copy_of / "data" / "keyaudit.duckdb"
     assert findings(db, "killed") == findings(db, "uninterrupted")
@@ -138,7 +129,7 @@ def test_resume_after_a_kill_before_load_makes_no_aws_call_and_matches_an_uninte
 def test_resume_collects_only_the_accounts_that_never_finished(
     copy_of: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    import flows.audit as audit
+    import keyaudit.sources.aws.collect
 
     run_dir = copy_of / "data" / "evidence" / "killed"
     unfinished = sorted(p.parent.name for p in run_dir.glob("*/collection.json"))[:2]
@@ -146,14 +137,16 @@ def test_resume_collects_only_the_accounts_that_never_finished(
         (run_dir / account / "collection.json").unlink()
     untouched = {p: p.read_bytes() for p in run_dir.glob("*/*") if p.parent.name not in unfinished}
     collected: list[str] = []
-    original = audit.collect_account
+    original = keyaudit.sources.aws.collect.collect_account
 
     def recording(account: Any, **kwargs: Any) -> Any:
         collected.append(account.account_id)
         return original(account, **kwargs)
 
-    monkeypatch.setattr(audit, "collect_account", recording)
-    audit.audit_flow(resume="killed")
+    monkeypatch.setattr(keyaudit.sources.aws.collect, "collect_account", recording)
+    steps = RecordingSteps()
+    pipeline.run_audit(pipeline.AuditRequest(resume="killed"), steps=steps)
+    assert sorted(steps.collected) == unfinished
     assert sorted(collected) == unfinished
     assert {p: p.read_bytes() for p in untouched} == untouched
     db = copy_of / "data" / "keyaudit.duckdb"
@@ -161,7 +154,7 @@ def test_resume_collects_only_the_accounts_that_never_finished(
     assert accounts(db, "killed") == accounts(db, "uninterrupted")
 
 
-def test_resume_of_an_unknown_run_names_the_run_and_the_folder(tmp_path, monkeypatch, cli_state):
+def test_resume_of_an_unknown_run_names_the_run_and_the_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["run", "--resume", "20261201T060000Z-000000"])
     assert result.exit_code == 2
@@ -172,9 +165,7 @@ def test_resume_of_an_unknown_run_names_the_run_and_the_folder(tmp_path, monkeyp
     )
 
 
-def test_resume_that_never_started_collecting_says_to_start_a_new_run(
-    tmp_path, monkeypatch, cli_state
-):
+def test_resume_that_never_started_collecting_says_to_start_a_new_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data" / "evidence" / "early").mkdir(parents=True)
     result = runner.invoke(app, ["run", "--resume", "early"])
@@ -185,7 +176,7 @@ def test_resume_that_never_started_collecting_says_to_start_a_new_run(
     )
 
 
-def test_resume_keeps_the_recorded_instant(tmp_path, monkeypatch, cli_state):
+def test_resume_keeps_the_recorded_instant(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["run", "--resume", "x", "--as-of", "2026-12-02T00:00:00Z"])
     assert result.exit_code == 2
@@ -193,17 +184,15 @@ def test_resume_keeps_the_recorded_instant(tmp_path, monkeypatch, cli_state):
 
 
 def test_second_run_while_one_is_writing_is_refused_before_any_aws_call(
-    flow_harness, tmp_path, monkeypatch, api_calls
+    tmp_path, monkeypatch, api_calls
 ):
-    import flows.audit as audit
-
     monkeypatch.chdir(tmp_path)
     running = EvidenceStore(Path("data/evidence"), "20261201T050000Z-aaaaaa")
     with (
         exclusive_run(Path("data/keyaudit.duckdb"), running, AS_OF),
         pytest.raises(RunLockedError) as refused,
     ):
-        audit.audit_flow(source="demo", as_of=AS_OF)
+        pipeline.run_audit(demo())
     assert str(refused.value).startswith(
         "warehouse data/keyaudit.duckdb is being written by another keyaudit run "
         "(run 20261201T050000Z-aaaaaa, pid "
@@ -211,13 +200,9 @@ def test_second_run_while_one_is_writing_is_refused_before_any_aws_call(
     assert api_calls == []
 
 
-def test_new_run_never_writes_into_another_runs_evidence(
-    flow_harness, copy_of, monkeypatch, api_calls
-):
-    import flows.audit as audit
-
+def test_new_run_never_writes_into_another_runs_evidence(copy_of, monkeypatch, api_calls):
     with pytest.raises(RunLockedError) as refused:
-        audit.audit_flow(source="demo", as_of=AS_OF, run_id="killed")
+        pipeline.run_audit(demo(run_id="killed"))
     assert str(refused.value) == (
         "run killed already has evidence in data/evidence/killed — resume it with "
         "`keyaudit run --resume killed`, or start a new run"
@@ -226,16 +211,14 @@ def test_new_run_never_writes_into_another_runs_evidence(
 
 
 def test_unwritable_output_folder_stops_the_run_before_any_aws_call(
-    flow_harness, tmp_path, monkeypatch, api_calls
+    tmp_path, monkeypatch, api_calls
 ):
-    import flows.audit as audit
-
     monkeypatch.chdir(tmp_path)
     Path("blocker").write_text("a file where a folder should be", encoding="utf-8")
     config = Path("keyaudit.toml")
     config.write_text('[paths]\nevidence_dir = "blocker/evidence"\n', encoding="utf-8")
     with pytest.raises(OSError) as refused:
-        audit.audit_flow(source="demo", as_of=AS_OF, config_file=str(config))
+        pipeline.run_audit(demo(config_file=config))
     assert str(refused.value) == (
         "output folder blocker/evidence is not writable (Not a directory) — fix permissions "
         "or choose another path"
@@ -243,16 +226,12 @@ def test_unwritable_output_folder_stops_the_run_before_any_aws_call(
     assert api_calls == []
 
 
-def test_full_disk_stops_the_run_before_any_aws_call(
-    flow_harness, tmp_path, monkeypatch, api_calls
-):
-    import flows.audit as audit
-
+def test_full_disk_stops_the_run_before_any_aws_call(tmp_path, monkeypatch, api_calls):
     monkeypatch.chdir(tmp_path)
     full = shutil.disk_usage(tmp_path)._replace(free=3 * 2**20)
-    monkeypatch.setattr(audit.shutil, "disk_usage", lambda _: full)
+    monkeypatch.setattr(pipeline.shutil, "disk_usage", lambda _: full)
     with pytest.raises(OSError) as refused:
-        audit.audit_flow(source="demo", as_of=AS_OF)
+        pipeline.run_audit(demo())
     assert str(refused.value) == (
         "output folder data/evidence has only 3.0 MiB free; a run needs at least 50 MiB — "
         "free some space or choose another path"
@@ -261,15 +240,13 @@ def test_full_disk_stops_the_run_before_any_aws_call(
 
 
 def test_disk_full_on_the_write_probe_is_a_clear_error(tmp_path, monkeypatch):
-    import flows.audit as audit
-
     def no_space(self: Path, data: bytes) -> int:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
 
     monkeypatch.setattr(Path, "write_bytes", no_space)
     config = Config.model_validate({"paths": {"evidence_dir": str(tmp_path / "ev")}})
     with pytest.raises(OSError) as refused:
-        audit.prepare_outputs(config, tmp_path / "out")
+        pipeline.prepare_outputs(config, tmp_path / "out")
     assert str(refused.value) == (
         f"output folder {tmp_path / 'ev'} is not writable (No space left on device) — fix "
         "permissions or choose another path"

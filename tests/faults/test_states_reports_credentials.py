@@ -8,9 +8,9 @@ from typing import Any
 
 import boto3
 import pytest
-from fault_harness import expired_credentials, run_audit
 
 from keyaudit.sources.credential_report import COLUMNS
+from tests.faults.fault_harness import expired_credentials, run_audit
 
 
 def test_suspended_closed_and_pending_closure_accounts_are_skipped_with_their_state(

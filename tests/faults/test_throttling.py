@@ -8,11 +8,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from fault_harness import AuditResult, run_audit
 
 from keyaudit.config import Config, load_config
 from keyaudit.paths import PROJECT_ROOT
 from keyaudit.sources.aws.session import jittered_backoff, retry_limit_exceeded
+from tests.faults.fault_harness import AuditResult, run_audit
 
 IAM_CALLS = (
     "iam.GenerateCredentialReport",

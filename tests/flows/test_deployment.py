@@ -1,5 +1,6 @@
 """prefect.yaml's monthly-audit deployment loads against the flow's real parameters, carries no
-secret, and `keyaudit serve` serves exactly it."""
+secret, and `keyaudit serve` serves exactly it. (Registering it with a Prefect server:
+tests/flows/test_on_prefect.py.)"""
 
 from __future__ import annotations
 
@@ -61,22 +62,6 @@ def test_a_wrong_parameter_is_refused_by_the_schema_the_deployment_enforces():
     schema = parameter_schema(audit_flow).model_dump_for_openapi()
     with pytest.raises((ValidationError, ParameterTypeError)):
         validate({"source": "everything"}, schema, raise_on_error=True)
-
-
-def test_the_deployment_registers_with_a_prefect_server(prefect_harness):
-    from prefect.client.orchestration import get_client
-
-    from flows.audit import audit_flow
-
-    deployment_id = load_spec().to_deployment(audit_flow).apply()
-    with get_client(sync_client=True) as client:
-        stored = client.read_deployment(deployment_id)
-    assert stored.name == "monthly-audit"
-    assert stored.parameters == {"source": "aws", "config_file": "keyaudit.toml"}
-    assert stored.enforce_parameter_schema is True
-    assert stored.parameter_openapi_schema["properties"]["config_file"]
-    (schedule,) = stored.schedules
-    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 6 1 * *", "UTC")
 
 
 def _strings(node: Any) -> list[str]:

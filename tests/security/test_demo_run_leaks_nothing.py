@@ -1,27 +1,25 @@
-"""One real demo flow run, inspected from the outside: no assumed-role secret in any log line,
-Prefect record, artifact or file; every file owner-only and named from account ids; every API
-call granted by deploy/; the report says who ran the audit."""
+"""One real demo run of the pipeline, inspected from the outside: no assumed-role secret in any
+log line, result or file; every file owner-only and named from account ids; every API call granted
+by deploy/; the report says who ran the audit. (What Prefect records of a flow run is checked for
+the same secrets in tests/flows/test_on_prefect.py.)"""
 
 from __future__ import annotations
 
 import json
-import logging
 import re
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import boto3
 import duckdb
 import pytest
-from deploy_files import actions, policy
-from fault_harness import FaultInjector
 
-import keyaudit.sources.provider
+from keyaudit.outcome import AuditResult
+from keyaudit.pipeline import AuditRequest, run_audit
 from keyaudit.report.render import FILE_NAMES
-from keyaudit.sources.aws.session import AccountSessions
+from tests.runs import isolated
+from tests.security.deploy_files import actions, policy
+from tests.security.watch import KeepLogs, SecretWatch
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 EVIDENCE_FILES = {
@@ -35,96 +33,22 @@ EVIDENCE_FILES = {
 }
 
 
-class _Keep(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = record.getMessage()
-        if record.exc_info:
-            text += logging.Formatter().formatException(record.exc_info)
-        self.lines.append(f"{record.name}: {text}")
-
-
 @dataclass
 class Run:
     folder: Path
-    result: dict[str, Any]
-    secrets: set[str]
-    recorder: FaultInjector
+    result: AuditResult
+    watch: SecretWatch
     log_lines: list[str]
-    prefect_records: list[str] = field(default_factory=list)
-    started: float = 0.0
 
 
 @pytest.fixture(scope="module")
-def run(flow_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Run:
-    import flows.audit as audit
-
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     folder = tmp_path_factory.mktemp("secrets")
-    recorder = FaultInjector()
-    secrets: set[str] = set()
-
-    def keep_secrets(account_id: str, session: boto3.Session) -> None:
-        def grab(parsed: dict[str, Any], **_: Any) -> None:
-            creds = parsed.get("Credentials") or {}
-            secrets.update(v for k, v in creds.items() if k in ("SecretAccessKey", "SessionToken"))
-
-        if account_id == "base":
-            session.events.register("after-call.sts.AssumeRole", grab)
-
-    class Recording(AccountSessions):
-        def __init__(self, base: Any = None, settings: Any = None, customizers: Any = ()):
-            super().__init__(base, settings, [*customizers, recorder.customize, keep_secrets])
-
-    keep = _Keep()
-    loggers = [logging.getLogger(n) for n in ("", "keyaudit", "prefect", "botocore", "moto")]
-    saved = [(lg, lg.level) for lg in loggers]
-    for lg in loggers:
-        lg.addHandler(keep)
-    logging.getLogger("").setLevel(logging.INFO)  # the run's own loggers: everything they say
-    logging.getLogger("keyaudit").setLevel(logging.DEBUG)
-    logging.getLogger("prefect").setLevel(logging.DEBUG)
-    started = time.time()
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.chdir(folder)
-            patch.setenv("KEYAUDIT_REPORT__PDF_DETAIL_LIMIT", "0")  # a smaller PDF, same checks
-            patch.setattr(keyaudit.sources.provider, "AccountSessions", Recording)
-            state = audit.audit_flow(source="demo", as_of=AS_OF, return_state=True)
-            result = state.result()
-    finally:
-        for lg, level in saved:
-            lg.removeHandler(keep)
-            lg.setLevel(level)
-    found = Run(folder, result, secrets, recorder, keep.lines, started=started)
-    found.prefect_records = _prefect_records(state.state_details.flow_run_id)
-    return found
-
-
-def _prefect_records(flow_run_id: Any) -> list[str]:
-    """Everything the Prefect API holds about the run: logs, artifacts, parameters, task runs."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (
-        FlowRunFilter,
-        FlowRunFilterId,
-        LogFilter,
-        LogFilterFlowRunId,
-    )
-
-    runs = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-    with get_client(sync_client=True) as client:
-        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
-        artifacts = client.read_artifacts(flow_run_filter=runs)
-        flow_run = client.read_flow_run(flow_run_id)
-        task_runs = client.read_task_runs(flow_run_filter=runs)
-    return [
-        *(log.message for log in logs),
-        *(a.model_dump_json() for a in artifacts),
-        flow_run.model_dump_json(),
-        *(t.model_dump_json() for t in task_runs),
-    ]
+    with isolated(folder) as patch, SecretWatch().on(patch) as watch, KeepLogs().on() as logs:
+        patch.chdir(folder)
+        patch.setenv("KEYAUDIT_REPORT__PDF_DETAIL_LIMIT", "0")  # a smaller PDF, same checks
+        result = run_audit(AuditRequest(source="demo", as_of=AS_OF)).result
+    return Run(folder, result, watch, logs.lines)
 
 
 def _warehouse_text(path: Path) -> str:
@@ -137,35 +61,25 @@ def _warehouse_text(path: Path) -> str:
 
 
 def test_the_run_assumed_roles_and_its_secrets_were_seen(run: Run):
-    assert len(run.secrets) >= 2 * 7  # a secret key and a session token per reachable member
-    assert all(len(s) >= 20 for s in run.secrets)
+    assert len(run.watch.secrets) >= 2 * 7  # a secret key and a session token per reachable member
+    assert all(len(s) >= 20 for s in run.watch.secrets)
 
 
-def test_no_log_line_or_prefect_record_holds_an_assumed_role_secret(run: Run):
+def test_no_log_line_or_result_holds_an_assumed_role_secret(run: Run):
     assert run.log_lines, "nothing was logged: the capture is broken"
     assert any("collected" in line for line in run.log_lines)
-    assert run.prefect_records
-    haystacks = {"log": "\n".join(run.log_lines), "prefect": "\n".join(run.prefect_records)}
-    haystacks["result"] = json.dumps(run.result, default=str)
-    for where, text in haystacks.items():
-        leaked = [s[:6] + "…" for s in run.secrets if s in text]
-        assert not leaked, f"assumed-role secrets in the {where}: {leaked}"
+    assert not run.watch.leaked("\n".join(run.log_lines)), "assumed-role secrets in the log"
+    assert not run.watch.leaked(run.result.model_dump_json()), "assumed-role secrets in the result"
 
 
 def test_no_file_of_the_run_holds_an_assumed_role_secret(run: Run):
-    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH
-
     files = [p for p in run.folder.rglob("*") if p.is_file()]
-    storage = Path(PREFECT_LOCAL_STORAGE_PATH.value()).expanduser()
-    if storage.is_dir():  # results persisted by Prefect during this run, if any
-        files += [p for p in storage.rglob("*") if p.is_file() and p.stat().st_mtime >= run.started]
     assert any(p.suffix == ".duckdb" for p in files) and any(p.suffix == ".pdf" for p in files)
     for path in files:
-        data = path.read_bytes()
-        leaked = [s[:6] + "…" for s in run.secrets if s.encode() in data]
+        leaked = run.watch.leaked(path.read_bytes())
         assert not leaked, f"assumed-role secrets in {path}: {leaked}"
     text = _warehouse_text(Path(run.result["warehouse"]))  # compressed columns, read back
-    assert not [s for s in run.secrets if s in text]
+    assert not run.watch.leaked(text)
 
 
 def test_every_file_and_folder_of_the_run_is_owner_only(run: Run):
@@ -197,8 +111,9 @@ def test_evidence_and_report_files_are_named_from_account_ids_only(run: Run):
 
 def test_every_api_call_of_the_demo_run_is_granted_by_the_deploy_policies(run: Run):
     caller = {"base", "123456789012"}
-    by_caller = {a for who, a in run.recorder.principal_calls if who in caller}
-    by_role = {a for who, a in run.recorder.principal_calls if who not in caller}
+    calls = run.watch.recorder.principal_calls
+    by_caller = {a for who, a in calls if who in caller}
+    by_role = {a for who, a in calls if who not in caller}
     assert by_caller - {"sts:GetCallerIdentity"} <= actions(policy("management-policy.json"))
     assert by_role <= actions(policy("audit-role-policy.json"))
     assert "iam:GetAccessKeyLastUsed" in by_role

@@ -13,7 +13,6 @@ from typing import Any
 
 import boto3
 import pytest
-from fault_harness import run_audit
 from moto.iam.models import iam_backends
 
 from keyaudit.evidence.store import EvidenceStore, make_private_dir
@@ -22,6 +21,7 @@ from keyaudit.report import write_report
 from keyaudit.rules.catalogue import load_catalogue
 from keyaudit.sources.demo import ROLE_NAME, simulated_organization
 from keyaudit.warehouse.db import connect
+from tests.faults.fault_harness import run_audit
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 HOSTILE_NAME = '<script>alert("account")</script>'

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from deploy_files import ROLE, actions, policy, rendered_role, template
-from fault_harness import run_audit
 
 from keyaudit.sources.aws.session import ROLE_SESSION_SECONDS
 from keyaudit.sources.demo import simulated_organization
+from tests.faults.fault_harness import run_audit
+from tests.security.deploy_files import ROLE, actions, policy, rendered_role, template
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}  # always allowed, even under an explicit Deny

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from deploy_files import ROLE, policy, rendered_role
-from fault_harness import run_audit
 from moto.core import set_initial_no_auth_action_count
 
 from keyaudit.config import Config
 from keyaudit.sources.demo import ROLE_NAME, simulated_organization
+from tests.faults.fault_harness import run_audit
+from tests.security.deploy_files import ROLE, policy, rendered_role
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 

@@ -1,6 +1,6 @@
 """The AWS source against moto's standalone server, reached only through AWS_ENDPOINT_URL.
 
-Nothing is patched in-process: the audit flow's AWS code path, exactly as it runs against AWS,
+Nothing is patched in-process: the pipeline's AWS code path, exactly as it runs against AWS,
 sends real HTTP requests to the endpoint the standard AWS configuration names — as it would to
 LocalStack. The organization is built through the same endpoint with plain boto3 beforehand.
 """
@@ -13,6 +13,9 @@ from datetime import UTC, datetime
 import boto3
 import duckdb
 import pytest
+
+from keyaudit.pipeline import AuditRequest, run_audit
+from tests.runs import stub_pdf
 
 ROLE = "OrganizationAccountAccessRole"
 
@@ -55,23 +58,21 @@ def _organization(endpoint: str) -> dict[str, list[str]]:
     return {"member": [member_id], **keys}
 
 
-def test_aws_run_reads_everything_through_aws_endpoint_url(
-    endpoint, prefect_harness, tmp_path, monkeypatch
-):
-    from flows.audit import audit_flow
-
+def test_aws_run_reads_everything_through_aws_endpoint_url(endpoint, tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
     monkeypatch.delenv("AWS_DEFAULT_REGION")  # AWS_REGION alone, as the AWS CLI v2 users set it
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
     monkeypatch.chdir(tmp_path)
     created = _organization(endpoint)
 
-    result = audit_flow(
+    request = AuditRequest(
         source="aws",
         as_of=datetime.now(UTC).replace(microsecond=0),
-        db=str(tmp_path / "w.duckdb"),
-        out=str(tmp_path / "out"),
+        db=tmp_path / "w.duckdb",
+        out=tmp_path / "out",
     )
+    with stub_pdf():  # the report's PDF is not under test here
+        result = run_audit(request).result
 
     summary = result["summary"]
     assert (summary["accounts_in_scope"], summary["accounts_assessed"]) == (2, 2)
