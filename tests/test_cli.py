@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -26,11 +29,53 @@ def small_warehouse(tmp_path: Path) -> Path:
     return path
 
 
-def test_every_command_has_help_with_an_example():
-    for command in ("demo", "run", "query"):
-        result = runner.invoke(app, [command, "--help"])
-        assert result.exit_code == 0
-        assert "Example:" in result.output
+def registered_commands() -> list[tuple[str, ...]]:
+    """Every command of the Typer app, as the words that call it (sub-commands included)."""
+    import typer
+
+    def walk(command: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+        subcommands = getattr(command, "commands", None)  # a group
+        if not subcommands:
+            yield path
+            return
+        for name, sub in subcommands.items():
+            if not sub.hidden:
+                yield from walk(sub, (*path, name))
+
+    return list(walk(typer.main.get_command(app), ()))
+
+
+def test_the_command_list_is_the_documented_one():
+    assert {c[0] for c in registered_commands()} >= {
+        "demo",
+        "run",
+        "deliver",
+        "query",
+        "report",
+        "rules",
+        "runs",
+        "serve",
+        "verify",
+    }
+
+
+@pytest.mark.parametrize("command", registered_commands(), ids=" ".join)
+def test_every_command_has_help_with_an_example(command: tuple[str, ...]):
+    import typer
+
+    click_command = typer.main.get_command(app)
+    for word in command:
+        click_command = click_command.commands[word]
+    help_text = " ".join((click_command.help or "").split())
+    assert len(help_text) > 20, f"keyaudit {' '.join(command)} has no help text"
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    shown = " ".join(result.output.replace("│", " ").split())  # as read, without the boxes
+    assert f"Usage: keyaudit {' '.join(command)} " in shown
+    assert help_text.split(". ")[0][:60] in shown
+    assert re.search(rf"Example: (\S+=\S+ )*keyaudit {' '.join(command)}\b", shown), (
+        f"keyaudit {' '.join(command)} --help shows no example"
+    )
 
 
 def test_query_json_prints_only_a_json_array(small_warehouse: Path):

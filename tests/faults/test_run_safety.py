@@ -3,19 +3,21 @@ message (warehouse and evidence folder), across processes too, and a killed run 
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from keyaudit.evidence.runlock import RunIdError, RunLockedError, check_run_id, exclusive_run
 from keyaudit.evidence.store import EvidenceStore
+from keyaudit.pipeline import new_run_id
 from keyaudit.warehouse.db import WarehouseError, connect
 
 STARTED = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
@@ -130,8 +132,19 @@ def test_run_ids_that_are_not_plain_names_are_refused(run_id):
         check_run_id(run_id)
 
 
-def test_generated_run_ids_are_valid():
-    assert check_run_id("20261201T060000Z-3f9a1c") == "20261201T060000Z-3f9a1c"
+def test_generated_run_ids_are_valid_sortable_by_start_and_unique():
+    started = datetime(2026, 12, 1, 7, 0, 5, 123456, tzinfo=timezone(timedelta(hours=1)))
+    ids = [new_run_id(started) for _ in range(20)]
+    for run_id in ids:
+        assert re.fullmatch(r"20261201T060005Z-[0-9a-f]{6}", run_id), run_id  # in UTC
+        assert check_run_id(run_id) == run_id
+    # runs started in the same second differ by their random part (24 bits: one pair in 20 may
+    # share it by chance with odds of 1 in 90 000, two pairs practically never)
+    assert len(set(ids)) >= len(ids) - 1, "runs started in the same second share an id"
+    later = new_run_id(started + timedelta(seconds=1), "000000")
+    assert sorted([later, *ids])[-1] == later  # sorted by start time, whatever the random part
+    assert new_run_id(started, "ffffff") < later
+    assert new_run_id(STARTED, "3f9a1c") == "20261201T060000Z-3f9a1c"
 
 
 def test_lock_files_stay_outside_the_run_folder(tmp_path):
