@@ -27,7 +27,6 @@ def isolated_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     """No test may see the developer's AWS profile or reach a real endpoint, and the CLI runs
     the pipeline in-process unless a test asks for Prefect (--prefect)."""
     clean_aws_environment(monkeypatch, tmp_path_factory.mktemp("aws-home"))
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)
 
 
 @pytest.fixture(autouse=True)

@@ -48,10 +48,11 @@ DEMO_RUN_ID = "20261201T060000Z-de1ive"
 
 def clean_aws_environment(monkey: pytest.MonkeyPatch, home: Path) -> None:
     """No AWS profile or KEYAUDIT_* setting of the machine; fake credentials, no metadata
-    endpoint. The autouse `isolated_aws` fixture does this for every test; fixtures wider than
-    one test call it themselves."""
+    endpoint; no PREFECT_API_URL, so the CLI runs the pipeline in-process unless a test passes
+    --prefect. The autouse `isolated_aws` fixture does this for every test; fixtures wider than
+    one test call it themselves (`isolated`)."""
     for name in list(os.environ):
-        if name.startswith(("AWS_", "KEYAUDIT_")):
+        if name.startswith(("AWS_", "KEYAUDIT_")) or name == "PREFECT_API_URL":
             monkey.delenv(name, raising=False)
     monkey.setenv("AWS_CONFIG_FILE", str(home / "config"))
     monkey.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "credentials"))
