@@ -3,7 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
-export UV_COMPILE_BYTECODE := 1  # .pyc at install: every command starts ~1 s sooner (pandas, prefect)
+# .pyc at install: every command starts ~1 s sooner (pandas, prefect are compiled once)
+export UV_COMPILE_BYTECODE := 1
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
