@@ -107,7 +107,7 @@ def replay_direct(
 def replay_prefect(
     found: Discovery, recorder: Recorder, latency: float, workers: int
 ) -> dict[str, Any]:
-    """The audit flow's collect_task, mapped on Prefect's ThreadPoolTaskRunner."""
+    """The audit flow's collection (PrefectSteps.collect: a task per account on a thread pool)."""
     for name, value in {
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "WARNING",
@@ -116,32 +116,30 @@ def replay_prefect(
     }.items():
         os.environ.setdefault(name, value)
     from prefect import flow
-    from prefect.task_runners import ThreadPoolTaskRunner
 
-    from flows.audit import collect_task
+    from flows.audit import PrefectSteps
+    from keyaudit.config import RunConfig
+    from keyaudit.pipeline import CollectJob
+    from keyaudit.sources.provider import Source
 
     replayer = Replayer(recorder.answers, latency)
     sessions = AccountSessions(base=_base(), settings=SETTINGS, customizers=[replayer.customize])
     inner: dict[str, Any] = {}
 
-    @flow(name="bench-collect", task_runner=ThreadPoolTaskRunner(max_workers=workers))
+    @flow(name="bench-collect")
     def bench_flow(folder: str) -> None:
         store = EvidenceStore(Path(folder), "bench")
         store.prepare()
-        clock = VirtualClock().as_clock()
+        job = CollectJob(
+            store=store,
+            source=Source("aws", lambda: sessions, VirtualClock().as_clock()),
+            caller_account_id=found.caller_account_id,
+            settings=CollectSettings(),
+            concurrency=workers,
+            run=RunConfig(),
+        )
         with Stopwatch() as watch:
-            futures = [
-                collect_task.submit(
-                    account,
-                    sessions,
-                    store,
-                    account.account_id == found.caller_account_id,
-                    CollectSettings(),
-                    clock,
-                )
-                for account in found.in_scope
-            ]
-            inner["outcomes"] = [f.result() for f in futures]
+            inner["outcomes"] = PrefectSteps().collect(job, found.in_scope)
         inner["watch"] = watch
 
     with tempfile.TemporaryDirectory() as tmp, Stopwatch() as total:
