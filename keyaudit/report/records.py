@@ -45,7 +45,9 @@ def _lifecycle(
     """Whether the finding rows carry their lifecycle: asked for, and the warehouse has the view.
 
     A run without a previous one has no lifecycle to show (everything is first seen). An older
-    warehouse without the view gets an empty stand-in on `con` while the block runs."""
+    warehouse without the view gets an empty stand-in on `con` while the block runs. The block
+    also has finding_keys(), which finds each finding's key, on `con`."""
+    execute(con, "finding_keys")
     if relations.has("finding_lifecycle", *LIFECYCLE):
         yield wanted
         return

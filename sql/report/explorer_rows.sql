@@ -1,8 +1,8 @@
 -- Every finding of the run (or of the accounts in $account_ids) as one JSON array for the HTML
 -- findings explorer, in the column order of keyaudit.report.records.EXPLORER_COLUMNS, worst
 -- severity first. Severity, rule and account are positions in $explorer_severities,
--- $explorer_rules and $explorer_accounts; key age and last use come from the keys mart, found as
--- in finding_rows.sql; is_new from finding_lifecycle when $with_lifecycle.
+-- $explorer_rules and $explorer_accounts; key age and last use come from finding_keys.sql (the keys
+-- mart); is_new from finding_lifecycle when $with_lifecycle.
 with runs as (
     select * from runs where run_id = $run_id
 ),
@@ -15,8 +15,8 @@ findings as (
             or list_contains(cast($account_ids as varchar[]), account_id))
 ),
 
-keys as (
-    select * from keys where run_id = $run_id
+key_facts as (
+    select * from finding_keys($run_id)
 ),
 
 finding_lifecycle as (
@@ -27,17 +27,14 @@ joined as (
     select
         findings.*,
         coalesce(list_position($severities, findings.severity), 99) as severity_rank,
-        keys.account_id is not null as is_key_known,
-        keys.last_used_at as key_last_used_at,
-        ka_days(runs.as_of, keys.created_at) as key_age_days,
+        key_facts.is_key_known,
+        key_facts.key_last_used_at,
+        ka_days(runs.as_of, key_facts.key_created_at) as key_age_days,
         finding_lifecycle.is_new,
     from findings
     cross join runs
-    left join keys
-        on keys.account_id = findings.account_id
-        and keys.user_name = findings.user_name
-        and keys.access_key_id is not distinct from findings.access_key_id
-        and (findings.access_key_id is not null or keys.key_slot = findings.key_slot)
+    left join key_facts
+        on key_facts.finding_id = findings.finding_id
     left join finding_lifecycle
         on finding_lifecycle.finding_id = findings.finding_id
 ),

@@ -1,5 +1,5 @@
 -- The run's findings (all, or those of the accounts in $account_ids) with their key's facts as
--- the rules see them (the keys mart), their user's ARN (the users mart) and, when
+-- the rules see them (finding_keys.sql, on the keys mart), their user's ARN (the users mart) and, when
 -- $with_lifecycle, when each was first seen (finding_lifecycle). Accounts in the order of
 -- $account_order, then by id; within an account worst first ($severities), then rule, user and
 -- key. $per_account caps the rows of each account and $total all rows (NULL: no cap), so the
@@ -16,8 +16,8 @@ findings as (
             or list_contains(cast($account_ids as varchar[]), account_id))
 ),
 
-keys as (
-    select * from keys where run_id = $run_id
+key_facts as (
+    select * from finding_keys($run_id)
 ),
 
 users as (
@@ -61,24 +61,20 @@ final as (
         picked.waived,
         picked.waiver_id,
         picked.account_rank,
-        keys.created_at as key_created_at,
-        keys.last_used_at as key_last_used_at,
-        keys.last_used_service as key_last_used_service,
-        keys.last_used_region as key_last_used_region,
-        keys.account_id is not null as is_key_known,
+        key_facts.key_created_at,
+        key_facts.key_last_used_at,
+        key_facts.key_last_used_service,
+        key_facts.key_last_used_region,
+        key_facts.is_key_known,
         users.arn as user_arn,
-        ka_days(runs.as_of, keys.created_at) as key_age_days,
+        ka_days(runs.as_of, key_facts.key_created_at) as key_age_days,
         finding_lifecycle.first_seen_as_of,
         finding_lifecycle.days_open,
         finding_lifecycle.is_new,
     from picked
     cross join runs
-    -- a finding names its key by id, or by slot when the key has none (root, report only)
-    left join keys
-        on keys.account_id = picked.account_id
-        and keys.user_name = picked.user_name
-        and keys.access_key_id is not distinct from picked.access_key_id
-        and (picked.access_key_id is not null or keys.key_slot = picked.key_slot)
+    left join key_facts
+        on key_facts.finding_id = picked.finding_id
     left join users
         on users.account_id = picked.account_id
         and users.user_name = picked.user_name
