@@ -18,6 +18,7 @@ import duckdb
 from markupsafe import Markup
 
 from keyaudit import __version__
+from keyaudit.model import KeyauditError
 from keyaudit.report.accounts import (
     ASSESSED_STATUSES,
     COUNTED_STATUSES,
@@ -38,7 +39,15 @@ from keyaudit.report.formatting import (
     ts,
 )
 from keyaudit.report.history import changes, trend
-from keyaudit.report.methodology import caveats, evidence_files, rules_in_force, waiver_lists
+from keyaudit.report.methodology import (
+    caveats,
+    evidence_files,
+    input_files,
+    provenance,
+    rules_in_force,
+    source_notes,
+    waiver_lists,
+)
 from keyaudit.report.queries import execute, rows
 from keyaudit.report.records import detail_rows, explorer_data
 
@@ -104,6 +113,7 @@ def build_report_context(
     catalogue = _catalogue(rules)
     report_config = json_object(json_object(run["config_json"]).get("report"))
     accounts = [account_record(a) for a in rows(con, "accounts", params)]
+    _refuse_unknown_accounts(ids, accounts, run_id)
     counts = rows(con, "finding_counts", params)
     rules_view = rules_in_force(
         con, run_id, relations=rel, parameters_json=run["parameters_json"], catalogue=catalogue
@@ -123,6 +133,7 @@ def build_report_context(
         open_by_rule[c["rule_id"]] += c["count_open"]
         waived_by_rule[c["rule_id"]] += c["count_waived"]
     ranked = rank(accounts)
+    run_notes = rows(con, "run_notes", params)
     as_of = run["as_of"] if run["as_of"].tzinfo else run["as_of"].replace(tzinfo=UTC)
     context: dict[str, Any] = {
         "title": str(report_config.get("title") or TITLE),
@@ -131,7 +142,7 @@ def build_report_context(
         "report_tool_version": __version__,
         "paper": {"name": paper, "css": PAPERS[paper]},
         "run": _run(run, history),
-        "slice": _slice(ids, accounts),
+        "slice": _slice(ids),
         "coverage": coverage,
         "warnings": _warnings(run, accounts, coverage, ids),
         "severity_summary": _severity_summary(counts, change),
@@ -145,7 +156,7 @@ def build_report_context(
             con,
             run_id,
             relations=rel,
-            sliced=ids is not None,
+            account_ids=ids,
             rules=rules_view,
             open_by_rule=open_by_rule,
             waived_by_rule=waived_by_rule,
@@ -178,7 +189,10 @@ def build_report_context(
         "rules": rule_info,
         "waivers": waiver_lists(con, run_id, relations=rel, account_ids=ids, as_of=as_of),
         "caveats": caveats(coverage, run["source"]),
-        "run_notes": rows(con, "run_notes", params),
+        "run_notes": source_notes(run_notes, run["source"]),
+        "provenance": provenance(
+            run["source"], input_files(con, run_id, relations=rel), run_notes
+        ),
         "evidence": {
             "files": evidence_files(con, run_id, ids),
             "manifest_sha256": run["manifest_sha256"],
@@ -243,15 +257,29 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _slice(ids: list[str] | None, accounts: list[dict[str, Any]]) -> dict[str, Any] | None:
+class UnknownAccountError(KeyauditError, ValueError):
+    """A report was asked for an account the run does not hold: never an empty, clean report."""
+
+
+def _refuse_unknown_accounts(
+    ids: list[str] | None, accounts: list[dict[str, Any]], run_id: str
+) -> None:
+    found = {a["account_id"] for a in accounts}
+    unknown = [i for i in ids or () if i not in found]
+    if unknown:
+        which = (
+            f"account {unknown[0]} is" if len(unknown) == 1 else f"accounts {', '.join(unknown)} are"
+        )
+        raise UnknownAccountError(
+            f"{which} not in run {run_id} — check the id; "
+            f"`keyaudit query --file run_accounts --param run_id={run_id}` lists the run's accounts"
+        )
+
+
+def _slice(ids: list[str] | None) -> dict[str, Any] | None:
     if ids is None:
         return None
-    found = {a["account_id"] for a in accounts}
-    return {
-        "account_ids": ids,
-        "count": len(ids),
-        "missing": [i for i in ids if i not in found],
-    }
+    return {"account_ids": ids, "count": len(ids)}
 
 
 def _coverage(
@@ -311,14 +339,6 @@ def _warnings(
                 "assessed and {} skipped; this report lists the account rows.".format(
                     *recorded, *counted
                 )
-            )
-    else:
-        found = {a["account_id"] for a in accounts}
-        missing = [i for i in ids if i not in found]
-        if missing:
-            out.append(
-                f"{len(missing)} of the {len(ids)} accounts this report was asked for "
-                f"{'is' if len(missing) == 1 else 'are'} not in the run: {', '.join(missing)}."
             )
     unknown = sorted({a["status"] for a in accounts} - set(COUNTED_STATUSES) - {"not_assessed"})
     if unknown:

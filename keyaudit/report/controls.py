@@ -1,9 +1,9 @@
-"""Per-control results (CIS, Security Hub, AWS Config): pass or fail, evaluated and failing.
+"""Per-control results (CIS, Security Hub, AWS Config): pass, fail or not evaluated.
 
-The warehouse's `control_results` view is the source when it exists and the report covers the
-whole run. Otherwise (an older warehouse, or a per-owner slice, which the view cannot split)
-results come from the rules' control mappings and this report's findings, and the number
-evaluated is not known.
+The warehouse's `control_results_for` macro is the source, over the whole run or a per-owner
+slice of accounts, with the same definition as the `control_results` view. A warehouse written
+before that definition existed gives failures from this report's findings and nothing else: a
+control with no failing finding there is NOT EVALUATED, never PASS.
 """
 
 from __future__ import annotations
@@ -59,60 +59,55 @@ def control_results(
     run_id: str,
     *,
     relations: Relations,
-    sliced: bool,
+    account_ids: list[str] | None,
     rules: Sequence[dict[str, Any]],
     open_by_rule: Mapping[str, int],
     waived_by_rule: Mapping[str, int],
 ) -> dict[str, Any]:
-    """One row per control: its rules, evaluated, failing, and pass / fail / not evaluated."""
-    wanted = ("run_id", "framework", "control_id", "rule_id", "evaluated", "failing", "passing")
+    """One row per control: its rules, evaluated, failing, and pass / fail / not evaluated.
+
+    The result never says more than the evidence: a control none of whose rules was evaluated
+    in an account of the report is NOT EVALUATED, and a pass that holds for only some of the
+    accounts in scope says so ("pass in 8 of 9 accounts; 1 not assessed").
+    """
     grouped: dict[tuple[str, str], dict[str, Any]] = {}
-    if relations.has("control_results", *wanted) and not sliced:
+    if relations.has("control_results", *WAREHOUSE_COLUMNS):
         source = "warehouse"
-        for r in rows(con, "control_results", {"run_id": run_id}):
-            entry = grouped.setdefault(
-                (r["framework"], r["control_id"]),
-                {
-                    "rules": [],
-                    "evaluated": 0,
-                    "failing": 0,
-                    "waived": 0,
-                    "enabled": True,
-                    "populations": [],
-                },
-            )
+        for r in rows(con, "control_results", {"run_id": run_id, "account_ids": account_ids}):
+            entry = grouped.setdefault((r["framework"], r["control_id"]), _entry(0, True))
             entry["rules"].append(r["rule_id"])
             entry["evaluated"] += r["evaluated"] or 0
             entry["failing"] += r["failing"] or 0
-            entry["waived"] += (
-                r["waived"] if "waived" in r else waived_by_rule.get(r["rule_id"], 0)
-            ) or 0
+            entry["waived"] += r["waived"] or 0
+            entry["accounts_in_scope"] = r["accounts_in_scope"]
+            # every rule of the control must have judged an account for it to count there
+            entry["accounts_evaluated"] = min(
+                entry["accounts_evaluated"], r["accounts_evaluated"]
+            )
+            entry["accounts_not_assessed"] = r["accounts_not_assessed"]
+            entry["any_evaluated"] = entry["any_evaluated"] or r["result"] != "not evaluated"
             if r.get("population"):
                 entry["populations"].append(r["population"])
-    else:
+    else:  # a warehouse older than the result column: nothing is known to pass
         source = "findings"
         for rule in rules:
             for framework, control_id in mappings(rule["controls"]):
-                entry = grouped.setdefault(
-                    (SHORT.get(framework, framework), control_id),
-                    {
-                        "rules": [],
-                        "evaluated": None,
-                        "failing": 0,
-                        "waived": 0,
-                        "enabled": False,
-                        "populations": [],
-                    },
-                )
+                key = (SHORT.get(framework, framework), control_id)
+                entry = grouped.setdefault(key, _entry(None, False))
                 entry["rules"].append(rule["rule_id"])
-                entry["enabled"] = entry["enabled"] or rule["enabled"]
                 entry["failing"] += open_by_rule.get(rule["rule_id"], 0)
                 entry["waived"] += waived_by_rule.get(rule["rule_id"], 0)
     results = []
     for (framework, control_id), entry in sorted(
         grouped.items(), key=lambda kv: (_framework_key(kv[0][0]), _control_key(kv[0][1]))
     ):
-        result = "not evaluated" if not entry["enabled"] else "fail" if entry["failing"] else "pass"
+        result = (
+            "fail"
+            if entry["failing"]
+            else "pass"
+            if entry["any_evaluated"] and entry["accounts_evaluated"]
+            else "not evaluated"
+        )
         results.append(
             {
                 "framework": framework,
@@ -125,6 +120,9 @@ def control_results(
                 "waived": entry["waived"],
                 "result": result,
                 "result_css": result.replace(" ", "-"),
+                "accounts_in_scope": entry["accounts_in_scope"],
+                "accounts_evaluated": entry["accounts_evaluated"] if source == "warehouse" else 0,
+                "qualifier": _qualifier(result, entry) if source == "warehouse" else None,
             }
         )
     requirements = _requirements(results)
@@ -133,9 +131,59 @@ def control_results(
         "rows": results,
         "requirements": requirements,
         "requirements_failing": sum(1 for r in requirements if r["result"] == "fail"),
+        "requirements_not_evaluated": sum(
+            1 for r in requirements if r["result"] == "not evaluated"
+        ),
         "failing": sum(1 for r in results if r["result"] == "fail"),
         "passing": sum(1 for r in results if r["result"] == "pass"),
+        "not_evaluated": sum(1 for r in results if r["result"] == "not evaluated"),
     }
+
+
+WAREHOUSE_COLUMNS = (
+    "run_id",
+    "framework",
+    "control_id",
+    "rule_id",
+    "evaluated",
+    "failing",
+    "waived",
+    "result",
+    "accounts_in_scope",
+    "accounts_evaluated",
+    "accounts_not_assessed",
+)
+
+
+def _entry(evaluated: int | None, any_evaluated: bool) -> dict[str, Any]:
+    return {
+        "rules": [],
+        "evaluated": evaluated,
+        "failing": 0,
+        "waived": 0,
+        "populations": [],
+        "accounts_in_scope": 0,
+        "accounts_evaluated": 2**63,
+        "accounts_not_assessed": 0,
+        "any_evaluated": any_evaluated,
+    }
+
+
+def _qualifier(result: str, entry: Mapping[str, Any]) -> str | None:
+    """How far a result reaches when not every account in scope was evaluated."""
+    in_scope, evaluated = entry["accounts_in_scope"], entry["accounts_evaluated"]
+    if result == "fail" or not in_scope or evaluated >= in_scope:
+        return None
+    missing = in_scope - evaluated
+    # not-assessed accounts, or assessed ones that lack the evidence the rule needs
+    why = "not assessed" if missing <= entry["accounts_not_assessed"] else "not evaluated"
+    if result == "not evaluated":
+        return f"{missing} of {in_scope} {_accounts(in_scope)} {why}"
+    return f"pass in {evaluated} of {in_scope} {_accounts(in_scope)}; {missing} {why}"
+
+
+def _accounts(n: int) -> str:
+    return "account" if n == 1 else "accounts"
 
 
 def _requirements(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -143,7 +191,14 @@ def _requirements(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     as numbered by each framework (CIS 1.14 = CIS v5.0 1.13 = Security Hub IAM.3)."""
     grouped: dict[tuple[Any, ...], dict[str, Any]] = {}
     for r in results:
-        key = (tuple(r["rules"]), r["evaluated"], r["failing"], r["waived"], r["result"])
+        key = (
+            tuple(r["rules"]),
+            r["evaluated"],
+            r["failing"],
+            r["waived"],
+            r["result"],
+            r["qualifier"],
+        )
         entry = grouped.setdefault(key, {**r, "controls": []})
         entry["controls"].append(r["short"])
     order = {"fail": 0, "pass": 1, "not evaluated": 2}

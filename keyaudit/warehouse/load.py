@@ -21,7 +21,7 @@ from keyaudit.model import Account, AccountOutcome
 from keyaudit.rules.catalogue import Rule, evaluate
 from keyaudit.rules.run_rules import record_run_rules
 from keyaudit.rules.waivers import WaiverFile, apply_waivers, read_waiver_evidence
-from keyaudit.sources.credential_report import COLUMNS
+from keyaudit.sources.credential_report import COLUMNS, ROOT_USER
 from keyaudit.sources.credential_report_bulk import REPORT, parse_credential_reports
 from keyaudit.warehouse.db import delete_run, insert_frame, transaction
 from keyaudit.warehouse.marts import build_marts
@@ -148,6 +148,7 @@ def _finish_accounts(store: EvidenceStore, pending: _Pending, collected: _Collec
     owners = pd.Series(list(pending.report_of), dtype=object)  # in report order
     frame.insert(0, "account_id", owners.to_numpy()[frame.pop(REPORT).to_numpy()])
     collected.reports.append(frame)
+    with_root_row = set(frame.loc[frame["user"] == ROOT_USER, "account_id"])
     keys: list[tuple[str, list[dict[str, Any]]]] = []
     for account, row in pending.rows:
         folder = store.run_dir / account.account_id
@@ -161,6 +162,8 @@ def _finish_accounts(store: EvidenceStore, pending: _Pending, collected: _Collec
                 {"account_id": account.account_id, "kind": "credential_report", "message": n}
                 for n in result.notes
             )
+            if account.account_id not in with_root_row:
+                _without_root_row(row)
             keys_path = folder / "access_keys.json"
             if keys_path.exists():
                 keys.append((account.account_id, json.loads(keys_path.read_text(encoding="utf-8"))))
@@ -175,6 +178,24 @@ def _finish_accounts(store: EvidenceStore, pending: _Pending, collected: _Collec
             )
         collected.accounts.append(row)
     collected.keys.append(_key_frame(keys))
+
+
+ROOT_RULES_UNEVALUATED = (
+    "the credential report has no {root} row, which every report AWS writes has: the root "
+    "rules (root access key, root MFA, root use) are not evaluated in this account — collect "
+    "the report again, or supply the complete file"
+)
+
+
+def _without_root_row(row: dict[str, Any]) -> None:
+    """A report without its root row cannot clear the root controls: the account is partial."""
+    message = ROOT_RULES_UNEVALUATED.format(root=ROOT_USER)
+    if row["error"]:
+        row["error"] = f"{row['error']}; {message}"
+    else:
+        row["error"] = f"account {row['account_id']}: {message}"
+    if row["status"] == "assessed":
+        row["status"] = "partial"
 
 
 def _read_evidence(store: EvidenceStore, meta: dict[str, Any]) -> _Collected:

@@ -1,6 +1,7 @@
--- The run's result per control and rule (the control_results view).
+-- The run's result per control and rule over the report's accounts ($account_ids NULL: all),
+-- from the same definition as the control_results view (sql/views/_control_results_for.sql).
 with control_results as (
-    select * from control_results where run_id = $run_id
+    select * from control_results_for($account_ids) where run_id = $run_id
 ),
 
 final as (

@@ -227,11 +227,11 @@ def test_the_catalogue_in_force_is_stored_with_the_run(run, catalogue):
 
 
 def test_every_rule_of_the_catalogue_has_a_population_of_its_own(run, catalogue):
-    """A new rule must be given its evaluated population in sql/views/rule_population.sql."""
+    """A new rule must be given its evaluated population in sql/views/rule_population_kinds.sql."""
     defaulted = run.rows(
         "select rule_id from rule_population where run_id = 'r1' and is_default_population"
     )
-    assert defaulted == [], "add these rules to `definitions` in sql/views/rule_population.sql"
+    assert defaulted == [], "add these rules to `definitions` in sql/views/rule_population_kinds.sql"
     listed = {r[0] for r in run.rows("select rule_id from rule_population where run_id = 'r1'")}
     assert listed == {r.rule_id for r in catalogue}
 
@@ -242,3 +242,77 @@ def test_no_control_counts_more_failures_than_resources_evaluated(run):
         "where failing + waived + passing <> evaluated or passing < 0 or failing < 0"
     )
     assert bad == []
+
+
+def outcomes(run: History, accounts: list[str] | None = None) -> dict[tuple[str, str, str], Any]:
+    """(framework, control, rule) -> (result, accounts evaluated, in scope, not assessed)."""
+    rows = run.con.execute(
+        "select framework, control_id, rule_id, result, accounts_evaluated, accounts_in_scope, "
+        "accounts_not_assessed from control_results_for(?) where run_id = 'r1'",
+        [accounts],
+    ).fetchall()
+    return {(f, c, r): tuple(rest) for f, c, r, *rest in rows}
+
+
+def test_a_control_without_failures_passes_only_in_the_accounts_it_evaluated(run):
+    # A and B assessed, C not assessed, D skipped (outside the scope)
+    assert outcomes(run)[("CIS v1.4–v4.0", "1.13", "MULTIPLE_ACTIVE_KEYS")] == ("fail", 2, 3, 1)
+    assert outcomes(run)[("CIS v1.4–v4.0", "1.12", "PASSWORD_UNUSED")] == ("pass", 2, 3, 1)
+
+
+def test_the_view_carries_the_result_column(run):
+    found = dict(
+        ((f, c, r), result)
+        for f, c, r, result in run.rows(
+            "select framework, control_id, rule_id, result from control_results "
+            "where run_id = 'r1'"
+        )
+    )
+    assert found[("CIS v1.4–v4.0", "1.12", "PASSWORD_UNUSED")] == "pass"
+    assert found[("CIS v1.4–v4.0", "1.14", "ACCESS_KEY_NOT_ROTATED")] == "fail"
+
+
+def test_a_slice_of_only_an_unassessed_account_evaluates_no_control(run):
+    found = outcomes(run, [C])
+    assert found.pop(("keyaudit", "KA-1", "ACCOUNT_NOT_ASSESSED")) == ("fail", 1, 1, 1)
+    assert found  # every other control of the catalogue
+    assert {v[0] for v in found.values()} == {"not evaluated"}
+    assert {v[1:] for v in found.values()} == {(0, 1, 1)}
+
+
+def test_a_slice_counts_only_its_own_accounts(run):
+    found = outcomes(run, [B])
+    # carol's key is fine; B's root has a key and no MFA
+    assert found[("CIS v1.4–v4.0", "1.14", "ACCESS_KEY_NOT_ROTATED")] == ("pass", 1, 1, 0)
+    assert found[("Security Hub", "IAM.9", "ROOT_MFA_DISABLED")] == ("fail", 1, 1, 0)
+    rows = run.con.execute(
+        "select evaluated, failing, passing from control_results_for(?) "
+        "where run_id = 'r1' and control_id = '1.14' and framework = 'CIS v1.4–v4.0'",
+        [[B]],
+    ).fetchall()
+    assert rows == [(1, 0, 1)]
+
+
+def test_a_skipped_account_alone_is_outside_the_scope_and_evaluates_nothing(run):
+    found = outcomes(run, [D])
+    assert {v for v in found.values()} == {("not evaluated", 0, 0, 0)}
+
+
+def test_root_controls_are_not_evaluated_in_an_account_without_its_root_row(
+    migrated_template, tmp_path, catalogue
+):
+    path = tmp_path / "keyaudit.duckdb"
+    shutil.copyfile(migrated_template, path)
+    history = History(duckdb.connect(str(path)))
+    history.run("r1", AS_OF, accounts={A: "partial"})
+    frame = pd.DataFrame([r for r in REPORT if r["account_id"] == A and r["user"] != "<root_account>"])
+    frame.insert(0, "run_id", "r1")
+    frame.insert(2, "line_number", range(2, len(frame) + 2))
+    insert_frame(history.con, "credential_report", frame)
+    build_marts(history.con, "r1")
+    evaluate(history.con, "r1", AS_OF, catalogue)
+    record_run_rules(history.con, "r1", catalogue)
+    found = outcomes(history)
+    for rule in ("ROOT_ACCESS_KEY_PRESENT", "ROOT_MFA_DISABLED", "ROOT_USED_RECENTLY"):
+        assert {v for (f, c, r), v in found.items() if r == rule} == {("not evaluated", 0, 1, 0)}
+    assert found[("CIS v1.4–v4.0", "1.13", "MULTIPLE_ACTIVE_KEYS")][0] == "fail"

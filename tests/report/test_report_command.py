@@ -119,3 +119,18 @@ def test_unwritable_output_folder_is_one_line(warehouse_file: Path, tmp_path: Pa
     assert message == (
         f"keyaudit: error: cannot write the report into {blocker / 'out'}: Not a directory"
     )
+
+
+def test_an_account_the_run_lacks_exits_2_with_one_line_and_writes_nothing(
+    warehouse_file: Path, tmp_path: Path
+):
+    result = invoke(
+        "--run", RUN_ID, "--db", str(warehouse_file), "--out", str(tmp_path / "out"),
+        "--account", "999999999999",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"keyaudit: error: account 999999999999 is not in run {RUN_ID} — check the id; "
+        f"`keyaudit query --file run_accounts --param run_id={RUN_ID}` lists the run's accounts"
+    ]
+    assert not (tmp_path / "out").exists()

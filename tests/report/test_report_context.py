@@ -22,6 +22,7 @@ from report_rows import (
 )
 
 from keyaudit.report import SEVERITIES, account_owner, build_report_context
+from keyaudit.report.context import UnknownAccountError
 from keyaudit.report.formatting import relations
 from keyaudit.report.records import iter_records
 
@@ -360,17 +361,34 @@ def test_a_slice_counts_only_its_accounts(shared_db):
     }
     assert [w["waiver_id"] for w in ctx["waivers"]["unused"]] == ["W-9"]
     assert ctx["waivers"]["active"] == []
-    assert ctx["controls"]["source"] == "findings"  # the control view cannot be split by account
+    assert ctx["controls"]["source"] == "warehouse"  # control_results_for splits by account
     assert [r["open"] for r in ctx["trend"]["runs"]] == [0, 2]
-    assert ctx["slice"] == {"account_ids": [NOT_ASSESSED, OTHER], "count": 2, "missing": []}
+    assert ctx["slice"] == {"account_ids": [NOT_ASSESSED, OTHER], "count": 2}
     assert ctx["warnings"] == []
 
 
-def test_a_slice_naming_an_account_the_run_lacks_says_so(shared_db):
-    ctx = build_report_context(shared_db, RUN_ID, rules=RULES, account_ids=[OTHER, "999999999999"])
-    assert ctx["warnings"] == [
-        "1 of the 2 accounts this report was asked for is not in the run: 999999999999."
-    ]
+def test_a_slice_naming_an_account_the_run_lacks_is_refused(shared_db):
+    with pytest.raises(UnknownAccountError) as refused:
+        build_report_context(shared_db, RUN_ID, rules=RULES, account_ids=[OTHER, "999999999999"])
+    assert str(refused.value) == (
+        f"account 999999999999 is not in run {RUN_ID} — check the id; "
+        f"`keyaudit query --file run_accounts --param run_id={RUN_ID}` lists the run's accounts"
+    )
+
+
+def test_a_slice_of_an_unassessed_account_evaluates_no_control(shared_db):
+    ctx = build_report_context(shared_db, RUN_ID, rules=RULES, account_ids=[NOT_ASSESSED])
+    results = {r["rules"][0]: r["result"] for r in ctx["controls"]["rows"]}
+    assert results.pop("ACCOUNT_NOT_ASSESSED") == "fail"
+    assert results and set(results.values()) == {"not evaluated"}
+    assert ctx["controls"]["passing"] == 0
+
+
+def test_a_pass_over_part_of_the_scope_says_how_far_it_reaches(shared_db):
+    ctx = build_report_context(shared_db, RUN_ID, rules=RULES, account_ids=[OTHER, NOT_ASSESSED])
+    passes = [r for r in ctx["controls"]["rows"] if r["result"] == "pass"]
+    assert passes
+    assert {r["qualifier"] for r in passes} == {"pass in 1 of 2 accounts; 1 not assessed"}
 
 
 def test_a_slice_refuses_ids_that_are_not_account_ids(shared_db):
