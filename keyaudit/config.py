@@ -106,6 +106,17 @@ class RunConfig(_Section):
     min_coverage: float = Field(0.8, ge=0, le=1)
 
 
+class FilesConfig(_Section):
+    """Limits of the "files" source (a folder of credential reports handed in)."""
+
+    # a larger file is refused unread (listed with the reason); at most this much is ever read
+    max_file_mb: int = Field(256, ge=1, le=4096)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+
 class RuleOverride(_Section):
     """Per-rule severity, enablement and parameters; parameters are checked against the catalogue."""
 
@@ -121,6 +132,7 @@ class Config(_Section):
     paths: PathsConfig = Field(default_factory=PathsConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     run: RunConfig = Field(default_factory=RunConfig)
+    files: FilesConfig = Field(default_factory=FilesConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     rules: dict[str, RuleOverride] = Field(default_factory=dict)
     waivers_file: Path | None = None

@@ -185,10 +185,12 @@ def check_request(request: AuditRequest) -> str:
     the run will do."""
     from keyaudit.evidence.resume import plan_resume
     from keyaudit.sources.files import check_folder
+    from keyaudit.warehouse.db import check_warehouse
 
     config, _, _ = load_settings(request)
+    check_warehouse(config.paths.warehouse)  # a wrong --db fails now, not after collecting
     if request.source == "files":
-        check_folder(request.files_dir)
+        check_folder(request.files_dir, config.files.max_file_bytes)
     if request.resume:
         recorded = plan_resume(config, request.resume)
         return f"resuming run {request.resume} ({recorded.source}) from its evidence"
@@ -279,7 +281,7 @@ def read_files(plan: RunPlan) -> FilesCollection:
     """Source "files": the folder of credential reports becomes the run's evidence."""
     from keyaudit.sources.files import collect_files
 
-    return collect_files(plan.files_dir, plan.store)
+    return collect_files(plan.files_dir, plan.store, plan.config.files.max_file_bytes)
 
 
 def discover_accounts(plan: RunPlan, source: Source) -> Discovery:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -10,8 +12,9 @@ import pytest
 
 import keyaudit.warehouse.marts
 from keyaudit.paths import SQL_DIR
-from keyaudit.warehouse.db import WarehouseError, connect, delete_run, migrate
+from keyaudit.warehouse.db import WarehouseError, check_warehouse, connect, delete_run, migrate
 from keyaudit.warehouse.marts import build_marts
+from tests.runs import write_config
 
 
 def test_migrations_apply_once(tmp_path: Path):
@@ -148,3 +151,95 @@ def test_mart_tables_follow_their_sql_files(tmp_path: Path, monkeypatch):
     con = connect(path)  # rebuilt for every run, in the new shape
     assert con.execute("select run_id, is_new_column from keys").fetchall() == [("r1", True)]
     con.close()
+
+
+# --- a wrong --db is refused before anything runs ------------------------------------------------
+
+_GIVE = "give --db a DuckDB file keyaudit made, or a new file name in a writable folder"
+
+
+def test_a_text_file_as_warehouse_is_refused_naming_it(tmp_path: Path):
+    text = tmp_path / "notes.duckdb"
+    text.write_text("not a database\n")
+    with pytest.raises(WarehouseError) as raised:
+        check_warehouse(text)
+    assert str(raised.value) == f"warehouse {text} is not a DuckDB database — {_GIVE}"
+    assert text.read_text() == "not a database\n"
+
+
+def test_an_empty_file_as_warehouse_is_refused(tmp_path: Path):
+    (tmp_path / "empty.duckdb").touch()
+    with pytest.raises(WarehouseError, match="is not a DuckDB database"):
+        check_warehouse(tmp_path / "empty.duckdb")
+
+
+def test_a_folder_as_warehouse_is_refused_with_a_file_name_to_use(tmp_path: Path):
+    with pytest.raises(WarehouseError) as raised:
+        check_warehouse(tmp_path)
+    assert str(raised.value) == (
+        f"warehouse {tmp_path} is a folder, not a DuckDB file — give a file name, e.g. "
+        f"--db {tmp_path / 'keyaudit.duckdb'}"
+    )
+
+
+def test_a_warehouse_under_a_file_is_refused(tmp_path: Path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(WarehouseError) as raised:
+        check_warehouse(tmp_path / "file" / "sub" / "w.duckdb")
+    assert str(raised.value) == (
+        f"warehouse {tmp_path / 'file' / 'sub' / 'w.duckdb'} cannot be created: "
+        f"{tmp_path / 'file'} is not a folder — {_GIVE}"
+    )
+
+
+def test_a_warehouse_in_an_unwritable_folder_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    # what chmod 0555 does, for root too (CI runs as root)
+    monkeypatch.setattr(os, "access", lambda p, m: Path(p) != locked and real_access(p, m))
+    with pytest.raises(WarehouseError) as raised:
+        check_warehouse(locked / "new" / "w.duckdb")
+    assert str(raised.value) == (
+        f"warehouse {locked / 'new' / 'w.duckdb'} cannot be created: folder {locked} is not "
+        "writable — fix its permissions or use another --db"
+    )
+
+
+def test_a_read_only_warehouse_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    connect(tmp_path / "w.duckdb").close()
+    monkeypatch.setattr(os, "access", lambda p, m: not (m & os.W_OK))
+    with pytest.raises(WarehouseError, match=r"is read-only — give its owner write permission"):
+        check_warehouse(tmp_path / "w.duckdb")
+
+
+def test_a_new_or_existing_warehouse_passes_and_nothing_is_created(tmp_path: Path):
+    check_warehouse(tmp_path / "new" / "w.duckdb")
+    assert list(tmp_path.iterdir()) == []
+    connect(tmp_path / "w.duckdb").close()
+    check_warehouse(tmp_path / "w.duckdb")
+
+
+def test_the_warehouse_check_costs_little(tmp_path: Path):
+    connect(tmp_path / "w.duckdb").close()
+    started = time.perf_counter()
+    for _ in range(100):
+        check_warehouse(tmp_path / "w.duckdb")
+    assert (time.perf_counter() - started) / 100 < 0.005  # a header read, not an open (~60 ms)
+
+
+def test_a_run_with_a_bad_warehouse_stops_before_collecting(tmp_path: Path):
+    from keyaudit.pipeline import AuditRequest, check_request
+
+    text = tmp_path / "w.duckdb"
+    text.write_text("hello\n")
+    request = AuditRequest(
+        source="aws",
+        db=text,
+        config_file=write_config(tmp_path / "keyaudit.toml", data_dir=tmp_path),
+    )
+    with pytest.raises(WarehouseError, match=f"warehouse {text} is not a DuckDB database"):
+        check_request(request)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keyaudit.toml", "w.duckdb"]

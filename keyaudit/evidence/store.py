@@ -7,6 +7,7 @@ files 0600: evidence names people and keys and stays private to the auditor.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from keyaudit.model import is_account_id
+from keyaudit.model import KeyauditError, is_account_id
 
 MANIFEST = "manifest.json"
 DIR_MODE = 0o700
@@ -40,22 +41,57 @@ def sha256_file(path: Path) -> str:
 
 
 def make_private_dir(path: Path) -> Path:
-    # mkdir(parents=True) gives the parents it creates default modes: make those private too
-    created = [p for p in (path, *path.parents) if not p.exists()]
-    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    for folder in [path, *created]:
-        os.chmod(folder, DIR_MODE)
+    """Create `path` and any missing parents as 0700; a folder that already exists keeps its mode.
+
+    Only what keyaudit creates is made private: chmod on an existing folder would turn a shared
+    /tmp (1777) or a user's 0755 folder into 0700 for everyone else."""
+    path = Path(path)
+    missing: list[Path] = []
+    for folder in (path, *path.parents):
+        if os.path.lexists(folder):
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, DIR_MODE)
+        except FileExistsError:
+            continue  # made by someone else meanwhile: not ours to change
+        os.chmod(folder, DIR_MODE)  # the umask may have taken bits off 0700
+    if not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(path))
     return path
 
 
+class EvidenceWriteError(KeyauditError, OSError):
+    """A file could not be written (disk full, no permission); nothing half-written is left."""
+
+
 def write_private(path: Path, data: bytes) -> None:
-    """Write atomically with owner-only permissions (a crash never leaves half a file)."""
+    """Write atomically with owner-only permissions (a crash never leaves half a file, a failed
+    write leaves no `.tmp` behind)."""
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(tmp, FILE_MODE)
-    os.replace(tmp, path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp, FILE_MODE)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        error = EvidenceWriteError(f"cannot write {path} ({exc.strerror or exc}) — {_fix(exc)}")
+        error.errno = exc.errno  # callers may still tell a full disk from a denied write
+        raise error from None
+
+
+def _fix(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free some space on its disk, or choose another folder"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "fix the folder's permissions, or choose another folder"
+    return "check the folder and its disk"
 
 
 def to_json_bytes(data: Any) -> bytes:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from keyaudit.model import KeyauditError
+from keyaudit.sources.excerpt import excerpt
 
 STATUSES = ("Active", "Inactive", "Expired")
 _KEY_ID = re.compile(r"[A-Z0-9]{16,128}")
@@ -58,7 +59,7 @@ def _key(item: Any, n: int, source: str) -> dict[str, Any]:
     key_id = item.get("AccessKeyId")
     if not (isinstance(key_id, str) and _KEY_ID.fullmatch(key_id)):
         raise AccessKeysFileError(
-            f"{where}: AccessKeyId {key_id!r} is not an access key id (16+ upper-case letters"
+            f"{where}: AccessKeyId {excerpt(key_id)} is not an access key id (16+ upper-case letters"
             f" and digits) — {_FIX}"
         )
     where = f"{where} ({key_id})"
@@ -68,7 +69,7 @@ def _key(item: Any, n: int, source: str) -> dict[str, Any]:
     status = item.get("Status")
     if status not in STATUSES:
         raise AccessKeysFileError(
-            f"{where}: Status {status!r} is not one of {', '.join(STATUSES)} — {_FIX}"
+            f"{where}: Status {excerpt(status)} is not one of {', '.join(STATUSES)} — {_FIX}"
         )
     used = item.get("LastUsed", item.get("AccessKeyLastUsed"))
     if not isinstance(used, dict):
@@ -100,7 +101,7 @@ def _timestamp(value: Any, field: str, where: str) -> str:
         parsed = None
     if not isinstance(value, str) or parsed is None or parsed.utcoffset() is None:
         raise AccessKeysFileError(
-            f"{where}: {field} {value!r} is not a timestamp with a time zone "
+            f"{where}: {field} {excerpt(value)} is not a timestamp with a time zone "
             f"(e.g. 2024-01-15T08:30:12+00:00) — {_FIX}"
         )
     return parsed.isoformat()
@@ -110,7 +111,7 @@ def _text(value: Any, field: str, where: str) -> str:
     if value is None:
         return "N/A"  # what GetAccessKeyLastUsed says for a key never used
     if not isinstance(value, str):
-        raise AccessKeysFileError(f"{where}: {field} {value!r} is not text — {_FIX}")
+        raise AccessKeysFileError(f"{where}: {field} {excerpt(value)} is not text — {_FIX}")
     return value
 
 
@@ -127,6 +128,6 @@ def _check_unique(keys: list[dict[str, Any]], source: str) -> None:
     crowded = sorted(u for u, n in per_user.items() if n > 2)
     if crowded:
         raise AccessKeysFileError(
-            f"{source}: user {crowded[0]} has {per_user[crowded[0]]} keys but IAM allows 2 — "
+            f"{source}: user {excerpt(crowded[0])} has {per_user[crowded[0]]} keys but IAM allows 2 — "
             "the file mixes accounts or repeats keys; " + _FIX
         )

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from keyaudit.model import KeyauditError
+from keyaudit.sources.excerpt import excerpt, excerpts
 
 COLUMNS: tuple[str, ...] = (
     "user",
@@ -204,9 +205,9 @@ def _check_header(header: list[str], source: str) -> None:
         f"({COLUMNS[0]}, {COLUMNS[1]}, ..., {COLUMNS[-1]}); use the file as IAM returns it"
     )
     if not set(header) & set(COLUMNS):
-        found = ",".join(header)[:60]
         raise CredentialReportError(
-            f"{source}, line 1: not a credential report header (found {found!r}) — {expected}"
+            f"{source}, line 1: not a credential report header "
+            f"(found {excerpt(','.join(header))}) — {expected}"
         )
     missing = [c for c in COLUMNS if c not in header]
     unknown = [h for h in header if h not in COLUMNS]
@@ -215,7 +216,7 @@ def _check_header(header: list[str], source: str) -> None:
     if missing:
         parts.append(f"missing column(s) {', '.join(missing)}")
     if unknown:
-        parts.append(f"unknown column(s) {', '.join(map(repr, unknown))}")
+        parts.append(f"unknown column(s) {excerpts(unknown)}")
     if repeated:
         parts.append(f"repeated column(s) {', '.join(repeated)}")
     if not parts:
@@ -365,7 +366,7 @@ def _raise_first_problem(table: pa.Table, checks: list[_Check], source: str) -> 
     more = f"; {others} more invalid cell(s) in the file" if others else ""
     raise CredentialReportError(
         f"{source}, line {table['line_number'][row].as_py()}, column {check.column}: "
-        f"{value!r} {check.complaint(value)}{more} — {_REFETCH}"
+        f"{excerpt(value)} {check.complaint(value)}{more} — {_REFETCH}"
     )
 
 
@@ -411,7 +412,7 @@ def _drop_repeated_users(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     for user, lines in frame[repeated].groupby("user", sort=False)["line_number"]:
         times = "twice" if len(lines) == 2 else f"{len(lines)} times"
         notes.append(
-            f"user {user!r} appears {times} (lines {_and_list(map(str, lines))}); kept the first"
+            f"user {excerpt(user)} appears {times} (lines {_and_list(map(str, lines))}); kept the first"
         )
     kept = frame[~frame.duplicated("user", keep="first")].reset_index(drop=True)
     return kept, notes

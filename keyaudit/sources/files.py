@@ -8,13 +8,22 @@ adds key ids and last use. A wrong file makes its account "not assessed" with th
 that names no account is kept as `unattributed-<name>` evidence and recorded as a run note.
 Every entry of the folder is listed in run.json (`files`), with its hash; nothing is skipped
 silently.
+
+The folder is input from someone else: only regular files directly in it are opened (never a
+symbolic link, a pipe, a device or a subfolder: those are listed as ignored with the reason),
+each is checked again after opening (no swap between look and open), and no more than
+`files.max_file_mb` is read from one file. A reason quotes at most a short escaped excerpt of a
+file (keyaudit.sources.excerpt).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
+import os
 import re
+import stat
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +34,7 @@ from keyaudit.model import Account, AccountOutcome, KeyauditError
 from keyaudit.sources.access_keys_file import AccessKeysFileError, read_access_keys
 from keyaudit.sources.aws.organizations import Discovery
 from keyaudit.sources.credential_report import CredentialReportError, parse_credential_report
+from keyaudit.sources.excerpt import shown_name
 
 log = logging.getLogger("keyaudit.files")
 
@@ -33,6 +43,16 @@ _REPORT_NAME = re.compile(r"([0-9]{12})\.csv", re.IGNORECASE)
 _KEYS_NAME = re.compile(r"([0-9]{12})\.access_keys\.json", re.IGNORECASE)
 _ANY_ARN_ACCOUNT = re.compile(rb"arn:aws[a-z-]*:iam::([0-9]{12}):")
 _NAME_IT = "name the file <12-digit account id>.csv"
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # files.max_file_mb's default
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_NOT_REGULAR = {  # what lstat says an entry is → why it is not opened
+    stat.S_IFLNK: "symbolic link: not followed — copy the file itself into the folder",
+    stat.S_IFDIR: "reports are read from the folder itself, not subfolders",
+    stat.S_IFIFO: "a named pipe (FIFO), not a regular file: not opened",
+    stat.S_IFCHR: "a device, not a regular file: not opened",
+    stat.S_IFBLK: "a device, not a regular file: not opened",
+    stat.S_IFSOCK: "a socket, not a regular file: not opened",
+}
 
 
 class FilesSourceError(KeyauditError, ValueError):
@@ -88,7 +108,11 @@ class FilesCollection:
             "scope_note": f"{reports} credential report file(s) read from {self.folder}",
             "files_dir": str(self.folder),
             "files": [asdict(f) for f in self.files],
-            "notes": self.notes,
+            # the folder, for the report's provenance (the warehouse keeps run notes, not paths)
+            "notes": [
+                {"account_id": None, "kind": "input_folder", "message": str(self.folder)},
+                *self.notes,
+            ],
             "caller_arn": None,
             "caller_account_id": None,
             "organization_id": None,
@@ -96,7 +120,7 @@ class FilesCollection:
         }
 
 
-def check_folder(folder: Path | str | None) -> Path:
+def check_folder(folder: Path | str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> Path:
     """Refuse, in one line, a folder that cannot give an audit: before anything is written."""
     if folder is None or str(folder) == "":
         raise FilesSourceError(
@@ -111,45 +135,82 @@ def check_folder(folder: Path | str | None) -> Path:
     if not folder.is_dir():
         raise FilesSourceError(f"{where} is not a folder — give the folder holding the reports")
     try:
-        names = [p.name for p in folder.iterdir()]
+        entries = sorted(folder.iterdir(), key=lambda p: p.name)
     except OSError as exc:
         raise FilesSourceError(
             f"{where} cannot be read ({exc.strerror}) — fix its permissions"
         ) from None
-    if not any(n.lower().endswith(".csv") for n in names):
+    csvs = [p for p in entries if p.name.lower().endswith(".csv")]
+    reports = [p for p in csvs if _why_not_read(p) is None]
+    if not reports:
+        skipped = f" ({_names(csvs)} not regular files: not opened)" if csvs else ""
         raise FilesSourceError(
-            f"{where} holds no credential report (*.csv) — put one <12-digit account id>.csv "
-            "per account in it"
+            f"{where} holds no credential report (*.csv){skipped} — put one "
+            "<12-digit account id>.csv per account in it"
         )
+    if not _may_name_an_account(entries, reports, max_bytes):
+        raise _no_account(where, reports)
     return folder.resolve()
 
 
-def collect_files(folder: Path | str | None, store: EvidenceStore) -> FilesCollection:
+def _names(paths: list[Path], most: int = 3) -> str:
+    shown = ", ".join(shown_name(p.name) for p in paths[:most])
+    return shown + (f" and {len(paths) - most} more" if len(paths) > most else "")
+
+
+def _no_account(where: str, reports: list[Path]) -> FilesSourceError:
+    return FilesSourceError(
+        f"{where}: no account can be read from any report in it ({_names(reports)}: no account "
+        f"id in the file name or its ARNs) — {_NAME_IT}"
+    )
+
+
+def _may_name_an_account(entries: list[Path], reports: list[Path], max_bytes: int) -> bool:
+    """Cheap first look: a file named by account id, or a report with an IAM ARN in it."""
+    named = [p for p in entries if _REPORT_NAME.fullmatch(p.name) or _KEYS_NAME.fullmatch(p.name)]
+    if any(_why_not_read(p) is None for p in named):
+        return True
+    for path in reports:
+        content, _, _ = _read_regular(path, max_bytes)
+        if content is not None and _ANY_ARN_ACCOUNT.search(content):
+            return True
+    return False
+
+
+def collect_files(
+    folder: Path | str | None, store: EvidenceStore, max_bytes: int = DEFAULT_MAX_BYTES
+) -> FilesCollection:
     """Read every entry of the folder into the evidence store and say what each became."""
-    folder = check_folder(folder)
+    folder = check_folder(folder, max_bytes)
     found = FilesCollection(folder=folder)
     reports: list[_Report] = []
     key_files: dict[str, InputFile] = {}
     key_bytes: dict[str, bytes] = {}
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
-        if path.is_file() and path.name.lower().endswith(".csv"):
-            reports.append(_read_report(path))
-        elif path.is_file() and (match := _KEYS_NAME.fullmatch(path.name)):
-            entry, content = _read_plain(path, "access_keys")
+        why_not = _why_not_read(path)
+        if why_not is None and path.name.lower().endswith(".csv"):
+            reports.append(_read_report(path, max_bytes))
+        elif why_not is None and (match := _KEYS_NAME.fullmatch(path.name)):
+            entry, content = _read_plain(path, "access_keys", max_bytes)
             entry.account_id, entry.account_from = match.group(1), "file name"
             key_files[match.group(1)] = entry
             if content is not None:
                 key_bytes[match.group(1)] = content
             found.files.append(entry)
         else:
-            found.files.append(_ignored(path, found.notes))
+            found.files.append(_ignored(path, why_not, found.notes, max_bytes))
     by_account: dict[str, list[_Report]] = {}
+    for report in reports:
+        if report.entry.account_id is not None:
+            by_account.setdefault(report.entry.account_id, []).append(report)
+    if not by_account and not key_files:  # nothing to audit: say so before writing evidence
+        raise _no_account(
+            f"credential report folder {folder}", [folder / r.entry.name for r in reports]
+        )
     for report in reports:
         found.files.append(report.entry)
         if report.entry.account_id is None:
             _keep_unattributed(report, store, found.notes)
-        else:
-            by_account.setdefault(report.entry.account_id, []).append(report)
     for account_id in sorted(set(by_account) | set(key_files)):
         outcome = _collect_account(
             account_id,
@@ -174,8 +235,63 @@ def collect_files(folder: Path | str | None, store: EvidenceStore) -> FilesColle
     return found
 
 
-def _file_facts(path: Path, content: bytes) -> dict[str, Any]:
-    modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+def _why_not_read(path: Path) -> str | None:
+    """None for a regular file; else why the entry is not opened (lstat: links not followed)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror})"
+    if stat.S_ISREG(mode):
+        return None
+    return _NOT_REGULAR.get(stat.S_IFMT(mode), "not a regular file: not opened")
+
+
+def _read_regular(
+    path: Path, max_bytes: int
+) -> tuple[bytes | None, os.stat_result | None, str | None]:
+    """The bytes of a regular file, read through one descriptor: never through a symbolic link,
+    never blocking on a pipe, never more than `max_bytes` + 1 bytes; else why not."""
+    name = shown_name(path.name)
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, None, f"file {name}: {_NOT_REGULAR[stat.S_IFLNK]}"
+        return None, None, f"file {name} cannot be read ({exc.strerror}) — fix its permissions"
+    try:
+        facts = os.fstat(fd)  # what was opened, not what a path named a moment before
+        if not stat.S_ISREG(facts.st_mode):
+            why = _NOT_REGULAR.get(stat.S_IFMT(facts.st_mode), "not a regular file: not opened")
+            return None, facts, f"file {name}: {why}"
+        if facts.st_size > max_bytes:
+            return None, facts, _too_big(name, max_bytes)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= max_bytes:  # the size stat gave may be wrong: stop one byte past the cap
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_bytes:
+            return None, facts, _too_big(name, max_bytes)
+        return b"".join(chunks), facts, None
+    except OSError as exc:
+        return None, None, f"file {name} cannot be read ({exc.strerror}) — fix its permissions"
+    finally:
+        os.close(fd)
+
+
+def _too_big(name: str, max_bytes: int) -> str:
+    mb = max_bytes // (1024 * 1024)
+    return (
+        f"file {name} is larger than files.max_file_mb = {mb} MB: not read — check that it is "
+        "a credential report, or raise files.max_file_mb in keyaudit.toml"
+    )
+
+
+def _file_facts(facts: os.stat_result, content: bytes) -> dict[str, Any]:
+    modified = datetime.fromtimestamp(facts.st_mtime, UTC)
     return {
         "sha256": hashlib.sha256(content).hexdigest(),
         "bytes": len(content),
@@ -183,28 +299,28 @@ def _file_facts(path: Path, content: bytes) -> dict[str, Any]:
     }
 
 
-def _read_plain(path: Path, kind: str) -> tuple[InputFile, bytes | None]:
+def _read_plain(path: Path, kind: str, max_bytes: int) -> tuple[InputFile, bytes | None]:
     entry = InputFile(name=path.name, kind=kind, status="not_used")
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        entry.reason = f"file {path.name} cannot be read ({exc.strerror}) — fix its permissions"
+    content, facts, problem = _read_regular(path, max_bytes)
+    if content is None or facts is None:
+        entry.reason = problem
         return entry, None
-    for key, value in _file_facts(path, content).items():
+    for key, value in _file_facts(facts, content).items():
         setattr(entry, key, value)
     return entry, content
 
 
-def _read_report(path: Path) -> _Report:
+def _read_report(path: Path, max_bytes: int) -> _Report:
     """Parse the report and decide which account it belongs to (file name first, else ARNs)."""
-    entry, content = _read_plain(path, "credential_report")
+    entry, content = _read_plain(path, "credential_report", max_bytes)
     report = _Report(entry=entry, content=content, problem=entry.reason)
+    name = shown_name(path.name)
     named = _REPORT_NAME.fullmatch(path.name)
     name_id = named.group(1) if named else None
     arn_id = None
     if content is not None:
         try:
-            parsed = parse_credential_report(content, source=f"file {path.name}")
+            parsed = parse_credential_report(content, source=f"file {name}")
         except CredentialReportError as exc:
             report.problem = str(exc)
             ids = {m.decode() for m in _ANY_ARN_ACCOUNT.findall(content)}
@@ -214,12 +330,12 @@ def _read_report(path: Path) -> _Report:
             report.users = int((parsed.rows["user"] != "<root_account>").sum())
             if parsed.rows.empty:
                 report.problem = (
-                    f"file {path.name}: a header but no rows (a real report always has the "
+                    f"file {name}: a header but no rows (a real report always has the "
                     "<root_account> row) — the file looks truncated; fetch the report again"
                 )
     if name_id and arn_id and name_id != arn_id:
         report.problem = (
-            f"file {path.name}: the file name says account {name_id} but its ARNs name account "
+            f"file {name}: the file name says account {name_id} but its ARNs name account "
             f"{arn_id} — check that this is {name_id}'s report, then rename or replace the file"
         )
     entry.account_id = name_id or arn_id
@@ -227,18 +343,21 @@ def _read_report(path: Path) -> _Report:
     return report
 
 
-def _ignored(path: Path, notes: list[dict[str, Any]]) -> InputFile:
-    if path.is_dir():
-        reason = (
-            f"folder {path.name} ignored: reports are read from the folder itself, not subfolders"
-        )
+def _ignored(
+    path: Path, why_not: str | None, notes: list[dict[str, Any]], max_bytes: int
+) -> InputFile:
+    name = shown_name(path.name)
+    if why_not is not None:  # a link, a folder, a pipe, a device: listed, never opened
+        what = "folder" if why_not == _NOT_REGULAR[stat.S_IFDIR] else "file"
+        reason = f"{what} {name} ignored: {why_not}"
         entry = InputFile(name=path.name, kind="ignored", status="ignored", reason=reason)
     else:
-        entry, _ = _read_plain(path, "ignored")
+        entry, _ = _read_plain(path, "ignored", max_bytes)
         entry.status = "ignored"
         entry.reason = (
-            f"file {path.name} ignored: neither a credential report (*.csv) nor "
+            f"file {name} ignored: neither a credential report (*.csv) nor "
             "<12-digit account id>.access_keys.json"
+            + (f" ({entry.reason})" if entry.reason else "")
         )
     notes.append({"account_id": None, "kind": "ignored_file", "message": entry.reason})
     return entry
@@ -251,7 +370,7 @@ def _keep_unattributed(report: _Report, store: EvidenceStore, notes: list[dict[s
     if report.problem:
         entry.reason = f"{report.problem}. No account id in the file name or its ARNs — {_NAME_IT}"
     else:
-        entry.reason = f"file {entry.name}: no account id in the file name or its ARNs — {_NAME_IT}"
+        entry.reason = f"file {shown_name(entry.name)}: no account id in the file name or its ARNs — {_NAME_IT}"
     if report.content is not None:
         written = store.write(None, f"unattributed-{entry.name}", report.content, "unattributed")
         entry.evidence_path = written.path
@@ -269,7 +388,7 @@ def _collect_account(
     outcome = AccountOutcome(account_id=account_id, status="not_assessed")
     files: list[EvidenceFile] = []
     if len(reports) > 1:
-        names = ", ".join(r.entry.name for r in reports)
+        names = ", ".join(shown_name(r.entry.name) for r in reports)
         outcome.error = (
             f"account {account_id}: {len(reports)} credential reports given ({names}) — "
             "keep one file per account"
@@ -287,7 +406,7 @@ def _collect_account(
         _settle(report.entry, outcome.status, outcome.error)
     else:
         outcome.error = (
-            f"account {account_id}: {keys_entry.name if keys_entry else 'a keys file'} has no "
+            f"account {account_id}: {shown_name(keys_entry.name) if keys_entry else 'a keys file'} has no "
             f"credential report beside it — add the account's report ({account_id}.csv)"
         )
     if keys_entry is not None:
@@ -333,8 +452,10 @@ def _use_keys(
         return
     try:
         if content is None:
-            raise AccessKeysFileError(entry.reason or f"file {entry.name} cannot be read")
-        keys = read_access_keys(content, source=f"file {entry.name}")
+            raise AccessKeysFileError(
+                entry.reason or f"file {shown_name(entry.name)} cannot be read"
+            )
+        keys = read_access_keys(content, source=f"file {shown_name(entry.name)}")
     except AccessKeysFileError as exc:
         outcome.status = "partial"
         outcome.error = f"account {account_id}: {exc}; findings use the credential report only"

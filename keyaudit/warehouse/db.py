@@ -8,6 +8,7 @@ transaction, so a run is never half loaded and never duplicated.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,6 +43,62 @@ VIEW_FOLDERS = ("staging", "views")
 
 class WarehouseError(KeyauditError, RuntimeError):
     """The warehouse cannot be opened or written; the message says why and what to do."""
+
+
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+_GIVE_A_FILE = "give --db a DuckDB file keyaudit made, or a new file name in a writable folder"
+
+
+def check_warehouse(path: Path | str) -> None:
+    """Refuse, in one line, a warehouse path that cannot be written: a folder, a file that is not
+    a DuckDB database, a read-only file or a folder that cannot be created. Reads 12 bytes at
+    most and creates nothing; the first run of an audit calls it before collecting."""
+    path = Path(path)
+    where = f"warehouse {path}"
+    try:
+        facts = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        _check_creatable(path)
+        return
+    except OSError as exc:
+        raise WarehouseError(
+            f"{where} cannot be read ({exc.strerror}) — fix its permissions or use another --db"
+        ) from None
+    if stat.S_ISDIR(facts.st_mode):
+        raise WarehouseError(
+            f"{where} is a folder, not a DuckDB file — give a file name, e.g. "
+            f"--db {path / 'keyaudit.duckdb'}"
+        )
+    if not stat.S_ISREG(facts.st_mode):
+        raise WarehouseError(f"{where} is not a regular file — {_GIVE_A_FILE}")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            header = os.read(fd, 12)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise WarehouseError(
+            f"{where} cannot be read ({exc.strerror}) — fix its permissions or use another --db"
+        ) from None
+    if header[8:12] != _DUCKDB_MAGIC:
+        raise WarehouseError(f"{where} is not a DuckDB database — {_GIVE_A_FILE}")
+    if not os.access(path, os.R_OK | os.W_OK):
+        raise WarehouseError(
+            f"{where} is read-only — give its owner write permission (chmod u+w), or use another --db"
+        )
+
+
+def _check_creatable(path: Path) -> None:
+    """A new warehouse: its nearest existing folder must let keyaudit create the rest."""
+    existing = next(p for p in path.absolute().parents if os.path.lexists(p))
+    where = f"warehouse {path} cannot be created"
+    if not existing.is_dir():
+        raise WarehouseError(f"{where}: {existing} is not a folder — {_GIVE_A_FILE}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise WarehouseError(
+            f"{where}: folder {existing} is not writable — fix its permissions or use another --db"
+        )
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:

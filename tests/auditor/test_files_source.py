@@ -336,14 +336,14 @@ def test_other_files_and_folders_are_listed_as_ignored(tmp_path: Path):
 def test_unreadable_report_is_not_assessed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     folder = folder_of(tmp_path, {f"{A}.csv": report(A)})
     unreadable = folder / f"{A}.csv"
-    read_bytes = Path.read_bytes
+    real_open = os.open
 
-    def refused(path: Path) -> bytes:  # what chmod 000 does, for root too (CI runs as root)
-        if path == unreadable:
+    def refused(path, flags, *args):  # what chmod 000 does, for root too (CI runs as root)
+        if Path(path) == unreadable:
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
-        return read_bytes(path)
+        return real_open(path, flags, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", refused)
+    monkeypatch.setattr(os, "open", refused)
     run = audit_files(folder, tmp_path)
     assert run.account(A) == (
         "not_assessed",
