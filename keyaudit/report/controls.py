@@ -178,7 +178,7 @@ def _qualifier(result: str, entry: Mapping[str, Any]) -> str | None:
     # not-assessed accounts, or assessed ones that lack the evidence the rule needs
     why = "not assessed" if missing <= entry["accounts_not_assessed"] else "not evaluated"
     if result == "not evaluated":
-        return f"{missing} of {in_scope} {_accounts(in_scope)} {why}"
+        return f"{missing} {why}" if missing < in_scope else f"no account {why.split()[-1]}"
     return f"pass in {evaluated} of {in_scope} {_accounts(in_scope)}; {missing} {why}"
 
 
