@@ -119,3 +119,14 @@ def test_organization_mode_without_organization_is_an_error():
         pytest.raises(CollectionError, match="cannot list the organization's accounts"),
     ):
         discover(AccountSessions(), DiscoveryConfig(mode="organization"))
+
+
+def test_filters_that_leave_no_account_stop_the_run_in_one_line(org):
+    config = DiscoveryConfig(include_ous=["Root/Nowhere"])
+    with pytest.raises(CollectionError) as stopped:
+        discover(AccountSessions(), config)
+    assert str(stopped.value) == (
+        "discovery (organization) found no account to audit: the [discovery] filters "
+        "(include_accounts, exclude_accounts, include_ous, exclude_ous) leave none — "
+        "check them in keyaudit.toml"
+    )

@@ -111,7 +111,21 @@ def _selected(config: DiscoveryConfig, account_id: str) -> bool:
 
 
 def discover(sessions: AccountSessions, config: DiscoveryConfig) -> Discovery:
-    """Find the accounts to audit; the result says which scope was used and why."""
+    """Find the accounts to audit; the result says which scope was used and why.
+
+    Filters that leave no account at all stop the run: an audit of nothing would read as clean.
+    """
+    found = _discover(sessions, config)
+    if not (found.in_scope or found.skipped or found.unknown):
+        raise CollectionError(
+            f"discovery ({found.scope}) found no account to audit: the [discovery] filters "
+            "(include_accounts, exclude_accounts, include_ous, exclude_ous) leave none — "
+            "check them in keyaudit.toml"
+        )
+    return found
+
+
+def _discover(sessions: AccountSessions, config: DiscoveryConfig) -> Discovery:
     caller = sessions.caller_identity()
     if config.mode == "caller":
         return _caller_only(caller, note="discovery.mode = caller")
