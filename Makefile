@@ -17,7 +17,7 @@ setup: .venv/.keyaudit-synced  ## install uv, the locked Python environment and 
 	@scripts/system-deps.sh
 
 .venv/.keyaudit-synced: pyproject.toml uv.lock
-	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 scripts/bootstrap_uv.py
 	@$(UV) sync --frozen --quiet --all-extras   # the demo and dask extras: make demo and the tests use them
 	@touch $@
 
