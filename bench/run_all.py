@@ -60,6 +60,11 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], str]] = {
         ["cli_startup.py", "--repeat", "1", "--no-prefect"],
         "ad-hoc commands: demo in-process vs an empty Prefect flow, query, help (issue 12.3)",
     ),
+    "query_memory": (
+        ["query_memory.py"],
+        ["query_memory.py", "--rows", "100000"],
+        "peak memory of `keyaudit query` on a 509 MB result, streamed vs held whole (issue 13.12)",
+    ),
 }
 
 

@@ -1,41 +1,26 @@
 """`keyaudit query`: SQL or a saved query against the warehouse, opened read-only, with bound
-parameters; also the output formats the other read-only commands (`runs`) share."""
+parameters, its rows streamed out (keyaudit.cli.output); also what `runs` shares."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+import os
 import sys
-from datetime import date, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from keyaudit.cli.common import Db, app, fail
+from keyaudit.cli.output import QueryFormat, batches, write_result
 
 if TYPE_CHECKING:
     import duckdb
 
     from keyaudit.warehouse.saved_queries import SavedQuery
 
-
-class QueryFormat(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    markdown = "markdown"
-
+__all__ = ["Format", "QueryFormat", "open_read_only", "print_rows", "run_sql"]
 
 Format = Annotated[QueryFormat, typer.Option("--format", help="table, csv, json or markdown.")]
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
 
 
 def open_read_only(db: Path | None) -> duckdb.DuckDBPyConnection:
@@ -54,21 +39,35 @@ def open_read_only(db: Path | None) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def execute(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None
+) -> duckdb.DuckDBPyConnection:
+    """The query started, its rows left to fetch; or a one-line error that says what to fix."""
+    import duckdb
+
+    try:
+        return con.execute(sql, params or None)
+    except duckdb.Error as exc:
+        raise _failed(exc) from None
+
+
 def run_sql(
     con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Columns and rows, or a one-line error that says what to fix."""
+    """Columns and all rows, for small results (`keyaudit runs`); or a one-line error."""
     import duckdb
 
+    cursor = execute(con, sql, params)
+    try:
+        return [d[0] for d in cursor.description or []], cursor.fetchall()
+    except duckdb.Error as exc:
+        raise _failed(exc) from None
+
+
+def _failed(exc: Exception) -> typer.Exit:
     from keyaudit.warehouse.saved_queries import explain
 
-    try:
-        cursor = con.execute(sql, params or None)
-        columns = [d[0] for d in cursor.description or []]
-        rows = cursor.fetchall()
-    except duckdb.Error as exc:
-        raise fail(f"query failed: {explain(exc)}") from None
-    return columns, rows
+    return fail(f"query failed: {explain(exc)}")
 
 
 @app.command()
@@ -129,10 +128,26 @@ def query(
     try:
         if problem := unknown_runs(con, saved, values):
             raise fail(problem)
-        columns, rows = run_sql(con, saved.sql if saved else str(sql), values)
+        cursor = execute(con, saved.sql if saved else str(sql), values)
+        _stream(cursor, fmt)
     finally:
         con.close()
-    print_rows(columns, rows, fmt)
+
+
+def _stream(cursor: duckdb.DuckDBPyConnection, fmt: QueryFormat) -> None:
+    """Fetch and write the rows batch by batch. An error while fetching (e.g. a failed cast in
+    a later row) ends the output where it is, with the one-line error and exit 2; a reader that
+    stops early (`| head`) ends it quietly."""
+    import duckdb
+
+    columns = [d[0] for d in cursor.description or []]
+    try:
+        write_result(columns, batches(cursor), fmt, sys.stdout)
+        sys.stdout.flush()
+    except duckdb.Error as exc:
+        raise _failed(exc) from None
+    except BrokenPipeError:
+        _silence_stdout()
 
 
 def _list_saved(fmt: QueryFormat) -> None:
@@ -150,41 +165,19 @@ def _list_saved(fmt: QueryFormat) -> None:
 
 
 def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: QueryFormat) -> None:
-    if fmt is QueryFormat.json:
-        sys.stdout.write(
-            json.dumps([dict(zip(columns, map(_cell, r), strict=True)) for r in rows], default=str)
-            + "\n"
-        )
-    elif fmt is QueryFormat.csv:
-        from keyaudit.report.exports import safe_cell
-
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(columns)
-        writer.writerows([[safe_cell(_cell(v)) for v in row] for row in rows])
-        sys.stdout.write(buffer.getvalue())
-    elif fmt is QueryFormat.markdown:
-        typer.echo(_markdown(columns, rows))
-    else:
-        text = [[("" if v is None else str(_cell(v))) for v in row] for row in rows]
-        widths = [max([len(c), *(len(r[i]) for r in text)]) for i, c in enumerate(columns)]
-        typer.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
-        typer.echo("  ".join("-" * w for w in widths))
-        for r in text:
-            typer.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
-        typer.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    """Rows already fetched (a small result) in `fmt` on standard output."""
+    try:
+        write_result(columns, [rows], fmt, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
 
 
-def _markdown(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
-    """A GitHub-flavoured table; pipes and line breaks inside cells cannot break its layout."""
-
-    def cell(value: Any) -> str:
-        text = "" if value is None else str(_cell(value))
-        return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-
-    lines = [
-        "| " + " | ".join(cell(c) for c in columns) + " |",
-        "| " + " | ".join("---" for _ in columns) + " |",
-        *("| " + " | ".join(cell(v) for v in row) + " |" for row in rows),
-    ]
-    return "\n".join(lines)
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null once its reader is gone, so the final flush at exit
+    does not fail a second time with a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (tests): nothing to flush
+        pass

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from keyaudit.evidence.store import FILE_MODE
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from keyaudit.textsafe import safe_cell  # shared with `keyaudit query`, which avoids pandas
 
 OCSF_VERSION = "1.3.0"
 # OCSF severity_id and its caption, by keyaudit severity.
@@ -66,13 +65,6 @@ COLUMNS = (
     "is_new",
     "remediation_command",
 )
-
-
-def safe_cell(value: Any) -> Any:
-    """Prefix a quote to text a spreadsheet would evaluate; numbers pass through unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def command_for(template: str | None, record: Mapping[str, Any]) -> str | None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from keyaudit.model import KeyauditError
 from keyaudit.paths import SQL_DIR
+from keyaudit.textsafe import visible
 
 QUERIES_DIR = SQL_DIR / "queries"
 TYPES = ("integer", "number", "text", "boolean", "date", "timestamp", "run")  # run: a run id
@@ -234,8 +235,10 @@ def unknown_runs(con: Any, query: SavedQuery | None, values: dict[str, Any]) -> 
 
 
 def explain(error: Exception) -> str:
-    """One line for a DuckDB error, with the fix where keyaudit knows it."""
+    """One line for a DuckDB error, with the fix where keyaudit knows it. DuckDB quotes the
+    values it failed on, which can be warehouse text, so control characters are escaped."""
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    text = visible(text)
     if found := re.search(r"not provided for the following parameters: (.+)", text):
         names = [n.strip() for n in found.group(1).split(",")]
         passes = " ".join(f"--param {n}=VALUE" for n in names)

@@ -1,0 +1,41 @@
+"""Text from the warehouse made safe for where it is shown: spreadsheets and terminals.
+
+Warehouse text comes from AWS (user names, tags, account names), so anyone who can name an IAM
+user chooses it. A spreadsheet runs a cell that starts with = + - @ (or tab, CR, NUL) as a
+formula, so every CSV cell goes through `safe_cell`; a terminal obeys control sequences (ESC,
+OSC 52 writes the clipboard, C1 controls, DEL) and bidi overrides reorder what it shows, so text
+shown on a terminal goes through `visible`. Imports nothing heavy: `keyaudit query` uses it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+# C0 controls, DEL and C1 controls (category Cc), the bidi embedding/override/isolate marks,
+# and the line and paragraph separators: each would change what a terminal shows or does.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def safe_cell(value: Any) -> Any:
+    """Prefix a quote to text a spreadsheet would evaluate; numbers pass through unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _escape(found: re.Match[str]) -> str:
+    char = found.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """`text` with every control character and bidi mark written as a visible escape (`\\x1b`,
+    `\\u202e`, `\\n`), so printing it cannot move the cursor, set the clipboard or reorder text."""
+    return _UNSAFE.sub(_escape, text)
