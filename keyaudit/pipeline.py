@@ -359,6 +359,7 @@ def write_report(plan: RunPlan, generated_at: datetime) -> ReportOutputs:
             pdf_rows_per_account=report.pdf_rows_per_account,
             paper=report.paper,
         )
+        write_evidence_sums(con, plan.run_id, plan.store.run_dir)
     finally:
         con.close()
     return ReportOutputs(
@@ -367,6 +368,23 @@ def write_report(plan: RunPlan, generated_at: datetime) -> ReportOutputs:
         pdf_pages=files.pdf_pages,
         outputs={fmt: str(path.resolve()) for fmt, path in files.paths().items()},
     )
+
+
+def write_evidence_sums(con: Any, run_id: str, run_dir: Path) -> Path | None:
+    """SHA256SUMS in the run's evidence folder, from what the warehouse loaded (every evidence
+    file and the run manifest): `sha256sum -c SHA256SUMS` there checks the evidence. None when
+    the folder is not on this machine (a report re-rendered elsewhere)."""
+    from keyaudit.evidence.sums import SHA256SUMS, write_sha256sums
+    from keyaudit.report.queries import rows
+
+    if not run_dir.is_dir():
+        return None
+    files = rows(con, "evidence_files", {"run_id": run_id, "account_ids": None})
+    entries = [(f["sha256"], f["path"]) for f in files if f["path"] != SHA256SUMS]
+    manifest = rows(con, "run", {"run_id": run_id})[0]["manifest_sha256"]
+    if manifest:
+        entries.append((manifest, "manifest.json"))
+    return write_sha256sums(run_dir, entries)
 
 
 def prepare_delivery(plan: RunPlan) -> DeliveryPlan:

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from keyaudit.evidence.store import MANIFEST, sha256_file
+from keyaudit.evidence.sums import SHA256SUMS
 from keyaudit.model import KeyauditError
 
 RUN_MANIFEST_SOURCE = "run manifest"
@@ -61,10 +62,11 @@ def verify_run(con: duckdb.DuckDBPyConnection, evidence_root: Path, run_id: str)
             "that holds the run's evidence (data/evidence by default)"
         )
     result = Verification(run_id=run_id, run_dir=run_dir)
+    # SHA256SUMS is derived from the warehouse after loading (sums.py): not evidence to count.
     on_disk = {
         p.relative_to(run_dir).as_posix(): sha256_file(p)
         for p in sorted(run_dir.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p != run_dir / SHA256SUMS
     }
     result.files_checked = len(on_disk)
     manifest = _run_manifest(run_dir, on_disk, row[0], result)
@@ -75,6 +77,8 @@ def verify_run(con: duckdb.DuckDBPyConnection, evidence_root: Path, run_id: str)
         ).fetchall()
     )
     listed: dict[str, dict[str, str]] = {}
+    manifest.pop(SHA256SUMS, None)  # listed by a manifest rewritten after a report (resume)
+    stored.pop(SHA256SUMS, None)
     for path, digest in manifest.items():
         listed.setdefault(path, {})[RUN_MANIFEST_SOURCE] = digest
     for path, digest in stored.items():

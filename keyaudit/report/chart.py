@@ -1,6 +1,7 @@
 """The trend chart: open findings by severity across recent runs, as inline SVG (matplotlib).
 
-Deterministic: a fixed hash salt for element ids, no date or creator metadata, text kept as
+Every non-zero segment carries its count and is drawn at least MIN_SEGMENT_SHARE of the tallest
+bar high, so 2 critical findings among 145 stay readable. Deterministic: a fixed hash salt for element ids, no date or creator metadata, text kept as
 text in the report's font. Each severity has a fill and a hatch, so the bars read in greyscale.
 """
 
@@ -30,13 +31,16 @@ _RC: dict[str, Any] = {
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
+# The smallest height a non-zero segment is drawn with, as a share of the tallest bar: enough for
+# its printed count (the chart is about 110 pt tall in the PDF).
+MIN_SEGMENT_SHARE = 0.1
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
 _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 
 
 @dataclass(frozen=True)
 class TrendPoint:
-    label: str  # the run's as_of date, may hold a line break
+    label: str  # the run's as_of date (and time or run id when dates repeat); may hold a line break
     counts: dict[str, int]  # open findings by severity
     is_current: bool = False
 
@@ -67,15 +71,20 @@ def _trend_svg(
         figure.subplots_adjust(left=0.075, right=0.995, top=0.86, bottom=0.19)
         axes = figure.add_subplot()
         positions = list(range(len(points)))
-        bottom = [0] * len(points)
+        totals = [sum(p.counts.get(s, 0) for s in severities) for p in points]
+        floor = max([*totals, 1]) * MIN_SEGMENT_SHARE
+        bottom = [0.0] * len(points)
         for severity in severities:
             values = [p.counts.get(severity, 0) for p in points]
             if not any(values):
                 continue
+            # A small count (2 critical of 145) is drawn at least `floor` tall, so it is a band
+            # that carries its number, not a 1-pixel line; the number printed is exact.
+            heights = [max(v, floor) if v else 0 for v in values]
             fill, edge, hatch = STYLE.get(severity, ("#ffffff", "#000000", "++"))
             axes.bar(
                 positions,
-                values,
+                heights,
                 bottom=bottom,
                 width=0.62,
                 color=fill,
@@ -84,16 +93,31 @@ def _trend_svg(
                 linewidth=0.6,
                 label=severity,
             )
-            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-        for position, total in zip(positions, bottom, strict=True):
+            for position, value, height, base in zip(
+                positions, values, heights, bottom, strict=True
+            ):
+                if value:
+                    axes.text(
+                        position,
+                        base + height / 2,
+                        f"{value:,}",
+                        ha="center",
+                        va="center",
+                        fontsize=6.5,
+                        color="#000000",
+                        bbox={"boxstyle": "square,pad=0.12", "fc": "#ffffff", "ec": "none"},
+                    )
+            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+        for position, total, top in zip(positions, totals, bottom, strict=True):
             axes.annotate(
                 f"{total:,}",
-                (position, total),
+                (position, top),
                 xytext=(0, 2),
                 textcoords="offset points",
                 ha="center",
                 va="bottom",
                 fontsize=6.5,
+                fontweight="bold",
             )
         axes.set_xticks(positions, [p.label for p in points])
         for tick, point in zip(axes.get_xticklabels(), points, strict=True):
@@ -102,11 +126,11 @@ def _trend_svg(
         axes.tick_params(axis="x", labelsize=6.5, length=0)
         axes.set_ylabel("open findings")
         axes.set_xlim(-0.6, max(len(points), 4) - 0.4)
-        axes.set_ylim(0, max([*bottom, 1]) * 1.12)
+        axes.set_ylim(0, max([*bottom, 1.0]) * 1.12)
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.grid(axis="y", linewidth=0.4, color="#bbbbbb")
         axes.set_axisbelow(True)
-        if any(bottom):
+        if any(totals):
             figure.legend(
                 loc="upper left",
                 bbox_to_anchor=(0.065, 1.0),

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
+from markupsafe import Markup, escape
 
 from keyaudit.model import SEVERITIES, is_account_id
 from keyaudit.report.queries import execute, rows
@@ -100,3 +101,25 @@ def release_memory(con: duckdb.DuckDBPyConnection) -> None:
         execute(con, "release_memory")
         if current() != limit:  # it had been set: put it back
             execute(con, "set_memory_limit", {"limit": limit})
+
+
+# The longest value a report cell shows. A name, reason or tag is user-controlled: one of
+# 120,000 characters kept WeasyPrint laying out a single cell for minutes.
+CLIP_CHARS = 200
+
+
+def clip(value: Any, limit: int = CLIP_CHARS) -> Any:
+    """A displayed value cut to `limit` characters, saying how long it was; None stays None."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit:
+        return value
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def break_at_underscores(value: Any) -> Markup:
+    """A rule id (or other snake-case name) that a narrow cell may wrap after an underscore only:
+    `ACCESS_KEY_NOT_ROTATED` never becomes `ACCESS_KEY_NOT_RO` / `TATED`."""
+    text = escape(clip(value) if value is not None else "")
+    return Markup(str(text).replace("_", "_<wbr>"))  # noqa: S704 — escaped above

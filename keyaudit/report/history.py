@@ -29,6 +29,23 @@ def _label(as_of: datetime) -> str:
     return f"{as_of.day:02d} {_MONTHS[as_of.month - 1]}\n{as_of.year}"
 
 
+def chart_labels(recent: list[dict[str, Any]]) -> list[str]:
+    """The chart's x labels: the date; with the time (UTC) when two runs share a date, and the
+    run id's last part too when they share the minute, so no two bars carry the same label."""
+    labels = [_label(r["as_of"]) for r in recent]
+    dates = Counter(labels)
+    for i, r in enumerate(recent):
+        if dates[labels[i]] > 1:
+            as_of = r["as_of"] if r["as_of"].tzinfo else r["as_of"].replace(tzinfo=UTC)
+            day = labels[i].replace("\n", " ")
+            labels[i] = f"{day}\n{as_of.astimezone(UTC):%H:%M} UTC"
+    times = Counter(labels)
+    for i, r in enumerate(recent):
+        if times[labels[i]] > 1:
+            labels[i] = f"{labels[i].removesuffix(' UTC')} …{str(r['run_id'])[-6:]}"
+    return labels
+
+
 def _days(value: float | None) -> float | int | None:
     if value is None:
         return None
@@ -73,8 +90,8 @@ def trend(
             }
         )
     points = [
-        TrendPoint(_label(r["as_of"]), dict(counts[r["run_id"]]), r["run_id"] == run_id)
-        for r in recent
+        TrendPoint(label, dict(counts[r["run_id"]]), r["run_id"] == run_id)
+        for label, r in zip(chart_labels(recent), recent, strict=True)
     ]
     previous = recent[-2] if len(recent) > 1 else None
     if relations.has("previous_runs", "run_id", "previous_run_id", "previous_as_of"):

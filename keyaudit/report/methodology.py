@@ -3,6 +3,7 @@ waivers and the evidence files."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -12,6 +13,7 @@ import duckdb
 from keyaudit.report.controls import FRAMEWORKS, mappings
 from keyaudit.report.formatting import Relations, day, json_object, severity_class
 from keyaudit.report.queries import rows
+from keyaudit.rules.commands import fill_command
 
 _NOT_PARAMETERS = ("severity", "enabled")
 
@@ -81,6 +83,7 @@ def rules_in_force(
                 "rationale": prose("rationale"),
                 "remediation": prose("remediation"),
                 "command": prose("command"),
+                "command_shown": fill_command(prose("command")),  # no account: in words
                 "in_catalogue": rule is not None or bool(ran),
             }
         )
@@ -105,16 +108,7 @@ def caveats(coverage: Mapping[str, Any], source: str) -> list[dict[str, str]]:
             "use in each 15-minute window (5 minutes for console passwords). A key used shortly "
             "before the audit instant may show an earlier time.",
         },
-        {
-            "title": "Credential reports can be up to four hours old",
-            "text": "IAM returns an existing credential report while it is less than four hours "
-            "old, so each account is shown as of its own report time"
-            + (
-                f"; the oldest in this run is {coverage['oldest_report_at']}."
-                if coverage.get("oldest_report_at")
-                else "."
-            ),
-        },
+        _report_age(coverage, source),
         {
             "title": "Tracking start dates",
             "text": "AWS began tracking access-key last use on 2015-04-22 and console-password "
@@ -124,9 +118,14 @@ def caveats(coverage: Mapping[str, Any], source: str) -> list[dict[str, str]]:
         {
             "title": "Keys are matched by creation time",
             "text": "The credential report carries no access key ids. Its key slots are matched "
-            "to the keys IAM lists by creation time, to the second; a key the two sources "
-            "disagree about is listed under data notes. Root keys are only visible through the "
-            "credential report, so they are shown by slot.",
+            + (
+                "to the keys of the access-keys file handed in with it (when there is one) by "
+                "creation time, to the second; without that file, findings name a key by its slot"
+                if source == "files"
+                else "to the keys IAM lists by creation time, to the second"
+            )
+            + "; a key the two sources disagree about is listed under data notes. Root keys are "
+            "only visible through the credential report, so they are shown by slot.",
         },
         {
             "title": "Limits are strict",
@@ -148,7 +147,35 @@ def caveats(coverage: Mapping[str, Any], source: str) -> list[dict[str, str]]:
                 "and key ids come from those files alone.",
             }
         )
+    elif source == "demo":
+        out.append(
+            {
+                "title": "Simulated data",
+                "text": "This run audited the demo's simulated organization: no real AWS account "
+                "was read, and its findings describe invented users and keys.",
+            }
+        )
     return out
+
+
+def _report_age(coverage: Mapping[str, Any], source: str) -> dict[str, str]:
+    if source == "files":
+        return {
+            "title": "Credential report times are not known",
+            "text": "A credential report handed in as a file does not say when IAM generated "
+            "it, so every age and limit is measured to the run's audit instant; it should be "
+            "the day the reports were downloaded.",
+        }
+    return {
+        "title": "Credential reports can be up to four hours old",
+        "text": "IAM returns an existing credential report while it is less than four hours "
+        "old, so each account is shown as of its own report time"
+        + (
+            f"; the oldest in this run is {coverage['oldest_report_at']}."
+            if coverage.get("oldest_report_at")
+            else "."
+        ),
+    }
 
 
 def waiver_lists(
@@ -217,3 +244,116 @@ def evidence_files(
         }
         for r in rows(con, "evidence_files", {"run_id": run_id, "account_ids": account_ids})
     ]
+
+
+SOURCE_LABELS = {
+    "aws": "AWS (IAM API, read live from each account)",
+    "demo": "the demo: a simulated organization (moto, in-process), not a real AWS organization",
+    "files": "files: credential reports handed in as files, not read from AWS",
+}
+INPUT_FOLDER_NOTE = "input_folder"
+
+
+def input_files(
+    con: duckdb.DuckDBPyConnection, run_id: str, *, relations: Relations
+) -> list[dict[str, Any]]:
+    """The files handed in for a files run, with hash, attribution and outcome; [] otherwise."""
+    if not relations.has("input_files", "run_id", "file_name", "sha256", "account_from"):
+        return []
+    return rows(con, "input_files", {"run_id": run_id})
+
+
+def provenance(
+    source: str, files: list[dict[str, Any]], notes: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """Where the run's data came from, worded for its source: what the methodology says was
+    collected, what the evidence appendix says was kept, and the files handed in (files runs)."""
+    folder = next((n["message"] for n in notes if n["kind"] == INPUT_FOLDER_NOTE), None)
+    reports = [f for f in files if f["kind"] == "credential_report"]
+    if source == "files":
+        collected = (
+            f"keyaudit read {len(reports)} credential report "
+            f"{'file' if len(reports) == 1 else 'files'} handed in "
+            + (f"in the folder {folder}" if folder else "in a folder (its path was not recorded)")
+            + ", one per account, with an optional access-keys file per account for key ids and "
+            "last use. No AWS API was called: every figure comes from those files, as downloaded "
+            "by the accounts' owners. Each file was attributed to an account by its name "
+            "(<account id>.csv) or, failing that, by the ARNs inside it; the files are listed "
+            "below with their SHA-256."
+        )
+        kept = (
+            "Every file handed in was copied byte for byte into the evidence folder before it was "
+            "loaded, and hashed."
+        )
+    elif source == "demo":
+        collected = (
+            "keyaudit audited a simulated organization (the demo, run in-process with moto): the "
+            "same API calls as a live run (GenerateCredentialReport, GetCredentialReport, "
+            "ListUsers, ListAccessKeys, GetAccessKeyLastUsed, GetAccountSummary) answered by a "
+            "simulation, not by AWS. Its accounts, users and keys are invented."
+        )
+        kept = (
+            "Every response of the simulation was written to the evidence folder before it was "
+            "loaded, and hashed."
+        )
+    else:
+        collected = (
+            "keyaudit collected, for every account in scope, the IAM credential report "
+            "(GenerateCredentialReport, GetCredentialReport), the users and their access keys "
+            "(ListUsers, ListAccessKeys), each key's last use (GetAccessKeyLastUsed) and the "
+            "account summary (GetAccountSummary, for root keys and root MFA)."
+        )
+        kept = (
+            "Every API response of this run was written to the evidence folder before it was "
+            "loaded, and hashed."
+        )
+    return {
+        "source": source,
+        "label": SOURCE_LABELS.get(source, source),
+        "collected": collected,
+        "kept": kept,
+        "folder": folder,
+        "files": [_input_file(f) for f in files],
+        "count_reports": len(reports),
+        "count_ignored": sum(f["kind"] == "ignored" for f in files),
+        "by_status": [
+            {"status": status.replace("_", " "), "count": count}
+            for status, count in sorted(Counter(f["status"] for f in files).items())
+        ],
+    }
+
+
+def _input_file(row: Mapping[str, Any]) -> dict[str, Any]:
+    attributed = (
+        f"{row['account_id']} (from the {row['account_from']})"
+        if row["account_id"] and row["account_from"]
+        else row["account_id"] or "no account"
+    )
+    return {
+        "file_name": row["file_name"],
+        "kind": row["kind"].replace("_", " "),
+        "status": row["status"].replace("_", " "),
+        "account": attributed,
+        "sha256": row["sha256"],
+        "bytes": row["bytes"],
+        "reason": row["reason"],
+    }
+
+
+def source_notes(notes: list[dict[str, Any]], source: str) -> list[dict[str, Any]]:
+    """The data notes as the reader should see them: the input folder is shown with the
+    provenance, and a files run's key notes name the access-keys file, not an API it never
+    called (the warehouse words key mismatches for a live run)."""
+    out = []
+    for note in notes:
+        if note["kind"] == INPUT_FOLDER_NOTE:
+            continue
+        if source == "files" and note["kind"] == "key_mismatch":
+            note = {
+                **note,
+                "message": note["message"].replace(
+                    "listed by the API", "listed in the access-keys file"
+                ),
+            }
+        out.append(note)
+    return out

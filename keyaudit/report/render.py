@@ -21,7 +21,7 @@ from keyaudit.paths import TEMPLATES_DIR
 from keyaudit.report import exports
 from keyaudit.report.accounts import section_groups
 from keyaudit.report.context import RuleInfo, build_report_context
-from keyaudit.report.formatting import account_filter, relations
+from keyaudit.report.formatting import account_filter, break_at_underscores, clip, relations
 from keyaudit.report.records import iter_records
 
 log = logging.getLogger("keyaudit.report")
@@ -40,6 +40,8 @@ PDF_NOTES_LIMIT = 200
 # Evidence lines in the PDF. Past it the PDF lists the run's own files and every manifest (each
 # lists its account's files with their hashes: still a complete chain to verify); HTML has all.
 PDF_EVIDENCE_LIMIT = 1200
+# Input files of a files run the PDF lists; past it, a count by status (the HTML has all).
+PDF_INPUT_FILES_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ def _environment(folder: Path) -> jinja2.Environment:
     env.filters["num"] = _num
     env.filters["plural"] = _plural
     env.filters["svg_data_uri"] = _svg_data_uri
+    env.filters["clip"] = clip
+    env.filters["rule_id"] = break_at_underscores
     return env
 
 
@@ -171,6 +175,8 @@ def render_html(context: dict[str, Any], *, for_pdf: bool = False) -> str:
         for_pdf=for_pdf,
         detail=detail(context, for_pdf=for_pdf),
         sections_shown=[s for s in context["sections"] if not (for_pdf and s["html_only"])],
+    inputs = context["provenance"]["files"]
+    shown_inputs = inputs[:PDF_INPUT_FILES_LIMIT] if for_pdf else inputs
         notes_shown=shown_notes,
         notes_omitted=len(notes) - len(shown_notes),
         evidence_shown=shown_files,
@@ -181,6 +187,8 @@ def render_html(context: dict[str, Any], *, for_pdf: bool = False) -> str:
 def render_pdf(html: str, path: Path, base_url: Path) -> int:
     """Lay out `html` with WeasyPrint, write it to `path` (mode 0600, atomically), return pages."""
     document = HTML(string=html, base_url=str(base_url)).render()
+        input_files_shown=shown_inputs,
+        input_files_omitted=len(inputs) - len(shown_inputs),
     write_private(path, document.write_pdf())
     return len(document.pages)
 

@@ -271,12 +271,17 @@ def test_waivers_section_lists_each_status(shared_html):
 
 
 def test_evidence_appendix_is_a_sha256sum_list(shared_db, shared_html):
+    """Every evidence file, then the run manifest: the lines of SHA256SUMS, as verify counts."""
     listing = parse(shared_html).by_id["evidence-list"].strip().splitlines()
     expected = shared_db.execute(
         "select sha256 || '  ' || path from evidence where run_id = ? order by account_id nulls first, path",
         [RUN_ID],
     ).fetchall()
-    assert listing == [r[0] for r in expected]
+    (manifest,) = shared_db.execute(
+        "select manifest_sha256 from runs where run_id = ?", [RUN_ID]
+    ).fetchone()
+    assert listing == [r[0] for r in expected] + [f"{manifest}  manifest.json"]
+    assert parse(shared_html).by_id["evidence-count"] == str(len(expected) + 1)
 
 
 def test_complete_run_has_no_incomplete_banner(report_db):

@@ -1,0 +1,22 @@
+-- The files handed in for a files-source run (`keyaudit run --source files --files DIR`), one
+-- row per entry of the folder with its hash, the account it was attributed to and how, and what
+-- became of it. Empty for runs collected from AWS or the demo.
+with input_files as (
+    select * from input_files where run_id = $run_id
+),
+
+final as (
+    select
+        file_name,
+        kind,
+        status,
+        account_id,
+        account_from,
+        sha256,
+        bytes,
+        evidence_path,
+        reason,
+    from input_files
+)
+
+select * from final order by file_name
