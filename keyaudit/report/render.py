@@ -169,26 +169,26 @@ def render_html(context: dict[str, Any], *, for_pdf: bool = False) -> str:
     shown_notes = notes[:PDF_NOTES_LIMIT] if for_pdf else notes
     files = context["evidence"]["files"]
     shown_files = evidence_shown(files, for_pdf=for_pdf)
+    inputs = context["provenance"]["files"]
+    shown_inputs = inputs[:PDF_INPUT_FILES_LIMIT] if for_pdf else inputs
     template = _environment(template_dir()).get_template(REPORT_TEMPLATE)
     return template.render(
         **context,
         for_pdf=for_pdf,
         detail=detail(context, for_pdf=for_pdf),
         sections_shown=[s for s in context["sections"] if not (for_pdf and s["html_only"])],
-    inputs = context["provenance"]["files"]
-    shown_inputs = inputs[:PDF_INPUT_FILES_LIMIT] if for_pdf else inputs
         notes_shown=shown_notes,
         notes_omitted=len(notes) - len(shown_notes),
         evidence_shown=shown_files,
         evidence_omitted=len(files) - len(shown_files),
+        input_files_shown=shown_inputs,
+        input_files_omitted=len(inputs) - len(shown_inputs),
     )
 
 
 def render_pdf(html: str, path: Path, base_url: Path) -> int:
     """Lay out `html` with WeasyPrint, write it to `path` (mode 0600, atomically), return pages."""
     document = HTML(string=html, base_url=str(base_url)).render()
-        input_files_shown=shown_inputs,
-        input_files_omitted=len(inputs) - len(shown_inputs),
     write_private(path, document.write_pdf())
     return len(document.pages)
 
