@@ -430,3 +430,65 @@ def test_first_problem_in_file_order_is_reported_with_a_count_of_the_rest():
         f"{SOURCE}, line 3, column mfa_active: 'maybe' is not true or false; 2 more invalid "
         "cell(s) in the file — fetch the report again or fix the file"
     )
+
+
+# --- hostile cells: out-of-range instants and cells longer than AWS writes ---------------------
+
+OUT_OF_RANGE_LATE = (
+    "is out of range: in UTC it falls after 9999-12-31T23:59:59Z, the latest time keyaudit can "
+    "store — fetch the report again or fix the file"
+)
+OUT_OF_RANGE_EARLY = (
+    "is out of range: in UTC it falls before 2000-01-01, earlier than any AWS account — "
+    "fetch the report again or fix the file"
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        ("9999-12-31T23:00:00-05:00", OUT_OF_RANGE_LATE),  # year 10000 in UTC: broke the exports
+        ("0001-01-01T00:00:00+05:00", OUT_OF_RANGE_EARLY),  # year 0 in UTC
+        ("1970-01-01T00:00:00+00:00", OUT_OF_RANGE_EARLY),  # epoch zero: a corrupted cell
+        ("1999-12-31T23:59:59Z", OUT_OF_RANGE_EARLY),
+    ],
+)
+def test_instant_out_of_range_in_utc_names_line_column_and_the_limit(value, complaint):
+    bad = with_cell(BOB, "access_key_1_last_used_date", value)
+    assert error_of(report(ALICE, bad)) == (
+        f"{SOURCE}, line 3, column access_key_1_last_used_date: {value!r} {complaint}"
+    )
+
+
+@pytest.mark.parametrize("value", ["1999-12-31T23:00:00-05:00", "9999-12-31T23:59:59+00:00"])
+def test_instants_inside_the_range_once_in_utc_are_accepted(value):
+    row = parse(report(with_cell(ALICE, "user_creation_time", value))).rows.iloc[0]
+    assert row["user_creation_time"] == value
+
+
+def test_user_name_longer_than_iam_allows_is_refused_with_a_short_excerpt():
+    name = "a" * 120_000
+    long_user = with_cell(ALICE, "user", name)
+    message = error_of(report(ROOT, long_user))
+    assert message == (
+        f"{SOURCE}, line 3, column user: {'a' * 40!r}… is 120,000 characters long; a credential "
+        "report holds at most 64 there (IAM's limit) — fetch the report again or fix the file"
+    )
+
+
+@pytest.mark.parametrize("column", ["arn", "access_key_1_last_used_service", "cert_2_last_rotated"])
+def test_any_cell_longer_than_2048_characters_is_refused(column):
+    value = ("arn:aws:iam::111122223333:user/" if column == "arn" else "") + "x\n" * 60_000
+    message = error_of(report(ALICE, with_cell(BOB, column, f'"{value}"')))
+    assert message.startswith(f"{SOURCE}, line 3, column {column}: {value[:40]!r}… is ")
+    assert message.endswith(
+        "characters long; a credential report holds at most 2,048 there (IAM's limit) — "
+        "fetch the report again or fix the file"
+    )
+    assert len(message) < 400
+
+
+def test_cells_of_exactly_the_limit_are_accepted():
+    name = "u" * 64
+    row = with_cell(with_cell(ALICE, "user", name), "arn", f"arn:aws:iam::111122223333:user/{name}")
+    assert parse(report(row)).rows["user"].iloc[0] == name

@@ -4,16 +4,30 @@
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import date
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from keyaudit.sources.excerpt import excerpt
 
 FIELDS = ("id", "rule", "account", "user", "key", "reason", "approved_by", "ticket", "expires_on")
 _NULL_TAG = "tag:yaml.org,2002:null"
 _SCOPE_NOUN = {"key": "access keys", "user": "users", "account": "whole accounts"}
+# A waiver file is a list of mappings of single values: 3 levels. Deeper nesting crashed the
+# composer (recursion) and anchors/aliases allow "billion laughs" bombs; neither has a use here.
+MAX_NESTING = 8
+MAX_PROBLEMS = 50  # listed in full; the rest are counted
+MAX_TEXT = {"rule": 128, "reason": 2048, "approved_by": 256, "ticket": 256}
+EARLIEST_EXPIRY = date(2000, 1, 1)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# PyYAML's scanner looks up to 1,024 characters ahead for each open bracket before the composer
+# can refuse the depth (≈ 0.7 s for "[[[[…"); brackets opened back to back are refused first.
+_DEEP_FLOW = re.compile(rf"[\[{{](?:[ \t\r\n]*[\[{{]){{{MAX_NESTING}}}")
 
 # What each field holds, for the "fix" half of a message.
 _FIELD_HELP = {
@@ -56,14 +70,29 @@ _INVALID = {
 class WaiverSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
-    rule: str = Field(min_length=1)
+    rule: str = Field(min_length=1, max_length=MAX_TEXT["rule"])
     account: str = Field(pattern=r"^[0-9]{12}$")
     user: str | None = Field(None, pattern=r"^(<root_account>|[A-Za-z0-9_+=,.@*?\[\]!-]{1,64})$")
     key: str | None = Field(None, pattern=r"^[A-Z0-9]{16,128}$")
-    reason: str = Field(min_length=1)
-    approved_by: str = Field(min_length=1)
-    ticket: str = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=MAX_TEXT["reason"])
+    approved_by: str = Field(min_length=1, max_length=MAX_TEXT["approved_by"])
+    ticket: str = Field(min_length=1, max_length=MAX_TEXT["ticket"])
     expires_on: date
+
+    @field_validator("expires_on", mode="before")
+    @classmethod
+    def _plain_date(cls, value: object) -> object:
+        """Only YYYY-MM-DD: pydantic would also take 1700000000 (a Unix time) or a datetime."""
+        if isinstance(value, str) and not _ISO_DATE.fullmatch(value.strip()):
+            raise ValueError("not YYYY-MM-DD")
+        return value
+
+    @field_validator("expires_on")
+    @classmethod
+    def _plausible(cls, value: date) -> date:
+        if value < EARLIEST_EXPIRY:
+            raise ValueError(f"before {EARLIEST_EXPIRY}")
+        return value
 
 
 def check_waiver_yaml(
@@ -89,7 +118,14 @@ def check_waiver_yaml(
         if checked is not None:
             valid.append(checked)
     problems.sort(key=lambda item: item[0])
-    return valid, [message for _, message in problems]
+    listed = [message for _, message in problems]
+    if len(listed) > MAX_PROBLEMS:
+        more = len(listed) - MAX_PROBLEMS
+        listed = [
+            *listed[:MAX_PROBLEMS],
+            f"{name}: {more:,} more problem(s) not listed — fix the ones above and validate again",
+        ]
+    return valid, listed
 
 
 class _Refused(Exception):
@@ -97,8 +133,45 @@ class _Refused(Exception):
         self.message = message
 
 
+class _Bounded(yaml.SafeLoader):
+    """SafeLoader that refuses anchors, aliases and deep nesting while composing, before any
+    of it is expanded or recursed into."""
+
+    def __init__(self, stream: str, name: str) -> None:
+        super().__init__(stream)
+        self._name = name
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+        event = self.peek_event()
+        line = event.start_mark.line + 1 if event.start_mark else 1
+        if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
+            raise _Refused(
+                f"{self._name}:{line}: YAML anchors and aliases (&name, *name) are not allowed in "
+                "the waiver file — write each waiver's values out in full"
+            )
+        if self._depth >= MAX_NESTING:
+            raise _Refused(_too_deep(self._name, line))
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+
+def _too_deep(name: str, line: int) -> str:
+    return (
+        f"{name}:{line}: nested deeper than {MAX_NESTING} levels (a waiver file is a list of "
+        "waivers, each a mapping of single values) — write one entry per waiver, each starting "
+        "with '- id: ...'"
+    )
+
+
 def _compose(text: str, name: str) -> Node | None:
-    loader = yaml.SafeLoader(text)
+    deep = _DEEP_FLOW.search(text)
+    if deep:
+        raise _Refused(_too_deep(name, text.count("\n", 0, deep.start()) + 1))
+    loader = _Bounded(text, name)
     try:
         return loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -125,7 +198,7 @@ def _kind(node: Node) -> str:
         return "a mapping"
     if isinstance(node, SequenceNode):
         return "a list"
-    return f"the text {node.value!r}"
+    return f"the text {excerpt(node.value)}"
 
 
 def _entry(
@@ -153,11 +226,11 @@ def _entry(
     lines: dict[str, int] = {}
     values: dict[str, Node] = {}
     for key_node, value_node in entry.value:
-        key = str(key_node.value) if isinstance(key_node, ScalarNode) else repr(key_node)
+        key = str(key_node.value) if isinstance(key_node, ScalarNode) else f"<{_kind(key_node)}>"
         if key in lines:
             refuse(
                 _line(key_node),
-                f"waiver #{number}: {key} is given twice (lines {lines[key]} and {_line(key_node)})",
+                f"waiver #{number}: {key if key in FIELDS else excerpt(key)} is given twice (lines {lines[key]} and {_line(key_node)})",
                 "keep one",
             )
             continue
@@ -206,7 +279,10 @@ def _explain(error: Any, field: str, label: str, node: Node | None) -> tuple[str
     if kind == "extra_forbidden":
         close = difflib.get_close_matches(field, FIELDS, n=1)
         hint = f"did you mean {close[0]}? " if close else ""
-        return f"waiver {label}: unknown key {field!r}", f"{hint}allowed keys: {', '.join(FIELDS)}"
+        return (
+            f"waiver {label}: unknown key {excerpt(field)}",
+            f"{hint}allowed keys: {', '.join(FIELDS)}",
+        )
     if kind == "missing":
         return f"waiver {label} has no {field}", f"add {_FIELD_HELP[field]}"
     if node is not None and not isinstance(node, ScalarNode):
@@ -217,10 +293,32 @@ def _explain(error: Any, field: str, label: str, node: Node | None) -> tuple[str
     raw = error.get("input")
     if kind == "string_too_short" or (isinstance(raw, str) and not raw.strip()):
         return f"waiver {label}: {field} is empty", f"write {_FIELD_HELP[field]}"
+    if kind == "string_too_long":
+        return (
+            f"waiver {label}: {field} {excerpt(raw)} is {len(str(raw)):,} characters long; at most "
+            f"{error['ctx']['max_length']:,}",
+            f"shorten it (a ticket or a link can carry the detail), {_FIELD_HELP[field]}",
+        )
+    if field == "expires_on" and kind == "value_error" and "before" in str(error.get("ctx")):
+        return (
+            f"waiver {label}: expires_on {excerpt(raw)} is before {EARLIEST_EXPIRY}, "
+            "earlier than any audit keyaudit runs",
+            "write the last day the waiver applies as YYYY-MM-DD, e.g. expires_on: 2027-03-31",
+        )
     problem, fix = _INVALID.get(
         field, (f"{field} {{raw!r}} is invalid", f"write {_FIELD_HELP.get(field, field)}")
     )
-    return f"waiver {label}: {problem.format(raw=raw)}", fix
+    return f"waiver {label}: {problem.format(raw=_Shown(raw))}", fix
+
+
+class _Shown:
+    """A value whose repr is its short excerpt, for the {raw!r} of the messages above."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return excerpt(self.value)
 
 
 def _fits_catalogue(
@@ -242,7 +340,7 @@ def _fits_catalogue(
         hint = f"did you mean {close[0]}? " if close else ""
         refuse(
             lines["rule"],
-            f"waiver {label}: unknown rule {rule!r}",
+            f"waiver {label}: unknown rule {excerpt(rule)}",
             f"{hint}known rules: {', '.join(known)}",
         )
         return False

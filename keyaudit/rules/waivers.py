@@ -19,11 +19,18 @@ expired (expires_on >= the run's as_of date, UTC) is marked waived with the waiv
 in the data; an expired waiver suppresses nothing. Each waiver is stored with the run as
 `active`, `unused` (matched nothing) or `expired`. User names match case-insensitively, as IAM
 treats them.
+
+The file is read with bounds (it may come from anyone who can edit the configuration): only a
+regular file is opened (never a pipe or a device), at most WAIVER_FILE_MAX_BYTES (1 MiB, about
+3,000 waivers) is read, and YAML anchors and aliases or nesting deeper than a waiver needs are
+refused (keyaudit.rules.waiver_yaml); each of those is one line, in well under a second.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -40,6 +47,9 @@ from keyaudit.warehouse.db import insert_frame
 
 WAIVER_EVIDENCE = "waivers.yml"  # the file as it was at the run, kept with the run's evidence
 STATUSES = ("active", "unused", "expired")
+WAIVER_FILE_MAX_BYTES = 1024 * 1024
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
+_CHECK_FILE = "check waivers_file in the configuration and the file's permissions"
 
 
 class WaiverError(KeyauditError, ValueError):
@@ -96,17 +106,57 @@ class WaiverOutcome:
 def load_waivers(path: Path | str, rules: Iterable[Rule] | Mapping[str, str]) -> WaiverFile:
     """Read and validate a waiver file against the catalogue (rules, or rule id → scope)."""
     name = str(path)
+    return parse_waivers(read_waiver_bytes(path, name), name, rules)
+
+
+def read_waiver_bytes(path: Path | str, name: str) -> bytes:
+    """The file's bytes, refused (one line) when it is not a regular file or exceeds the cap;
+    never reads more than cap + 1 bytes, and never blocks on a FIFO."""
     try:
-        content = Path(path).read_bytes()
+        fd = os.open(path, _OPEN_FLAGS)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise WaiverError(
-            [
-                f"{name}: cannot read the waiver file: {reason} — check waivers_file in the "
-                "configuration and the file's permissions"
-            ]
+            [f"{name}: cannot read the waiver file: {reason} — {_CHECK_FILE}"]
         ) from None
-    return parse_waivers(content, name, rules)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise WaiverError(
+                [
+                    f"{name}: the waiver file is not a regular file (a pipe, device or folder)"
+                    f" — {_CHECK_FILE}"
+                ]
+            )
+        chunks: list[bytes] = []
+        left = WAIVER_FILE_MAX_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1024 * 1024))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise WaiverError(
+            [f"{name}: cannot read the waiver file: {reason} — {_CHECK_FILE}"]
+        ) from None
+    finally:
+        os.close(fd)
+    content = b"".join(chunks)
+    _check_size(content, name)
+    return content
+
+
+def _check_size(content: bytes, name: str) -> None:
+    if len(content) > WAIVER_FILE_MAX_BYTES:
+        raise WaiverError(
+            [
+                f"{name}: the waiver file is larger than {WAIVER_FILE_MAX_BYTES:,} bytes (1 MiB, "
+                "about 3,000 waivers) — keep only current waivers in it (each past run keeps "
+                "its own copy)"
+            ]
+        )
 
 
 def parse_waivers(
@@ -115,6 +165,7 @@ def parse_waivers(
     """Validate waiver YAML; `name` is how messages refer to the file."""
     scopes = _rule_scopes(rules)
     raw = content.encode("utf-8") if isinstance(content, str) else content
+    _check_size(raw, name)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -162,7 +213,8 @@ def read_waiver_evidence(
     path = store.run_dir / WAIVER_EVIDENCE
     if not path.exists():
         return None
-    return parse_waivers(path.read_bytes(), f"{store.run_id}/{WAIVER_EVIDENCE}", rules)
+    name = f"{store.run_id}/{WAIVER_EVIDENCE}"
+    return parse_waivers(read_waiver_bytes(path, name), name, rules)
 
 
 def waivers_frame(run_id: str, waivers: Iterable[Waiver]) -> pd.DataFrame:

@@ -15,7 +15,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
@@ -86,6 +86,17 @@ _UTC_TIMESTAMP = (
 # IAM names and paths are printable ASCII. [0-9] and [!-~] (not \d, \S) keep pandas on RE2.
 _IAM_ARN = r"arn:aws[a-z-]*:iam::([0-9]{12}):(?:root|user/[!-~]+)"
 _EXAMPLE_TIMESTAMP = "2024-01-31T09:15:00+00:00"
+
+# The instants a report (or a keys file) may hold, in UTC. The floor is looser than IAM's 2010
+# launch because the root row's user_creation_time is the account's own creation; it exists to
+# catch corruption (epoch zero, year 1). The ceiling is the last instant a datetime holds: a cell
+# like 9999-12-31T23:00:00-05:00 is year 10000 in UTC and broke every export.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+# No credential report column holds more: IAM user names are at most 64 characters, ARNs at most
+# 2,048 (IAM User Guide, IAM quotas). A longer cell is not AWS's and stalled the PDF for minutes.
+MAX_CELL_CHARS: dict[str, int] = {"user": 64}
+MAX_ANY_CELL_CHARS = 2048
 _REFETCH = "fetch the report again or fix the file"
 _STR = pd.api.types.pandas_dtype("str")
 _BOOLEAN_SET = pa.array(_BOOLEANS, pa.string())
@@ -269,12 +280,49 @@ def _fullmatch(values: pa.ChunkedArray, pattern: str) -> pa.ChunkedArray:
     return pc.match_substring_regex(values, f"^(?:{pattern})$")
 
 
+def instant_problem(instant: datetime) -> str | None:
+    """Why an aware instant cannot be one IAM reported, or None when it can."""
+    try:
+        utc = instant.astimezone(UTC)
+    except OverflowError:  # beyond year 9999 or before year 1 once in UTC
+        utc = None
+    if utc is not None and EARLIEST <= utc <= LATEST:
+        return None
+    if (utc or instant).year < LATEST.year // 2:
+        side = f"before {EARLIEST:%Y-%m-%d}, earlier than any AWS account"
+    else:
+        side = "after 9999-12-31T23:59:59Z, the latest time keyaudit can store"
+    return f"is out of range: in UTC it falls {side}"
+
+
 def _validate(table: pa.Table) -> list[_Check]:
+    # length first: of two problems in one cell, _raise_first_problem words the first listed
+    checks = [c for c in (_length_check(table[n], n) for n in COLUMNS) if c is not None]
     is_root = _mask(pc.equal(table["user"], ROOT_USER))
-    checks = [_boolean_check(table[c], c) for c in BOOLEAN_COLUMNS]
+    checks += [_boolean_check(table[c], c) for c in BOOLEAN_COLUMNS]
     checks += [_timestamp_check(table[c], c, is_root) for c in TIMESTAMP_COLUMNS]
     checks += _identity_checks(table, is_root)
     return [c for c in checks if c.bad.any()]
+
+
+def _length_check(values: pa.ChunkedArray, column: str) -> _Check | None:
+    """Cells longer than the column can hold; bytes bound characters, so most columns cost one
+    max() over their byte lengths."""
+    limit = MAX_CELL_CHARS.get(column, MAX_ANY_CELL_CHARS)
+    longest = pc.max(pc.binary_length(values)).as_py()
+    if longest is None or longest <= limit:
+        return None
+    bad = _mask(pc.greater(pc.utf8_length(values), limit))
+    if not bad.any():
+        return None
+    return _Check(
+        column,
+        bad,
+        lambda v: (
+            f"is {len(v):,} characters long; a credential report holds at most {limit:,} "
+            f"there (IAM's limit)"
+        ),
+    )
 
 
 def _boolean_check(values: pa.ChunkedArray, column: str) -> _Check:
@@ -297,13 +345,14 @@ def _timestamp_check(values: pa.ChunkedArray, column: str, is_root: np.ndarray) 
         ok |= is_root & _mask(pc.is_in(pc.utf8_lower(values), value_set=_BOOLEAN_SET))
     day = pc.utf8_slice_codeunits(values, 0, 10)
     days = pc.unique(pc.filter(day, pa.array(strict))).to_pylist()
-    impossible = [d for d in days if not _is_date(d)]
+    floor = f"{EARLIEST:%Y-%m-%d}"
+    impossible = [d for d in days if not _is_date(d) or d < floor]
     bad = ~ok
     if impossible:
         bad |= strict & _mask(pc.is_in(day, value_set=pa.array(impossible, pa.string())))
     if bad.any():
         unusual = pc.unique(pc.filter(values, pa.array(~ok))).to_pylist()
-        others = [v for v in unusual if _aware_timestamp(v)]
+        others = [v for v in unusual if _aware_timestamp(v) and _in_range(v)]
         if others:
             bad &= ~_mask(pc.is_in(values, value_set=pa.array(others, pa.string())))
     return _Check(column, bad, _timestamp_complaint)
@@ -324,13 +373,19 @@ def _aware_timestamp(text: str) -> bool:
         return False
 
 
+def _in_range(text: str) -> bool:
+    return instant_problem(datetime.fromisoformat(text)) is None
+
+
 def _timestamp_complaint(value: str) -> str:
     try:
-        datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         sentinels = ", ".join(sorted(SENTINELS))
         return f"is neither a timestamp like {_EXAMPLE_TIMESTAMP} nor one of {sentinels}"
-    return f"is a timestamp without a time zone (expected like {_EXAMPLE_TIMESTAMP})"
+    if parsed.utcoffset() is None:
+        return f"is a timestamp without a time zone (expected like {_EXAMPLE_TIMESTAMP})"
+    return instant_problem(parsed) or "is not a valid timestamp"
 
 
 def _identity_checks(table: pa.Table, is_root: np.ndarray) -> list[_Check]:
@@ -362,7 +417,10 @@ def _raise_first_problem(table: pa.Table, checks: list[_Check], source: str) -> 
     firsts = [(int(np.argmax(c.bad)), COLUMNS.index(c.column), c) for c in checks]
     row, _, check = min(firsts, key=lambda f: (f[0], f[1]))
     value = str(table[check.column][row].as_py())
-    others = sum(int(c.bad.sum()) for c in checks) - 1
+    per_column: dict[str, np.ndarray] = {}
+    for c in checks:  # a cell failing two checks (too long, not a timestamp) counts once
+        per_column[c.column] = per_column.get(c.column, False) | c.bad
+    others = sum(int(bad.sum()) for bad in per_column.values()) - 1
     more = f"; {others} more invalid cell(s) in the file" if others else ""
     raise CredentialReportError(
         f"{source}, line {table['line_number'][row].as_py()}, column {check.column}: "

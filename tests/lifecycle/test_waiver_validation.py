@@ -7,6 +7,7 @@ import errno
 import os
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -236,14 +237,14 @@ def test_a_missing_file_is_refused_with_the_os_error(tmp_path, catalogue):
 
 def test_an_unreadable_file_is_refused_with_the_os_error(waiver_file, catalogue, monkeypatch):
     path: Path = waiver_file(VALID)
-    read_bytes = Path.read_bytes
+    real_open = os.open
 
-    def refused(self: Path) -> bytes:  # what chmod 000 does, for root too (CI runs as root)
-        if self == path:
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
-        return read_bytes(self)
+    def refused(file: Any, flags: int, *args: Any) -> int:  # chmod 000, for root too (CI)
+        if str(file) == str(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
+        return real_open(file, flags, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", refused)
+    monkeypatch.setattr(os, "open", refused)
     with pytest.raises(WaiverError) as caught:
         load_waivers(path, catalogue)
     assert str(caught.value) == (
