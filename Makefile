@@ -3,6 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
+# trust the machine's certificate store (a company proxy's CA lives there, not in uv's own roots)
+export UV_SYSTEM_CERTS := 1
 # .pyc at install: every command starts ~1 s sooner (pandas, prefect are compiled once)
 export UV_COMPILE_BYTECODE := 1
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
