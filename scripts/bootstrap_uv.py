@@ -45,15 +45,22 @@ def fail(message: str) -> None:
     raise SystemExit(1)
 
 
+def https(url: str) -> str:
+    """Only https: urlopen would also open file: and ftp: addresses."""
+    if not url.startswith("https://"):
+        fail(f"{url} is not an https address — set UV_BOOTSTRAP_INDEX to an https mirror")
+    return url
+
+
 def wheel_url(filename: str) -> str:
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 (https only, checked in main)
         f"{INDEX}/uv/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
     )
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:  # noqa: S310
         files = json.load(answer)["files"]
     for entry in files:
         if entry["filename"] == filename:
-            return str(entry["url"])
+            return https(str(entry["url"]))
     fail(f"{INDEX}/uv/ does not list {filename} — set UV_BOOTSTRAP_INDEX to a full PyPI mirror")
     raise AssertionError  # unreachable
 
@@ -67,9 +74,10 @@ def main() -> None:
             "(https://docs.astral.sh/uv/getting-started/installation/) and run make again"
         )
     filename, sha256 = WHEELS[machine]
+    https(INDEX)
     try:
         url = wheel_url(filename)
-        with urllib.request.urlopen(url, timeout=TIMEOUT) as answer:
+        with urllib.request.urlopen(url, timeout=TIMEOUT) as answer:  # noqa: S310 (https only)
             data = answer.read()
     except OSError as exc:
         fail(f"cannot download uv {VERSION} from {INDEX} ({exc}) — check the network or proxy")

@@ -190,9 +190,7 @@ def build_report_context(
         "waivers": waiver_lists(con, run_id, relations=rel, account_ids=ids, as_of=as_of),
         "caveats": caveats(coverage, run["source"]),
         "run_notes": source_notes(run_notes, run["source"]),
-        "provenance": provenance(
-            run["source"], input_files(con, run_id, relations=rel), run_notes
-        ),
+        "provenance": provenance(run["source"], input_files(con, run_id, relations=rel), run_notes),
         "evidence": {
             "files": evidence_files(con, run_id, ids),
             "manifest_sha256": run["manifest_sha256"],
@@ -268,7 +266,9 @@ def _refuse_unknown_accounts(
     unknown = [i for i in ids or () if i not in found]
     if unknown:
         which = (
-            f"account {unknown[0]} is" if len(unknown) == 1 else f"accounts {', '.join(unknown)} are"
+            f"account {unknown[0]} is"
+            if len(unknown) == 1
+            else f"accounts {', '.join(unknown)} are"
         )
         raise UnknownAccountError(
             f"{which} not in run {run_id} — check the id; "

@@ -81,9 +81,7 @@ def control_results(
             entry["waived"] += r["waived"] or 0
             entry["accounts_in_scope"] = r["accounts_in_scope"]
             # every rule of the control must have judged an account for it to count there
-            entry["accounts_evaluated"] = min(
-                entry["accounts_evaluated"], r["accounts_evaluated"]
-            )
+            entry["accounts_evaluated"] = min(entry["accounts_evaluated"], r["accounts_evaluated"])
             entry["accounts_not_assessed"] = r["accounts_not_assessed"]
             entry["any_evaluated"] = entry["any_evaluated"] or r["result"] != "not evaluated"
             if r.get("population"):

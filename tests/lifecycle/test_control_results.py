@@ -231,7 +231,9 @@ def test_every_rule_of_the_catalogue_has_a_population_of_its_own(run, catalogue)
     defaulted = run.rows(
         "select rule_id from rule_population where run_id = 'r1' and is_default_population"
     )
-    assert defaulted == [], "add these rules to `definitions` in sql/views/rule_population_kinds.sql"
+    assert defaulted == [], (
+        "add these rules to `definitions` in sql/views/rule_population_kinds.sql"
+    )
     listed = {r[0] for r in run.rows("select rule_id from rule_population where run_id = 'r1'")}
     assert listed == {r.rule_id for r in catalogue}
 
@@ -264,8 +266,7 @@ def test_the_view_carries_the_result_column(run):
     found = dict(
         ((f, c, r), result)
         for f, c, r, result in run.rows(
-            "select framework, control_id, rule_id, result from control_results "
-            "where run_id = 'r1'"
+            "select framework, control_id, rule_id, result from control_results where run_id = 'r1'"
         )
     )
     assert found[("CIS v1.4–v4.0", "1.12", "PASSWORD_UNUSED")] == "pass"
@@ -305,7 +306,9 @@ def test_root_controls_are_not_evaluated_in_an_account_without_its_root_row(
     shutil.copyfile(migrated_template, path)
     history = History(duckdb.connect(str(path)))
     history.run("r1", AS_OF, accounts={A: "partial"})
-    frame = pd.DataFrame([r for r in REPORT if r["account_id"] == A and r["user"] != "<root_account>"])
+    frame = pd.DataFrame(
+        [r for r in REPORT if r["account_id"] == A and r["user"] != "<root_account>"]
+    )
     frame.insert(0, "run_id", "r1")
     frame.insert(2, "line_number", range(2, len(frame) + 2))
     insert_frame(history.con, "credential_report", frame)
