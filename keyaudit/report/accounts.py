@@ -13,6 +13,7 @@ from keyaudit.report.formatting import (
     severity_sort_key,
     ts,
 )
+from keyaudit.rules.commands import fill_command
 
 ASSESSED_STATUSES = ("assessed", "partial")
 # Statuses the coverage figures count explicitly; anything else is reported as not assessed.
@@ -133,8 +134,12 @@ def section_groups(
     rule_counts: Sequence[dict[str, Any]],
     rows: Sequence[dict[str, Any]],
     rules: Mapping[str, dict[str, Any]],
+    *,
+    account_id: str | None = None,
+    role: str | None = None,
 ) -> list[dict[str, Any]]:
-    """An account's findings grouped by rule (worst first), with the rows given for each."""
+    """An account's findings grouped by rule (worst first), with the rows given for each and
+    the rule's command filled in with the account and the audit role."""
     by_rule: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_rule.setdefault(row["rule_id"], []).append(row)
@@ -151,7 +156,7 @@ def section_groups(
                 "title": rule.get("title"),
                 "severity": count["severity"],
                 "css": severity_class(count["severity"]),
-                "command": rule.get("command"),
+                "command": fill_command(rule.get("command"), account_id=account_id, role=role),
                 "open": count["count_open"],
                 "waived": count["count_waived"],
                 "total": total,

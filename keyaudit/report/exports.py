@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from keyaudit.evidence.store import FILE_MODE
+from keyaudit.rules.commands import fill_command
 from keyaudit.textsafe import safe_cell  # shared with `keyaudit query`, which avoids pandas
 
 OCSF_VERSION = "1.3.0"
@@ -28,6 +29,11 @@ OCSF_SEVERITY = {
     "high": (4, "High"),
     "critical": (5, "Critical"),
 }
+# OCSF compliance status_id and caption. An account that could not be audited has no result:
+# OCSF's Warning is "the compliance check did not yield a result due to missing information".
+COMPLIANCE_FAIL = (3, "Fail")
+COMPLIANCE_NO_RESULT = (2, "Warning")
+NO_RESULT_RULES = frozenset({"ACCOUNT_NOT_ASSESSED"})
 STANDARDS = {
     "cis_v1_4_to_v4_0": "CIS AWS Foundations Benchmark v1.4-v4.0",
     "cis_v5_0": "CIS AWS Foundations Benchmark v5.0",
@@ -68,15 +74,14 @@ COLUMNS = (
 
 
 def command_for(template: str | None, record: Mapping[str, Any]) -> str | None:
-    """A rule's CLI command with the finding's user and key filled in where it names them."""
-    if not template:
-        return None
-    command = template
-    if record.get("user_name") and record["user_name"] != "<root_account>":
-        command = command.replace("<USER>", record["user_name"])
-    if record.get("access_key_id"):
-        command = command.replace("<KEY_ID>", record["access_key_id"])
-    return command
+    """A rule's CLI command filled in with the finding's account, audit role, user and key."""
+    return fill_command(
+        template,
+        account_id=record.get("account_id"),
+        role=record.get("audit_role"),
+        user_name=record.get("user_name"),
+        access_key_id=record.get("access_key_id"),
+    )
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -212,9 +217,22 @@ def _compliance(controls: Mapping[str, Any]) -> dict[str, Any]:
         "standards": standards or ["keyaudit rule catalogue"],
         "requirements": requirements,
         "control": control or None,
-        "status_id": 3,
-        "status": "Fail",
+        "status_id": COMPLIANCE_FAIL[0],
+        "status": COMPLIANCE_FAIL[1],
     }
+
+
+def _finding_compliance(row: Mapping[str, Any], lookup: _Lookup) -> dict[str, Any]:
+    """The rule's compliance object with this finding's result: Fail, or no result at all for
+    an account that could not be audited (its reason as the status detail)."""
+    compliance = lookup.compliance(row["rule_id"])
+    if row["rule_id"] not in NO_RESULT_RULES:
+        return compliance
+    status_id, status = COMPLIANCE_NO_RESULT
+    result = {**compliance, "status_id": status_id, "status": status}
+    if row["reason"]:
+        result["status_detail"] = row["reason"]
+    return result
 
 
 def _resources(row: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -303,7 +321,7 @@ def ocsf_event(row: Mapping[str, Any], lookup: _Lookup) -> dict[str, Any]:
             "profiles": ["cloud"],
         },
         "finding_info": finding_info,
-        "compliance": lookup.compliance(row["rule_id"]),
+        "compliance": _finding_compliance(row, lookup),
         "cloud": cloud,
         "resources": _resources(row),
         "unmapped": {"waiver_id": row["waiver_id"]} if row["waiver_id"] else None,

@@ -13,7 +13,8 @@ from typing import Any
 import duckdb
 
 from keyaudit.report.formatting import SEVERITIES, Relations
-from keyaudit.report.queries import execute
+from keyaudit.report.queries import execute, rows
+from keyaudit.rules.commands import audit_role
 
 LIFECYCLE = ("run_id", "finding_id", "first_seen_as_of", "days_open", "is_new")
 # Past this many characters the explorer's JSON is deflated and base64-encoded in the page
@@ -57,6 +58,12 @@ def _lifecycle(
     finally:
         with contextlib.suppress(duckdb.Error):
             execute(con, "drop_finding_lifecycle_stand_in")
+
+
+def _run_role(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
+    """The role the run assumed in member accounts, from its recorded configuration."""
+    found = rows(con, "run", {"run_id": run_id})
+    return audit_role(found[0]["config_json"]) if found else None
 
 
 def _params(run_id: str, account_ids: list[str] | None, with_lifecycle: bool) -> dict[str, Any]:
@@ -149,10 +156,12 @@ def iter_records(
     with_lifecycle: bool = True,
     batch: int = 5000,
 ) -> Iterator[dict[str, Any]]:
-    """Every finding of the report with its key's facts, by account, in bounded memory."""
+    """Every finding of the report with its key's facts and the run's audit role (`audit_role`,
+    for the remediation command), by account, in bounded memory."""
     cursor = con.cursor()  # a private cursor: callers may query `con` while this streams
     with contextlib.suppress(duckdb.Error):
         execute(cursor, "session")
+    role = _run_role(cursor, run_id)
     with _lifecycle(cursor, relations, wanted=with_lifecycle) as lifecycle:
         params = {
             **_params(run_id, account_ids, lifecycle),
@@ -164,5 +173,5 @@ def iter_records(
         columns = [d[0] for d in cursor.description]
         while chunk := cursor.fetchmany(batch):
             for row in chunk:
-                yield dict(zip(columns, row, strict=True))
+                yield {**dict(zip(columns, row, strict=True)), "audit_role": role}
     cursor.close()

@@ -138,7 +138,13 @@ def detail(context: dict[str, Any], *, for_pdf: bool) -> dict[str, Any]:
         sections.append(
             {
                 "account": account,
-                "groups": section_groups(entry["rule_counts"], rows, context["rules"]),
+                "groups": section_groups(
+                    entry["rule_counts"],
+                    rows,
+                    context["rules"],
+                    account_id=account["account_id"],
+                    role=context["run"].get("audit_role"),
+                ),
                 "shown": take,
                 "total": account["findings_total"],
                 "omitted": account["findings_total"] - take,

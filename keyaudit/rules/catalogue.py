@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from keyaudit.config import RuleOverride
 from keyaudit.model import KeyauditError, Severity
 from keyaudit.paths import SQL_DIR
+from keyaudit.rules.commands import PLACEHOLDERS, placeholders_in
 
 BUILTIN_PARAMETERS = frozenset({"run_id", "as_of"})
 # keyaudit's own controls, for rules no external benchmark covers; a rule maps to at least one
@@ -172,6 +173,12 @@ def _load_one(yml_path: Path) -> Rule:
         raise CatalogueError(
             f"{name}: controls maps the rule to nothing; give at least one of "
             f"{', '.join(_MAPPING_FIELDS)}, or keyaudit's own control (keyaudit: one of {internal})"
+        )
+    unknown = [p for p in placeholders_in(spec.command) if p not in PLACEHOLDERS]
+    if unknown:
+        raise CatalogueError(
+            f"{name}: command uses <{unknown[0]}>, which keyaudit cannot fill in; use "
+            f"{', '.join(f'<{p}>' for p in PLACEHOLDERS)} or a literal value"
         )
     reserved = BUILTIN_PARAMETERS & set(spec.parameters)
     if reserved:

@@ -4,6 +4,10 @@ the server is down or refuses."""
 from __future__ import annotations
 
 import io
+import re
+import shlex
+from dataclasses import replace
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,9 @@ from pypdf import PdfReader
 
 from keyaudit.delivery.dispatch import DeliveryPlan, prepare_delivery, send_delivery
 from keyaudit.delivery.mail import SmtpTransport, smtp_login
+from keyaudit.delivery.messages import Links, owner_mail
+from keyaudit.delivery.plan import OwnerSlice
+from keyaudit.report.exports import command_for
 from keyaudit.rules.catalogue import load_catalogue
 from keyaudit.warehouse.db import connect
 from tests.delivery.delivery_helpers import COMPLIANCE, SENDER, email_config
@@ -126,6 +133,58 @@ def test_owner_message_lists_open_findings_with_the_command_to_fix_each(prepared
         f"--access-key-id {rotated['access_key_id']} --status Inactive"
     ) in text
     assert {f["account_id"] for f in platform.findings} <= set(platform.owner.account_ids)
+
+
+def owner_texts(plan: DeliveryPlan, piece: OwnerSlice) -> tuple[str, str]:
+    """The plain-text and HTML bodies of one owner's message, rendered without sending it."""
+    delivery = email_config().delivery
+    mail = owner_mail(plan, piece, delivery, Links(delivery.s3, None, {}))
+    return mail.text, mail.html
+
+
+HOSTILE_USER = "x$(touch pwned)`id`"
+ROTATE = "aws iam update-access-key --user-name <USER> --access-key-id <KEY_ID> --status Inactive"
+
+
+def test_a_hostile_user_name_is_one_literal_argument_in_the_owner_email(prepared):
+    _, plan = prepared
+    piece = plan.slices[0]
+    record = {
+        "account_id": piece.owner.account_ids[0],
+        "user_name": HOSTILE_USER,
+        "access_key_id": "AKIAHOSTILE000000001",
+    }
+    finding = {  # a finding as the owner's JSON export gives it
+        **record,
+        "severity": "high",
+        "rule_id": "ACCESS_KEY_NOT_ROTATED",
+        "reason": "created 212 days ago; limit 90",
+        "remediation_command": command_for(ROTATE, record),
+    }
+    text, html = owner_texts(plan, replace(piece, findings=(finding,), findings_total=1))
+    expected = [
+        "aws", "iam", "update-access-key", "--user-name", HOSTILE_USER,
+        "--access-key-id", "AKIAHOSTILE000000001", "--status", "Inactive",
+    ]  # fmt: skip
+    (line,) = [line for line in text.splitlines() if line.strip().startswith("command: ")]
+    assert shlex.split(line.split("command: ", 1)[1]) == expected
+    (code,) = re.findall(r'<code style="white-space: pre-wrap;">(.*?)</code>', html)
+    assert shlex.split(unescape(code)) == expected
+
+
+def test_owner_of_an_account_not_assessed_gets_the_check_command_with_account_and_role(prepared):
+    run, plan = prepared
+    missing = run.org.missing_role_account_id
+    piece = next(s for s in plan.slices if missing in s.owner.account_ids)
+    text, html = owner_texts(plan, piece)
+    command = (
+        f"aws sts assume-role --role-arn arn:aws:iam::{missing}:role/OrganizationAccountAccessRole"
+        " --role-session-name keyaudit-check"
+    )
+    assert f"command: {command}" in text
+    assert command in unescape(html)
+    for body in (text, unescape(html)):
+        assert "<ACCOUNT_ID>" not in body and "<ROLE>" not in body
 
 
 def test_owner_of_an_account_that_could_not_be_assessed_is_told_why(prepared, smtp, sleeps):

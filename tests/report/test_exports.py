@@ -5,10 +5,22 @@ from __future__ import annotations
 
 import csv
 import json
+import shlex
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from report_rows import ASSESSED, FORMULA_USER, OTHER, RULES, RUN_ID, count
+from report_rows import (
+    ASSESSED,
+    FAILURE,
+    FORMULA_USER,
+    NOT_ASSESSED,
+    OTHER,
+    RULES,
+    RUN_ID,
+    count,
+    open_copy,
+)
 
 from keyaudit.report import write_report
 from keyaudit.report.exports import COLUMNS, command_for, safe_cell
@@ -92,10 +104,98 @@ def test_csv_carries_key_facts_and_the_filled_in_command(csv_rows):
     assert (carol["status"], carol["waiver_id"]) == ("waived", "W-7")
 
 
-def test_command_placeholders_stay_when_the_finding_lacks_them():
+def test_a_command_value_the_finding_lacks_is_said_in_words_not_left_as_a_placeholder():
     template = "aws iam delete-access-key --access-key-id <KEY_ID>"
-    assert command_for(template, {"user_name": "<root_account>", "access_key_id": None}) == template
+    command = command_for(template, {"user_name": "<root_account>", "access_key_id": None})
+    assert command == (
+        "# fill in the access key id first, then run: aws iam delete-access-key --access-key-id KEY_ID"
+    )
+    assert shlex.split(command, comments=True) == []
     assert command_for(None, {"user_name": "bob"}) is None
+
+
+HOSTILE_USER = "x$(touch pwned)`id`"
+HOSTILE_KEY = "AKIAHOSTILE000000001"
+ROLE = "KeyAuditReader"
+ROTATE_ARGS = [
+    "aws", "iam", "update-access-key", "--user-name", HOSTILE_USER,
+    "--access-key-id", HOSTILE_KEY, "--status", "Inactive",
+]  # fmt: skip
+ASSUME_TEMPLATE = (
+    "aws sts assume-role --role-arn arn:aws:iam::<ACCOUNT_ID>:role/<ROLE> "
+    "--role-session-name keyaudit-check"
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_exports(warehouse_file: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The given run, audited with role KeyAuditReader, plus a finding for a user whose name is
+    shell code; exported as CSV, JSON and OCSF."""
+    folder = tmp_path_factory.mktemp("hostile")
+    con = open_copy(warehouse_file, folder)
+    try:
+        con.execute(
+            "update runs set config_json = ? where run_id = ?",
+            [json.dumps({"aws": {"role_name": ROLE}}), RUN_ID],
+        )
+        con.execute(
+            "insert into findings (run_id, finding_id, rule_id, severity, account_id, user_name,"
+            " access_key_id, key_slot, reason, waived) values"
+            " (?, 'f-hostile', 'ACCESS_KEY_NOT_ROTATED', 'high', ?, ?, ?, 1, 'old', false)",
+            [RUN_ID, ASSESSED, HOSTILE_USER, HOSTILE_KEY],
+        )
+        rules = [
+            replace(r, command=ASSUME_TEMPLATE) if r.rule_id == "ACCOUNT_NOT_ASSESSED" else r
+            for r in RULES
+        ]
+        files = write_report(con, RUN_ID, folder / "out", rules=rules, formats="csv,json,ocsf")
+    finally:
+        con.close()
+    with files.csv.open(newline="", encoding="utf-8") as handle:
+        csv_rows = list(csv.DictReader(handle))
+    findings = json.loads(files.json.read_text(encoding="utf-8"))["findings"]
+    events = [json.loads(line) for line in files.ocsf.read_text(encoding="utf-8").splitlines()]
+    return csv_rows, findings, events
+
+
+def test_a_hostile_user_name_is_one_literal_argument_in_csv_json_and_ocsf(hostile_exports):
+    csv_rows, findings, events = hostile_exports
+    (row,) = [r for r in csv_rows if r["finding_id"] == "f-hostile"]
+    (finding,) = [f for f in findings if f["finding_id"] == "f-hostile"]
+    (event,) = [e for e in events if e["finding_info"]["uid"] == "f-hostile"]
+    command = finding["remediation_command"]
+    assert shlex.split(command) == ROTATE_ARGS
+    assert row["remediation_command"] == command
+    desc = event["remediation"]["desc"]
+    assert desc.endswith(" " + command)
+    assert shlex.split(desc.rsplit(" aws ", 1)[1]) == ROTATE_ARGS[1:]
+
+
+def test_the_not_assessed_command_names_the_account_and_the_role_the_run_assumed(
+    hostile_exports,
+):
+    _, findings, _ = hostile_exports
+    (finding,) = [f for f in findings if f["rule_id"] == "ACCOUNT_NOT_ASSESSED"]
+    assert finding["remediation_command"] == (
+        f"aws sts assume-role --role-arn arn:aws:iam::{NOT_ASSESSED}:role/{ROLE} "
+        "--role-session-name keyaudit-check"
+    )
+
+
+def test_demo_exports_leave_no_account_or_role_placeholder(demo_run):
+    texts = {
+        name: (demo_run.report_dir / name).read_text(encoding="utf-8")
+        for name in ("findings.csv", "findings.json", "findings.ocsf.jsonl")
+    }
+    for name, text in texts.items():
+        assert "<ACCOUNT_ID>" not in text and "<ROLE>" not in text, name
+    findings = json.loads(texts["findings.json"])["findings"]
+    missing = demo_run.org.missing_role_account_id
+    (finding,) = [f for f in findings if f["rule_id"] == "ACCOUNT_NOT_ASSESSED"]
+    assert finding["remediation_command"] == (
+        f"aws sts assume-role --role-arn arn:aws:iam::{missing}:role/OrganizationAccountAccessRole"
+        " --role-session-name keyaudit-check"
+    )
 
 
 def test_json_export_has_the_run_and_every_finding(shared_db, exported):
@@ -125,7 +225,8 @@ def test_ocsf_events_are_compliance_findings(shared_db, events):
         assert event["metadata"]["product"]["name"] == "keyaudit"
         assert event["finding_info"]["uid"]
         assert event["compliance"]["standards"]
-        assert event["compliance"]["status_id"] == 3
+        if event["finding_info"]["analytic"]["uid"] != "ACCOUNT_NOT_ASSESSED":
+            assert (event["compliance"]["status_id"], event["compliance"]["status"]) == (3, "Fail")
         assert event["cloud"]["provider"] == "AWS"
         assert event["time"] == 1796104800000  # as_of, in milliseconds
         assert event["resources"]
@@ -148,6 +249,16 @@ def test_ocsf_maps_severity_status_and_controls(events):
     key = by_rule["ACCESS_KEY_UNUSED"][0]["resources"][0]
     assert key["type"] == "AWS::IAM::AccessKey"
     assert by_rule["ACCOUNT_NOT_ASSESSED"][0]["resources"][0]["type"] == "AWS::::Account"
+
+
+def test_ocsf_event_of_an_account_not_assessed_claims_no_result_not_fail(events):
+    (event,) = [e for e in events if e["finding_info"]["analytic"]["uid"] == "ACCOUNT_NOT_ASSESSED"]
+    compliance = event["compliance"]
+    # OCSF 1.3.0 compliance status_id 2, Warning: "did not yield a result due to missing
+    # information"; 3 (Fail) would claim the account was audited and failed.
+    assert (compliance["status_id"], compliance["status"]) == (2, "Warning")
+    assert compliance["status_detail"] == FAILURE
+    assert event["cloud"]["account"]["uid"] == NOT_ASSESSED
 
 
 def test_exports_of_a_slice_hold_only_its_accounts(shared_db, tmp_path: Path):

@@ -215,8 +215,8 @@ def test_account_sections_show_owner_tags_and_rows(shared_html):
     assert "cost-center=CC-1" in section
     assert "alice AKIAALICE00000000001 212 2026-11-28 s3, eu-west-1 " in section
     assert (
-        "Remediation: aws iam update-access-key --user-name <USER> --access-key-id <KEY_ID> "
-        "--status Inactive"
+        "Remediation: # fill in the IAM user's name and the access key id first, then run: "
+        "aws iam update-access-key --user-name USER --access-key-id KEY_ID --status Inactive"
     ) in section
 
 

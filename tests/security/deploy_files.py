@@ -13,10 +13,20 @@ from keyaudit.paths import PROJECT_ROOT
 
 DEPLOY = PROJECT_ROOT / "deploy"
 ROLE = "KeyauditAuditRole"
+# The organization id in deploy/management-policy.json, to be replaced by the deployer's own
+# (docs/permissions.md says so).
+ORG_PLACEHOLDER = "o-exampleorgid"
 
 
 def policy(name: str) -> dict[str, Any]:
     return json.loads((DEPLOY / name).read_text(encoding="utf-8"))
+
+
+def management_policy(organization_id: str) -> dict[str, Any]:
+    """deploy/management-policy.json as deployed: its organization id placeholder replaced."""
+    text = (DEPLOY / "management-policy.json").read_text(encoding="utf-8")
+    assert text.count(ORG_PLACEHOLDER) == 1, "the organization id placeholder, once"
+    return json.loads(text.replace(ORG_PLACEHOLDER, organization_id))
 
 
 def actions(document: dict[str, Any]) -> set[str]:

@@ -101,7 +101,7 @@ def test_evidence_and_report_files_are_named_from_account_ids_only(run: Run):
             assert re.fullmatch(r"[0-9]{12}", path.name) and path.name in accounts, path
             assert {p.name for p in path.iterdir()} <= EVIDENCE_FILES, path
         else:
-            assert path.name in {"run.json", "manifest.json"}, path
+            assert path.name in {"run.json", "manifest.json", "SHA256SUMS"}, path
     report_dir = Path(run.result["html"]).parent
     names = {p.name for p in report_dir.iterdir()}
     assert set(FILE_NAMES.values()) & names >= {"report.html", "report.pdf"}

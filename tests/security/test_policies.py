@@ -3,16 +3,25 @@ them used by a run; the CloudFormation template grants exactly the audit-role po
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from keyaudit.paths import PROJECT_ROOT
 from keyaudit.sources.aws.session import ROLE_SESSION_SECONDS
 from keyaudit.sources.demo import simulated_organization
 from tests.faults.fault_harness import run_audit
-from tests.security.deploy_files import ROLE, actions, policy, rendered_role, template
+from tests.security.deploy_files import (
+    ORG_PLACEHOLDER,
+    ROLE,
+    actions,
+    policy,
+    rendered_role,
+    template,
+)
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}  # always allowed, even under an explicit Deny
@@ -32,6 +41,17 @@ def test_deploy_policies_only_read_and_name_every_action():
         s for s in policy("management-policy.json")["Statement"] if s["Action"] == "sts:AssumeRole"
     )
     assert assume["Resource"] == f"arn:aws:iam::*:role/{ROLE}"  # that role only, never "*"
+
+
+def test_the_audit_role_may_be_assumed_only_in_the_organization_with_a_documented_placeholder():
+    (assume,) = [
+        s for s in policy("management-policy.json")["Statement"] if s["Action"] == "sts:AssumeRole"
+    ]
+    assert assume["Condition"] == {"StringEquals": {"aws:ResourceOrgID": ORG_PLACEHOLDER}}
+    assert re.fullmatch(r"o-[a-z0-9]{10,32}", ORG_PLACEHOLDER)  # a well-formed id: IAM accepts it
+    permissions = (PROJECT_ROOT / "docs" / "permissions.md").read_text(encoding="utf-8")
+    assert f"`{ORG_PLACEHOLDER}`" in permissions
+    assert "aws organizations describe-organization --query Organization.Id" in permissions
 
 
 def test_cloudformation_template_grants_exactly_the_audit_role_policy():

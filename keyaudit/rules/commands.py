@@ -1,0 +1,78 @@
+"""A rule's remediation command filled in for one finding, safe to paste into a shell.
+
+A rule's YAML gives its AWS CLI command with placeholders (`<USER>`, `<KEY_ID>`, ...). Every
+output that shows a command (CSV, JSON, OCSF, e-mail, report) fills it here, so each value is
+shell-quoted the same way: a user named x$(touch pwned) stays one literal argument. A value the
+audit does not know is never left as a placeholder a user could paste: the text becomes a shell
+comment that says, in words, what to fill in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+# Each placeholder a command may use, and what it stands for in words.
+PLACEHOLDERS = {
+    "ACCOUNT_ID": "the account id",
+    "ROLE": "the audit role's name",
+    "USER": "the IAM user's name",
+    "KEY_ID": "the access key id",
+    "UNUSED_KEY_ID": "the id of the key the workload does not use (compare their last use)",
+    "ROOT_KEY_ID": "the root access key id (on the root user's Security credentials page)",
+}
+PLACEHOLDER = re.compile(r"<([A-Z][A-Z0-9_]*)>")
+ROOT_USER = "<root_account>"  # the credential report's name for the root user
+
+
+def placeholders_in(template: str) -> list[str]:
+    """The placeholder names a command template uses, in order of first use."""
+    return list(dict.fromkeys(PLACEHOLDER.findall(template)))
+
+
+def audit_role(config_json: Any) -> str | None:
+    """The role a run assumed in member accounts (aws.role_name of its recorded configuration)."""
+    config = json.loads(config_json) if isinstance(config_json, str) else config_json
+    aws = config.get("aws") if isinstance(config, Mapping) else None
+    role = aws.get("role_name") if isinstance(aws, Mapping) else None
+    return role if isinstance(role, str) and role else None
+
+
+def fill_command(
+    template: str | None,
+    *,
+    account_id: str | None = None,
+    role: str | None = None,
+    user_name: str | None = None,
+    access_key_id: str | None = None,
+) -> str | None:
+    """`template` with every known value shell-quoted in place of its placeholder.
+
+    When a value is unknown, the result is a shell comment naming it in words, with the
+    placeholder written as a bare word (`# fill in the access key id: aws iam ... KEY_ID`)."""
+    if not template:
+        return None
+    values = {
+        "ACCOUNT_ID": account_id,
+        "ROLE": role,
+        "USER": user_name if user_name != ROOT_USER else None,
+        "KEY_ID": access_key_id,
+        "ROOT_KEY_ID": access_key_id if user_name == ROOT_USER else None,
+    }
+    missing = [name for name in placeholders_in(template) if not values.get(name)]
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        known = values.get(name)
+        return shlex.quote(known) if known else name
+
+    command = PLACEHOLDER.sub(value, template)
+    if not missing:
+        return command
+    words = " and ".join(PLACEHOLDERS.get(name, name) for name in missing)
+    text = f"fill in {words} first, then run: {command}"
+    # A comment on every line: pasted as it is, nothing runs.
+    return "\n".join(f"# {line}" for line in text.splitlines())
