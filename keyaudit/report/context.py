@@ -49,6 +49,7 @@ from keyaudit.report.methodology import (
     waiver_lists,
 )
 from keyaudit.report.queries import execute, rows
+from keyaudit.rules.commands import audit_role
 from keyaudit.report.records import detail_rows, explorer_data
 
 TITLE = "AWS access key audit"
@@ -247,6 +248,7 @@ def _run(run: dict[str, Any], history: dict[str, Any]) -> dict[str, Any]:
         "tool_version": run["tool_version"],
         "caller_arn": run["caller_arn"],
         "manifest_sha256": run["manifest_sha256"],
+        "audit_role": audit_role(run["config_json"]),
     }
 
 

@@ -36,3 +36,19 @@ def test_the_report_shows_no_account_or_role_placeholder(shared_db):
     assert "&lt;ACCOUNT_ID&gt;" not in html and "&lt;ROLE&gt;" not in html
     assert "<ACCOUNT_ID>" not in html and "<ROLE>" not in html
     assert f"arn:aws:iam::{NOT_ASSESSED}:role/" in html  # the not-assessed account's section
+
+
+def test_the_report_fills_in_the_role_the_run_recorded(shared_db):
+    shared_db.execute(
+        "update runs set config_json = ? where run_id = ?",
+        ['{"aws": {"role_name": "KeyAuditReader"}}', RUN_ID],
+    )
+    try:
+        html = render_html(build_report_context(shared_db, RUN_ID, rules=RULES_WITH_ASSUME))
+    finally:
+        shared_db.execute(
+            "update runs set config_json = ? where run_id = ?",
+            ['{"report": {"title": "AWS access key audit"}}', RUN_ID],
+        )
+    assert f"arn:aws:iam::{NOT_ASSESSED}:role/KeyAuditReader" in html
+    assert "fill in the audit role" not in html
