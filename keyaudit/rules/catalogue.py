@@ -7,6 +7,7 @@ run at once with the file and the allowed values named. Evaluation binds every p
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -310,20 +311,39 @@ insert into findings (run_id, finding_id, rule_id, severity, account_id, user_na
                       access_key_id, key_slot, reason, waived, waiver_id)
 select
     $run_id,
-    substr(sha256(concat_ws('|', $rule_id, account_id, coalesce(user_name, ''),
-        coalesce(access_key_id, 'slot-' || cast(key_slot as varchar), ''))), 1, 16),
+    -- one key, one id in every run, known by its id or only by its report slot (0006_key_identity)
+    ka_finding_id($rule_id, rule_rows.account_id, rule_rows.user_name, rule_rows.access_key_id,
+        rule_rows.key_slot, known.created_at, known.same_second_rank),
     $rule_id,
     $severity,
-    account_id,
-    user_name,
-    access_key_id,
-    cast(key_slot as integer),
-    reason,
+    rule_rows.account_id,
+    rule_rows.user_name,
+    rule_rows.access_key_id,
+    cast(rule_rows.key_slot as integer),
+    rule_rows.reason,
     false,
     null
 from (
 {sql}
 ) as rule_rows
+left join _run_key_refs as known
+    on known.account_id = rule_rows.account_id
+    and known.user_name = rule_rows.user_name
+    and known.key_ref
+        = coalesce(rule_rows.access_key_id, 'slot-' || cast(rule_rows.key_slot as varchar))
+"""
+
+
+_KEY_REFS = """
+create or replace temp table _run_key_refs as
+select
+    account_id,
+    user_name,
+    unnest(list_filter([access_key_id, 'slot-' || key_slot], lambda ref: ref is not null)) as key_ref,
+    created_at,
+    same_second_rank
+from key_identities
+where run_id = $run_id
 """
 
 
@@ -338,7 +358,14 @@ def evaluate(
     enabled = [rule for rule in rules if rule.enabled]
     if not enabled:
         return {}
-    return {rule.rule_id: _evaluate_one(con, run_id, as_of, rule) for rule in enabled}
+    # The run's keys by each name a finding may give them (id, or report slot), with what names
+    # them across runs: computed once here, not once per rule.
+    con.execute(_KEY_REFS, {"run_id": run_id})
+    try:
+        return {rule.rule_id: _evaluate_one(con, run_id, as_of, rule) for rule in enabled}
+    finally:
+        with contextlib.suppress(duckdb.Error):  # an aborted transaction keeps it till rollback
+            con.execute("drop table if exists temp._run_key_refs")
 
 
 def _evaluate_one(con: duckdb.DuckDBPyConnection, run_id: str, as_of: datetime, rule: Rule) -> int:
