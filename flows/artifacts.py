@@ -12,6 +12,7 @@ from typing import Any
 
 from keyaudit.outcome import AuditResult
 from keyaudit.report.digest import SEVERITIES, RunDigest
+from keyaudit.words import counted, plural
 
 RUN_ARTIFACT = "keyaudit-run"
 ACCOUNTS_ARTIFACT = "keyaudit-accounts"
@@ -65,7 +66,10 @@ def run_markdown(digest: RunDigest, result: AuditResult) -> str:
             f"New and resolved since run `{digest.previous_run_id}`.",
         ]
     if digest.waived_total:
-        lines.append(f"{digest.waived_total} waived finding(s) are not counted as open.")
+        waived = digest.waived_total
+        lines.append(
+            f"{counted(waived, 'waived finding')} {plural('is', waived)} not counted as open."
+        )
     lines += ["", "## Files", ""]
     lines += [_link("HTML report", result.html), _link("PDF report", result.pdf)]
     lines += [

@@ -13,11 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from keyaudit.exits import COVERAGE_BELOW_MINIMUM, DELIVERY_FAILED  # `keyaudit run` / `demo`
 from keyaudit.model import KeyauditError
 from keyaudit.warehouse.load import RunSummary
-
-COVERAGE_BELOW_MINIMUM = 3  # exit status of `keyaudit run` / `demo`
-DELIVERY_FAILED = 4
 
 
 class AuditResult(BaseModel):

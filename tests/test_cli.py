@@ -150,3 +150,155 @@ def test_unknown_rule_override_is_refused(tmp_path: Path):
     result = runner.invoke(app, ["run", "--config", str(config)])
     assert result.exit_code == 2
     assert "rules.ACCESS_KEY_TOO_OLD: no such rule" in result.stderr
+
+
+# --- a CLI that feels finished: version, readable help, plain counts, tables that fit ----------
+
+PYTHON_TYPE_METAVAR = re.compile(
+    r"<(bool|str|int|float|path|file|dir|datetime|uuid|list\[[^>]*\]|[\w-]+(\|[\w-]+)+)>"
+)
+
+
+def test_version_prints_the_installed_version():
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"keyaudit {version('keyaudit')}\n"
+
+
+def test_the_command_starts_without_heavy_imports():
+    import subprocess
+    import sys
+
+    heavy = ["duckdb", "pandas", "pydantic", "jinja2", "weasyprint", "prefect", "boto3"]
+    heavy += ["email_validator", "importlib.metadata"]  # ~80 ms: only when --version asks
+    code = f"import sys, keyaudit.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("command", [(), *registered_commands()], ids=lambda c: " ".join(c) or "-")
+def test_help_names_values_plainly_and_flags_take_none(command: tuple[str, ...], monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert PYTHON_TYPE_METAVAR.findall(result.output) == []
+    assert not re.search(r"--help\s+\S+\s+Show", result.output)  # `--help  Show this …`
+
+
+def test_every_option_that_takes_a_value_names_it_in_capitals():
+    import typer
+
+    group = typer.main.get_command(app)
+    unnamed = []
+    for name, command in [("", group), *group.commands.items()]:
+        for param in command.params:  # --help is checked in the rendered help above
+            takes_value = not getattr(param, "is_flag", False)
+            if takes_value and not re.fullmatch(r"[A-Z][A-Z_=]*", param.metavar or ""):
+                unnamed.append(f"keyaudit {name} {param.opts[0]}")
+    assert unnamed == []
+
+
+@pytest.mark.parametrize("command", ["run", "demo"])
+def test_run_help_lists_every_exit_status_from_its_definition(command: str, monkeypatch):
+    from keyaudit import exits
+
+    monkeypatch.setenv("COLUMNS", "100")
+    shown = " ".join(runner.invoke(app, [command, "--help"]).output.split())
+    assert "Exit status:" in shown
+    for code, text in exits.RUN_EXIT_CODES:
+        assert f"{code}: {text.replace('`', '')[:40]}" in shown
+    assert [c for c, _ in exits.RUN_EXIT_CODES] == [0, 1, 2, 3, 4, 130]
+
+
+def test_verify_and_report_print_counts_in_words():
+    from keyaudit.words import counted, plural
+
+    assert [counted(n, "account") for n in (0, 1, 2, 1204)] == [
+        "0 accounts",
+        "1 account",
+        "2 accounts",
+        "1,204 accounts",
+    ]
+    assert plural("is", 1) == "is" and plural("is", 3) == "are"
+    assert plural("matches", 2, "match") == "match"
+
+
+def test_no_counted_word_in_the_cli_is_written_with_a_parenthesised_plural():
+    folder = Path(__file__).parent.parent / "keyaudit" / "cli"
+    found = [
+        f"{path.name}:{n}"
+        for path in sorted(folder.glob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"[a-z]\(s\)[ \"']", line)
+    ]
+    assert found == []
+
+
+def widest_line(text: str) -> int:
+    return max(len(line) for line in text.splitlines())
+
+
+def test_query_list_fits_100_columns_with_its_text_wrapped(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    result = runner.invoke(app, ["query", "--list"])
+    assert result.exit_code == 0, result.output
+    assert widest_line(result.stdout) <= 100
+    from keyaudit.warehouse.saved_queries import list_saved
+
+    saved = list_saved()
+    lines = result.stdout.splitlines()
+    assert lines[-1] == f"({len(saved)} rows)"
+    starts = [line.split()[0] for line in lines[2:-1] if line and not line.startswith(" ")]
+    assert starts == [q.name for q in saved]  # one entry per query, its text wrapped beside it
+    question = [line[27:63].strip() for line in lines[2:7]]  # the first entry's question column
+    assert " ".join(question).startswith(saved[0].question)
+
+
+def test_runs_table_fits_100_columns(tmp_path: Path, monkeypatch):
+    path = tmp_path / "w.duckdb"
+    con = connect(path)
+    con.execute(
+        """insert into runs (run_id, started_at, finished_at, as_of, source, scope, config_digest,
+            config_json, parameters_json, tool_version, status, accounts_in_scope,
+            accounts_assessed, accounts_not_assessed, accounts_skipped)
+           values ('20261201T060000Z-3f9a1c', '2026-12-01 06:00:00Z', '2026-12-01 06:40:00Z',
+            '2026-12-01 06:00:00Z', 'files', 'organization', 'd', '{}', '{}', '0.1.0',
+            'finished', 1200, 1187, 13, 40)"""
+    )
+    con.execute(
+        "insert into findings (run_id, finding_id, rule_id, severity, account_id, reason) "
+        "select '20261201T060000Z-3f9a1c', 'f' || i, 'ACCESS_KEY_UNUSED', 'medium', "
+        "'011122223333', 'never used' from range(12345) t(i)"
+    )
+    con.close()
+    monkeypatch.setenv("COLUMNS", "100")
+    result = runner.invoke(app, ["runs", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    assert widest_line(result.stdout) <= 100
+    header, _, row, count = result.stdout.splitlines()
+    assert header.split() == [
+        "run_id",
+        "as_of",
+        "source",
+        "status",
+        "assessed",
+        "crit",
+        "high",
+        "med",
+        "low",
+    ]
+    assert row.split() == [
+        "20261201T060000Z-3f9a1c",
+        "2026-12-01",
+        "06:00",
+        "files",
+        "finished",
+        "1187/1200",
+        "0",
+        "0",
+        "12345",
+        "0",
+    ]
+    assert count == "(1 row)"

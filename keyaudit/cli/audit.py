@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
+from keyaudit.exits import RUN_EXIT_CODES, exit_codes_help
 from keyaudit.model import SEVERITIES
+from keyaudit.words import counted, plural
 
 if TYPE_CHECKING:  # the CLI imports its heavy parts only when a command runs
     from keyaudit.model import SourceName
@@ -124,11 +126,12 @@ def _print_summary(result: AuditResult) -> None:
         f"  skipped (not ACTIVE)  {s['accounts_skipped']}",
         "  findings by severity  "
         + ", ".join(f"{sev} {s['findings_by_severity'].get(sev, 0)}" for sev in SEVERITIES[:4]),
+        _changes_line(s),  # new and resolved since the previous run
         "  findings by rule",
         *(f"    {rule:<28} {n}" for rule, n in sorted(s["findings_by_rule"].items())),
         "",
         f"  HTML report  {result['html']}",
-        f"  PDF report   {result['pdf']}  ({result['pdf_pages']} pages)",
+        f"  PDF report   {result['pdf']}  ({counted(result['pdf_pages'] or 0, 'page')})",
         *(
             f"  {fmt.upper() + ' export':<11}  {path}"
             for fmt, path in result.get("outputs", {}).items()
@@ -140,10 +143,21 @@ def _print_summary(result: AuditResult) -> None:
     ]
     if s["accounts_not_assessed"]:
         lines.insert(
-            2, f"  INCOMPLETE: {s['accounts_not_assessed']} account(s) could not be assessed"
+            2,
+            f"  INCOMPLETE: {counted(s['accounts_not_assessed'], 'account')} could not be assessed",
         )
     _add_files_summary(result, lines)
     typer.echo("\n".join(lines))
+
+
+def _changes_line(s: dict[str, Any]) -> str:
+    """New and resolved since the previous run of the same scope, as the report counts them."""
+    if s.get("previous_run_id") is None:
+        return "  since previous run    no previous run of this scope"
+    return (
+        f"  since previous run    {s['findings_new']} new, {s['findings_resolved']} resolved "
+        f"(run {s['previous_run_id']})"
+    )
 
 
 def _delivery_lines(result: Any) -> list[str]:
@@ -171,12 +185,12 @@ def _add_files_summary(result: AuditResult, lines: list[str]) -> None:
     if unattributed:
         lines.insert(
             2,
-            f"  INCOMPLETE: {unattributed} report file(s) belong to no known account"
-            " (see the run notes)",
+            f"  INCOMPLETE: {counted(unattributed, 'report file')} "
+            f"{plural('belongs', unattributed)} to no known account (see the run notes)",
         )
 
 
-@app.command()
+@app.command(epilog=exit_codes_help(RUN_EXIT_CODES))
 def demo(
     db: Db = None,
     out: Out = None,
@@ -196,7 +210,7 @@ class RunSource(StrEnum):
     files = "files"
 
 
-@app.command()
+@app.command(epilog=exit_codes_help(RUN_EXIT_CODES))
 def run(
     config: ConfigOpt = None,
     db: Db = None,
@@ -205,15 +219,18 @@ def run(
     source: Annotated[
         RunSource,
         typer.Option(
-            "--source", help="aws: call AWS; files: audit the credential reports in --files DIR."
+            "--source",
+            metavar="SOURCE",
+            help="aws: call AWS; files: audit the credential reports in --files DIR.",
         ),
     ] = RunSource.aws,
     files: Annotated[
         Path | None,
         typer.Option(
             "--files",
-            help="Folder of credential reports, one <account id>.csv per account "
-            "(optional <account id>.access_keys.json beside it); with --source files.",
+            metavar="DIR",
+            help="Folder of credential reports, one ACCOUNT_ID.csv per account "
+            "(optional ACCOUNT_ID.access_keys.json beside it); with --source files.",
         ),
     ] = None,
     resume: Annotated[

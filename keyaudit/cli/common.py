@@ -6,18 +6,81 @@ import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-app = typer.Typer(
+
+class _NamedArgument(TyperArgument):
+    """An argument whose metavar says what it is (`SQL`, `RUN_ID`): no `<str>` beside it."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+
+def _plain_metavars(params: list[Any]) -> list[Any]:
+    """Help in the usual shape, `--db PATH`, `--list`, `RUN_ID`: Typer would show a Python type
+    beside every parameter (`--list <bool>`, `--param <list[str]>`, `run_id <str>`). A flag
+    takes no value, so it shows none; the other parameters name theirs with `metavar=`."""
+    for param in params:
+        if isinstance(param, TyperOption) and (param.is_flag or param.count):
+            param.metavar = param.metavar or ""
+        elif isinstance(param, TyperArgument) and param.metavar:
+            param.__class__ = _NamedArgument
+    return params
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_metavars(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_metavars(super().get_params(ctx))
+
+
+class _App(typer.Typer):
+    """The Typer app whose commands show plain metavars (`--db PATH`, `--list`)."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", _Command)
+        return super().command(*args, **kwargs)
+
+
+app = _App(
     name="keyaudit",
     help="Audit AWS access keys across an AWS Organization: collect, evaluate, report.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",  # docstrings wrap at 100 columns; markdown joins their lines
+    cls=_Group,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        import keyaudit
+
+        typer.echo(f"keyaudit {keyaudit.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print keyaudit's version and exit.",
+            is_eager=True,
+            callback=_print_version,
+        ),
+    ] = False,
+) -> None:
+    """Audit AWS access keys across an AWS Organization: collect, evaluate, report."""
 
 
 # Prefect's temporary API server is quiet, offline and patient on these machines.
@@ -72,21 +135,30 @@ def show_progress() -> None:
 AsOf = Annotated[
     str | None,
     typer.Option(
-        "--as-of", help="Audit instant, ISO 8601 (default: now, UTC). Ages are measured to it."
+        "--as-of",
+        metavar="TIME",
+        help="Audit instant, ISO 8601 (default: now, UTC). Ages are measured to it.",
     ),
 ]
 Db = Annotated[
-    Path | None, typer.Option("--db", help="Warehouse file (default data/keyaudit.duckdb).")
+    Path | None,
+    typer.Option("--db", metavar="PATH", help="Warehouse file (default data/keyaudit.duckdb)."),
 ]
 Out = Annotated[
     Path | None,
     typer.Option(
-        "--out", help="Folder for this run's report files (default data/reports/<run_id>)."
+        "--out",
+        metavar="DIR",
+        help="Folder for this run's report files (default data/reports/RUN_ID).",
     ),
 ]
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", help="keyaudit.toml to use (default ./keyaudit.toml if present)."),
+    typer.Option(
+        "--config",
+        metavar="PATH",
+        help="keyaudit.toml to use (default ./keyaudit.toml if present).",
+    ),
 ]
 PrefectOpt = Annotated[
     bool,

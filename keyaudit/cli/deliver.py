@@ -8,11 +8,10 @@ from typing import Annotated
 import typer
 
 from keyaudit.cli.common import ConfigOpt, Db, app, fail
+from keyaudit.exits import DELIVER_EXIT_CODES, DELIVERY_FAILED, exit_codes_help
 
-DELIVERY_FAILED = 4  # the exit status of a run or a resend whose delivery failed
 
-
-@app.command()
+@app.command(epilog=exit_codes_help(DELIVER_EXIT_CODES))
 def deliver(
     run: Annotated[
         str, typer.Option("--run", metavar="RUN_ID", help="The run to send (`keyaudit runs`).")
@@ -21,15 +20,16 @@ def deliver(
     db: Db = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="The run's report folder (default data/reports/<run_id>)."),
+        typer.Option(
+            "--out", metavar="DIR", help="The run's report folder (default data/reports/RUN_ID)."
+        ),
     ] = None,
 ) -> None:
     """Send a past run's report again, to S3 and by e-mail as keyaudit.toml's delivery section
     says.
 
     Nothing is collected or evaluated again. The SMTP login comes from the environment variables
-    the configuration names. Exits 4, with one line, when an upload or a message still fails
-    after its retries.
+    the configuration names.
 
     Example: SMTP_USERNAME=audit SMTP_PASSWORD=… keyaudit deliver --run 20261201T060000Z-3f9a1c
     """

@@ -13,6 +13,8 @@ import base64
 import csv
 import json
 import math
+import shutil
+import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -21,6 +23,7 @@ from typing import Any, Protocol, TextIO
 from uuid import UUID
 
 from keyaudit.textsafe import safe_cell, visible
+from keyaudit.words import counted
 
 BATCH_ROWS = 10_000  # rows fetched and written at a time
 TABLE_WIDTH_ROWS = 1_000  # the table's column widths come from its first rows
@@ -122,12 +125,61 @@ def _table(columns: Sequence[str], row_batches: Iterable[Sequence[Row]], out: Te
         out.writelines(lines)
     if widths is None:
         start(_widths(head, first))
-    out.write(f"({count} row{'s' if count != 1 else ''})\n")
+    out.write(f"({counted(count, 'row')})\n")
     return count
 
 
 def _widths(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
     return [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(head)]
+
+
+# --- a small table that fits the terminal -------------------------------------------------------
+
+
+def terminal_width() -> int:
+    """COLUMNS, else the terminal's width, else 100 (a pipe or a file)."""
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def fitted_table(
+    columns: Sequence[str], rows: Sequence[Row], out: TextIO, width: int | None = None
+) -> int:
+    """A small result (all rows at hand) as aligned columns no wider than `width` (default: the
+    terminal's): the widest columns are narrowed in turn, their cells wrapped onto more lines,
+    words kept whole where they fit. Nothing is cut off."""
+    width = width or terminal_width()
+    head = [visible(c) for c in columns]
+    cells = [[_text(v) for v in row] for row in rows]
+    widths = _widths(head, cells)
+    spare = width - (sum(widths) + 2 * (len(widths) - 1))
+    floor = [max(len(h), 8) for h in head]  # no column narrower than its name (or 8)
+    while spare < 0:
+        i = max(range(len(widths)), key=lambda n: widths[n] - floor[n])
+        if widths[i] <= floor[i]:
+            break  # as narrow as it goes: the lines stay longer than `width`
+        widths[i] -= 1
+        spare += 1
+    wrapped = any(len(c) > w for row in cells for c, w in zip(row, widths, strict=True))
+
+    def lines(row: Sequence[str]) -> list[str]:
+        parts = [
+            textwrap.wrap(c, w, break_on_hyphens=False) or [""]
+            for c, w in zip(row, widths, strict=True)
+        ]
+        return [
+            "  ".join(
+                (p[n] if n < len(p) else "").ljust(w) for p, w in zip(parts, widths, strict=True)
+            ).rstrip()
+            for n in range(max(map(len, parts)))
+        ]
+
+    out.write("\n".join(lines(head)) + "\n" + "  ".join("-" * w for w in widths) + "\n")
+    for number, row in enumerate(cells):
+        if wrapped and number:
+            out.write("\n")  # rows of several lines apart, so each reads as one
+        out.writelines(line + "\n" for line in lines(row))
+    out.write(f"({counted(len(cells), 'row')})\n")
+    return len(cells)
 
 
 # --- CSV ----------------------------------------------------------------------------------------

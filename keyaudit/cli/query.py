@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from keyaudit.cli.common import Db, app, fail
-from keyaudit.cli.output import QueryFormat, batches, write_result
+from keyaudit.cli.output import QueryFormat, batches, fitted_table, write_result
 
 if TYPE_CHECKING:
     import duckdb
@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Format", "QueryFormat", "open_read_only", "print_rows", "run_sql"]
 
-Format = Annotated[QueryFormat, typer.Option("--format", help="table, csv, json or markdown.")]
+Format = Annotated[
+    QueryFormat, typer.Option("--format", metavar="FORMAT", help="table, csv, json or markdown.")
+]
 
 
 def open_read_only(db: Path | None) -> duckdb.DuckDBPyConnection:
@@ -73,19 +75,23 @@ def _failed(exc: Exception) -> typer.Exit:
 @app.command()
 def query(
     sql: Annotated[
-        str | None, typer.Argument(help="SQL to run against the warehouse (read-only).")
+        str | None,
+        typer.Argument(metavar="SQL", help="SQL to run against the warehouse (read-only)."),
     ] = None,
     file: Annotated[
         str | None,
         typer.Option(
-            "--file", help="A saved query's name (see --list) or the path of a .sql file."
+            "--file",
+            metavar="QUERY",
+            help="A saved query's name (see --list) or the path of a .sql file.",
         ),
     ] = None,
     param: Annotated[
         list[str] | None,
         typer.Option(
             "--param",
-            help="NAME=VALUE for $NAME in the SQL, repeatable; always bound, never pasted in.",
+            metavar="NAME=VALUE",
+            help="A value for $NAME in the SQL, repeatable; always bound, never pasted in.",
         ),
     ] = None,
     list_: Annotated[
@@ -165,9 +171,13 @@ def _list_saved(fmt: QueryFormat) -> None:
 
 
 def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: QueryFormat) -> None:
-    """Rows already fetched (a small result) in `fmt` on standard output."""
+    """Rows already fetched (a small result) in `fmt` on standard output; a table fits the
+    terminal (its long cells wrapped)."""
     try:
-        write_result(columns, [rows], fmt, sys.stdout)
+        if fmt is QueryFormat.table:
+            fitted_table(columns, rows, sys.stdout)
+        else:
+            write_result(columns, [rows], fmt, sys.stdout)
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()

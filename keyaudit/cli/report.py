@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from keyaudit.cli.common import ConfigOpt, Db, app, fail
+from keyaudit.words import counted
 
 ALL_FORMATS = "html,pdf,csv,json,ocsf"
 _LABELS = {
@@ -22,23 +23,32 @@ _LABELS = {
 @app.command()
 def report(
     run: Annotated[
-        str, typer.Option("--run", help="The run to render (`keyaudit runs` lists them).")
+        str,
+        typer.Option(
+            "--run", metavar="RUN_ID", help="The run to render (`keyaudit runs` lists them)."
+        ),
     ],
     db: Db = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Folder for the files (default data/reports/<run_id>)."),
+        typer.Option(
+            "--out", metavar="DIR", help="Folder for the files (default data/reports/RUN_ID)."
+        ),
     ] = None,
     fmt: Annotated[
         str,
         typer.Option(
-            "--format", help=f"Comma-separated outputs: {ALL_FORMATS} (default: all of them)."
+            "--format",
+            metavar="FORMATS",
+            help=f"Comma-separated outputs: {ALL_FORMATS} (default: all of them).",
         ),
     ] = ALL_FORMATS,
     account: Annotated[
         list[str] | None,
         typer.Option(
-            "--account", help="Only this account (repeatable): a report for one owner's accounts."
+            "--account",
+            metavar="ACCOUNT_ID",
+            help="Only this account (repeatable): a report for one owner's accounts.",
         ),
     ] = None,
     config: ConfigOpt = None,
@@ -83,5 +93,5 @@ def report(
     finally:
         con.close()
     for name, path in files.paths().items():
-        extra = f"  ({files.pdf_pages} pages)" if name == "pdf" else ""
+        extra = f"  ({counted(files.pdf_pages or 0, 'page')})" if name == "pdf" else ""
         typer.echo(f"  {_LABELS[name]}  {path.resolve()}{extra}")

@@ -22,7 +22,12 @@ class RulesFormat(StrEnum):
 def rules_command(
     config: ConfigOpt = None,
     fmt: Annotated[
-        RulesFormat, typer.Option("--format", help="table, json or markdown (docs/rules.md).")
+        RulesFormat,
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help="table, json or markdown (docs/rules.md).",
+        ),
     ] = RulesFormat.table,
     defaults: Annotated[
         bool,

@@ -23,15 +23,19 @@ def serve(
         str | None,
         typer.Option(
             "--timezone",
+            metavar="ZONE",
             help="IANA timezone of the cron schedule, e.g. Europe/Berlin (default: prefect.yaml's).",
         ),
     ] = None,
     prefect_yaml: Annotated[
         Path | None,
-        typer.Option("--prefect-yaml", help="The deployment file (default: the checkout's)."),
+        typer.Option(
+            "--prefect-yaml", metavar="PATH", help="The deployment file (default: the checkout's)."
+        ),
     ] = None,
     deployment: Annotated[
-        str, typer.Option("--deployment", help="Which deployment of the file to serve.")
+        str,
+        typer.Option("--deployment", metavar="NAME", help="Which deployment of the file to serve."),
     ] = "monthly-audit",
 ) -> None:
     """Serve the monthly audit on its schedule from this machine, without a work pool.

@@ -9,16 +9,22 @@ from typing import Annotated
 import typer
 
 from keyaudit.cli.common import ConfigOpt, Db, app, fail
+from keyaudit.words import counted, plural
 
 
 @app.command()
 def verify(
-    run_id: Annotated[str, typer.Argument(help="The run to verify (`keyaudit runs` lists them).")],
+    run_id: Annotated[
+        str,
+        typer.Argument(metavar="RUN_ID", help="The run to verify (`keyaudit runs` lists them)."),
+    ],
     db: Db = None,
     evidence: Annotated[
         Path | None,
         typer.Option(
-            "--evidence", help="Evidence folder (default data/evidence, or the config's)."
+            "--evidence",
+            metavar="DIR",
+            help="Evidence folder (default data/evidence, or the config's).",
         ),
     ] = None,
     config: ConfigOpt = None,
@@ -48,13 +54,14 @@ def verify(
         typer.echo(difference.line())
     if result.ok:
         typer.echo(
-            f"run {run_id}: evidence verified — {result.files_checked} files in {result.run_dir} "
-            "match the run manifest, the account manifests and the warehouse; the manifest "
+            f"run {run_id}: evidence verified — {counted(result.files_checked, 'file')} in "
+            f"{result.run_dir} {plural('matches', result.files_checked, 'match')} the run "
+            "manifest, the account manifests and the warehouse; the manifest "
             "matches the hash stored with the run"
         )
         return
     typer.echo(
-        f"run {run_id}: {len(result.differences)} difference(s) in the evidence at "
+        f"run {run_id}: {counted(len(result.differences), 'difference')} in the evidence at "
         f"{result.run_dir} — the evidence is not what was loaded",
         err=True,
     )

@@ -19,6 +19,7 @@ from keyaudit.delivery.config import DeliveryConfig, EmailDelivery, S3Delivery
 from keyaudit.delivery.mail import Attachment, Mail
 from keyaudit.paths import TEMPLATES_DIR
 from keyaudit.report.digest import SEVERITIES, AccountLine, RunDigest
+from keyaudit.words import counted, plural
 
 if TYPE_CHECKING:
     from keyaudit.delivery.plan import DeliveryPlan, OwnerSlice
@@ -86,7 +87,7 @@ def _attachment(
 
 @lru_cache(maxsize=2)
 def _templates(folder: Path) -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html.j2",), default_for_string=True, default=False
@@ -96,6 +97,9 @@ def _templates(folder: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["plural"] = plural  # "account"|plural(n)
+    env.filters["counted"] = counted  # n|counted("account") -> "1 account", "2 accounts"
+    return env
 
 
 def _render(name: str, context: Mapping[str, Any]) -> tuple[str, str]:
@@ -112,11 +116,10 @@ def _percent(digest: RunDigest) -> str:
 
 def _subject(prefix: str, digest: RunDigest, who: str | None = None) -> str:
     whose = f" — {who}" if who else ""
-    findings = "finding" if digest.open_total == 1 else "findings"
-    accounts = "account" if digest.in_scope == 1 else "accounts"
     text = (
-        f"{prefix} {digest.title} {digest.period}{whose}: {digest.open_total} open {findings} "
-        f"({digest.severity_text()}), {digest.assessed} of {digest.in_scope} {accounts} assessed"
+        f"{prefix} {digest.title} {digest.period}{whose}: "
+        f"{counted(digest.open_total, 'open finding')} ({digest.severity_text()}), "
+        f"{digest.assessed} of {counted(digest.in_scope, 'account')} assessed"
     )
     if not digest.is_complete:
         text += " — INCOMPLETE"

@@ -23,6 +23,7 @@ from keyaudit.report.accounts import section_groups
 from keyaudit.report.context import RuleInfo, build_report_context
 from keyaudit.report.formatting import account_filter, break_at_underscores, clip, relations
 from keyaudit.report.records import iter_records
+from keyaudit.words import plural
 
 log = logging.getLogger("keyaudit.report")
 
@@ -89,7 +90,7 @@ def _environment(folder: Path) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["num"] = _num
-    env.filters["plural"] = _plural
+    env.filters["plural"] = plural
     env.filters["svg_data_uri"] = _svg_data_uri
     env.filters["clip"] = clip
     env.filters["rule_id"] = break_at_underscores
@@ -105,10 +106,6 @@ def _svg_data_uri(svg: str) -> str:
 
 def _num(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
-
-
-def _plural(word: str, count: int) -> str:
-    return word if count == 1 else f"{word}s"
 
 
 def detail(context: dict[str, Any], *, for_pdf: bool) -> dict[str, Any]:

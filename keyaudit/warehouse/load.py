@@ -18,6 +18,7 @@ import pandas as pd
 
 from keyaudit.evidence.store import EvidenceStore
 from keyaudit.model import Account, AccountOutcome
+from keyaudit.paths import SQL_DIR
 from keyaudit.rules.catalogue import Rule, evaluate
 from keyaudit.rules.run_rules import record_run_rules
 from keyaudit.rules.waivers import WaiverFile, apply_waivers, read_waiver_evidence
@@ -42,6 +43,11 @@ class RunSummary:
     accounts_skipped: int
     findings_by_severity: dict[str, int] = field(default_factory=dict)
     findings_by_rule: dict[str, int] = field(default_factory=dict)
+    # Since the previous run of the same scope (sql/summary/run_changes.sql); all None when this
+    # is the first run of its scope.
+    previous_run_id: str | None = None
+    findings_new: int | None = None
+    findings_resolved: int | None = None
 
     @property
     def coverage(self) -> float:
@@ -367,7 +373,17 @@ def summarize(con: duckdb.DuckDBPyConnection, run_id: str) -> RunSummary:
         accounts_skipped=run[3],
         findings_by_severity=by_severity,
         findings_by_rule=by_rule,
+        **_changes(con, run_id),
     )
+
+
+def _changes(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    """New and resolved since the previous run of the scope, as the report counts them."""
+    sql = (SQL_DIR / "summary" / "run_changes.sql").read_text(encoding="utf-8")
+    row = con.execute(sql, {"run_id": run_id}).fetchone()
+    if row is None or row[0] is None:
+        return {}
+    return {"previous_run_id": row[0], "findings_new": row[1], "findings_resolved": row[2]}
 
 
 def _input_files(meta: dict[str, Any], run_id: str) -> pd.DataFrame:

@@ -69,7 +69,7 @@ def test_altered_file_fails_naming_it(run: FilesRun):
         f"{before[:12]}…, warehouse {before[:12]}…, {A}/manifest.json {before[:12]}…"
     ]
     assert result.stderr.strip() == (
-        f"run {run.run_id}: 1 difference(s) in the evidence at {run.store.run_dir} — the "
+        f"run {run.run_id}: 1 difference in the evidence at {run.store.run_dir} — the "
         "evidence is not what was loaded"
     )
 

@@ -100,7 +100,8 @@ def test_owner_folder_names_are_safe_slugs():
         (
             {"KEYAUDIT_DELIVERY__EMAIL__COMPLIANCE": "grc@example.com,bad address"},
             "KEYAUDIT_* environment: delivery.email.compliance = 'grc@example.com,bad address' "
-            "is invalid: Value error, 'bad address' is not an e-mail address like team@example.com",
+            "is invalid: Value error, 'bad address' is not an e-mail address like team@example.com "
+            "(An email address must have an @-sign)",
         ),
         (
             {"KEYAUDIT_DELIVERY__S3__KMS_KEY_ID": "alias/audit"},
@@ -154,3 +155,50 @@ def test_example_file_documents_every_delivery_and_run_key():
                 assert f"{key} =" in text or f".{key}]" in text, key
     for key in ("task_runner", "dask_address", "min_coverage"):
         assert f"{key} =" in text
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        (
+            "SENDER",
+            "keyaudit@localhost",
+            "The part after the @-sign is not valid. It should have a period",
+        ),
+        ("SENDER", "a..b@example.com", "An email address cannot have two periods in a row"),
+        (
+            "COMPLIANCE",
+            "Audit <grc@example.com>",
+            "A display name and angle brackets around the email address are not permitted here",
+        ),
+        (
+            "COMPLIANCE",
+            "grc@-example.com",
+            "An email address cannot have a hyphen immediately after the @-sign",
+        ),
+    ],
+)
+def test_addresses_are_checked_by_email_validator_in_one_line_naming_key_and_value(
+    key, value, reason
+):
+    environ = {
+        "KEYAUDIT_DELIVERY__EMAIL__SMTP_HOST": "smtp.example.com",
+        "KEYAUDIT_DELIVERY__EMAIL__SENDER": "keyaudit@example.com",
+        "KEYAUDIT_DELIVERY__EMAIL__COMPLIANCE": "grc@example.com",
+        f"KEYAUDIT_DELIVERY__EMAIL__{key}": value,
+    }
+    with pytest.raises(ConfigError) as caught:
+        load_config(environ=environ)
+    message = str(caught.value)
+    assert message == (
+        f"KEYAUDIT_* environment: delivery.email.{key.lower()} = {value!r} is invalid: Value "
+        f"error, {value!r} is not an e-mail address like team@example.com ({reason})"
+    )
+    assert "\n" not in message
+
+
+def test_an_international_domain_is_kept_in_its_ascii_form():
+    from keyaudit.delivery.config import check_address
+
+    assert check_address("grc@example.com") == "grc@example.com"
+    assert check_address("grc@bücher.example") == "grc@xn--bcher-kva.example"
