@@ -4,10 +4,16 @@ against the minimum, in both last-use modes.
 The minimum for an account with U users, of whom K have keys, holding A access keys:
 1 GenerateCredentialReport (+ polls) + 1 GetCredentialReport + ceil(U / 100) ListUsers pages
 + K ListAccessKeys + A GetAccessKeyLastUsed (none with last_used = "report")
-+ 1 GetAccountSummary (+ 1 AssumeRole for a member account).
++ 1 GetAccountSummary (+ 1 AssumeRole for a member account)
++ ceil((U + G + P) / 100) GetAccountAuthorizationDetails pages (G groups, P customer-managed
+  policies; moto answers in one page) + 2 x M for the M distinct AWS-managed policies users hold,
+  directly or through a group (GetPolicy + GetPolicyVersion each), with [collection] privilege on.
 Target: every account at its minimum, no call repeated, and the same findings in both modes.
 
-    .venv/bin/python bench/api_calls.py [--members 8] [--users 14]
+With --compare-privilege 100,10000 it also measures, in one account of that many users, the two
+ways to collect user permissions: GetAccountAuthorizationDetails against listing user by user.
+
+    .venv/bin/python bench/api_calls.py [--members 8] [--users 14] [--compare-privilege 100,10000]
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from keyaudit.sources.aws.collect import CollectSettings, collect_account
 from keyaudit.sources.aws.organizations import discover
 from keyaudit.sources.aws.session import AccountSessions, SessionSettings
 from keyaudit.sources.demo import SimulatedOrganization, simulated_organization
+from keyaudit.sources.demo.iam import GROUPS
 from keyaudit.warehouse.db import connect
 from keyaudit.warehouse.load import load_run
 
@@ -46,7 +53,11 @@ OPERATIONS = (
     "ListAccessKeys",
     "GetAccessKeyLastUsed",
     "GetAccountSummary",
+    "GetAccountAuthorizationDetails",
+    "GetPolicy",
+    "GetPolicyVersion",
 )
+DETAILS_PAGE = 100  # GetAccountAuthorizationDetails' default MaxItems
 
 
 def minimum(org: SimulatedOrganization, account_id: str, *, with_last_used: bool) -> int:
@@ -61,7 +72,22 @@ def minimum(org: SimulatedOrganization, account_id: str, *, with_last_used: bool
         + with_keys
         + (keys if with_last_used else 0)
         + 1
+        + privilege_minimum(users)
     )
+
+
+def privilege_minimum(users: list[Any]) -> int:
+    """One GetAccountAuthorizationDetails page (moto never pages) + GetPolicy and
+    GetPolicyVersion per distinct AWS-managed policy held directly or through a group."""
+    held = set()
+    for user in users:
+        for spec in user.grants:
+            kind, name = spec.split(":", 1)
+            if kind == "aws":
+                held.add(name)
+            elif kind == "group":
+                held |= {g.split(":", 1)[1] for g in GROUPS[name] if g.startswith("aws:")}
+    return 1 + 2 * len(held)
 
 
 def run_mode(org: SimulatedOrganization, mode: str, workdir: Path) -> dict[str, Any]:
@@ -151,6 +177,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=8)
     parser.add_argument("--users", type=int, default=14, help="users per account")
+    parser.add_argument(
+        "--compare-privilege",
+        default="",
+        help="user counts, e.g. 100,10000: compare the ways to collect user permissions",
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {}
     with (
@@ -161,6 +192,7 @@ def main() -> int:
         for mode in ("api", "report"):
             results[mode] = run_mode(org, mode, Path(tmp))
     header = ["account", "status", "Assume", "Gen", "Get", "ListU", "ListK", "LastU", "Summ"]
+    header += ["AuthD", "GetPol", "GetVer"]
     figures: dict[str, Any] = {"members": args.members, "users_per_account": args.users}
     for mode, result in results.items():
         print(f"\nlast_used = {mode!r}: AWS calls per account (minimum: see the module docstring)")
@@ -186,6 +218,12 @@ def main() -> int:
                 for r in result["rows"]
             ],
         }
+    print(
+        "\nper-account minimum: (1 AssumeRole for a member) + 2 credential report + ceil(U/100) "
+        "ListUsers + K ListAccessKeys + A GetAccessKeyLastUsed (api mode) + 1 GetAccountSummary "
+        "+ user permissions: ceil((U+G+P)/100) GetAccountAuthorizationDetails + 2 per distinct "
+        "AWS-managed policy users hold (GetPolicy, GetPolicyVersion)"
+    )
     same = results["api"]["findings"] == results["report"]["findings"]
     saved = results["api"]["total_calls"] - results["report"]["total_calls"]
     print(
@@ -199,6 +237,10 @@ def main() -> int:
         print(f"  only in report mode: {sorted(only_report)[:10]}")
     ok = same and all(not r["over_minimum"] and not r["repeated"] for r in results.values())
     figures.update(findings_identical=same, report_mode_saves_calls=saved, target_met=ok)
+    if args.compare_privilege:
+        from _privilege_methods import compare
+
+        figures["privilege_methods"] = compare([int(n) for n in args.compare_privilege.split(",")])
     emit("api_calls", figures)
     print(
         f"target (every account at its minimum, nothing repeated, same findings): {'met' if ok else 'NOT met'}"

@@ -74,6 +74,9 @@ class CollectionConfig(_Section):
     # credential report was already saved), and the other accounts carry on
     account_deadline_seconds: float = Field(1800.0, gt=0, le=86400)
     last_used: Literal["api", "report"] = "api"
+    # false: user permissions (GetAccountAuthorizationDetails) are not collected, for
+    # organizations that cannot grant the read; user privilege is then "off", not a failure
+    privilege: bool = True
 
 
 class PathsConfig(_Section):

@@ -181,6 +181,9 @@ _KINDS = {
     "access_keys.json": "access_keys",
     "access_keys.input.json": "access_keys_input",  # keys file as handed in (files source)
     "account_summary.json": "account_summary",
+    "authorization_details.json": "authorization_details",
+    "aws_managed_policies.json": "aws_managed_policies",
+    "privilege.json": "privilege_outcome",
     "collection.json": "collection_outcome",
     MANIFEST: "manifest",
     "run.json": "run",

@@ -32,6 +32,8 @@ RUN_TABLES = (
     "run_rules",
     "evidence",
     "run_notes",
+    "iam_user_privilege_inputs",
+    "iam_user_policies",
     "access_keys",
     "credential_report",
     "accounts",

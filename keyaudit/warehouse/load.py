@@ -22,6 +22,7 @@ from keyaudit.paths import SQL_DIR
 from keyaudit.rules.catalogue import Rule, evaluate
 from keyaudit.rules.run_rules import record_run_rules
 from keyaudit.rules.waivers import WaiverFile, apply_waivers, read_waiver_evidence
+from keyaudit.sources.aws import privilege
 from keyaudit.sources.credential_report import COLUMNS, ROOT_USER
 from keyaudit.sources.credential_report_bulk import REPORT, parse_credential_reports
 from keyaudit.warehouse.db import delete_run, insert_frame, transaction
@@ -101,6 +102,8 @@ class _Collected:
     reports: list[pd.DataFrame] = field(default_factory=list)
     keys: list[pd.DataFrame] = field(default_factory=list)
     notes: list[dict[str, Any]] = field(default_factory=list)
+    user_policies: list[dict[str, Any]] = field(default_factory=list)
+    privilege_inputs: list[dict[str, Any]] = field(default_factory=list)
 
 
 # Credential reports are parsed in batches of about this many bytes: the checks run once per
@@ -134,6 +137,7 @@ def _read_account(store: EvidenceStore, account: Account, pending: _Pending) -> 
         "report_generated_at": outcome.report_generated_at,
         "summary_root_access_keys_present": None,
         "summary_root_mfa_enabled": None,
+        **_privilege_status(folder),
     }
     if outcome.status in ("assessed", "partial"):
         try:
@@ -178,6 +182,7 @@ def _finish_accounts(store: EvidenceStore, pending: _Pending, collected: _Collec
                 summary = json.loads(summary_path.read_text(encoding="utf-8"))
                 row["summary_root_access_keys_present"] = summary.get("AccountAccessKeysPresent")
                 row["summary_root_mfa_enabled"] = summary.get("AccountMFAEnabled")
+            _read_privilege(folder, account.account_id, collected)
         if row["status"] == "partial":
             collected.notes.append(
                 {"account_id": account.account_id, "kind": "partial", "message": row["error"]}
@@ -202,6 +207,27 @@ def _without_root_row(row: dict[str, Any]) -> None:
         row["error"] = f"account {row['account_id']}: {message}"
     if row["status"] == "assessed":
         row["status"] = "partial"
+
+
+def _privilege_status(folder: Path) -> dict[str, Any]:
+    """accounts.privilege_status and _error; 'not collected' when the evidence has none (files)."""
+    path = folder / privilege.OUTCOME_FILE
+    if not path.exists():
+        return {"privilege_status": privilege.NOT_COLLECTED, "privilege_error": None}
+    found = json.loads(path.read_text(encoding="utf-8"))
+    return {"privilege_status": found["status"], "privilege_error": found.get("error")}
+
+
+def _read_privilege(folder: Path, account_id: str, collected: _Collected) -> None:
+    """The users' policies and boundaries, from the raw authorization details."""
+    details, aws_policies = folder / privilege.DETAILS_FILE, folder / privilege.AWS_POLICIES_FILE
+    if not details.exists():
+        return
+    pages = json.loads(details.read_text(encoding="utf-8"))
+    fetched = json.loads(aws_policies.read_text(encoding="utf-8")) if aws_policies.exists() else []
+    policies, inputs = privilege.user_privilege_rows(pages, fetched)
+    collected.user_policies += [{"account_id": account_id, **r} for r in policies]
+    collected.privilege_inputs += [{"account_id": account_id, **r} for r in inputs]
 
 
 def _read_evidence(store: EvidenceStore, meta: dict[str, Any]) -> _Collected:
@@ -323,6 +349,14 @@ def load_run(
         insert_frame(con, "accounts", _with_run(accounts, run_id))
         insert_frame(con, "credential_report", _with_run(reports, run_id))
         insert_frame(con, "access_keys", _with_run(keys, run_id))
+        insert_frame(
+            con, "iam_user_policies", _with_run(pd.DataFrame(collected.user_policies), run_id)
+        )
+        insert_frame(
+            con,
+            "iam_user_privilege_inputs",
+            _with_run(pd.DataFrame(collected.privilege_inputs), run_id),
+        )
         insert_frame(con, "evidence", _with_run(evidence, run_id))
         insert_frame(con, "run_notes", _with_run(pd.DataFrame(collected.notes), run_id))
         insert_frame(con, "input_files", _input_files(meta, run_id))

@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import pytest
 
 from keyaudit.paths import PROJECT_ROOT
 from keyaudit.sources.aws.session import ROLE_SESSION_SECONDS
 from keyaudit.sources.demo import simulated_organization
+from keyaudit.sources.demo.iam import grant, iam_client
 from tests.faults.fault_harness import run_audit
 from tests.security.deploy_files import (
     ORG_PLACEHOLDER,
@@ -85,7 +87,18 @@ def test_trust_policy_admits_the_auditing_account_and_requires_the_external_id_w
 @pytest.fixture(scope="module")
 def org() -> Iterator[Any]:
     with simulated_organization(AS_OF, members=4, users_per_account=3) as org:
+        # GetPolicy and GetPolicyVersion are called for AWS-managed policies users hold: give
+        # every audited account one, whichever personas its three users were drawn from
+        for account in {u.account_id for u in org.users} - {org.missing_role_account_id}:
+            user = next(u for u in org.users if u.account_id == account)
+            iam = demo_iam_client(account, org.management_account_id)
+            grant(iam, account, user.user_name, ("aws:ReadOnlyAccess",))
         yield org
+
+
+def demo_iam_client(account_id: str, management: str) -> Any:
+    base = boto3.Session(region_name="us-east-1")
+    return iam_client(base, base.client("sts"), account_id, management)
 
 
 def test_every_call_of_a_run_is_granted_and_every_grant_is_used(org, vt, recorder, tmp_path):

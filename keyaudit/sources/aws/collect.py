@@ -22,6 +22,7 @@ from keyaudit.model import Account, AccountOutcome, Clock
 from keyaudit.sources.aws.access_keys import account_summary, collect_key_inventory, list_users
 from keyaudit.sources.aws.credential_report import PollPolicy, fetch_credential_report
 from keyaudit.sources.aws.errors import AccountDeadlineExceeded, CollectionError
+from keyaudit.sources.aws.privilege import FAILED, collect_privilege
 from keyaudit.sources.aws.session import AccountSessions, client_config
 from keyaudit.sources.credential_report import (
     CredentialReportError,
@@ -37,6 +38,7 @@ class CollectSettings:
     poll: PollPolicy = field(default_factory=PollPolicy)
     with_last_used: bool = True  # False: last use comes from the credential report
     account_deadline_seconds: float = 1800.0
+    privilege: bool = True  # False: user permissions are not collected ([collection] privilege)
 
 
 def collect_settings(config: CollectionConfig) -> CollectSettings:
@@ -49,6 +51,7 @@ def collect_settings(config: CollectionConfig) -> CollectSettings:
         ),
         with_last_used=config.last_used == "api",
         account_deadline_seconds=config.account_deadline_seconds,
+        privilege=config.privilege,
     )
 
 
@@ -221,3 +224,8 @@ def _collect_inventory(
         outcome.error = (
             f"account {account.account_id}: {exc}; findings use the credential report only"
         )
+    privilege = collect_privilege(iam, account.account_id, store, files, enabled=settings.privilege)
+    if privilege.status == FAILED:
+        outcome.status = "partial"
+        before = f"{outcome.error}; " if outcome.error else f"account {account.account_id}: "
+        outcome.error = before + str(privilege.error)

@@ -24,7 +24,7 @@ from moto.organizations.models import organizations_backends
 from keyaudit.model import Account
 from keyaudit.sources.demo.aws_like import register_account_hooks, register_assume_role_check
 from keyaudit.sources.demo.changes import DemoChanges, advance
-from keyaudit.sources.demo.iam import REGION, ROLE_NAME, iam_client
+from keyaudit.sources.demo.iam import REGION, ROLE_NAME, grant, iam_client
 from keyaudit.sources.demo.personas import (
     ROOT_RECENT,
     USAGE,
@@ -302,6 +302,7 @@ def _create_users(iam: Any, account_id: str, planned: list[UserTruth]) -> list[U
     for user in planned:
         name = user.user_name
         iam.create_user(UserName=name)
+        grant(iam, account_id, name, user.grants)
         if user.console:
             iam.create_login_profile(UserName=name, Password="Demo-Passw0rd!")  # noqa: S106
         if user.mfa:

@@ -51,6 +51,10 @@ class Persona:
     password_used: Days | None = None  # console users only; None: never signed in
     keys: tuple[KeyPlan, ...] = ()
     user_age: Days = (60, 900)  # users without keys; else counted from the oldest key
+    # permissions (demo.iam.grant): "aws:<AWS-managed policy>", "group:<name>", "inline:<name>",
+    # "customer:<name>"; and what classifying them by attached policy must say: admin | other
+    grants: tuple[str, ...] = ()
+    expected_privilege: str = "other"
 
 
 PERSONAS: tuple[Persona, ...] = (
@@ -84,6 +88,27 @@ PERSONAS: tuple[Persona, ...] = (
     Persona("console-mfa-stale", "console user with MFA, password unused for months",
             human=True, console=True, mfa=True, password_used=(60, 200), user_age=(250, 900)),
     Persona("no-credentials", "service user without password or keys", user_age=(10, 900)),
+    # each way to be an administrator, and a read-only user (issue 15.2)
+    Persona("admin-direct", "AdministratorAccess attached to the user, old key in use",
+            keys=(KeyPlan((120, 900), RECENT),), grants=("aws:AdministratorAccess",),
+            expected_privilege="admin"),
+    Persona("admin-group", "administrator through the admins group, fresh key in use",
+            keys=(KeyPlan((10, 80), RECENT),), grants=("group:admins",),
+            expected_privilege="admin"),
+    Persona("admin-inline-star", "inline policy allowing * on *, old key idle for months",
+            keys=(KeyPlan((200, 900), (60, 180)),), grants=("inline:allow-everything",),
+            expected_privilege="admin"),
+    Persona("admin-iam-star", "customer-managed policy allowing iam:* on *, key in use",
+            keys=(KeyPlan((10, 80), RECENT),), grants=("customer:iam-full-access",),
+            expected_privilege="admin"),
+    Persona("admin-inactive-key", "administrator through a group whose only key is inactive",
+            keys=(KeyPlan((150, 500), (100, 140), active=False),), grants=("group:admins",),
+            expected_privilege="admin"),
+    Persona("admin-no-keys", "console administrator with MFA and no keys", human=True,
+            console=True, mfa=True, password_used=(0.25, 10), grants=("aws:AdministratorAccess",),
+            expected_privilege="admin"),
+    Persona("read-only-old-key", "ReadOnlyAccess attached, key older than 90 days in use",
+            keys=(KeyPlan((120, 900), RECENT),), grants=("aws:ReadOnlyAccess",)),
 )  # fmt: skip
 
 
@@ -109,6 +134,8 @@ class UserTruth:
     password_last_used: datetime | None
     keys: tuple[KeyTruth, ...]
     password_set: datetime | None = None  # the console password's last change (console users)
+    grants: tuple[str, ...] = ()  # as the persona's
+    expected_privilege: str = "other"  # admin | other, by attached policy
 
     def with_key_ids(self, key_ids: list[str]) -> UserTruth:
         keys = tuple(replace(k, access_key_id=i) for k, i in zip(self.keys, key_ids, strict=True))
@@ -256,6 +283,8 @@ def realize_user(
         password_last_used=password_used,
         keys=tuple(keys),
         password_set=created if persona.console else None,  # login profile made with the user
+        grants=persona.grants,
+        expected_privilege=persona.expected_privilege,
     )
 
 
