@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +22,8 @@ from keyaudit.model import KeyauditError, Severity, is_account_id
 
 ENV_PREFIX = "KEYAUDIT_"
 DEFAULT_CONFIG_FILE = Path("keyaudit.toml")
+# DuckDB 1.4 and newer read warehouse files of this storage version (docs/querying.md)
+DEFAULT_STORAGE_VERSION = "v1.4.0"
 
 
 class ConfigError(KeyauditError, ValueError):
@@ -87,6 +90,22 @@ class PathsConfig(_Section):
     reports_dir: Path = Path("data/reports")
 
 
+class WarehouseConfig(_Section):
+    """How the warehouse file is written."""
+
+    # The DuckDB storage format of a NEW warehouse file: the oldest DuckDB release that must open
+    # it (DuckDB 2.x writes a format older clients refuse by default). An existing file keeps its
+    # format. "latest" = the format of the DuckDB keyaudit runs with.
+    storage_version: str = DEFAULT_STORAGE_VERSION
+
+    @field_validator("storage_version")
+    @classmethod
+    def _release(cls, value: str) -> str:
+        if not re.fullmatch(r"v\d+\.\d+\.\d+|latest", value):
+            raise ValueError("name a DuckDB release like 'v1.4.0' (with the v), or 'latest'")
+        return value
+
+
 class ReportConfig(_Section):
     """Report branding and size limits."""
 
@@ -133,6 +152,7 @@ class Config(_Section):
     aws: AwsConfig = Field(default_factory=AwsConfig)
     collection: CollectionConfig = Field(default_factory=CollectionConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
+    warehouse: WarehouseConfig = Field(default_factory=WarehouseConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     run: RunConfig = Field(default_factory=RunConfig)
     files: FilesConfig = Field(default_factory=FilesConfig)

@@ -327,7 +327,9 @@ def load_and_evaluate(plan: RunPlan, finished_at: datetime) -> RunSummary:
     from keyaudit.warehouse.load import load_run
 
     manifest_sha, _ = plan.store.write_run_manifest()
-    con = connect(plan.config.paths.warehouse)
+    con = connect(
+        plan.config.paths.warehouse, storage_version=plan.config.warehouse.storage_version
+    )
     try:
         return load_run(
             con,

@@ -11,8 +11,16 @@ import duckdb
 import pytest
 
 import keyaudit.warehouse.marts
+from keyaudit.config import Config, ConfigError, load_config
 from keyaudit.paths import SQL_DIR
-from keyaudit.warehouse.db import WarehouseError, check_warehouse, connect, delete_run, migrate
+from keyaudit.warehouse.db import (
+    WarehouseError,
+    check_warehouse,
+    connect,
+    delete_run,
+    migrate,
+    storage_version,
+)
 from keyaudit.warehouse.marts import build_marts
 from tests.runs import write_config
 
@@ -243,3 +251,80 @@ def test_a_run_with_a_bad_warehouse_stops_before_collecting(tmp_path: Path):
     with pytest.raises(WarehouseError, match=f"warehouse {text} is not a DuckDB database"):
         check_request(request)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keyaudit.toml", "w.duckdb"]
+
+
+# -------------------------------------------------------------- storage version (issue 14.5)
+# DuckDB 1.4 reads database files whose header says storage version 64..67; DuckDB 2.x writes a
+# newer one unless told otherwise (scripts/check_duckdb_compat.sh proves the rest in DuckDB 1.4).
+DUCKDB_1_4_READS = range(64, 68)
+
+
+def _header_version(path: Path) -> int:
+    return int.from_bytes(path.read_bytes()[12:20], "little")
+
+
+def test_new_warehouse_is_written_in_a_storage_version_duckdb_1_4_reads(tmp_path: Path):
+    path = tmp_path / "w.duckdb"
+    con = connect(path)
+    assert storage_version(con) == "v1.4.0+"
+    con.close()
+    assert _header_version(path) in DUCKDB_1_4_READS
+
+
+def test_new_warehouse_is_written_in_the_configured_storage_version(tmp_path: Path):
+    con = connect(tmp_path / "w.duckdb", storage_version="v1.5.0")
+    assert storage_version(con) == "v1.5.0+"
+    con.close()
+
+
+def test_reopening_keeps_the_storage_version_of_the_file(tmp_path: Path):
+    path = tmp_path / "w.duckdb"
+    connect(path).close()
+    con = connect(path, storage_version="latest")  # a writer asking for newer: the file stays
+    con.execute("checkpoint")
+    assert storage_version(con) == "v1.4.0+"
+    con.close()
+    assert _header_version(path) in DUCKDB_1_4_READS
+    reader = connect(path, read_only=True)
+    assert storage_version(reader) == "v1.4.0+"
+    reader.close()
+
+
+def test_newer_format_warehouse_is_kept_and_named_with_the_way_to_convert_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    path = tmp_path / "w.duckdb"
+    con = connect(path, storage_version="latest")
+    newer = storage_version(con)
+    con.close()
+    if newer == "v1.4.0+":
+        pytest.skip(f"DuckDB {duckdb.__version__} writes v1.4.0 storage by default")
+    with caplog.at_level("WARNING", logger="keyaudit.warehouse"):
+        con = connect(path)  # the default v1.4.0 does not downgrade an existing file
+    assert storage_version(con) == newer
+    con.close()
+    [record] = [r for r in caplog.records if r.name == "keyaudit.warehouse"]
+    assert "\n" not in record.getMessage()
+    assert "docs/querying.md" in record.getMessage()
+    assert newer in record.getMessage()
+
+
+def test_unknown_storage_version_is_refused_in_one_line_and_creates_nothing(tmp_path: Path):
+    path = tmp_path / "w.duckdb"
+    with pytest.raises(WarehouseError, match=r"\[warehouse\] storage_version = 'v9\.9\.9'") as err:
+        connect(path, storage_version="v9.9.9")
+    assert "\n" not in str(err.value)
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("value", ["1.4.0", "v1.4", "newest", "v1.4.0 "])
+def test_storage_version_setting_must_name_a_duckdb_release(value: str):
+    with pytest.raises(ConfigError, match=r"warehouse\.storage_version .*'v1\.4\.0'"):
+        load_config(environ={"KEYAUDIT_WAREHOUSE__STORAGE_VERSION": value})
+    assert Config().warehouse.storage_version == "v1.4.0"
+
+
+def test_audit_writes_the_warehouse_in_the_default_storage_version(demo_run):
+    con = connect(demo_run.warehouse, read_only=True)
+    assert storage_version(con) == "v1.4.0+"
+    con.close()

@@ -7,6 +7,7 @@ transaction, so a run is never half loaded and never duplicated.
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from keyaudit.config import DEFAULT_STORAGE_VERSION
 from keyaudit.evidence.store import FILE_MODE, make_private_dir
 from keyaudit.model import KeyauditError
 from keyaudit.paths import SQL_DIR
@@ -23,6 +25,8 @@ from keyaudit.warehouse.marts import MARTS, refresh_marts
 
 if TYPE_CHECKING:  # pandas costs a second to import; `keyaudit query` never needs it
     import pandas as pd
+
+log = logging.getLogger("keyaudit.warehouse")
 
 RUN_TABLES = (
     *reversed(MARTS),
@@ -103,17 +107,33 @@ def _check_creatable(path: Path) -> None:
         )
 
 
-def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and for writers, migrate) the warehouse in UTC."""
+def connect(
+    path: Path | str, *, read_only: bool = False, storage_version: str = DEFAULT_STORAGE_VERSION
+) -> duckdb.DuckDBPyConnection:
+    """Open (and for writers, migrate) the warehouse in UTC.
+
+    A writer creating the file creates it in `storage_version` (the oldest DuckDB release that
+    must read it; [warehouse] storage_version). An existing file keeps the format it has: DuckDB
+    never changes the storage version of a file it opens, and neither does keyaudit.
+    """
     path = Path(path)
     if read_only and not path.exists():
         raise WarehouseError(
             f"warehouse {path} does not exist — run `keyaudit demo` or `keyaudit run` first"
         )
+    config: dict[str, str | bool | int | float | list[str]] = {}
     if not read_only:
         make_private_dir(path.parent)
+        config["storage_compatibility_version"] = storage_version
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.InvalidInputException as exc:
+        if "storage_compatibility_version" not in config or "version string" not in str(exc):
+            raise
+        raise WarehouseError(
+            f"[warehouse] storage_version = {storage_version!r} is not a release DuckDB "
+            f"{duckdb.__version__} knows — use e.g. {DEFAULT_STORAGE_VERSION!r}, or 'latest'"
+        ) from None
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseError(
@@ -123,9 +143,38 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         raise WarehouseError(f"cannot open warehouse {path}: {exc}") from None
     con.execute("set TimeZone = 'UTC'")
     if not read_only:
+        _warn_if_newer_format(con, path, storage_version)
         os.chmod(path, FILE_MODE)
         migrate(con)
     return con
+
+
+def storage_version(con: duckdb.DuckDBPyConnection) -> str:
+    """The storage format of the open warehouse as DuckDB tags it, e.g. 'v1.4.0+'."""
+    row = con.execute(
+        "select tags['storage_version'] from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    return str(row[0]) if row and row[0] else "unknown"
+
+
+def _release(version: str) -> tuple[int, ...] | None:
+    numbers = version.removeprefix("v").rstrip("+").split(".")
+    return tuple(int(n) for n in numbers) if all(n.isdigit() for n in numbers) else None
+
+
+def _warn_if_newer_format(con: duckdb.DuckDBPyConnection, path: Path, wanted: str) -> None:
+    """A file made in a newer format than configured stays so; say it once per writer."""
+    have, want = _release(storage_version(con)), _release(wanted)
+    if have and want and have > want:
+        log.warning(
+            "warehouse %s is in DuckDB storage format %s, which DuckDB clients older than %s "
+            "cannot open ([warehouse] storage_version = %s applies to new files only) — to convert "
+            "it, see docs/querying.md, 'Other DuckDB clients'",
+            path,
+            storage_version(con),
+            ".".join(map(str, have[:2])),
+            wanted,
+        )
 
 
 def _sql_files(folder: str) -> list[Path]:
