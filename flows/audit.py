@@ -25,6 +25,7 @@ from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import artifacts
+from flows.logs import keyaudit_logs_to_prefect
 from flows.scale import AWS_TASK, collect_on_dask
 from keyaudit import pipeline
 from keyaudit.model import Account, AccountOutcome
@@ -52,8 +53,9 @@ def collect_task(job: pipeline.CollectJob, account: Account) -> AccountOutcome:
 
 
 class PrefectSteps:
-    """The pipeline's steps as Prefect tasks; accounts on a thread pool sized for this run, or
-    on the Dask cluster (run.task_runner = "dask")."""
+    """The pipeline's steps as Prefect tasks; accounts on a pool of collection.concurrency
+    threads built for each run from its configuration (a task_runner on the @flow decorator would
+    be sized once, at import), or on the Dask cluster (run.task_runner = "dask")."""
 
     def run(self, name: str, fn: Callable[..., T], *args: Any) -> T:
         step = TASKS.get(name)
@@ -98,7 +100,8 @@ def audit_flow(
         files_dir=Path(files_dir) if files_dir else None,
         resume=resume,
     )
-    finished = pipeline.run_audit(request, steps=PrefectSteps())
+    with keyaudit_logs_to_prefect():  # not only where the CLI set up keyaudit's logging
+        finished = pipeline.run_audit(request, steps=PrefectSteps())
     artifacts.publish(finished.digest, finished.result)
     if finished.result.problems:  # a Failed state, not a raise: the run's end is no traceback
         error = IncompleteRun(finished.result)

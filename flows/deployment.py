@@ -1,8 +1,9 @@
 """The `monthly-audit` deployment as prefect.yaml declares it, for `keyaudit serve` and tests.
 
-prefect.yaml is the one place the schedule, the parameters and the description are written:
-`prefect deploy` reads it for a work pool, and `keyaudit serve` reads it here to serve the very
-same deployment with `flow.serve` on machines without a work pool.
+prefect.yaml is the one place the schedule, the parameters, the description and the
+concurrency limit are written: `prefect deploy` reads it for a work pool, and `keyaudit serve`
+reads it here to serve the very same deployment (`prefect.serve` of the RunnerDeployment
+`to_deployment` builds) on machines without a work pool.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from prefect import Flow
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.deployments.runner import RunnerDeployment
 
@@ -40,6 +42,18 @@ class DeploymentSpec:
     tags: tuple[str, ...] = ()
     enforce_parameter_schema: bool = True
     active: bool = True
+    # Runs of the deployment at once; the Prefect server holds the others (ENQUEUE) or cancels
+    # them (CANCEL_NEW). keyaudit's warehouse lock refuses a second run that starts anyway.
+    concurrency_limit: int | None = None
+    collision_strategy: str = ConcurrencyLimitStrategy.ENQUEUE.value
+
+    def concurrency(self) -> ConcurrencyLimitConfig | None:
+        if self.concurrency_limit is None:
+            return None
+        return ConcurrencyLimitConfig(
+            limit=self.concurrency_limit,
+            collision_strategy=ConcurrencyLimitStrategy(self.collision_strategy),
+        )
 
     def schedule(self) -> CronSchedule:
         return CronSchedule(cron=self.cron, timezone=self.timezone)
@@ -48,7 +62,7 @@ class DeploymentSpec:
         return self if timezone is None else replace(self, timezone=check_timezone(timezone))
 
     def options(self) -> dict[str, Any]:
-        """The keyword arguments of `Flow.serve` / `Flow.to_deployment` for this deployment."""
+        """The keyword arguments of `Flow.to_deployment` for this deployment."""
         return {
             "name": self.name,
             "schedules": [self.schedule()],
@@ -57,6 +71,7 @@ class DeploymentSpec:
             "description": self.description,
             "tags": list(self.tags),
             "enforce_parameter_schema": self.enforce_parameter_schema,
+            "concurrency_limit": self.concurrency(),
         }
 
     def to_deployment(self, flow: Flow[..., Any]) -> RunnerDeployment:
@@ -72,6 +87,29 @@ def check_timezone(name: str) -> str:
             f"timezone {name!r} is not known — use an IANA name such as 'UTC' or 'Europe/Berlin'"
         ) from None
     return name
+
+
+def read_concurrency(path: Path, name: str, value: Any) -> tuple[int | None, str]:
+    """prefect.yaml's `concurrency_limit`: absent, a number, or {limit, collision_strategy}."""
+    strategies = [s.value for s in ConcurrencyLimitStrategy]
+    if value is None:
+        return None, strategies[0]
+    limit, strategy = (
+        (value.get("limit"), value.get("collision_strategy") or strategies[0])
+        if isinstance(value, dict)
+        else (value, strategies[0])
+    )
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise DeploymentFileError(
+            f"{path}: deployment {name!r}: concurrency_limit {limit!r} is not a whole number "
+            "of runs — write e.g. `concurrency_limit: {limit: 1, collision_strategy: ENQUEUE}`"
+        )
+    if strategy not in strategies:
+        raise DeploymentFileError(
+            f"{path}: deployment {name!r}: collision_strategy {strategy!r} is not known — use "
+            + " or ".join(strategies)
+        )
+    return limit, str(strategy)
 
 
 def load_spec(path: Path = PREFECT_YAML, name: str = DEPLOYMENT) -> DeploymentSpec:
@@ -94,6 +132,7 @@ def load_spec(path: Path = PREFECT_YAML, name: str = DEPLOYMENT) -> DeploymentSp
         raise DeploymentFileError(
             f"{path}: deployment {name!r} needs exactly one cron schedule, found {len(crons)}"
         )
+    limit, strategy = read_concurrency(path, name, spec.get("concurrency_limit"))
     return DeploymentSpec(
         name=name,
         entrypoint=str(spec.get("entrypoint") or ""),
@@ -104,4 +143,6 @@ def load_spec(path: Path = PREFECT_YAML, name: str = DEPLOYMENT) -> DeploymentSp
         tags=tuple(spec.get("tags") or ()),
         enforce_parameter_schema=bool(spec.get("enforce_parameter_schema", True)),
         active=bool(crons[0].get("active", True)),
+        concurrency_limit=limit,
+        collision_strategy=strategy,
     )

@@ -40,9 +40,10 @@ def serve(
 ) -> None:
     """Serve the monthly audit on its schedule from this machine, without a work pool.
 
-    Registers the `monthly-audit` deployment of prefect.yaml (cron, parameters, description)
-    with the Prefect server in PREFECT_API_URL and runs it here when it is due, until stopped
-    (Ctrl-C). Start a run at once with `prefect deployment run keyaudit-audit/monthly-audit`.
+    Registers the `monthly-audit` deployment of prefect.yaml (cron, parameters, description,
+    one run at a time) with the Prefect server in PREFECT_API_URL and runs it here when it is
+    due, until stopped (Ctrl-C). Start a run at once with
+    `prefect deployment run keyaudit-audit/monthly-audit`.
 
     Example: PREFECT_API_URL=http://127.0.0.1:4200/api keyaudit serve --timezone Europe/Berlin
     """
@@ -64,11 +65,20 @@ def serve(
         raise fail(f"{exc} (the deployment's config_file, read from {Path.cwd()})") from None
     if not get_current_settings().api.url:
         raise fail(NO_API)
+    from prefect import serve as prefect_serve
+
     from flows.audit import audit_flow
 
+    limit = (
+        f", concurrency limit {spec.concurrency_limit} ({spec.collision_strategy})"
+        if spec.concurrency_limit
+        else ""
+    )
     typer.echo(
         f"keyaudit: serving {audit_flow.name}/{spec.name}: cron {spec.cron!r} in {spec.timezone}, "
-        f"parameters {spec.parameters}. Stop with Ctrl-C.",
+        f"parameters {spec.parameters}{limit}. Stop with Ctrl-C.",
         err=True,
     )
-    audit_flow.serve(**spec.options())
+    # The RunnerDeployment `prefect deploy` would register, concurrency limit included
+    # (Flow.serve names that argument differently: global_limit).
+    prefect_serve(spec.to_deployment(audit_flow))

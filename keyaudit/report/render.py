@@ -29,13 +29,14 @@ from keyaudit.words import plural
 log = logging.getLogger("keyaudit.report")
 
 REPORT_TEMPLATE = "report.html.j2"
-FORMATS = ("html", "pdf", "csv", "json", "ocsf")
+FORMATS = ("html", "pdf", "csv", "json", "ocsf", "xlsx")
 FILE_NAMES = {
     "html": "report.html",
     "pdf": "report.pdf",
     "csv": "findings.csv",
     "json": "findings.json",
     "ocsf": "findings.ocsf.jsonl",
+    "xlsx": "findings.xlsx",
 }
 # Data notes are aggregates' footnotes: the PDF lists this many, the HTML all of them.
 PDF_NOTES_LIMIT = 200
@@ -56,6 +57,7 @@ class ReportFiles:
     csv: Path | None = None
     json: Path | None = None
     ocsf: Path | None = None
+    xlsx: Path | None = None
 
     def paths(self) -> dict[str, Path]:
         """Format → file, for the formats written."""
@@ -228,7 +230,8 @@ def write_report(
     """Write the run's report and exports into `out_dir` (0700; files 0600) and name them.
 
     report.html (every finding), report.pdf (capped detail), findings.csv (spreadsheet-safe),
-    findings.json and findings.ocsf.jsonl (OCSF Compliance Finding events). `account_ids`
+    findings.json, findings.ocsf.jsonl (OCSF Compliance Finding events) and findings.xlsx
+    (findings, accounts and control results; ids as text). `account_ids`
     limits every output to those accounts. Nothing is written when the run is unknown. The PDF
     embeds the run's SHA256SUMS and, from `evidence_dir` (the run's evidence folder), its manifest.
     """

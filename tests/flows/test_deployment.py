@@ -1,6 +1,6 @@
 """prefect.yaml's monthly-audit deployment loads against the flow's real parameters, carries no
-secret, and `keyaudit serve` serves exactly it. (Registering it with a Prefect server:
-tests/flows/test_on_prefect.py.)"""
+secret, runs one at a time, and `keyaudit serve` serves exactly it. (Registering it with a
+Prefect server: tests/flows/test_on_prefect.py.)"""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ def test_prefect_yaml_passes_prefects_own_validation():
     assert schedule["schedule"].cron == "0 6 1 * *"
     assert schedule["schedule"].timezone == "UTC"
     assert schedule["active"] is True
+    assert deployment.concurrency_limit.limit == 1
+    assert deployment.concurrency_limit.collision_strategy == "ENQUEUE"
 
 
 def test_entrypoint_loads_the_audit_flow_and_the_parameters_fit_its_schema():
@@ -86,14 +88,58 @@ def test_spec_refuses_an_unknown_timezone_with_one_line():
     )
 
 
+def test_one_run_at_a_time_reaches_the_deployment_and_later_runs_wait():
+    from prefect.client.schemas.objects import ConcurrencyLimitStrategy
+
+    from flows.audit import audit_flow
+
+    spec = load_spec()
+    assert (spec.concurrency_limit, spec.collision_strategy) == (1, "ENQUEUE")
+    deployment = spec.to_deployment(audit_flow)
+    assert deployment.concurrency_limit == 1
+    assert deployment.concurrency_options is not None
+    assert deployment.concurrency_options.collision_strategy == ConcurrencyLimitStrategy.ENQUEUE
+
+
+def _deployment_file(tmp_path, concurrency: str) -> Any:
+    text = PREFECT_YAML.read_text().replace(
+        "    concurrency_limit:\n      limit: 1\n      collision_strategy: ENQUEUE\n",
+        concurrency,
+    )
+    path = tmp_path / "prefect.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_plain_number_limit_enqueues_and_no_limit_is_none(tmp_path):
+    assert PREFECT_YAML.read_text().count("collision_strategy: ENQUEUE") == 1
+    spec = load_spec(_deployment_file(tmp_path, "    concurrency_limit: 2\n"))
+    assert (spec.concurrency_limit, spec.collision_strategy) == (2, "ENQUEUE")
+    spec = load_spec(_deployment_file(tmp_path, ""))
+    assert spec.concurrency_limit is None and spec.options()["concurrency_limit"] is None
+
+
+def test_an_unknown_collision_strategy_is_refused_with_one_line(tmp_path):
+    path = _deployment_file(
+        tmp_path, "    concurrency_limit: {limit: 1, collision_strategy: QUEUE}\n"
+    )
+    with pytest.raises(DeploymentFileError) as caught:
+        load_spec(path)
+    assert str(caught.value) == (
+        f"{path}: deployment 'monthly-audit': collision_strategy 'QUEUE' is not known — use "
+        "ENQUEUE or CANCEL_NEW"
+    )
+
+
 @pytest.fixture
-def served(monkeypatch, tmp_path) -> list[dict[str, Any]]:
-    """Flow.serve replaced by a recorder; a valid keyaudit.toml in the working folder."""
-    from prefect import Flow
+def served(monkeypatch, tmp_path) -> list[Any]:
+    """prefect.serve replaced by a recorder of the deployments it is given; a valid
+    keyaudit.toml in the working folder."""
+    import prefect
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(Flow, "serve", lambda self, **kwargs: calls.append(kwargs))
+    calls: list[Any] = []
+    monkeypatch.setattr(prefect, "serve", lambda *deployments, **kwargs: calls.extend(deployments))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "keyaudit.toml").write_text("[run]\nmin_coverage = 0.95\n")
     with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
@@ -103,14 +149,23 @@ def served(monkeypatch, tmp_path) -> list[dict[str, Any]]:
 def test_serve_serves_the_deployment_of_prefect_yaml_in_the_timezone_asked(served):
     result = runner.invoke(app, ["serve", "--timezone", "Europe/Berlin"])
     assert result.exit_code == 0, result.output
-    (kwargs,) = served
-    spec = load_spec().with_timezone("Europe/Berlin")
-    assert kwargs == spec.options() | {"schedules": kwargs["schedules"]}
-    (schedule,) = kwargs["schedules"]
-    assert (schedule.cron, schedule.timezone) == ("0 6 1 * *", "Europe/Berlin")
-    assert kwargs["parameters"] == raw_deployment()["parameters"]
-    assert (
-        "serving keyaudit-audit/monthly-audit: cron '0 6 1 * *' in Europe/Berlin" in result.stderr
+    (deployment,) = served
+    raw = raw_deployment()
+    assert deployment.name == "monthly-audit" and deployment.flow_name == "keyaudit-audit"
+    assert deployment.entrypoint.endswith(raw["entrypoint"])  # relative to the working folder
+    (schedule,) = deployment.schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 6 1 * *", "Europe/Berlin")
+    assert schedule.active is True and not deployment.paused
+    assert deployment.parameters == raw["parameters"]
+    assert deployment.description == raw["description"]
+    assert set(deployment.tags) == set(raw["tags"])
+    assert deployment.enforce_parameter_schema is True
+    assert deployment.concurrency_limit == 1
+    assert deployment.concurrency_options.collision_strategy == "ENQUEUE"
+    assert result.stderr.startswith(
+        "keyaudit: serving keyaudit-audit/monthly-audit: cron '0 6 1 * *' in Europe/Berlin, "
+        "parameters {'source': 'aws', 'config_file': 'keyaudit.toml'}, concurrency limit 1 "
+        "(ENQUEUE). Stop with Ctrl-C.\n"
     )
 
 

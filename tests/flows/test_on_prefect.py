@@ -5,13 +5,17 @@ process, on the same organization with the same keyaudit.toml: a coverage minimu
 (8 of 9 accounts) and e-mail delivery to a loopback SMTP server. Both must give the same findings,
 warehouse rows, report content and exit. Prefect must see a Failed run with both artifacts and
 hold no assumed-role secret; discovery is retried by Prefect only when AWS throttles; collection
-on Dask workers finds what collection on threads finds; prefect.yaml's deployment registers.
+on Dask workers finds what collection on threads finds; the flow called as a deployment calls it
+collects on collection.concurrency threads and its keyaudit log lines reach the run's log;
+prefect.yaml's deployment registers, one run at a time.
 The report's PDF layout is not under test here (tests.runs.stub_pdf).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,7 +183,7 @@ def test_run_below_minimum_coverage_exits_3_with_one_line_after_the_summary(eith
     assert error_lines[0].endswith(
         "/report.html; fix the accounts it lists as not assessed, then rerun"
     )
-    assert "INCOMPLETE: 1 account(s) could not be assessed" in result.stdout
+    assert "INCOMPLETE: 1 account could not be assessed" in result.stdout
     assert "e-mails: 5 of 5 delivered" in result.stdout
 
 
@@ -371,6 +375,91 @@ def test_collection_ran_in_the_worker_processes(dask_run):
     assert any(dask_run.result.run_id in runs for runs in dask_run.runs_by_worker.values())
 
 
+# --------------------------------------------------------------------------- as a deployment runs it
+
+CONCURRENCY = 3  # not the default (8), the size an import-time pool used to keep
+
+
+class CollectGate:
+    """Around CollectJob.collect: counts the collections in flight and their threads, and holds
+    each until `size` are in flight at once (or `timeout` passes), so a pool of `size` threads
+    must run them side by side and a larger one shows more than `size` in flight."""
+
+    def __init__(self, size: int, timeout: float = 60.0) -> None:
+        self.size, self.timeout = size, timeout
+        self.lock = threading.Lock()
+        self.full = threading.Event()
+        self.in_flight = self.peak = 0
+        self.threads: set[int] = set()
+
+    def around(self, collect: Any) -> Any:
+        def gated(job: Any, account: Any) -> Any:
+            with self.lock:
+                self.in_flight += 1
+                self.peak = max(self.peak, self.in_flight)
+                self.threads.add(threading.get_ident())
+                if self.in_flight >= self.size:
+                    self.full.set()
+            try:
+                self.full.wait(self.timeout)
+                return collect(job, account)
+            finally:
+                with self.lock:
+                    self.in_flight -= 1
+
+        return gated
+
+
+@pytest.fixture(scope="module")
+def deployed_run(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The flow function called with parameters, as a deployment's run calls it: no CLI, so
+    no progress handler, no level on keyaudit's logger and no Prefect defaults set by keyaudit;
+    collection.concurrency = CONCURRENCY in the run's keyaudit.toml."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogHandler
+
+    from flows.audit import audit_flow
+    from keyaudit.pipeline import CollectJob
+
+    folder = tmp_path_factory.mktemp("deployed")
+    gate = CollectGate(CONCURRENCY)
+    logger = logging.getLogger("keyaudit")
+    with isolated(folder) as monkey, process_state(), stub_pdf():
+        monkey.chdir(folder)
+        monkey.setattr(logger, "handlers", [])
+        monkey.setattr(logger, "level", logging.NOTSET)
+        monkey.setattr(logger, "propagate", True)
+        monkey.delenv("PREFECT_LOGGING_EXTRA_LOGGERS", raising=False)
+        monkey.setattr(CollectJob, "collect", gate.around(CollectJob.collect))
+        (folder / "keyaudit.toml").write_text(f"[collection]\nconcurrency = {CONCURRENCY}\n")
+        state = audit_flow(
+            source="demo", config_file="keyaudit.toml", as_of=AS_OF, return_state=True
+        )
+    APILogHandler().flush()  # the run's log lines are sent in batches
+    flow_run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+    return SimpleNamespace(state=state, gate=gate, logs=logs)
+
+
+def test_collection_runs_on_a_pool_of_collection_concurrency_threads_in_a_deployment(
+    deployed_run,
+):
+    assert deployed_run.state.is_completed(), deployed_run.state.message
+    assert deployed_run.gate.peak == CONCURRENCY
+    assert len(deployed_run.gate.threads) == CONCURRENCY
+
+
+def test_keyaudits_log_lines_reach_the_prefect_run_log_once_in_a_deployment(deployed_run):
+    lines = [
+        (log.name, log.message) for log in deployed_run.logs if log.name.startswith("keyaudit")
+    ]
+    (scope,) = [m for name, m in lines if name == "keyaudit.run" and "collecting" in m]
+    assert scope.endswith(f"collecting 9 with concurrency {CONCURRENCY}")
+    assert len(lines) == len(set(lines))
+
+
 # --------------------------------------------------------------------------- the deployment
 
 
@@ -389,3 +478,5 @@ def test_the_deployment_registers_with_a_prefect_server(prefect_harness):
     assert stored.parameter_openapi_schema["properties"]["config_file"]
     (schedule,) = stored.schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 6 1 * *", "UTC")
+    assert stored.global_concurrency_limit.limit == 1  # one run at a time; the next waits
+    assert stored.concurrency_options.collision_strategy == "ENQUEUE"
