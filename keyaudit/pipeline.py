@@ -13,6 +13,7 @@ command that never reaches them never pays for them.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import shutil
 from collections.abc import Callable, Sequence
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from keyaudit.config import Config, RunConfig, load_config
 from keyaudit.evidence.runlock import RunLockedError, check_run_id, exclusive_run
 from keyaudit.evidence.store import EvidenceStore, make_private_dir
-from keyaudit.model import Account, AccountOutcome, Clock, SourceName
+from keyaudit.model import Account, AccountOutcome, Clock, KeyauditError, SourceName
 from keyaudit.outcome import AuditResult, coverage_problem
 
 if TYPE_CHECKING:
@@ -181,20 +182,35 @@ def load_settings(request: AuditRequest) -> tuple[Config, list[Rule], WaiverFile
 
 
 def check_request(request: AuditRequest) -> str:
-    """Refuse a request that cannot run, before any folder is made or AWS is called; say what
-    the run will do."""
+    """Refuse a request that cannot run, before any folder is made, in this order: settings,
+    output folders, warehouse, input files or the run to resume, then who calls AWS
+    (sts:GetCallerIdentity, within seconds). Say what the run will do."""
     from keyaudit.evidence.resume import plan_resume
     from keyaudit.sources.files import check_folder
     from keyaudit.warehouse.db import check_warehouse
 
     config, _, _ = load_settings(request)
+    check_outputs(config, request.out or config.paths.reports_dir)
     check_warehouse(config.paths.warehouse)  # a wrong --db fails now, not after collecting
     if request.source == "files":
         check_folder(request.files_dir, config.files.max_file_bytes)
     if request.resume:
         recorded = plan_resume(config, request.resume)
+        if recorded.source == "aws" and recorded.pending:
+            check_caller(config)
         return f"resuming run {request.resume} ({recorded.source}) from its evidence"
+    if request.source == "aws":
+        check_caller(config)
     return f"auditing ({request.source})"
+
+
+def check_caller(config: Config) -> dict[str, Any]:
+    """sts:GetCallerIdentity with the run's AWS settings: missing or expired credentials, an
+    unknown AWS_PROFILE or an endpoint nothing answers on stop the run here, in one line."""
+    from keyaudit.sources.aws.session import AccountSessions
+    from keyaudit.sources.provider import session_settings
+
+    return AccountSessions(settings=session_settings(config, "check")).caller_identity()
 
 
 def plan_run(request: AuditRequest, *, now: Callable[[], datetime] = utc_now) -> RunPlan:
@@ -228,24 +244,56 @@ def plan_run(request: AuditRequest, *, now: Callable[[], datetime] = utc_now) ->
     )
 
 
+class OutputFolderError(KeyauditError, OSError):
+    """An output folder cannot be made or written, or its disk is (nearly) full."""
+
+
+def _unwritable(folder: Path | str, why: str | None) -> OutputFolderError:
+    return OutputFolderError(
+        f"output folder {folder} is not writable ({why}) — fix permissions or choose another path"
+    )
+
+
+def _check_free(folder: Path | str, free: int) -> None:
+    if free < MIN_FREE_BYTES:
+        raise OutputFolderError(
+            f"output folder {folder} has only {free / 2**20:.1f} MiB free; a run needs at "
+            f"least {MIN_FREE_BYTES // 2**20} MiB — free some space or choose another path"
+        )
+
+
+def output_folders(config: Config, out_dir: Path) -> tuple[Path, ...]:
+    return (Path(config.paths.evidence_dir), Path(config.paths.warehouse).parent, Path(out_dir))
+
+
+def check_outputs(config: Config, out_dir: Path) -> None:
+    """`prepare_outputs` without making anything: each folder, or the nearest folder above it
+    that exists, must be a writable folder on a disk with room for a run."""
+    for folder in output_folders(config, out_dir):
+        existing = next(p for p in (folder.absolute(), *folder.absolute().parents) if p.exists())
+        if not existing.is_dir():
+            raise _unwritable(folder, f"{existing} is not a folder")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise _unwritable(folder, f"{existing}: permission denied")
+        try:
+            free = shutil.disk_usage(existing).free
+        except OSError as exc:
+            raise _unwritable(folder, exc.strerror) from None
+        _check_free(folder, free)
+
+
 def prepare_outputs(config: Config, out_dir: Path) -> None:
     """Fail before any AWS call when an output folder cannot be written or its disk is full."""
-    for folder in (config.paths.evidence_dir, config.paths.warehouse.parent, out_dir):
+    for folder in output_folders(config, out_dir):
         try:
-            make_private_dir(Path(folder))
-            probe = Path(folder) / ".keyaudit-write-test"
+            make_private_dir(folder)
+            probe = folder / ".keyaudit-write-test"
             probe.write_bytes(b"")
             probe.unlink()
             free = shutil.disk_usage(folder).free
         except OSError as exc:
-            raise OSError(
-                f"output folder {folder} is not writable ({exc.strerror}) — fix permissions or choose another path"
-            ) from None
-        if free < MIN_FREE_BYTES:
-            raise OSError(
-                f"output folder {folder} has only {free / 2**20:.1f} MiB free; a run needs at "
-                f"least {MIN_FREE_BYTES // 2**20} MiB — free some space or choose another path"
-            )
+            raise _unwritable(folder, exc.strerror) from None
+        _check_free(folder, free)
 
 
 def refuse_existing_evidence(store: EvidenceStore) -> None:
@@ -344,15 +392,13 @@ def load_and_evaluate(plan: RunPlan, finished_at: datetime) -> RunSummary:
 
 
 def write_report(plan: RunPlan, generated_at: datetime) -> ReportOutputs:
-    """SHA256SUMS in the evidence folder, then HTML, PDF (embedding it) and the exports of the
-    run, from the warehouse."""
+    """HTML, PDF and the exports of the run, from the warehouse."""
     from keyaudit.report.render import write_report as render_report
     from keyaudit.warehouse.db import connect
 
     report = plan.config.report
     con = connect(plan.config.paths.warehouse, read_only=True)
     try:
-        write_evidence_sums(con, plan.run_id, plan.store.run_dir)
         files = render_report(
             con,
             plan.run_id,
@@ -362,8 +408,8 @@ def write_report(plan: RunPlan, generated_at: datetime) -> ReportOutputs:
             pdf_detail_limit=report.pdf_detail_limit,
             pdf_rows_per_account=report.pdf_rows_per_account,
             paper=report.paper,
-            evidence_dir=plan.store.run_dir,
         )
+        write_evidence_sums(con, plan.run_id, plan.store.run_dir)
     finally:
         con.close()
     return ReportOutputs(
@@ -377,16 +423,18 @@ def write_report(plan: RunPlan, generated_at: datetime) -> ReportOutputs:
 def write_evidence_sums(con: Any, run_id: str, run_dir: Path) -> Path | None:
     """SHA256SUMS in the run's evidence folder, from what the warehouse loaded (every evidence
     file and the run manifest): `sha256sum -c SHA256SUMS` there checks the evidence. None when
-    the folder is not on this machine (a report re-rendered elsewhere). report.pdf embeds the same
-    text, from the same rows and function."""
-    from keyaudit.evidence.sums import evidence_sums_text, write_sha256sums
+    the folder is not on this machine (a report re-rendered elsewhere)."""
+    from keyaudit.evidence.sums import SHA256SUMS, write_sha256sums
     from keyaudit.report.queries import rows
 
     if not run_dir.is_dir():
         return None
     files = rows(con, "evidence_files", {"run_id": run_id, "account_ids": None})
+    entries = [(f["sha256"], f["path"]) for f in files if f["path"] != SHA256SUMS]
     manifest = rows(con, "run", {"run_id": run_id})[0]["manifest_sha256"]
-    return write_sha256sums(run_dir, evidence_sums_text(files, manifest))
+    if manifest:
+        entries.append((manifest, "manifest.json"))
+    return write_sha256sums(run_dir, entries)
 
 
 def prepare_delivery(plan: RunPlan) -> DeliveryPlan:

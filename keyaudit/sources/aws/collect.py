@@ -16,12 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
 from keyaudit.config import CollectionConfig
 from keyaudit.evidence.store import EvidenceFile, EvidenceStore
 from keyaudit.model import Account, AccountOutcome, Clock
 from keyaudit.sources.aws.access_keys import account_summary, collect_key_inventory, list_users
 from keyaudit.sources.aws.credential_report import PollPolicy, fetch_credential_report
-from keyaudit.sources.aws.errors import AccountDeadlineExceeded, CollectionError
+from keyaudit.sources.aws.errors import (
+    AccountDeadlineExceeded,
+    CollectionError,
+    connection_problem,
+)
 from keyaudit.sources.aws.privilege import FAILED, collect_privilege
 from keyaudit.sources.aws.session import AccountSessions, client_config
 from keyaudit.sources.credential_report import (
@@ -169,7 +175,12 @@ def collect_account(
         outcome.status = "assessed"
         _collect_inventory(iam, account, report, store, files, outcome, settings)
     except (CollectionError, CredentialReportError) as exc:
-        outcome.error = f"account {account.account_id}: {exc}"
+        cause = exc.__cause__  # a connection error: name the endpoint and its fix
+        reason = connection_problem(cause) if isinstance(cause, BotoConnectionError) else exc
+        outcome.error = f"account {account.account_id}: {reason}"
+    except BotoConnectionError as exc:  # given up after a few attempts (session.py), not minutes
+        outcome.status = "partial" if outcome.status == "assessed" else "not_assessed"
+        outcome.error = f"account {account.account_id}: {connection_problem(exc)}"
     except Exception as exc:  # an answer nobody expected: recorded, never a silent success
         log.warning("account %s: unexpected error", account.account_id, exc_info=True)
         outcome.status = "partial" if outcome.status == "assessed" else "not_assessed"

@@ -9,6 +9,13 @@ Retries: botocore retries throttling (`Throttling`, `TooManyRequestsException`, 
 jittered exponential backoff. IAM's `LimitExceeded` (HTTP 409, "too many requests") is not in
 botocore's throttle list, so every session also retries it, with the same kind of jittered
 backoff and the same attempt budget. The waits are botocore's own (`botocore.endpoint`'s sleep).
+A connection nothing answers (refused, unknown host, connect timeout) is retried at most twice:
+an endpoint that is down does not come back within botocore's backoff, and ten attempts per call
+kept a run busy for minutes before it said anything.
+
+The caller check (`caller_identity`, sts:GetCallerIdentity) is a run's first AWS call. It has its
+own short budget (a few seconds) and no retry of a connection nothing answers, and it turns the
+usual ways to be without working credentials into one line naming the fix (errors.caller_problem).
 """
 
 from __future__ import annotations
@@ -27,10 +34,16 @@ import botocore.session
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.hooks import HierarchicalEmitter
 from botocore.utils import parse_timestamp
 
-from keyaudit.sources.aws.errors import CollectionError, describe
+from keyaudit.sources.aws.errors import (
+    CollectionError,
+    caller_problem,
+    connection_problem,
+    describe,
+)
 
 SessionCustomizer = Callable[[str, boto3.Session], None]
 
@@ -38,6 +51,18 @@ ROLE_SESSION_SECONDS = 3600
 IAM_LIMIT_EXCEEDED = "LimitExceeded"
 LIMIT_BACKOFF_BASE_SECONDS = 1.0
 LIMIT_BACKOFF_CAP_SECONDS = 20.0  # botocore's own cap for throttling backoff
+CONNECT_TIMEOUT_SECONDS = 10.0  # botocore's default of 60 s, times every attempt, hid a dead host
+CONNECTION_ATTEMPTS = 3  # a connection nothing answers: the first try and two retries
+# sts:GetCallerIdentity before anything else: an answer within seconds, or a reason
+CALLER_CHECK_CONFIG = Config(
+    connect_timeout=5,
+    read_timeout=10,
+    retries={"mode": "standard", "total_max_attempts": 3},  # throttling: two more tries
+)
+
+
+class CallerCheckError(CollectionError):
+    """The audit cannot start: nobody can be identified as the caller, or AWS is unreachable."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +114,7 @@ def client_config(settings: SessionSettings, *, max_pool_connections: int = 10) 
     return Config(
         retries={"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts},
         max_pool_connections=max_pool_connections,
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
     )
 
 
@@ -127,6 +153,21 @@ def retry_limit_exceeded(
     return handler
 
 
+def stop_connection_retries(max_attempts: int) -> Callable[..., None]:
+    """A botocore `needs-retry` handler: after `max_attempts` attempts that could not connect,
+    end the call with that error instead of letting botocore's retry handler try again.
+
+    botocore retries connection errors like throttling, up to the whole attempt budget with
+    backoff; raising here is the one way to stop it (a `needs-retry` answer of None only defers
+    to the next handler). Throttling and 5xx answers are left alone."""
+
+    def handler(caught_exception: Any = None, attempts: int = 1, **_: Any) -> None:
+        if isinstance(caught_exception, BotoConnectionError) and attempts >= max_attempts:
+            raise caught_exception
+
+    return handler
+
+
 class AccountSessions:
     """Hands out one boto3 session per account, reusing the caller's base session."""
 
@@ -138,7 +179,7 @@ class AccountSessions:
     ) -> None:
         self.settings = settings or SessionSettings()
         self._customizers = tuple(customizers)
-        self._base = base or boto3.Session(region_name=configured_region(self.settings.region))
+        self._base = base or _base_session(configured_region(self.settings.region))
         self._prepare("base", self._base)
         self._caller: dict[str, Any] | None = None
         self._sts: Any = None
@@ -156,6 +197,7 @@ class AccountSessions:
         """Fast timestamps, keyaudit's own retry of IAM LimitExceeded, the customizers' hooks."""
         use_fast_timestamps(session)
         session.events.register("needs-retry.iam", retry_limit_exceeded(self.settings.max_attempts))
+        session.events.register_first("needs-retry", stop_connection_retries(CONNECTION_ATTEMPTS))
         for customizer in self._customizers:
             customizer(account_id, session)
 
@@ -165,16 +207,20 @@ class AccountSessions:
         )
 
     def caller_identity(self) -> dict[str, Any]:
-        """Who runs the audit (account and ARN), asked once."""
+        """Who runs the audit (account and ARN), asked once, within seconds: the run's first AWS
+        call, so missing or expired credentials and an unreachable endpoint stop it at once."""
         if self._caller is None:
+            problem = None
             try:
-                found = self.base_client("sts").get_caller_identity()
+                sts = self._base.client("sts", region_name=self.region, config=CALLER_CHECK_CONFIG)
+                sts.meta.events.register_first("needs-retry", stop_connection_retries(1))
+                found = sts.get_caller_identity()
             except (ClientError, BotoCoreError) as exc:
-                raise CollectionError(
-                    "cannot identify the caller: "
-                    + describe(exc, action="sts:GetCallerIdentity")
-                    + " — check AWS credentials (AWS_PROFILE, environment, instance role)"
-                ) from exc
+                problem = caller_problem(exc)
+            if problem is not None:
+                # raised outside the except block: with the botocore error as its cause, the
+                # flow's retry condition would retry a refused connection (flows/scale.py)
+                raise CallerCheckError(problem)
             self._caller = {"account_id": found["Account"], "arn": found["Arn"]}
         return self._caller
 
@@ -232,6 +278,8 @@ class AccountSessions:
 
         try:
             first = fetch()
+        except BotoConnectionError as exc:
+            raise CollectionError(connection_problem(exc)) from exc
         except (ClientError, BotoCoreError) as exc:
             raise CollectionError(
                 describe(exc, action=f"sts:AssumeRole {arn}")
@@ -242,3 +290,13 @@ class AccountSessions:
             metadata=first, refresh_using=fetch, method="sts-assume-role"
         )
         return self._session_with(account_id, credentials)
+
+
+def _base_session(region: str | None) -> boto3.Session:
+    """The caller's session from the standard configuration; a missing AWS_PROFILE or a broken
+    AWS config file in one line."""
+    try:
+        return boto3.Session(region_name=region)
+    except BotoCoreError as exc:  # an unknown AWS_PROFILE, an AWS config file that does not parse
+        problem = caller_problem(exc)
+    raise CallerCheckError(problem)
