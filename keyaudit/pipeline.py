@@ -392,13 +392,15 @@ def load_and_evaluate(plan: RunPlan, finished_at: datetime) -> RunSummary:
 
 
 def write_report(plan: RunPlan, generated_at: datetime) -> ReportOutputs:
-    """HTML, PDF and the exports of the run, from the warehouse."""
+    """SHA256SUMS in the evidence folder, then HTML, PDF (embedding it) and the exports of the
+    run, from the warehouse."""
     from keyaudit.report.render import write_report as render_report
     from keyaudit.warehouse.db import connect
 
     report = plan.config.report
     con = connect(plan.config.paths.warehouse, read_only=True)
     try:
+        write_evidence_sums(con, plan.run_id, plan.store.run_dir)
         files = render_report(
             con,
             plan.run_id,
@@ -408,8 +410,8 @@ def write_report(plan: RunPlan, generated_at: datetime) -> ReportOutputs:
             pdf_detail_limit=report.pdf_detail_limit,
             pdf_rows_per_account=report.pdf_rows_per_account,
             paper=report.paper,
+            evidence_dir=plan.store.run_dir,
         )
-        write_evidence_sums(con, plan.run_id, plan.store.run_dir)
     finally:
         con.close()
     return ReportOutputs(
@@ -423,18 +425,16 @@ def write_report(plan: RunPlan, generated_at: datetime) -> ReportOutputs:
 def write_evidence_sums(con: Any, run_id: str, run_dir: Path) -> Path | None:
     """SHA256SUMS in the run's evidence folder, from what the warehouse loaded (every evidence
     file and the run manifest): `sha256sum -c SHA256SUMS` there checks the evidence. None when
-    the folder is not on this machine (a report re-rendered elsewhere)."""
-    from keyaudit.evidence.sums import SHA256SUMS, write_sha256sums
+    the folder is not on this machine (a report re-rendered elsewhere). report.pdf embeds the same
+    text, from the same rows and function."""
+    from keyaudit.evidence.sums import evidence_sums_text, write_sha256sums
     from keyaudit.report.queries import rows
 
     if not run_dir.is_dir():
         return None
     files = rows(con, "evidence_files", {"run_id": run_id, "account_ids": None})
-    entries = [(f["sha256"], f["path"]) for f in files if f["path"] != SHA256SUMS]
     manifest = rows(con, "run", {"run_id": run_id})[0]["manifest_sha256"]
-    if manifest:
-        entries.append((manifest, "manifest.json"))
-    return write_sha256sums(run_dir, entries)
+    return write_sha256sums(run_dir, evidence_sums_text(files, manifest))
 
 
 def prepare_delivery(plan: RunPlan) -> DeliveryPlan:

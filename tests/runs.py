@@ -234,7 +234,7 @@ def simulated_source(
 # --------------------------------------------------------------------------- the PDF
 
 
-def _one_page_pdf(html: str, path: Path, base_url: Path) -> int:
+def _one_page_pdf(html: str, path: Path, base_url: Path, archive: object = None) -> int:
     from keyaudit.evidence.store import write_private
 
     write_private(path, b"%PDF-1.7 stub\n")

@@ -10,13 +10,14 @@ import typer
 from keyaudit.cli.common import ConfigOpt, Db, app, fail
 from keyaudit.words import counted
 
-ALL_FORMATS = "html,pdf,csv,json,ocsf"
+ALL_FORMATS = "html,pdf,csv,json,ocsf,xlsx"
 _LABELS = {
     "html": "HTML report",
     "pdf": "PDF report ",
     "csv": "CSV export ",
     "json": "JSON export",
     "ocsf": "OCSF export",
+    "xlsx": "XLSX export",
 }
 
 
@@ -54,7 +55,7 @@ def report(
     config: ConfigOpt = None,
 ) -> None:
     """Render a past run again from the warehouse: report.html, report.pdf, findings.csv,
-    findings.json and findings.ocsf.jsonl. The same run always renders to the same content.
+    findings.json, findings.ocsf.jsonl and findings.xlsx. The same run always renders to the same content.
 
     Example: keyaudit report --run 20261201T060000Z-3f9a1c --format html,csv --out /tmp/audit
     """
@@ -85,6 +86,7 @@ def report(
             pdf_detail_limit=cfg.report.pdf_detail_limit,
             pdf_rows_per_account=cfg.report.pdf_rows_per_account,
             paper=cfg.report.paper,
+            evidence_dir=cfg.paths.evidence_dir / run,  # its manifest goes into report.pdf
         )
     except ValueError as exc:
         raise fail(str(exc)) from None

@@ -45,6 +45,7 @@ CONTENT_TYPES = {
     ".csv": "text/csv; charset=utf-8",
     ".json": "application/json",
     ".jsonl": "application/x-ndjson",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 T = TypeVar("T")

@@ -1,14 +1,15 @@
 """SHA256SUMS in a run's evidence folder: the run's evidence as `sha256sum -c SHA256SUMS` checks
 it, with no keyaudit installed. It is derived from the warehouse's record of the run (what was
 loaded), so a file changed on disk afterwards fails the check; `keyaudit verify` does not count it
-as evidence."""
+as evidence. report.pdf embeds the same text (`evidence_sums_text`), written or re-rendered."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
-from keyaudit.evidence.store import write_private
+from keyaudit.evidence.store import MANIFEST, write_private
 
 SHA256SUMS = "SHA256SUMS"
 
@@ -27,8 +28,17 @@ def sha256sums_text(entries: Iterable[tuple[str, str]]) -> str:
     return "".join(sha256sums_line(sha, path) + "\n" for sha, path in entries)
 
 
-def write_sha256sums(run_dir: Path, entries: Iterable[tuple[str, str]]) -> Path:
-    """Write `run_dir/SHA256SUMS` (0600, atomically) and return its path."""
+def evidence_sums_text(files: Iterable[Mapping[str, Any]], manifest_sha256: str | None) -> str:
+    """A run's SHA256SUMS from the warehouse's evidence rows (path, sha256; as the report's
+    `evidence_files` query lists them) and the run manifest's recorded hash, listed last."""
+    entries = [(f["sha256"], f["path"]) for f in files if f["path"] != SHA256SUMS]
+    if manifest_sha256:
+        entries.append((manifest_sha256, MANIFEST))
+    return sha256sums_text(entries)
+
+
+def write_sha256sums(run_dir: Path, text: str) -> Path:
+    """Write `text` as `run_dir/SHA256SUMS` (0600, atomically) and return its path."""
     path = Path(run_dir) / SHA256SUMS
-    write_private(path, sha256sums_text(entries).encode("utf-8"))
+    write_private(path, text.encode("utf-8"))
     return path

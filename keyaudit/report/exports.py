@@ -1,8 +1,9 @@
-"""Exports of a run's findings: spreadsheet-safe CSV, JSON, and OCSF Compliance Finding events.
+"""Exports of a run's findings: spreadsheet-safe CSV and workbook, JSON, and OCSF Compliance
+Finding events.
 
-Spreadsheet programs run cells that start with = + - @ (or tab/CR) as formulas, so every CSV
-cell goes through `safe_cell`. The writers stream their rows (any number of findings in
-bounded memory) into owner-only files, replaced atomically.
+Spreadsheet programs run cells that start with = + - @ (or tab, CR, NUL) as formulas, so every
+CSV and workbook text cell goes through `safe_cell`. The writers stream their rows (any number
+of findings in bounded memory) into owner-only files, replaced atomically.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from keyaudit.evidence.store import FILE_MODE
+from keyaudit.report import workbook
 from keyaudit.rules.commands import fill_command
 from keyaudit.textsafe import safe_cell  # shared with `keyaudit query`, which avoids pandas
 
@@ -42,6 +44,8 @@ STANDARDS = {
     "aws_config": "AWS Config",
     "keyaudit": "keyaudit internal controls",
 }
+# Which mapping names an event's compliance.control, first found first.
+CONTROL_PRIORITY = ("security_hub", "cis_v6_0", "cis_v5_0", "cis_v1_4_to_v4_0", "keyaudit")
 
 COLUMNS = (
     "run_id",
@@ -106,7 +110,8 @@ class _Lookup:
     def compliance(self, rule_id: str) -> dict[str, Any]:
         """The OCSF compliance object of a rule, built once per rule."""
         if rule_id not in self._compliance:
-            self._compliance[rule_id] = _compliance(self.rule(rule_id).get("controls") or {})
+            controls = self.rule(rule_id).get("controls") or {}
+            self._compliance[rule_id] = _compliance(controls, rule_id)
         return self._compliance[rule_id]
 
     def rule(self, rule_id: str) -> Mapping[str, Any]:
@@ -201,7 +206,18 @@ def _millis(iso: str | None) -> int | None:
     return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
 
 
-def _compliance(controls: Mapping[str, Any]) -> dict[str, Any]:
+def _control(controls: Mapping[str, Any] | None, rule_id: str) -> str:
+    """The one control an OCSF event names (a string: the schema has no null): Security Hub's,
+    else the newest CIS number, else any mapping's (keyaudit's own KA-n), else the rule id."""
+    for framework in CONTROL_PRIORITY + tuple(controls or {}):
+        value = (controls or {}).get(framework)
+        values = [str(v) for v in (value if isinstance(value, list) else [value]) if v]
+        if values:
+            return values[0]
+    return rule_id
+
+
+def _compliance(controls: Mapping[str, Any], rule_id: str) -> dict[str, Any]:
     standards: list[str] = []
     requirements: list[str] = []
     for framework, value in (controls or {}).items():
@@ -211,12 +227,10 @@ def _compliance(controls: Mapping[str, Any]) -> dict[str, Any]:
         standard = STANDARDS.get(framework, framework)
         standards.append(standard)
         requirements.extend(f"{standard} {v}" for v in values)
-    primary = (controls or {}).get("security_hub") or (controls or {}).get("cis_v6_0")
-    control = primary[0] if isinstance(primary, list) and primary else primary
     return {
         "standards": standards or ["keyaudit rule catalogue"],
         "requirements": requirements,
-        "control": control or None,
+        "control": _control(controls, rule_id),
         "status_id": COMPLIANCE_FAIL[0],
         "status": COMPLIANCE_FAIL[1],
     }
@@ -308,7 +322,7 @@ def ocsf_event(row: Mapping[str, Any], lookup: _Lookup) -> dict[str, Any]:
         "status_id": 3 if waived else 1,
         "status": "Suppressed" if waived else "New",
         "time": _millis(row["as_of"]),
-        "message": f"{row['rule_id']}: {row['reason']}",
+        "message": f"{row['rule_id']}: {row['reason']}" if row["reason"] else row["rule_id"],
         "metadata": {
             "version": OCSF_VERSION,
             "product": {
@@ -328,29 +342,54 @@ def ocsf_event(row: Mapping[str, Any], lookup: _Lookup) -> dict[str, Any]:
     }
     if remediation:
         event["remediation"] = {"desc": remediation}
-    return {k: v for k, v in event.items() if v is not None}
+    return _without_nulls(event)
+
+
+def _without_nulls(value: Any) -> Any:
+    """`value` with every None left out, at any depth: OCSF 1.3.0 types no attribute as null,
+    so an unknown fact (an account without a name, a finding without a reason) is absent."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value if v is not None]
+    return value
 
 
 def write_exports(
-    paths: Mapping[str, Path], records: Iterable[Mapping[str, Any]], context: Mapping[str, Any]
+    paths: Mapping[str, Path],
+    records: Iterable[Mapping[str, Any]],
+    context: Mapping[str, Any],
+    *,
+    max_sheet_rows: int = workbook.MAX_ROWS,
 ) -> int:
-    """Write the exports named in `paths` ("csv", "json", "ocsf") in one pass over `records`:
-    findings.csv (every text cell neutralised for spreadsheets), findings.json ({"run": ...,
-    "findings": [...]}) and findings.ocsf.jsonl (one OCSF event per line). Returns the count."""
+    """Write the exports named in `paths` ("csv", "json", "ocsf", "xlsx") in one pass over
+    `records`: findings.csv (RFC 4180, every text cell neutralised for spreadsheets),
+    findings.json ({"run": ..., "findings": [...]}), findings.ocsf.jsonl (one OCSF event per
+    line) and findings.xlsx (findings, accounts and control results; ids as text). Returns the
+    count."""
     unknown = sorted(set(paths) - set(EXPORT_FORMATS))
     if unknown:
         raise ValueError(
             f"export {', '.join(unknown)} is not known; use {', '.join(EXPORT_FORMATS)}"
         )
     lookup = _Lookup(context)
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    # allow_nan=False: NaN and Infinity are not JSON; a parser would refuse the whole file
+    dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
     count = 0
     with ExitStack() as stack:
         out = {
             fmt: stack.enter_context(_private_text(path, newline="" if fmt == "csv" else None))
             for fmt, path in paths.items()
+            if fmt != "xlsx"
         }
-        table = csv.writer(out["csv"]) if "csv" in out else None
+        sheet = None
+        if "xlsx" in paths:
+            book = stack.enter_context(
+                workbook.Workbook(paths["xlsx"], created=_as_of(lookup.run["as_of_iso"]))
+            )
+            sheet = book.sheet(workbook.FINDINGS_SHEET, COLUMNS, max_sheet_rows)
+        # RFC 4180: CRLF after every record, fields with a comma, quote or line break quoted
+        table = csv.writer(out["csv"], dialect="excel") if "csv" in out else None
         if table is not None:
             table.writerow(COLUMNS)
         if "json" in out:
@@ -363,10 +402,19 @@ def write_exports(
                 out["json"].write((",\n" if count else "\n") + dumps(row))
             if "ocsf" in out:
                 out["ocsf"].write(dumps(ocsf_event(row, lookup)) + "\n")
+            if sheet is not None:
+                sheet.add(row)
             count += 1
         if "json" in out:
             out["json"].write("\n]\n}\n")
+        if sheet is not None:
+            sheet.close()
+            workbook.write_tables(book, context, max_sheet_rows)
     return count
 
 
-EXPORT_FORMATS = ("csv", "json", "ocsf")
+def _as_of(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+EXPORT_FORMATS = ("csv", "json", "ocsf", "xlsx")

@@ -22,19 +22,21 @@ from keyaudit.report import exports
 from keyaudit.report.accounts import section_groups
 from keyaudit.report.context import RuleInfo, build_report_context
 from keyaudit.report.formatting import account_filter, break_at_underscores, clip, relations
+from keyaudit.report.pdf_archive import PdfArchive, archival_pdf, pdf_archive
 from keyaudit.report.records import iter_records
 from keyaudit.words import plural
 
 log = logging.getLogger("keyaudit.report")
 
 REPORT_TEMPLATE = "report.html.j2"
-FORMATS = ("html", "pdf", "csv", "json", "ocsf")
+FORMATS = ("html", "pdf", "csv", "json", "ocsf", "xlsx")
 FILE_NAMES = {
     "html": "report.html",
     "pdf": "report.pdf",
     "csv": "findings.csv",
     "json": "findings.json",
     "ocsf": "findings.ocsf.jsonl",
+    "xlsx": "findings.xlsx",
 }
 # Data notes are aggregates' footnotes: the PDF lists this many, the HTML all of them.
 PDF_NOTES_LIMIT = 200
@@ -55,6 +57,7 @@ class ReportFiles:
     csv: Path | None = None
     json: Path | None = None
     ocsf: Path | None = None
+    xlsx: Path | None = None
 
     def paths(self) -> dict[str, Path]:
         """Format → file, for the formats written."""
@@ -189,10 +192,11 @@ def render_html(context: dict[str, Any], *, for_pdf: bool = False) -> str:
     )
 
 
-def render_pdf(html: str, path: Path, base_url: Path) -> int:
-    """Lay out `html` with WeasyPrint, write it to `path` (mode 0600, atomically), return pages."""
+def render_pdf(html: str, path: Path, base_url: Path, archive: PdfArchive | None = None) -> int:
+    """Lay out `html` with WeasyPrint, write it to `path` as PDF/A-3b, tagged, with `archive`'s
+    metadata and associated files (mode 0600, atomically), return pages."""
     document = HTML(string=html, base_url=str(base_url)).render()
-    write_private(path, document.write_pdf())
+    write_private(path, archival_pdf(document, archive))
     return len(document.pages)
 
 
@@ -221,12 +225,15 @@ def write_report(
     pdf_detail_limit: int = 300,
     pdf_rows_per_account: int = 25,
     paper: str = "A4",
+    evidence_dir: Path | None = None,
 ) -> ReportFiles:
     """Write the run's report and exports into `out_dir` (0700; files 0600) and name them.
 
     report.html (every finding), report.pdf (capped detail), findings.csv (spreadsheet-safe),
-    findings.json and findings.ocsf.jsonl (OCSF Compliance Finding events). `account_ids`
-    limits every output to those accounts. Nothing is written when the run is unknown.
+    findings.json, findings.ocsf.jsonl (OCSF Compliance Finding events) and findings.xlsx
+    (findings, accounts and control results; ids as text). `account_ids`
+    limits every output to those accounts. Nothing is written when the run is unknown. The PDF
+    embeds the run's SHA256SUMS and, from `evidence_dir` (the run's evidence folder), its manifest.
     """
     wanted = parse_formats(formats)
     started = time.perf_counter()
@@ -252,7 +259,10 @@ def write_report(
         mark = time.perf_counter()
         written["pdf"] = out_dir / FILE_NAMES["pdf"]
         written["pdf_pages"] = render_pdf(
-            render_html(context, for_pdf=True), written["pdf"], base_url=out_dir
+            render_html(context, for_pdf=True),
+            written["pdf"],
+            base_url=out_dir,
+            archive=pdf_archive(context, evidence_dir=evidence_dir),
         )
         timings.append(f"PDF {written['pdf_pages']} pages {time.perf_counter() - mark:.1f} s")
     export_formats = [f for f in exports.EXPORT_FORMATS if f in wanted]

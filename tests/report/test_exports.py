@@ -53,6 +53,7 @@ def events(exported) -> list[dict]:
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tcmd", "'\tcmd"),
         ("\rcmd", "'\rcmd"),
+        ("\0cmd", "'\0cmd"),
         ("alice", "alice"),
         ("a=b", "a=b"),
         (-1, -1),
@@ -78,13 +79,25 @@ def test_csv_has_a_row_per_finding_with_the_fixed_columns(shared_db, exported, c
     assert {r["as_of"] for r in csv_rows} == {"2026-12-01T06:00:00Z"}
 
 
+def test_csv_is_rfc_4180_crlf_records_and_quoted_fields_that_need_it(exported, csv_rows):
+    raw = exported.csv.read_bytes()
+    assert raw.endswith(b"\r\n") and raw.count(b"\r\n") >= len(csv_rows) + 1
+    assert b"\n" not in raw.replace(b"\r\n", b"")  # no bare LF ends a record
+    # a field with a quote is quoted, its quote doubled; a plain field is written as it is
+    assert b',"<script>alert(1)</script>""\'",' in raw
+    assert b",AKIAALICE00000000001," in raw
+    with exported.csv.open(newline="", encoding="utf-8") as handle:
+        dialect = csv.Sniffer().sniff(handle.read(4096))
+    assert (dialect.delimiter, dialect.quotechar, dialect.doublequote) == (",", '"', True)
+
+
 def test_csv_cells_cannot_run_as_formulas(csv_rows):
     (row,) = [r for r in csv_rows if r["account_id"] == OTHER]
     assert row["user_name"] == "'" + FORMULA_USER
     assert row["reason"] == "'-46 days? +1 @SUM(A1)"
     for r in csv_rows:
         for value in r.values():
-            assert not value.startswith(("=", "+", "-", "@", "\t", "\r"))
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r", "\0"))
 
 
 def test_csv_carries_key_facts_and_the_filled_in_command(csv_rows):

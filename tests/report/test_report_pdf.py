@@ -72,6 +72,7 @@ def test_every_format_is_written_privately(written):
         "findings.csv",
         "findings.json",
         "findings.ocsf.jsonl",
+        "findings.xlsx",
         "report.html",
         "report.pdf",
     ]
@@ -203,9 +204,9 @@ def test_unknown_format_writes_nothing(tmp_path: Path, shared_db):
     out = tmp_path / "out"
     with pytest.raises(
         ValueError,
-        match=r"^format 'xlsx' is not supported; use one or more of html,pdf,csv,json,ocsf$",
+        match=r"^format 'xls' is not supported; use one or more of html,pdf,csv,json,ocsf,xlsx$",
     ):
-        write_report(shared_db, RUN_ID, out, rules=RULES, formats="pdf,xlsx")
+        write_report(shared_db, RUN_ID, out, rules=RULES, formats="pdf,xls")
     assert not out.exists()
 
 
@@ -287,3 +288,16 @@ def test_pdf_lays_out_without_a_single_weasyprint_warning(shared_db, caplog):
         pages = HTML(string=html).render().pages
     assert len(pages) > 2
     assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
+
+
+def test_pdf_rendered_without_the_evidence_folder_embeds_sha256sums_from_the_warehouse(
+    reader, shared_db
+):
+    """`keyaudit report` elsewhere: no manifest to embed, SHA256SUMS still built from the rows."""
+    from keyaudit.evidence.sums import SHA256SUMS, evidence_sums_text
+    from keyaudit.report.queries import rows
+
+    files = rows(shared_db, "evidence_files", {"run_id": RUN_ID, "account_ids": None})
+    manifest = rows(shared_db, "run", {"run_id": RUN_ID})[0]["manifest_sha256"]
+    assert reader.attachments == {SHA256SUMS: [evidence_sums_text(files, manifest).encode()]}
+    assert reader.metadata.creation_date == GENERATED_AT

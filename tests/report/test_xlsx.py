@@ -1,0 +1,160 @@
+"""findings.xlsx opens as the auditor expects: ids stay text with their leading zeros, the header
+is frozen with an autofilter, nothing is a formula, and it holds the CSV's rows."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from report_rows import ASSESSED, FORMULA_USER, NOT_ASSESSED, RULES, RUN_ID
+
+from keyaudit.report import build_report_context, write_report
+from keyaudit.report.exports import COLUMNS, write_exports
+from keyaudit.report.formatting import relations
+from keyaudit.report.records import iter_records
+from keyaudit.report.workbook import ACCOUNT_COLUMNS, CONTROL_COLUMNS
+
+ID_COLUMNS = ("account_id", "access_key_id", "finding_id", "run_id")
+
+
+@pytest.fixture(scope="module")
+def written(shared_db, tmp_path_factory: pytest.TempPathFactory):
+    return write_report(
+        shared_db, RUN_ID, tmp_path_factory.mktemp("xlsx"), rules=RULES, formats="csv,xlsx"
+    )
+
+
+@pytest.fixture(scope="module")
+def book(written) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(written.xlsx)
+
+
+def table(sheet: Any) -> list[dict[str, Any]]:
+    header, *rows = sheet.iter_rows(values_only=True)
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def test_workbook_has_the_findings_accounts_and_control_results_sheets(book):
+    assert book.sheetnames == ["findings", "accounts", "control results"]
+    assert [c.value for c in book["findings"][1]] == list(COLUMNS)
+    assert [c.value for c in book["accounts"][1]] == list(ACCOUNT_COLUMNS)
+    assert [c.value for c in book["control results"][1]] == list(CONTROL_COLUMNS)
+
+
+def test_ids_are_text_cells_that_keep_their_leading_zeros(book):
+    sheet = book["findings"]
+    columns = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if columns[cell.column - 1] in ID_COLUMNS and cell.value is not None:
+                assert cell.data_type == "s" and isinstance(cell.value, str)
+                assert cell.number_format == "@"  # stays text when someone edits the cell
+    findings = table(sheet)
+    assert ASSESSED.startswith("0") and ASSESSED in {f["account_id"] for f in findings}
+    assert "AKIAALICE00000000001" in {f["access_key_id"] for f in findings}
+    accounts = table(book["accounts"])
+    assert {a["account_id"] for a in accounts} >= {ASSESSED, NOT_ASSESSED}
+    assert all(isinstance(a["account_id"], str) and len(a["account_id"]) == 12 for a in accounts)
+
+
+def test_every_sheet_has_a_frozen_header_and_an_autofilter_over_its_rows(book):
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title
+        last = openpyxl.utils.get_column_letter(sheet.max_column)
+        assert sheet.auto_filter.ref == f"A1:{last}{sheet.max_row}", sheet.title
+
+
+def test_workbook_holds_the_csvs_rows_with_the_same_text(written, book):
+    with written.csv.open(newline="", encoding="utf-8") as handle:
+        csv_rows = list(csv.DictReader(handle))
+    findings = table(book["findings"])
+    assert len(findings) == len(csv_rows)
+    for cells, row in zip(findings, csv_rows, strict=True):
+        as_text = {
+            k: "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+            for k, v in cells.items()
+        }
+        assert as_text == row
+
+
+def test_no_cell_is_a_formula_and_formula_like_text_is_quoted_as_in_the_csv(book):
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            assert all(cell.data_type != "f" for cell in row), sheet.title
+    (row,) = [f for f in table(book["findings"]) if f["user_name"] == "'" + FORMULA_USER]
+    assert row["reason"] == "'-46 days? +1 @SUM(A1)"
+
+
+def test_numbers_and_booleans_are_typed_and_unknowns_are_empty(book):
+    (alice,) = [f for f in table(book["findings"]) if f["access_key_id"] == "AKIAALICE00000000001"]
+    assert (alice["key_age_days"], alice["days_open"], alice["is_new"]) == (212, 30, False)
+    (missing,) = [a for a in table(book["accounts"]) if a["account_id"] == NOT_ASSESSED]
+    assert missing["open_findings"] is None  # not assessed: not known, never 0
+    assert missing["error"]
+
+
+def test_control_results_sheet_says_pass_fail_or_not_evaluated_as_the_report(shared_db, book):
+    context = build_report_context(shared_db, RUN_ID, rules=RULES)
+    rows = table(book["control results"])
+    expected = [(c["framework"], c["control_id"], c["result"]) for c in context["controls"]["rows"]]
+    assert [(r["framework"], r["control_id"], r["result"]) for r in rows] == expected
+    assert {r["result"] for r in rows} <= {"pass", "fail", "not evaluated"}
+    assert "fail" in {r["result"] for r in rows}
+
+
+def test_workbook_is_owner_only_and_leaves_no_temporary_files(written):
+    assert stat.S_IMODE(written.xlsx.stat().st_mode) == 0o600
+    assert sorted(p.name for p in written.xlsx.parent.iterdir()) == [
+        "findings.csv",
+        "findings.xlsx",
+    ]
+
+
+def test_the_same_run_gives_the_same_workbook(shared_db, written, tmp_path: Path):
+    again = write_report(shared_db, RUN_ID, tmp_path, rules=RULES, formats="xlsx")
+    assert again.xlsx.read_bytes() == written.xlsx.read_bytes()
+
+
+def test_findings_past_a_sheets_row_limit_go_on_in_a_second_sheet(shared_db, tmp_path: Path):
+    context = build_report_context(shared_db, RUN_ID, rules=RULES)
+    records = iter_records(
+        shared_db, RUN_ID, relations=relations(shared_db), account_ids=None, with_lifecycle=True
+    )
+    path = tmp_path / "findings.xlsx"
+    total = write_exports({"xlsx": path}, records, context, max_sheet_rows=3)
+    book = openpyxl.load_workbook(path)
+    parts = [name for name in book.sheetnames if name.startswith("findings")]
+    assert parts[:2] == ["findings", "findings 2"]
+    assert all(book[name].max_row <= 3 for name in parts)
+    assert sum(len(table(book[name])) for name in parts) == total > 3
+    assert all(book[name].freeze_panes == "A2" for name in parts)
+
+
+def test_demo_workbook_has_every_row_of_the_demo_csv(demo_run):
+    with (demo_run.report_dir / "findings.csv").open(newline="", encoding="utf-8") as handle:
+        csv_rows = list(csv.DictReader(handle))
+    book = openpyxl.load_workbook(demo_run.report_dir / "findings.xlsx", read_only=True)
+    findings = table(book["findings"])
+    total = json.loads((demo_run.report_dir / "findings.json").read_text("utf-8"))["run"][
+        "findings"
+    ]
+    assert len(findings) == len(csv_rows) == total > 100
+    assert [f["account_id"] for f in findings] == [r["account_id"] for r in csv_rows]
+
+
+@pytest.mark.skipif(not shutil.which("libreoffice"), reason="LibreOffice is not installed")
+def test_libreoffice_reads_account_ids_with_their_leading_zeros(written, tmp_path: Path):
+    subprocess.run(
+        ["libreoffice", "--headless", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76",
+         "--outdir", str(tmp_path), str(written.xlsx)],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    with (tmp_path / "findings.csv").open(newline="", encoding="utf-8") as handle:
+        assert ASSESSED in {r["account_id"] for r in csv.DictReader(handle)}
