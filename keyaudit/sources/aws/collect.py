@@ -232,11 +232,18 @@ def _collect_inventory(
         )
     except CollectionError as exc:
         outcome.status = "partial"
+        inventory_problem = str(exc)
         outcome.error = (
             f"account {account.account_id}: {exc}; findings use the credential report only"
         )
+    else:
+        inventory_problem = None
     privilege = collect_privilege(iam, account.account_id, store, files, enabled=settings.privilege)
     if privilege.status == FAILED:
         outcome.status = "partial"
+        problem = str(privilege.error)
+        if inventory_problem and problem.startswith(inventory_problem):
+            # the same cause (a passed deadline, a dead endpoint): say its consequence only
+            problem = problem[len(inventory_problem) :].lstrip("; ")
         before = f"{outcome.error}; " if outcome.error else f"account {account.account_id}: "
-        outcome.error = before + str(privilege.error)
+        outcome.error = before + problem
