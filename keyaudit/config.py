@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from keyaudit.delivery.config import DeliveryConfig
 from keyaudit.model import KeyauditError, Severity, is_account_id
+from keyaudit.rules.frameworks import BY_KEY, DEFAULT_SUMMARY, UnknownFramework, lookup
 
 ENV_PREFIX = "KEYAUDIT_"
 DEFAULT_CONFIG_FILE = Path("keyaudit.toml")
@@ -114,6 +115,26 @@ class ReportConfig(_Section):
     pdf_detail_limit: int = Field(300, ge=0, le=5000)
     pdf_rows_per_account: int = Field(25, ge=0, le=1000)
     paper: Literal["A4", "Letter"] = "A4"
+    # The frameworks of the executive summary's Controls table, by name (keyaudit.rules.frameworks;
+    # docs/controls.md). The methodology lists every framework; `keyaudit report --framework`
+    # shows any one of them.
+    frameworks: list[str] = Field(
+        default_factory=lambda: [BY_KEY[key].name for key in DEFAULT_SUMMARY]
+    )
+
+    @field_validator("frameworks", mode="before")
+    @classmethod
+    def _known_frameworks(cls, value: Any) -> Any:
+        names = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+        if not isinstance(names, list) or not names:
+            raise ValueError(
+                "give a non-empty list of framework names, e.g. "
+                f"{[BY_KEY[k].name for k in ('cis_v6_0', 'security_hub')]}"
+            )
+        try:
+            return list(dict.fromkeys(lookup(str(name)).name for name in names))
+        except UnknownFramework as exc:
+            raise ValueError(str(exc)) from None
 
 
 class RunConfig(_Section):

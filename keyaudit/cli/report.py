@@ -52,6 +52,15 @@ def report(
             help="Only this account (repeatable): a report for one owner's accounts.",
         ),
     ] = None,
+    framework: Annotated[
+        str | None,
+        typer.Option(
+            "--framework",
+            metavar="NAME",
+            help='One framework\'s view, e.g. "PCI DSS v4.0.1": each requirement with its '
+            "result, evidence and findings (docs/controls.md lists the frameworks).",
+        ),
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Render a past run again from the warehouse: report.html, report.pdf, findings.csv,
@@ -68,6 +77,13 @@ def report(
         formats = parse_formats(fmt)
     except ValueError as exc:
         raise fail(f"--format: {exc}") from None
+    if framework is not None:
+        from keyaudit.rules.frameworks import UnknownFramework, lookup
+
+        try:
+            framework = lookup(framework).name
+        except UnknownFramework as exc:
+            raise fail(f"--framework: {exc}") from None
     try:
         cfg = load_config(config)
         rules = load_catalogue(cfg.rules)
@@ -86,6 +102,7 @@ def report(
             pdf_detail_limit=cfg.report.pdf_detail_limit,
             pdf_rows_per_account=cfg.report.pdf_rows_per_account,
             paper=cfg.report.paper,
+            framework=framework,
             evidence_dir=cfg.paths.evidence_dir / run,  # its manifest goes into report.pdf
         )
     except ValueError as exc:

@@ -16,6 +16,7 @@ class RulesFormat(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
+    controls = "controls"
 
 
 @app.command("rules")
@@ -26,7 +27,7 @@ def rules_command(
         typer.Option(
             "--format",
             metavar="FORMAT",
-            help="table, json or markdown (docs/rules.md).",
+            help="table, json, markdown (docs/rules.md) or controls (docs/controls.md).",
         ),
     ] = RulesFormat.table,
     defaults: Annotated[
@@ -57,6 +58,8 @@ def rules_command(
         sys.stdout.write(json.dumps([rules_doc.describe(r) for r in rules], indent=2) + "\n")
     elif fmt is RulesFormat.markdown:
         sys.stdout.write(rules_doc.markdown(rules))
+    elif fmt is RulesFormat.controls:
+        sys.stdout.write(rules_doc.controls_markdown(rules))
     else:
         columns, rows = rules_doc.table_rows(rules)
         widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -27,7 +27,7 @@ from keyaudit.report.accounts import (
     rank,
     severity_columns,
 )
-from keyaudit.report.controls import control_results
+from keyaudit.report.controls import control_results, framework_view, restrict
 from keyaudit.report.formatting import (
     SEVERITIES,
     account_filter,
@@ -42,6 +42,7 @@ from keyaudit.report.history import changes, trend
 from keyaudit.report.methodology import (
     caveats,
     evidence_files,
+    frameworks_mapped,
     input_files,
     provenance,
     rules_in_force,
@@ -49,8 +50,15 @@ from keyaudit.report.methodology import (
     waiver_lists,
 )
 from keyaudit.report.queries import execute, rows
-from keyaudit.rules.commands import audit_role
 from keyaudit.report.records import detail_rows, explorer_data
+from keyaudit.rules.commands import audit_role
+from keyaudit.rules.frameworks import (
+    BY_KEY,
+    DEFAULT_SUMMARY,
+    Framework,
+    UnknownFramework,
+    lookup,
+)
 
 TITLE = "AWS access key audit"
 PAPERS = {"A4": "A4", "Letter": "letter"}
@@ -83,8 +91,14 @@ def build_report_context(
     pdf_rows_per_account: int = 25,
     paper: str = "A4",
     with_explorer: bool = True,
+    framework: str | None = None,
 ) -> dict[str, Any]:
     """Everything the report templates show for `run_id`, read with bound-parameter SQL.
+
+    `framework` (a name of keyaudit.rules.frameworks, e.g. "PCI DSS v4.0.1") renders that
+    framework's view: its requirements in the Controls table and a section listing each with its
+    result, evidence and findings. Without it the Controls table shows the frameworks of the run's
+    recorded `[report] frameworks`.
 
     `generated_at` defaults to the run's finish time, so re-rendering a run gives the same bytes.
     """
@@ -98,6 +112,7 @@ def build_report_context(
             raise ValueError(f"{name} must be 0 or more, not {value}")
     if paper not in PAPERS:
         raise ValueError(f"paper {paper!r} is not supported; use one of {', '.join(PAPERS)}")
+    chosen = lookup(framework) if framework is not None else None  # UnknownFramework: ValueError
     ids = account_filter(account_ids)
     params: dict[str, Any] = {"run_id": run_id, "account_ids": ids}
     run_rows = rows(con, "run", {"run_id": run_id})
@@ -134,6 +149,16 @@ def build_report_context(
         open_by_rule[c["rule_id"]] += c["count_open"]
         waived_by_rule[c["rule_id"]] += c["count_waived"]
     ranked = rank(accounts)
+    all_controls = control_results(
+        con,
+        run_id,
+        relations=rel,
+        account_ids=ids,
+        rules=rules_view,
+        open_by_rule=open_by_rule,
+        waived_by_rule=waived_by_rule,
+    )
+    summary_frameworks = [chosen] if chosen else _summary_frameworks(report_config)
     run_notes = rows(con, "run_notes", params)
     as_of = run["as_of"] if run["as_of"].tzinfo else run["as_of"].replace(tzinfo=UTC)
     context: dict[str, Any] = {
@@ -153,15 +178,19 @@ def build_report_context(
             "total": sum(open_by_rule.values()) + sum(waived_by_rule.values()),
         },
         "rule_summary": _rule_summary(counts, rule_info),
-        "controls": control_results(
-            con,
-            run_id,
-            relations=rel,
-            account_ids=ids,
-            rules=rules_view,
-            open_by_rule=open_by_rule,
-            waived_by_rule=waived_by_rule,
-        ),
+        "controls": restrict(all_controls, {f.short for f in summary_frameworks}),
+        "controls_all": all_controls,
+        "summary_frameworks": [f.name for f in summary_frameworks],
+        "frameworks": frameworks_mapped(rules_view, summary_frameworks),
+        "framework_view": framework_view(
+            chosen,
+            all_controls,
+            account_rule_counts=rows(con, "account_rule_counts", params),
+            rule_info=rule_info,
+            accounts=accounts,
+        )
+        if chosen
+        else None,
         "changes": change,
         "trend": history,
         "thresholds": rules_view,
@@ -216,6 +245,16 @@ def build_report_context(
     context["sections"] = _sections(context)
     release_memory(con)
     return context
+
+
+def _summary_frameworks(report_config: Mapping[str, Any]) -> list[Framework]:
+    """The run's recorded `[report] frameworks` (names the registry no longer knows are left
+    out), or the default: CIS AWS Foundations, Security Hub, AWS Config and keyaudit's own."""
+    chosen: list[Framework] = []
+    for name in report_config.get("frameworks") or []:
+        with contextlib.suppress(UnknownFramework):
+            chosen.append(lookup(str(name)))
+    return chosen or [BY_KEY[key] for key in DEFAULT_SUMMARY]
 
 
 def _database_path(con: duckdb.DuckDBPyConnection) -> str:
@@ -452,6 +491,7 @@ def _sections(context: dict[str, Any]) -> list[dict[str, Any]]:
     sections = [
         ("scope", "Scope and coverage", "_scope.html.j2", False),
         ("summary", "Executive summary", "_summary.html.j2", False),
+        ("framework", _framework_title(context), "_framework.html.j2", False),
         ("accounts", "Accounts", "_accounts.html.j2", False),
         ("findings", "All findings", "_explorer.html.j2", True),
         ("waivers", "Waivers", "_waivers.html.j2", False),
@@ -462,4 +502,10 @@ def _sections(context: dict[str, Any]) -> list[dict[str, Any]]:
         {"id": i, "title": t, "template": p, "html_only": h}
         for i, t, p, h in sections
         if not (i == "findings" and context["explorer"] is None)
+        and not (i == "framework" and context["framework_view"] is None)
     ]
+
+
+def _framework_title(context: Mapping[str, Any]) -> str:
+    view = context.get("framework_view")
+    return f"{view['name']} requirements" if view else "Framework"

@@ -1,4 +1,5 @@
-"""Per-control results (CIS, Security Hub, AWS Config): pass, fail or not evaluated.
+"""Per-control results (every framework of keyaudit.rules.frameworks): pass, fail or not
+evaluated.
 
 The warehouse's `control_results_for` macro is the source, over the whole run or a per-owner
 slice of accounts, with the same definition as the `control_results` view. A warehouse written
@@ -8,31 +9,21 @@ control with no failing finding there is NOT EVALUATED, never PASS.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import duckdb
 
 from keyaudit.report.formatting import Relations
 from keyaudit.report.queries import rows
+from keyaudit.rules.frameworks import BASIS, Framework
+from keyaudit.rules.frameworks import FRAMEWORKS as REGISTRY
 
-FRAMEWORKS = {
-    "cis_v1_4_to_v4_0": "CIS AWS Foundations v1.4–v4.0",
-    "cis_v5_0": "CIS AWS Foundations v5.0",
-    "cis_v6_0": "CIS AWS Foundations v6.0",
-    "security_hub": "AWS Security Hub",
-    "aws_config": "AWS Config",
-    "keyaudit": "keyaudit internal controls",
-}
-SHORT = {
-    "cis_v1_4_to_v4_0": "CIS v1.4–v4.0",
-    "cis_v5_0": "CIS v5.0",
-    "cis_v6_0": "CIS v6.0",
-    "security_hub": "Security Hub",
-    "aws_config": "AWS Config",
-    "keyaudit": "keyaudit",
-}
-_ORDER = list(SHORT.values())  # the control_results view names frameworks by these labels
+# From the one registry (keyaudit/rules/frameworks.py): display names and the labels by which the
+# control_results view names frameworks, in the registry's order.
+FRAMEWORKS = {f.key: f.name for f in REGISTRY}
+SHORT = {f.key: f.short for f in REGISTRY}
+_ORDER = list(SHORT.values())
 
 
 def _framework_key(framework: str) -> tuple[int, str]:
@@ -40,8 +31,8 @@ def _framework_key(framework: str) -> tuple[int, str]:
 
 
 def _control_key(control_id: str) -> tuple[Any, ...]:
-    """1.4 before 1.14; IAM.3 before IAM.22."""
-    parts = control_id.replace(".", " ").replace("-", " ").split()
+    """1.4 before 1.14; IAM.3 before IAM.22; IA-2(1) before IA-5."""
+    parts = control_id.translate(str.maketrans(".-()", "    ")).split()
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
 
 
@@ -64,7 +55,8 @@ def control_results(
     open_by_rule: Mapping[str, int],
     waived_by_rule: Mapping[str, int],
 ) -> dict[str, Any]:
-    """One row per control: its rules, evaluated, failing, and pass / fail / not evaluated.
+    """One row per control of every framework: its rules, evaluated, failing, and pass / fail /
+    not evaluated (`restrict` keeps some frameworks).
 
     The result never says more than the evidence: a control none of whose rules was evaluated
     in an account of the report is NOT EVALUATED, and a pass that holds for only some of the
@@ -123,6 +115,17 @@ def control_results(
                 "qualifier": _qualifier(result, entry) if source == "warehouse" else None,
             }
         )
+    return _summary(source, results)
+
+
+def restrict(controls: Mapping[str, Any], frameworks: Collection[str]) -> dict[str, Any]:
+    """The control results of only these frameworks (labels, e.g. "CIS v5.0"), regrouped."""
+    return _summary(
+        controls["source"], [r for r in controls["rows"] if r["framework"] in frameworks]
+    )
+
+
+def _summary(source: str, results: list[dict[str, Any]]) -> dict[str, Any]:
     requirements = _requirements(results)
     return {
         "source": source,
@@ -201,3 +204,63 @@ def _requirements(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entry["controls"].append(r["short"])
     order = {"fail": 0, "pass": 1, "not evaluated": 2}
     return sorted(grouped.values(), key=lambda g: (order.get(g["result"], 3), g["rules"]))
+
+
+def framework_view(
+    framework: Framework,
+    controls: Mapping[str, Any],
+    *,
+    account_rule_counts: Sequence[Mapping[str, Any]],
+    rule_info: Mapping[str, Mapping[str, Any]],
+    accounts: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """One framework's requirements, each with its result (never more than the evidence: the
+    control view's), its evidence (population evaluated, accounts evaluated of those in scope)
+    and its findings: open and waived per rule, and the accounts holding them (anchors into the
+    report's account sections)."""
+    names = {a["account_id"]: a.get("name") for a in accounts}
+    by_rule: dict[str, list[Mapping[str, Any]]] = {}
+    for c in account_rule_counts:
+        by_rule.setdefault(c["rule_id"], []).append(c)
+    requirements = []
+    for row in controls["rows"]:
+        if row["framework"] != framework.short:
+            continue
+        rules = []
+        for rule_id in row["rules"]:
+            per_account: dict[str, dict[str, Any]] = {}
+            for c in by_rule.get(rule_id, []):
+                entry = per_account.setdefault(
+                    c["account_id"],
+                    {"account_id": c["account_id"], "name": names.get(c["account_id"]), "open": 0},
+                )
+                entry["open"] += c["count_open"] or 0
+            rules.append(
+                {
+                    "rule_id": rule_id,
+                    "title": (rule_info.get(rule_id) or {}).get("title"),
+                    "open": sum(c["count_open"] or 0 for c in by_rule.get(rule_id, [])),
+                    "waived": sum(c["count_waived"] or 0 for c in by_rule.get(rule_id, [])),
+                    "accounts": sorted(
+                        (a for a in per_account.values() if a["open"]),
+                        key=lambda a: (-a["open"], a["account_id"]),
+                    ),
+                }
+            )
+        requirements.append(
+            {
+                **row,
+                "basis": BASIS.get(framework.key, {}).get(row["control_id"]),
+                "rule_findings": rules,
+            }
+        )
+    return {
+        "key": framework.key,
+        "name": framework.name,
+        "short": framework.short,
+        "source": framework.source,
+        "requirements": requirements,
+        "failing": sum(1 for r in requirements if r["result"] == "fail"),
+        "passing": sum(1 for r in requirements if r["result"] == "pass"),
+        "not_evaluated": sum(1 for r in requirements if r["result"] == "not evaluated"),
+    }

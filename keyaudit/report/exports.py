@@ -20,6 +20,7 @@ from typing import IO, Any
 from keyaudit.evidence.store import FILE_MODE
 from keyaudit.report import workbook
 from keyaudit.rules.commands import fill_command
+from keyaudit.rules.frameworks import FRAMEWORKS
 from keyaudit.textsafe import safe_cell  # shared with `keyaudit query`, which avoids pandas
 
 OCSF_VERSION = "1.3.0"
@@ -36,14 +37,8 @@ OCSF_SEVERITY = {
 COMPLIANCE_FAIL = (3, "Fail")
 COMPLIANCE_NO_RESULT = (2, "Warning")
 NO_RESULT_RULES = frozenset({"ACCOUNT_NOT_ASSESSED"})
-STANDARDS = {
-    "cis_v1_4_to_v4_0": "CIS AWS Foundations Benchmark v1.4-v4.0",
-    "cis_v5_0": "CIS AWS Foundations Benchmark v5.0",
-    "cis_v6_0": "CIS AWS Foundations Benchmark v6.0",
-    "security_hub": "AWS Security Hub",
-    "aws_config": "AWS Config",
-    "keyaudit": "keyaudit internal controls",
-}
+# compliance.standards names, from the one registry of frameworks (keyaudit/rules/frameworks.py)
+STANDARDS = {f.key: f.ocsf for f in FRAMEWORKS}
 # Which mapping names an event's compliance.control, first found first.
 CONTROL_PRIORITY = ("security_hub", "cis_v6_0", "cis_v5_0", "cis_v1_4_to_v4_0", "keyaudit")
 

@@ -1,5 +1,5 @@
-"""What the report says about how it was made: rules and thresholds in force, data caveats,
-waivers and the evidence files."""
+"""What the report says about how it was made: the frameworks mapped, rules and thresholds in
+force, data caveats, waivers and the evidence files."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from keyaudit.report.controls import FRAMEWORKS, mappings
 from keyaudit.report.formatting import Relations, day, json_object, severity_class
 from keyaudit.report.queries import rows
 from keyaudit.rules.commands import fill_command
+from keyaudit.rules.frameworks import FRAMEWORKS as REGISTRY
+from keyaudit.rules.frameworks import Framework
 
 _NOT_PARAMETERS = ("severity", "enabled")
 
@@ -88,6 +90,26 @@ def rules_in_force(
             }
         )
     return out
+
+
+def frameworks_mapped(
+    rules_view: Sequence[Mapping[str, Any]], shown: Sequence[Framework]
+) -> list[dict[str, Any]]:
+    """Every framework of the registry for the methodology: how many controls the run's rules
+    map to in it, whether the summary shows it, and where its mappings come from."""
+    controls: dict[str, set[str]] = {f.key: set() for f in REGISTRY}
+    for rule in rules_view:
+        for key, control_id in mappings(rule.get("controls")):
+            controls.setdefault(key, set()).add(control_id)
+    return [
+        {
+            "name": f.name,
+            "controls": len(controls.get(f.key, ())),
+            "in_summary": f in shown,
+            "source": f.source,
+        }
+        for f in REGISTRY
+    ]
 
 
 def _catalogue_controls(rule: Any) -> dict[str, Any]:

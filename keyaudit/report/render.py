@@ -226,6 +226,7 @@ def write_report(
     pdf_rows_per_account: int = 25,
     paper: str = "A4",
     evidence_dir: Path | None = None,
+    framework: str | None = None,
 ) -> ReportFiles:
     """Write the run's report and exports into `out_dir` (0700; files 0600) and name them.
 
@@ -247,6 +248,7 @@ def write_report(
         pdf_rows_per_account=pdf_rows_per_account,
         paper=paper,
         with_explorer="html" in wanted,
+        framework=framework,  # one framework's view (keyaudit report --framework)
     )
     make_private_dir(out_dir)
     written: dict[str, Any] = {}

@@ -13,16 +13,29 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import duckdb
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from keyaudit.config import RuleOverride
 from keyaudit.model import KeyauditError, Severity
 from keyaudit.paths import SQL_DIR
 from keyaudit.rules.commands import PLACEHOLDERS, placeholders_in
+from keyaudit.rules.frameworks import BY_KEY, FRAMEWORKS
+
+# frameworks whose control ids are checked against the registry's pattern
+VALIDATED = ("nist_800_53_r5", "pci_dss_v4_0_1", "soc2", "iso_27001_2022", "cis_controls_v8_1")
 
 BUILTIN_PARAMETERS = frozenset({"run_id", "as_of"})
 # keyaudit's own controls, for rules no external benchmark covers; a rule maps to at least one
@@ -56,32 +69,64 @@ class ParameterSpec(BaseModel):
         return self
 
 
+_ControlId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _ids(framework: str) -> Any:
+    """A list of control ids of one framework of the registry, each checked against its pattern."""
+    spec = BY_KEY[framework]
+    return Field(
+        default_factory=list,
+        description=f"{spec.name} controls, e.g. {spec.example}",
+        json_schema_extra={"pattern": spec.pattern},
+    )
+
+
 class Controls(BaseModel):
+    """A rule's mappings, one field per framework of keyaudit.rules.frameworks (the registry)."""
+
     model_config = ConfigDict(extra="forbid")
     cis_v1_4_to_v4_0: str | None = Field(None, pattern=r"^[0-9]+(\.[0-9]+)+$")
     cis_v5_0: str | None = Field(None, pattern=r"^[0-9]+(\.[0-9]+)+$")
     cis_v6_0: str | None = Field(None, pattern=r"^[0-9]+(\.[0-9]+)+$")
     security_hub: list[str] = Field(default_factory=list)
     aws_config: list[str] = Field(default_factory=list)
+    nist_800_53_r5: list[_ControlId] = _ids("nist_800_53_r5")
+    pci_dss_v4_0_1: list[_ControlId] = _ids("pci_dss_v4_0_1")
+    soc2: list[_ControlId] = _ids("soc2")
+    iso_27001_2022: list[_ControlId] = _ids("iso_27001_2022")
+    cis_controls_v8_1: list[_ControlId] = _ids("cis_controls_v8_1")
     keyaudit: Literal["KA-1", "KA-2", "KA-3"] | None = None  # see INTERNAL_CONTROLS
 
-    def labels(self) -> list[str]:
-        """Short labels for reports: "CIS 1.14 (v1.4–v4.0)", "Security Hub IAM.3"."""
-        out = []
-        if self.cis_v1_4_to_v4_0:
-            out.append(f"CIS {self.cis_v1_4_to_v4_0} (v1.4–v4.0)")
-        if self.cis_v5_0:
-            out.append(f"CIS {self.cis_v5_0} (v5.0)")
-        if self.cis_v6_0:
-            out.append(f"CIS {self.cis_v6_0} (v6.0)")
-        out.extend(f"Security Hub {c}" for c in self.security_hub)
-        out.extend(f"AWS Config {c}" for c in self.aws_config)
-        if self.keyaudit:
-            out.append(f"keyaudit {self.keyaudit}")
+    @field_validator(*VALIDATED, mode="after")
+    @classmethod
+    def _spelt_as_the_framework_spells_them(cls, ids: list[str], info: ValidationInfo) -> list[str]:
+        spec = BY_KEY[str(info.field_name)]
+        for control_id in ids:
+            if not re.fullmatch(spec.pattern, control_id):
+                raise ValueError(
+                    f"{control_id!r} is not a {spec.name} control id; write it like {spec.example}"
+                )
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"lists a {spec.name} control twice")
+        return ids
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """(framework key, control id) of every mapping, in the registry's order."""
+        out: list[tuple[str, str]] = []
+        for framework in FRAMEWORKS:
+            value = getattr(self, framework.key)
+            values = value if isinstance(value, list) else [value]
+            out.extend((framework.key, str(v)) for v in values if v)
         return out
 
+    def labels(self) -> list[str]:
+        """Short labels for reports: "CIS 1.14 (v1.4–v4.0)", "Security Hub IAM.3",
+        "NIST SP 800-53 Rev. 5 AC-2(1)", "keyaudit KA-1"."""
+        return [BY_KEY[key].prefix(control_id) for key, control_id in self.pairs()]
+
     def is_empty(self) -> bool:
-        return not self.labels()
+        return not self.pairs()
 
 
 class RuleSpec(BaseModel):
@@ -122,7 +167,7 @@ def _parameters_in(sql: str) -> set[str]:
     return set(_PARAMETER.findall(_LINE_COMMENT.sub("", sql)))
 
 
-_MAPPING_FIELDS = ("cis_v1_4_to_v4_0", "cis_v5_0", "cis_v6_0", "security_hub", "aws_config")
+_MAPPING_FIELDS = tuple(f.key for f in FRAMEWORKS if f.key != "keyaudit")
 
 
 def _explain(exc: ValidationError, name: str) -> CatalogueError:
@@ -146,6 +191,8 @@ def _explain(exc: ValidationError, name: str) -> CatalogueError:
     if kind == "missing":
         required = ", ".join(f for f, i in RuleSpec.model_fields.items() if i.is_required())
         return CatalogueError(f"{name}: {where} is missing; every rule needs {required}")
+    if kind == "value_error" and loc[:1] == ["controls"]:
+        return CatalogueError(f"{name}: {where}: {first.get('ctx', {}).get('error', first['msg'])}")
     if kind == "model_type" and not loc:
         return CatalogueError(
             f"{name}: expected a YAML mapping of rule metadata (id, title, severity, ...), "

@@ -1,13 +1,16 @@
 """The rule catalogue described for people and programs: rows for `keyaudit rules`, a JSON-ready
-dict per rule, and the Markdown of docs/rules.md. Only formats; the catalogue is keyaudit.rules.catalogue."""
+dict per rule, and the Markdown of docs/rules.md and docs/controls.md. Only formats; the catalogue
+is keyaudit.rules.catalogue, the frameworks keyaudit.rules.frameworks."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from keyaudit.rules.catalogue import INTERNAL_CONTROLS, Rule
+from keyaudit.rules.frameworks import BASIS, FRAMEWORKS, RULE_CHECKS
 
 REGENERATE = "keyaudit rules --defaults --format markdown > docs/rules.md"
+REGENERATE_CONTROLS = "keyaudit rules --defaults --format controls > docs/controls.md"
 
 
 def describe(rule: Rule) -> dict[str, Any]:
@@ -132,3 +135,90 @@ def markdown(rules: list[Rule]) -> str:
               "names the control it fails.", "", "| control | requirement |", "| --- | --- |"]  # fmt: skip
     lines += [f"| {cid} | {_cell(text)} |" for cid, text in INTERNAL_CONTROLS.items()]
     return "\n".join(lines) + "\n"
+
+
+def controls_markdown(rules: list[Rule]) -> str:
+    """docs/controls.md: per framework, each control with the rules that evidence it and where
+    the mapping comes from."""
+    lines = [
+        "# Controls",
+        "",
+        f"<!-- Generated from sql/rules/*.yml and keyaudit/rules/frameworks.py by "
+        f"`{REGENERATE_CONTROLS}`; do not edit by hand. -->",
+        "",
+        "Each rule's `controls:` (in `sql/rules/<RULE_ID>.yml`) names the controls its findings",
+        "evidence, framework by framework. A mapping says the rule's check is evidence for the",
+        "control, not that the control is met by it alone: the other parts of a control (policy,",
+        "process, other resources) are outside what keyaudit reads. The warehouse view",
+        "`control_results` has a row per control and rule, its `framework` column naming the",
+        "framework as below; the report's Controls table shows the frameworks of",
+        "`[report] frameworks` and `keyaudit report --framework NAME` one framework's view.",
+        "",
+        "| framework | in `control_results` as | controls | mappings from |",
+        "| --- | --- | --- | --- |",
+    ]
+    by_framework: dict[str, dict[str, list[str]]] = {f.key: {} for f in FRAMEWORKS}
+    for rule in rules:
+        for key, control_id in rule.controls.pairs():
+            by_framework[key].setdefault(control_id, []).append(rule.rule_id)
+    for f in FRAMEWORKS:
+        lines.append(
+            f"| [{f.name}](#{_anchor(f.name)}) | `{f.short}` | {len(by_framework[f.key])} "
+            f"| {_cell(f.origin)} |"
+        )
+    for f in FRAMEWORKS:
+        controls = by_framework[f.key]
+        basis = BASIS.get(f.key)
+        lines += ["", f"## {f.name}", "", f"Mappings from: {_cell(f.source)}.", ""]
+        if not controls:
+            lines.append("No rule maps to this framework.")
+            continue
+        if basis is None:
+            lines += ["| control | rules |", "| --- | --- |"]
+        else:
+            lines += ["| control | rules | basis |", "| --- | --- | --- |"]
+        for control_id in sorted(controls, key=_control_sort):
+            rule_links = ", ".join(
+                f"[{r}](rules.md#{r.lower()})" for r in sorted(controls[control_id])
+            )
+            row = f"| {_cell(control_id)} | {rule_links} |"
+            if basis is not None:
+                row += f" {_cell(basis.get(control_id, '—'))} |"
+            lines.append(row)
+        unmapped = [
+            r.rule_id
+            for r in rules
+            if not getattr(r.controls, f.key) and r.rule_id in RULE_CHECKS and basis is not None
+        ]
+        if unmapped:
+            lines += [
+                "",
+                "Not mapped here, as neither the crosswalk nor the framework's text speaks of "
+                f"what they check: {', '.join(unmapped)}.",
+            ]
+    lines += [
+        "",
+        "## Prowler checks matched to keyaudit rules",
+        "",
+        "The crosswalks above list Prowler checks; each keyaudit rule takes the mappings of the",
+        "check that tests the same thing. Rules mapped only to keyaudit's own controls (KA-n) have",
+        "no Prowler counterpart.",
+        "",
+        "| rule | Prowler checks |",
+        "| --- | --- |",
+    ]
+    lines += [
+        f"| [{rule_id}](rules.md#{rule_id.lower()}) | {', '.join(f'`{c}`' for c in checks)} |"
+        for rule_id, checks in RULE_CHECKS.items()
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _anchor(title: str) -> str:
+    """GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens."""
+    return "".join(c for c in title.lower() if c.isalnum() or c in " -_").replace(" ", "-")
+
+
+def _control_sort(control_id: str) -> tuple[Any, ...]:
+    parts = control_id.translate(str.maketrans(".-()", "    ")).split()
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)

@@ -4,9 +4,11 @@
 -- active IAM-user access keys evaluated, 37 fail" and a per-owner report says the same of its
 -- own accounts.
 --
--- Controls come from the catalogue in force for the run (run_rules.controls); a control that
--- several rules implement (CIS 1.12: unused keys and unused passwords) has one row per rule,
--- because their populations differ. evaluated and the account counts come from
+-- Controls come from the catalogue in force for the run (run_rules.controls), one branch of
+-- `mappings` per framework of keyaudit/rules/frameworks.py, named by its label there (a test
+-- checks they agree); a run recorded before a framework existed has no rows for it. A control
+-- that several rules implement (CIS 1.12: unused keys and unused passwords) has one row per
+-- rule, because their populations differ. evaluated and the account counts come from
 -- rule_population_for; failing counts distinct resources with at least one finding that is not
 -- waived, waived those whose every finding is waived (accepted risk: neither failing nor
 -- passing), and passing = evaluated - failing - waived.
@@ -42,6 +44,21 @@ mappings as (
     from run_rules
     union all
     select run_id, rule_id, 'AWS Config', unnest(from_json(controls -> 'aws_config', '["VARCHAR"]'))
+    from run_rules
+    union all
+    select run_id, rule_id, 'NIST SP 800-53 Rev. 5', unnest(from_json(controls -> 'nist_800_53_r5', '["VARCHAR"]'))
+    from run_rules
+    union all
+    select run_id, rule_id, 'PCI DSS v4.0.1', unnest(from_json(controls -> 'pci_dss_v4_0_1', '["VARCHAR"]'))
+    from run_rules
+    union all
+    select run_id, rule_id, 'SOC 2', unnest(from_json(controls -> 'soc2', '["VARCHAR"]'))
+    from run_rules
+    union all
+    select run_id, rule_id, 'ISO/IEC 27001:2022', unnest(from_json(controls -> 'iso_27001_2022', '["VARCHAR"]'))
+    from run_rules
+    union all
+    select run_id, rule_id, 'CIS Controls v8.1', unnest(from_json(controls -> 'cis_controls_v8_1', '["VARCHAR"]'))
     from run_rules
     union all
     select run_id, rule_id, 'keyaudit', controls ->> 'keyaudit'

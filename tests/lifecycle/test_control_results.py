@@ -15,6 +15,7 @@ import pytest
 from lifecycle_given import A, B, C, History
 
 from keyaudit.rules.catalogue import evaluate
+from keyaudit.rules.frameworks import BY_KEY, FRAMEWORKS
 from keyaudit.rules.run_rules import record_run_rules
 from keyaudit.rules.waivers import Waiver, apply_waivers
 from keyaudit.sources.credential_report import COLUMNS
@@ -150,11 +151,52 @@ def test_every_framework_of_a_rule_reports_the_same_numbers(run):
     same = {
         ("CIS v1.4–v4.0", "1.14"), ("CIS v5.0", "1.13"), ("CIS v6.0", "2.13"),
         ("Security Hub", "IAM.3"), ("AWS Config", "access-keys-rotated"),
+        ("NIST SP 800-53 Rev. 5", "AC-2(1)"), ("NIST SP 800-53 Rev. 5", "IA-5"),
+        ("PCI DSS v4.0.1", "8.3.9"), ("PCI DSS v4.0.1", "8.6.3"), ("SOC 2", "CC6.1"),
+        ("ISO/IEC 27001:2022", "A.5.15"), ("ISO/IEC 27001:2022", "A.5.17"),
     }  # fmt: skip
     assert {(f, c) for f, c, r in found if r == "ACCESS_KEY_NOT_ROTATED"} == same
     assert {found[(f, c, "ACCESS_KEY_NOT_ROTATED")] for f, c in same} == {
         (4, 1, 1, 2, "active IAM-user access keys")
     }
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "cis"),
+    [
+        ("ACCESS_KEY_UNUSED", "1.12"),
+        ("PASSWORD_UNUSED", "1.12"),
+        ("ROOT_ACCESS_KEY_PRESENT", "1.4"),
+        ("ROOT_MFA_DISABLED", "1.5"),
+        ("CONSOLE_USER_WITHOUT_MFA", "1.10"),
+        ("ROOT_USED_RECENTLY", "1.7"),
+    ],
+)
+def test_each_new_framework_reports_the_cis_numbers_of_the_same_rule(run, catalogue, rule_id, cis):
+    found = results(run)
+    expected = found[("CIS v1.4–v4.0", cis, rule_id)]
+    rule = next(r for r in catalogue if r.rule_id == rule_id)
+    for framework in ("nist_800_53_r5", "pci_dss_v4_0_1", "soc2", "iso_27001_2022",
+                      "cis_controls_v8_1"):  # fmt: skip
+        name = BY_KEY[framework].name
+        for control_id in getattr(rule.controls, framework):
+            assert found[(name, control_id, rule_id)] == expected, (name, control_id)
+
+
+def test_the_view_names_each_framework_as_the_registry_does(run):
+    named = {f for f, _c, _r in results(run)}
+    assert named == {f.short for f in FRAMEWORKS}
+    assert {"NIST SP 800-53 Rev. 5", "PCI DSS v4.0.1", "SOC 2", "ISO/IEC 27001:2022",
+            "CIS Controls v8.1"} <= named  # fmt: skip
+
+
+def test_a_new_framework_control_fails_when_its_cis_twin_fails(run):
+    rows = run.rows(
+        "select framework, control_id, result, evaluated, accounts_evaluated from control_results "
+        "where run_id = 'r1' and rule_id = 'ROOT_ACCESS_KEY_PRESENT' order by all"
+    )
+    assert {r[2] for r in rows} == {"fail"}
+    assert ("PCI DSS v4.0.1", "8.2.1", "fail", 2, 2) in rows
 
 
 def test_a_control_two_rules_implement_has_a_row_per_rule(run):

@@ -52,6 +52,10 @@ def test_rules_json_gives_values_defaults_and_mappings():
         "cis_v6_0": "2.13",
         "security_hub": ["IAM.3"],
         "aws_config": ["access-keys-rotated"],
+        "nist_800_53_r5": ["AC-2(1)", "IA-5"],
+        "pci_dss_v4_0_1": ["8.3.9", "8.6.3"],
+        "soc2": ["CC6.1"],
+        "iso_27001_2022": ["A.5.15", "A.5.17"],
     }
     assert rotated["parameters"]["max_key_age_days"] == {
         "value": 90,
