@@ -323,6 +323,24 @@ def test_missing_rule_folder_is_refused(tmp_path):
 # --- the catalogue itself ---------------------------------------------------------------
 
 
+def test_catalogue_has_the_twelve_rules_of_the_design():
+    assert CATALOGUE == [
+        "ACCESS_KEY_CREATED_AT_SETUP",
+        "ACCESS_KEY_NEVER_USED",
+        "ACCESS_KEY_NOT_ROTATED",
+        "ACCESS_KEY_UNUSED",
+        "ACCOUNT_NOT_ASSESSED",
+        "CONSOLE_USER_WITHOUT_MFA",
+        "INACTIVE_KEY_NOT_REMOVED",
+        "MULTIPLE_ACTIVE_KEYS",
+        "PASSWORD_UNUSED",
+        "ROOT_ACCESS_KEY_PRESENT",
+        "ROOT_MFA_DISABLED",
+        "ROOT_USED_RECENTLY",
+    ]
+
+
+@pytest.mark.parametrize("rule_id", CATALOGUE)
 def test_every_rule_has_sql_metadata_tests_and_a_mapping(rule_id):
     assert (RULES_DIR / f"{rule_id}.sql").is_file()
     assert (RULES_DIR / f"{rule_id}.yml").is_file()
