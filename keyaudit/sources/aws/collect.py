@@ -218,6 +218,7 @@ def _collect_inventory(
     settings: CollectSettings,
 ) -> None:
     """Key inventory and root summary; a failure here leaves the report-based audit standing."""
+    inventory_problem: str | None = None
     try:
         users = list_users(iam)
         files.append(store.write_json(account.account_id, "users.json", users, "list_users"))
@@ -236,8 +237,6 @@ def _collect_inventory(
         outcome.error = (
             f"account {account.account_id}: {exc}; findings use the credential report only"
         )
-    else:
-        inventory_problem = None
     privilege = collect_privilege(iam, account.account_id, store, files, enabled=settings.privilege)
     if privilege.status == FAILED:
         outcome.status = "partial"
