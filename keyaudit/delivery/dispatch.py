@@ -33,6 +33,7 @@ from keyaudit.evidence.store import MANIFEST, make_private_dir
 from keyaudit.model import KeyauditError
 from keyaudit.report import RuleInfo, write_report
 from keyaudit.report.digest import SEVERITIES, run_digest
+from keyaudit.report.fix_first import fix_first
 from keyaudit.sources.aws.errors import is_retryable
 
 EVIDENCE_MANIFEST = "evidence-manifest.json"
@@ -222,6 +223,7 @@ def _write_slice(
         folder=folder,
         findings=tuple(open_findings[:EMAIL_FINDINGS_LIMIT]),
         findings_total=len(open_findings),
+        fix_first=tuple(fix_first(con, run_id, account_ids=owner.account_ids)),
     )
 
 

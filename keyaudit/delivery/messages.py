@@ -248,6 +248,17 @@ def owner_mail(plan: DeliveryPlan, piece: OwnerSlice, config: DeliveryConfig, li
             for f in piece.findings
         ],
         "findings_total": piece.findings_total,
+        "fix_first": [
+            {
+                "rank": k["fix_rank"],
+                "account_id": k["account_id"],
+                "user_name": k["user_name"],
+                "key": k["key"],
+                "severity": k["severity"],
+                "why": k["why"],
+            }
+            for k in piece.fix_first
+        ],
     }
     text, html = _render("email_owner", context)
     return Mail(piece.owner.recipients, subject, text, html, files)

@@ -19,6 +19,7 @@ class OwnerSlice:
     folder: Path
     findings: tuple[dict[str, Any], ...]
     findings_total: int
+    fix_first: tuple[dict[str, Any], ...] = ()  # keyaudit.report.fix_first: the keys to fix first
 
     @property
     def pdf(self) -> Path:

@@ -38,6 +38,7 @@ from keyaudit.report.formatting import (
     severity_sort_key,
     ts,
 )
+from keyaudit.report.fix_first import FIX_FIRST_LIMIT, fix_first
 from keyaudit.report.history import changes, trend
 from keyaudit.report.methodology import (
     caveats,
@@ -92,6 +93,7 @@ def build_report_context(
     paper: str = "A4",
     with_explorer: bool = True,
     framework: str | None = None,
+    fix_first_limit: int = FIX_FIRST_LIMIT,
 ) -> dict[str, Any]:
     """Everything the report templates show for `run_id`, read with bound-parameter SQL.
 
@@ -178,6 +180,7 @@ def build_report_context(
             "total": sum(open_by_rule.values()) + sum(waived_by_rule.values()),
         },
         "rule_summary": _rule_summary(counts, rule_info),
+        "fix_first": fix_first(con, run_id, account_ids=ids, limit=fix_first_limit, relations_=rel),
         "controls": restrict(all_controls, {f.short for f in summary_frameworks}),
         "controls_all": all_controls,
         "summary_frameworks": [f.name for f in summary_frameworks],

@@ -160,6 +160,22 @@ def caveats(coverage: Mapping[str, Any], source: str) -> list[dict[str, str]]:
             "assessed and listed with the reason; it never counts as an account without "
             "findings, and a control that passes does so for the assessed accounts only.",
         },
+        {
+            "title": "Privilege is by attached policy",
+            "text": "A user is admin when AdministratorAccess, or a statement allowing * or iam:* "
+            "on *, applies to it directly, inline or through a group (iam:* lets a user grant "
+            "itself everything). This is read from the attached policies, before permissions "
+            "boundaries and service control policies, which may narrow what a user can really "
+            "do; a boundary on a user is recorded, not applied. Where user permissions were not "
+            "collected (turned off, denied, or a folder of files) privilege is unknown and "
+            "ACCESS_KEY_ON_PRIVILEGED_USER is not evaluated, never passed.",
+        },
+        {
+            "title": "Fix first order",
+            "text": "Keys with open findings are ranked by the privilege of their user (admin, "
+            "then unknown, then other), then the highest severity of their findings, then days "
+            "idle (since last use; a key never used counts from its creation), then age.",
+        },
     ]
     if source == "files":
         out.append(

@@ -3,6 +3,8 @@
 -- it is live; report-only keys (folder of reports, or listing failed) keep a NULL key id;
 -- API-only keys (created after the report) keep a NULL slot. Two keys created in the same
 -- second are paired in order (slot 1 with the older API key), so no key is ever counted twice.
+-- Each key carries its user's privilege by attached policy (int_user_privilege: admin, other,
+-- unknown) and the reason in words.
 -- Built for one run ($run_id) when it is loaded, into the keys table (keyaudit.warehouse.marts).
 with report as (
     select * from stg_credential_report where run_id = $run_id
@@ -66,6 +68,10 @@ users as (
     from report
 ),
 
+privilege as (
+    select * from int_user_privilege where run_id = $run_id
+),
+
 joined as (
     select
         coalesce(slots.run_id, api.run_id) as run_id,
@@ -101,12 +107,18 @@ final as (
     select
         joined.*,
         users.user_created_at,
-        coalesce(users.is_password_enabled, false) as is_user_password_enabled
+        coalesce(users.is_password_enabled, false) as is_user_password_enabled,
+        coalesce(privilege.privilege, 'unknown') as privilege,
+        privilege.privilege_reason
     from joined
     left join users
         on joined.run_id = users.run_id
         and joined.account_id = users.account_id
         and joined.user_name = users.user_name
+    left join privilege
+        on joined.run_id = privilege.run_id
+        and joined.account_id = privilege.account_id
+        and joined.user_name = privilege.user_name
 )
 
 select * from final

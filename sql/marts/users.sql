@@ -1,4 +1,6 @@
--- One row per principal of the credential report (root included) with its key counts.
+-- One row per principal of the credential report (root included) with its key counts, its
+-- privilege by attached policy (int_user_privilege: admin, other, unknown; before permissions
+-- boundaries and SCPs), the reason in words, and its permissions boundary.
 -- Built for one run ($run_id) after its keys, into the users table (keyaudit.warehouse.marts).
 with report as (
     select * from stg_credential_report where run_id = $run_id
@@ -6,6 +8,10 @@ with report as (
 
 keys as (
     select * from keys where run_id = $run_id
+),
+
+privilege as (
+    select * from int_user_privilege where run_id = $run_id
 ),
 
 key_counts as (
@@ -23,12 +29,20 @@ final as (
     select
         report.*,
         coalesce(key_counts.count_keys, 0) as count_keys,
-        coalesce(key_counts.count_active_keys, 0) as count_active_keys
+        coalesce(key_counts.count_active_keys, 0) as count_active_keys,
+        coalesce(privilege.privilege, 'unknown') as privilege,
+        privilege.privilege_reason,
+        privilege.permissions_boundary_arn,
+        privilege.permissions_boundary_arn is not null as has_permissions_boundary
     from report
     left join key_counts
         on report.run_id = key_counts.run_id
         and report.account_id = key_counts.account_id
         and report.user_name = key_counts.user_name
+    left join privilege
+        on report.run_id = privilege.run_id
+        and report.account_id = privilege.account_id
+        and report.user_name = privilege.user_name
 )
 
 select * from final

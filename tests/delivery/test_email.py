@@ -343,3 +343,17 @@ def test_owners_can_be_left_out(demo_run: DemoRun, tmp_path: Path, smtp, sleeps)
     report = send_delivery(plan, config.delivery, transport=transport(smtp), sleep=sleeps.append)
     assert report.ok and plan.slices == ()
     assert [m.rcpt_tos for m in smtp.recorder.messages] == [[COMPLIANCE]]
+
+
+def test_owner_message_lists_the_keys_to_fix_first_in_their_accounts(prepared):
+    _, plan = prepared
+    for piece in plan.slices:
+        text, _ = owner_texts(plan, piece)
+        assert {k["account_id"] for k in piece.fix_first} <= set(piece.owner.account_ids)
+        ranks = [k["fix_rank"] for k in piece.fix_first]
+        assert ranks == sorted(ranks) and len(ranks) <= 5
+        for k in piece.fix_first:
+            assert f"#{k['fix_rank']} {k['account_id']} {k['user_name']} {k['key']}" in text
+            assert k["why"] in text
+    admins = [k for piece in plan.slices for k in piece.fix_first if k["privilege"] == "admin"]
+    assert admins, "the demo's administrators with keys come first in their owners' lists"

@@ -103,7 +103,7 @@ class Month:
             con.close()
 
 
-def _one_page_pdf(html: str, path: Path, base_url: Path) -> int:
+def _one_page_pdf(html: str, path: Path, base_url: Path, archive: object = None) -> int:
     path.write_bytes(b"%PDF-1.7 stub")
     return 1
 

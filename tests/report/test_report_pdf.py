@@ -62,7 +62,7 @@ def text(pages: list[str]) -> str:
 
 def test_page_count_is_reported_and_sane(written, reader):
     assert written.pdf_pages == len(reader.pages)
-    assert 4 <= written.pdf_pages <= 12
+    assert 4 <= written.pdf_pages <= 14  # 13 since the key footprint, 14 since the Fix first list
 
 
 def test_every_format_is_written_privately(written):

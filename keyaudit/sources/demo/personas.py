@@ -348,6 +348,8 @@ def _user_findings(as_of: datetime, user: UserTruth) -> list[ExpectedFinding]:
             found.append(_key_finding("ACCESS_KEY_NEVER_USED", user, key))
         if user.console and key.last_used is None and key.created == user.created:
             found.append(_key_finding("ACCESS_KEY_CREATED_AT_SETUP", user, key))
+        if user.expected_privilege == "admin":  # the demo collects privilege in every account
+            found.append(_key_finding("ACCESS_KEY_ON_PRIVILEGED_USER", user, key))
     per_user = []
     if sum(k.active for k in user.keys) > 1:
         per_user.append("MULTIPLE_ACTIVE_KEYS")

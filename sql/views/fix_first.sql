@@ -1,0 +1,114 @@
+-- Fix first: per run, every access key with at least one open (not waived) finding, one row per
+-- key, ranked (fix_rank 1 = fix first) in this order (docs/report.md, "Fix first"):
+--   1. privilege of the key's user: admin, then unknown, then other (by attached policy; the
+--      root user is admin);
+--   2. the highest severity among the key's open findings: critical, high, medium, low, info;
+--   3. days idle, most first: since the key's last use, or since its creation when never used;
+--   4. age in days, oldest first;
+--   then account, user and key, so the order is total and the same in every reader.
+-- The one definition behind the report's summary, the owner e-mails and the saved query.
+with findings as (
+    select * from findings where not waived
+),
+
+runs as (
+    select * from runs
+),
+
+keys as (
+    select * from keys
+),
+
+key_findings as (
+    select
+        findings.run_id,
+        findings.account_id,
+        findings.user_name,
+        coalesce(keys.access_key_id, 'slot-' || keys.key_slot) as key_ref,
+        keys.access_key_id,
+        keys.key_slot,
+        keys.is_root,
+        keys.privilege,
+        keys.privilege_reason,
+        keys.created_at,
+        keys.last_used_at,
+        findings.rule_id,
+        findings.severity,
+        coalesce(list_position(['critical', 'high', 'medium', 'low', 'info'], findings.severity), 99)
+            as severity_rank
+    from findings
+    inner join keys
+        on keys.run_id = findings.run_id
+        and keys.account_id = findings.account_id
+        and keys.user_name = findings.user_name
+        and (
+            findings.access_key_id = keys.access_key_id
+            or (findings.access_key_id is null and findings.key_slot = keys.key_slot)
+        )
+),
+
+per_key as (
+    select
+        run_id,
+        account_id,
+        user_name,
+        key_ref,
+        any_value(access_key_id) as access_key_id,
+        any_value(key_slot) as key_slot,
+        any_value(is_root) as is_root,
+        any_value(privilege) as privilege,
+        any_value(privilege_reason) as privilege_reason,
+        any_value(created_at) as created_at,
+        any_value(last_used_at) as last_used_at,
+        min(severity_rank) as severity_rank,
+        arg_min(severity, severity_rank) as severity,
+        list(distinct rule_id order by rule_id) as rule_ids,
+        count(*) as count_findings
+    from key_findings
+    group by run_id, account_id, user_name, key_ref
+),
+
+measured as (
+    select
+        per_key.*,
+        case per_key.privilege when 'admin' then 1 when 'unknown' then 2 else 3 end
+            as privilege_rank,
+        ka_days(runs.as_of, coalesce(per_key.last_used_at, per_key.created_at)) as days_idle,
+        ka_days(runs.as_of, per_key.created_at) as age_days
+    from per_key
+    inner join runs using (run_id)
+),
+
+final as (
+    select
+        run_id,
+        row_number() over (
+            partition by run_id
+            order by privilege_rank, severity_rank, days_idle desc nulls last,
+                age_days desc nulls last, account_id, user_name, key_ref
+        ) as fix_rank,
+        account_id,
+        user_name,
+        access_key_id,
+        key_slot,
+        is_root,
+        privilege,
+        privilege_reason,
+        severity,
+        rule_ids,
+        count_findings,
+        created_at,
+        last_used_at,
+        days_idle,
+        age_days,
+        case when is_root then 'root user' else privilege || ' user' end || '; ' || severity || ': ' || array_to_string(rule_ids, ', ')
+            || case
+                when last_used_at is null then '; never used, created ' || days_idle || ' days ago'
+                else '; idle ' || days_idle || ' days, ' || age_days || ' days old'
+            end as why,
+        privilege_rank,
+        severity_rank
+    from measured
+)
+
+select * from final
