@@ -28,6 +28,9 @@ EVIDENCE_FILES = {
     "users.json",
     "access_keys.json",
     "account_summary.json",
+    "authorization_details.json",
+    "aws_managed_policies.json",
+    "privilege.json",
     "collection.json",
     "manifest.json",
 }
