@@ -1,4 +1,5 @@
-"""The trend chart: open findings by severity across recent runs, as inline SVG (matplotlib).
+"""The trend charts, as inline SVG (matplotlib): open findings by severity across recent runs
+(trend_svg), and the long-term key footprint as lines that should fall (footprint_svg).
 
 Every non-zero segment carries its count and is drawn at least MIN_SEGMENT_SHARE of the tallest
 bar high, so 2 critical findings among 145 stay readable. Deterministic: a fixed hash salt for element ids, no date or creator metadata, text kept as
@@ -142,3 +143,118 @@ def _trend_svg(
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = _PROLOGUE.sub("", buffer.getvalue(), count=1)
     return _METADATA.sub("", svg, count=1).strip()
+
+
+# footprint series → (label, colour, line style, marker); drawn in this order, the total first.
+FOOTPRINT_STYLE = {
+    "active": ("active IAM-user keys", "#000000", "-", "o"),
+    "old": ("older than 365 days", "#b3261e", "--", "s"),
+    "admin": ("on admin users", "#1a3e8a", ":", "^"),
+}
+
+
+_ID_REFERENCE = re.compile(r'(\bid="|url\(#|href="#)([^"()]+)')
+
+
+@dataclass(frozen=True)
+class FootprintPoint:
+    label: str  # as TrendPoint.label
+    counts: dict[str, int | None]  # by FOOTPRINT_STYLE key; None: not known at that run
+    is_current: bool = False
+
+
+def footprint_svg(points: Sequence[FootprintPoint]) -> str:
+    """Long-term IAM-user access keys per run (oldest left) as lines, as an `<svg>` element;
+    the chart says that fewer is better."""
+    key = tuple(
+        (p.label, tuple((s, p.counts.get(s)) for s in FOOTPRINT_STYLE), p.is_current)
+        for p in points
+    )
+    return _footprint_svg(key)
+
+
+@lru_cache(maxsize=32)
+def _footprint_svg(key: tuple[tuple[str, tuple[tuple[str, int | None], ...], bool], ...]) -> str:
+    import matplotlib  # imported here for the reason _trend_svg gives
+
+    matplotlib.use("Agg")
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    points = [FootprintPoint(label, dict(counts), current) for label, counts, current in key]
+    with rc_context(cast(Any, _RC)):
+        figure = Figure(figsize=(7.0, 2.3))
+        figure.subplots_adjust(left=0.075, right=0.995, top=0.86, bottom=0.19)
+        axes = figure.add_subplot()
+        positions = list(range(len(points)))
+        highest = 1.0
+        for series, (label, colour, style, marker) in FOOTPRINT_STYLE.items():
+            values = [p.counts.get(series) for p in points]
+            known = [(x, v) for x, v in zip(positions, values, strict=True) if v is not None]
+            if not known:
+                continue
+            # NaN breaks the line where a run's count is not known, rather than drawing it as 0
+            axes.plot(
+                positions,
+                [float("nan") if v is None else v for v in values],
+                linestyle=style,
+                color=colour,
+                marker=marker,
+                markersize=3.5,
+                linewidth=1.2,
+                label=label,
+            )
+            highest = max(highest, *(v for _, v in known))
+            # every count of the total; the other series at this run only (the table has them all)
+            shown = (
+                known if series == "active" else [xv for xv in known if points[xv[0]].is_current]
+            )
+            for x, v in shown:
+                axes.annotate(
+                    f"{v:,}",
+                    (x, v),
+                    xytext=(0, 4) if series == "active" else (6, 0),
+                    textcoords="offset points",
+                    ha="center" if series == "active" else "left",
+                    va="bottom" if series == "active" else "center",
+                    fontsize=6.5,
+                    fontweight="bold" if series == "active" else "normal",
+                    color=colour,
+                )
+        axes.set_xticks(positions, [p.label for p in points])
+        for tick, point in zip(axes.get_xticklabels(), points, strict=True):
+            if point.is_current:
+                tick.set_fontweight("bold")
+        axes.tick_params(axis="x", labelsize=6.5, length=0)
+        axes.set_ylabel("active access keys")
+        axes.set_xlim(-0.6, max(len(points), 4) - 0.4)
+        axes.set_ylim(0, highest * 1.2)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.grid(axis="y", linewidth=0.4, color="#bbbbbb")
+        axes.set_axisbelow(True)
+        if axes.lines:
+            figure.legend(
+                loc="upper left",
+                bbox_to_anchor=(0.065, 1.0),
+                ncols=3,
+                frameon=False,
+                fontsize=6.5,
+            )
+        # The direction of good, in the chart itself: a reader of the PDF alone sees it.
+        figure.text(
+            0.995,
+            0.985,
+            "↓ fewer is better",
+            ha="right",
+            va="top",
+            fontsize=7,
+            fontweight="bold",
+        )
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    svg = _PROLOGUE.sub("", buffer.getvalue(), count=1)
+    svg = _METADATA.sub("", svg, count=1).strip()
+    # matplotlib numbers ids per figure (figure_1, axes_1, clip paths): prefixed, so this chart and
+    # the findings trend inline in one page never share an id
+    return _ID_REFERENCE.sub(lambda m: f"{m.group(1)}footprint-{m.group(2)}", svg)

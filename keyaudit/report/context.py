@@ -28,6 +28,7 @@ from keyaudit.report.accounts import (
     severity_columns,
 )
 from keyaudit.report.controls import control_results, framework_view, restrict
+from keyaudit.report.footprint import footprint
 from keyaudit.report.formatting import (
     SEVERITIES,
     account_filter,
@@ -196,6 +197,7 @@ def build_report_context(
         else None,
         "changes": change,
         "trend": history,
+        "footprint": footprint(con, run_id, ids, rel, history["runs"]),
         "thresholds": rules_view,
         "not_assessed": [a for a in accounts if a["status"] not in COUNTED_STATUSES],
         "partial": [a for a in accounts if a["status"] == "partial"],

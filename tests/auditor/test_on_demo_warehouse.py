@@ -119,6 +119,7 @@ def test_every_saved_query_runs_on_the_demo_warehouse(warehouse: dict, saved: st
     "saved",
     [
         "old_keys_by_account",
+        "accounts_with_most_long_term_keys",
         "never_used_keys",
         "console_users_with_keys",
         "accounts_not_assessed",
@@ -243,3 +244,22 @@ def test_files_run_verifies_and_lists_its_input_files(warehouse: dict):
         f"{B}.csv",
         "notes.txt",
     ]
+
+
+def test_accounts_with_most_long_term_keys_ranks_assessed_accounts_and_never_hides_the_others(
+    warehouse: dict,
+):
+    later = run_id(warehouse, "later")
+    result = cli(warehouse, "query", "--format", "json", "--file",
+                 "accounts_with_most_long_term_keys", "--param", f"run_id={later}",
+                 "--param", "limit=2")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    ranked = [r for r in found if r["rank"] is not None]
+    assert [r["rank"] for r in ranked] == [1, 2]
+    assert ranked[0]["count_active_keys"] >= ranked[1]["count_active_keys"] > 0
+    unranked = [r for r in found if r["rank"] is None]
+    assert unranked, "the demo organization has an account the audit cannot assess"
+    assert all(r["account_status"] == "not_assessed" for r in unranked)
+    assert all(r["count_active_keys"] is None and not r["has_no_active_user_keys"]
+               for r in unranked)  # fmt: skip
