@@ -28,6 +28,7 @@ from keyaudit.report.accounts import (
     severity_columns,
 )
 from keyaudit.report.controls import control_results, framework_view, restrict
+from keyaudit.report.fix_first import FIX_FIRST_LIMIT, fix_first
 from keyaudit.report.footprint import footprint
 from keyaudit.report.formatting import (
     SEVERITIES,
@@ -39,7 +40,6 @@ from keyaudit.report.formatting import (
     severity_sort_key,
     ts,
 )
-from keyaudit.report.fix_first import FIX_FIRST_LIMIT, fix_first
 from keyaudit.report.history import changes, trend
 from keyaudit.report.methodology import (
     caveats,

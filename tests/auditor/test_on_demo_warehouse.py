@@ -119,7 +119,7 @@ def test_every_saved_query_runs_on_the_demo_warehouse(warehouse: dict, saved: st
     "saved",
     [
         "old_keys_by_account",
-        "accounts_with_most_long_term_keys",
+        "long_term_keys_by_account",
         "never_used_keys",
         "console_users_with_keys",
         "accounts_not_assessed",
@@ -246,12 +246,12 @@ def test_files_run_verifies_and_lists_its_input_files(warehouse: dict):
     ]
 
 
-def test_accounts_with_most_long_term_keys_ranks_assessed_accounts_and_never_hides_the_others(
+def test_long_term_keys_by_account_ranks_assessed_accounts_and_never_hides_the_others(
     warehouse: dict,
 ):
     later = run_id(warehouse, "later")
     result = cli(warehouse, "query", "--format", "json", "--file",
-                 "accounts_with_most_long_term_keys", "--param", f"run_id={later}",
+                 "long_term_keys_by_account", "--param", f"run_id={later}",
                  "--param", "limit=2")  # fmt: skip
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)
