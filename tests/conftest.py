@@ -5,10 +5,12 @@ few tests that run the Prefect flow."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from keyaudit.warehouse.db import connect
@@ -56,8 +58,37 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
         return make_demo_run(folder)
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated warehouse per test process; each test gets a copy (migrating takes ~0.4 s)."""
+    path = tmp_path_factory.mktemp("template") / "keyaudit.duckdb"
+    connect(path).close()
+    return path
+
+
 @pytest.fixture
-def warehouse(tmp_path: Path) -> Iterator:
-    con = connect(tmp_path / "keyaudit.duckdb")
+def warehouse(migrated_template: Path, tmp_path: Path) -> Iterator:
+    """A fresh, migrated warehouse: a copy of the template, opened as connect() leaves it."""
+    path = tmp_path / "keyaudit.duckdb"
+    shutil.copyfile(migrated_template, path)
+    con = duckdb.connect(str(path))
+    con.execute("set TimeZone = 'UTC'")
     yield con
     con.close()
+
+
+# The longest files first. `make test` runs `--dist loadfile`: xdist hands whole files to the two
+# workers in collection order, and a long file handed out last leaves one core idle at the end.
+SLOW_FILES_FIRST = (
+    "tests/lifecycle/test_two_demo_runs.py",
+    "tests/flows/test_on_prefect.py",
+    "tests/delivery/test_email.py",
+    "tests/auditor/test_on_demo_warehouse.py",
+    "tests/report/test_report_reads_right.py",
+    "tests/report/test_last_used_modes.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: i for i, path in enumerate(SLOW_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable

@@ -12,20 +12,11 @@ import pytest
 from lifecycle_given import History
 
 from keyaudit.rules.catalogue import Rule, load_catalogue
-from keyaudit.warehouse.db import connect
 
 
 @pytest.fixture(scope="session")
 def catalogue() -> list[Rule]:
     return load_catalogue()
-
-
-@pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated warehouse per session; each test gets a copy (migrating takes ~0.5 s)."""
-    path = tmp_path_factory.mktemp("template") / "keyaudit.duckdb"
-    connect(path).close()
-    return path
 
 
 @pytest.fixture

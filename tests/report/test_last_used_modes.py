@@ -5,21 +5,18 @@ use comes from the credential report — and the report must not call those keys
 from __future__ import annotations
 
 import csv
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
 
-sys.path.append(str(Path(__file__).parents[1] / "delivery"))
-
-from demo_run import make_demo_run
-
 from keyaudit.config import load_config
+from tests.runs import make_demo_run
 
 
 @pytest.fixture(scope="module", params=["api", "report"])
 def run(request, tmp_path_factory):
+    if request.param == load_config(environ={}).collection.last_used:  # the default: shared run
+        return request.getfixturevalue("demo_run")
     config = load_config(environ={"KEYAUDIT_COLLECTION__LAST_USED": request.param})
     return make_demo_run(tmp_path_factory.mktemp(f"last-used-{request.param}"), config=config)
 
