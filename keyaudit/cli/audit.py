@@ -116,6 +116,7 @@ def _on_prefect(request: Any, doing: str) -> AuditResult:
 
 def _print_summary(result: AuditResult) -> None:
     s = result["summary"]
+    width = max((len(rule) for rule in s["findings_by_rule"]), default=0)
     lines = [
         "",
         f"Run {s['run_id']}  (as of {s['as_of']})",
@@ -128,7 +129,7 @@ def _print_summary(result: AuditResult) -> None:
         + ", ".join(f"{sev} {s['findings_by_severity'].get(sev, 0)}" for sev in SEVERITIES[:4]),
         _changes_line(s),  # new and resolved since the previous run
         "  findings by rule",
-        *(f"    {rule:<28} {n}" for rule, n in sorted(s["findings_by_rule"].items())),
+        *(f"    {rule:<{width}} {n}" for rule, n in sorted(s["findings_by_rule"].items())),
         "",
         f"  HTML report  {result['html']}",
         f"  PDF report   {result['pdf']}  ({counted(result['pdf_pages'] or 0, 'page')})",
