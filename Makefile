@@ -9,6 +9,8 @@ export UV_SYSTEM_CERTS := 1
 export UV_COMPILE_BYTECODE := 1
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
+# uv for this HOME: a checkout set up under another HOME (or by CI) still finds or installs its own
+ENSURE_UV := command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 scripts/bootstrap_uv.py
 
 .PHONY: help setup demo test lint format bench bench-quick audit-deps wheel-check
 
@@ -16,10 +18,11 @@ help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
 setup: .venv/.keyaudit-synced  ## install uv, the locked Python environment and WeasyPrint's system libraries
+	@$(ENSURE_UV)
 	@scripts/system-deps.sh
 
 .venv/.keyaudit-synced: pyproject.toml uv.lock
-	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 scripts/bootstrap_uv.py
+	@$(ENSURE_UV)
 	@$(UV) sync --frozen --quiet --all-extras   # the demo and dask extras: make demo and the tests use them
 	@touch $@
 

@@ -4,7 +4,7 @@
 # elsewhere it says what to install.
 set -euo pipefail
 missing=()
-libs=$(ldconfig -p 2>/dev/null || true)   # read once: grep -q on a pipe trips pipefail
+libs=$(PATH="$PATH:/sbin:/usr/sbin" ldconfig -p 2>/dev/null || true)  # /sbin is off a bare PATH   # read once: grep -q on a pipe trips pipefail
 fonts=$(fc-list 2>/dev/null || true)
 grep -q 'libpango-1.0.so' <<<"$libs" || missing+=(libpango-1.0-0)
 grep -q 'libpangoft2-1.0.so' <<<"$libs" || missing+=(libpangoft2-1.0-0)
