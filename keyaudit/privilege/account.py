@@ -1,0 +1,443 @@
+"""One account's users, evaluated: admin, escalation, other or unknown, with the reasoning.
+
+Input: the pages of GetAccountAuthorizationDetails (User, Group, Role, LocalManagedPolicy), the
+AWS-managed policy documents fetched for it, and the SCP levels that apply to the account (None
+when they could not be read: then no SCP is assumed to deny, and the reason says so).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from keyaudit.privilege.documents import Policy, for_principal, parse_policy
+from keyaudit.privilege.escalation import Account, Target, Trust, escalation
+from keyaudit.privilege.evaluator import AccountContext, Attached, Principal, partition_of
+from keyaudit.privilege.patterns import arn_matches
+
+ADMIN, ESCALATION, OTHER, UNKNOWN = "admin", "escalation", "other", "unknown"
+# AWS attaches one of these to a user whose key it found exposed (AWS-FACTS.md).
+QUARANTINE_POLICIES = (
+    "AWSCompromisedKeyQuarantine",
+    "AWSCompromisedKeyQuarantineV2",
+    "AWSCompromisedKeyQuarantineV3",
+)
+SCPS_UNREAD = "SCPs not read, none assumed to deny"
+_ARN_IN_TEXT = re.compile(r"arn:[a-z-]+:iam::[0-9]{12}:user/[^\"\s]+")
+
+ScpLevels = list[tuple[str, list[tuple[str, Any]]]]  # (target id, [(label, document)])
+
+
+@dataclass(frozen=True)
+class UserPrivilege:
+    user_name: str
+    privilege: str  # admin | escalation | other | unknown
+    reason: str
+    is_conditional: bool
+    quarantine_policy: str | None
+
+
+def _pages(pages: Iterable[Mapping[str, Any]], key: str) -> list[dict[str, Any]]:
+    return [item for page in pages for item in page.get(key, []) or []]
+
+
+@lru_cache(maxsize=4096)
+def _shared(name: str, arn: str, version: str, text: str) -> Policy:
+    """AWS-managed documents are the same in every account: parsed once per process."""
+    import json
+
+    return parse_policy(name, arn, json.loads(text))
+
+
+class _Builder:
+    def __init__(
+        self,
+        account_id: str,
+        pages: list[Mapping[str, Any]],
+        aws_policies: Iterable[Mapping[str, Any]],
+        scp_levels: ScpLevels | None,
+    ) -> None:
+        import json
+
+        self.account_id = account_id
+        self.documents: dict[str, tuple[str, Any]] = {}
+        self.versions: dict[str, list[tuple[str, Any]]] = {}
+        for p in _pages(pages, "Policies"):
+            for v in p.get("PolicyVersionList", []) or []:
+                if v.get("IsDefaultVersion"):
+                    self.documents[p["Arn"]] = (str(v.get("VersionId")), v.get("Document"))
+                else:
+                    self.versions.setdefault(p["Arn"], []).append(
+                        (str(v.get("VersionId")), v.get("Document"))
+                    )
+        self.aws: dict[str, Policy] = {}
+        for found in aws_policies:
+            arn = found["Policy"]["Arn"]
+            version = found["PolicyVersion"]
+            text = json.dumps(version.get("Document"), sort_keys=True)
+            self.aws[arn] = _shared(
+                found["Policy"]["PolicyName"], arn, str(version.get("VersionId")), text
+            )
+        self.parsed: dict[tuple[str, str], Policy] = {}
+        self.scp_levels = (
+            None
+            if scp_levels is None
+            else tuple(
+                tuple(Attached(label, self.policy(label, None, doc)) for label, doc in level)
+                for _, level in scp_levels
+            )
+        )
+
+    def policy(self, name: str, arn: str | None, document: Any) -> Policy:
+        if arn and arn in self.aws:
+            return self.aws[arn]
+        key = (name, arn or str(id(document)))
+        found = self.parsed.get(key)
+        if found is None:
+            found = self.parsed[key] = parse_policy(name, arn, document)
+        return found
+
+    def managed(self, arn: str, name: str) -> Policy:
+        if arn in self.aws:
+            return self.aws[arn]
+        document = self.documents.get(arn, (None, None))[1]
+        return self.policy(name, arn, document)
+
+    def attached(
+        self, holder: Mapping[str, Any], inline_key: str, owner: str, direct: bool
+    ) -> list[Attached]:
+        """The inline and managed policies of a user, group or role ('the user', 'group x')."""
+        found = [
+            Attached(
+                f"inline policy {p['PolicyName']} of {owner}",
+                self.policy(p["PolicyName"], None, p.get("PolicyDocument")),
+                direct,
+            )
+            for p in holder.get(inline_key, []) or []
+        ]
+        found += [
+            Attached(
+                f"managed policy {p['PolicyName']} attached to {owner}",
+                self.managed(p["PolicyArn"], p["PolicyName"]),
+                direct,
+            )
+            for p in holder.get("AttachedManagedPolicies", []) or []
+        ]
+        return found
+
+    def boundary(self, holder: Mapping[str, Any]) -> Attached | None:
+        arn = (holder.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+        if not arn:
+            return None
+        return Attached(
+            f"permissions boundary {arn.rsplit('/', 1)[-1]}",
+            self.managed(arn, arn.rsplit("/", 1)[-1]),
+        )
+
+
+def _variables(item: Mapping[str, Any], name_key: str, account_id: str) -> dict[str, str]:
+    found = {"aws:principalaccount": account_id}
+    if name_key == "UserName":
+        found["aws:username"] = str(item.get("UserName"))
+        if item.get("UserId"):
+            found["aws:userid"] = str(item["UserId"])
+    return found
+
+
+def _principal(
+    b: _Builder,
+    kind: str,
+    item: Mapping[str, Any],
+    groups: dict[str, tuple[str, tuple[Attached, ...]]],
+) -> Principal:
+    name_key = "UserName" if kind == "user" else "RoleName"
+    variables = _variables(item, name_key, b.account_id)
+    inline_key = "UserPolicyList" if kind == "user" else "RolePolicyList"
+    owner = "the user" if kind == "user" else f"role {item[name_key]}"
+    identity = b.attached(item, inline_key, owner, True)
+    member_of = tuple(item.get("GroupList", []) or ()) if kind == "user" else ()
+    for group in member_of:
+        identity += list(groups.get(group, ("", ()))[1])
+    identity = [Attached(a.label, for_principal(a.policy, variables), a.direct) for a in identity]
+    return Principal(
+        kind=kind,
+        name=str(item[name_key]),
+        arn=str(item.get("Arn") or ""),
+        identity=tuple(identity),
+        boundary=b.boundary(item),
+        scp_levels=b.scp_levels or (),
+        groups=member_of,
+    )
+
+
+def _standing(context: AccountContext, p: Principal) -> tuple[str, bool]:
+    if p.undecidable() is not None:
+        return UNKNOWN, False
+    effective = context.effective(p)
+    if effective.is_admin(context.needs):
+        return ADMIN, effective.is_conditional(context.needs)
+    return OTHER, False
+
+
+def _grant_mask(p: Principal) -> int:
+    mask = 0
+    for a in p.identity:
+        for s in a.policy.statements:
+            if s.allow:
+                mask |= s.iam_mask
+    return mask
+
+
+def _admin_reason(context: AccountContext, p: Principal) -> str:
+    """The identity statement(s) that make the principal an administrator."""
+    needs = context.catalogue.needs
+    contributing = []
+    for a in p.identity:
+        for s in a.policy.statements:
+            if not s.allow:
+                continue
+            cover, _ = context.families(s)
+            whole = all(
+                cover >> f & 1 and need & ~s.iam_mask == 0 for f, need in enumerate(needs) if need
+            )
+            if whole:
+                return f"{a.label}, {s.ref}: {s.describe()}"
+            if s.iam_mask and cover:
+                contributing.append(f"{a.label}, {s.ref}")
+    return "together: " + "; ".join(contributing[:3]) + (" …" if len(contributing) > 3 else "")
+
+
+def _blocker(context: AccountContext, p: Principal) -> str | None:
+    """Why identity policies that would make the principal an administrator do not."""
+    alone = Principal(p.kind, p.name, p.arn, p.identity)
+    if not context.effective(alone, denies=False).is_admin(context.needs):
+        return None
+    for a in p.identity:
+        for s in a.policy.statements:
+            if not s.allow and not s.conditional and s.iam_mask:
+                _, meet = context.families(s)
+                if meet:
+                    return f"{a.label}, {s.ref} {s.describe()}"
+    if p.boundary is not None:
+        with_boundary = Principal(p.kind, p.name, p.arn, p.identity, p.boundary)
+        if not context.effective(with_boundary).is_admin(context.needs):
+            return f"its {p.boundary.label} does not allow every IAM action"
+    for level in p.scp_levels:
+        names = ", ".join(a.label for a in level)
+        capped = Principal(p.kind, p.name, p.arn, p.identity, scp_levels=(level,))
+        if not context.effective(capped).is_admin(context.needs):
+            return f"the SCPs at one level ({names}) do not allow every IAM action"
+    return "Deny statements together remove IAM actions"
+
+
+def _iam_count(context: AccountContext, p: Principal) -> str:
+    effective = context.effective(p)
+    granted = context.catalogue.all_actions
+    for f, need in enumerate(context.catalogue.needs):
+        granted &= ~(need & ~context.family_mask(effective.any, f))
+    total = len(context.catalogue.actions)
+    return f"it may make {bin(granted).count('1')} of the {total} IAM actions on every resource they act on"
+
+
+PROBE_USER = "keyaudit-probe-user"
+
+
+def _relevant_key(p: Principal) -> tuple[Any, ...]:
+    """What decides a user's privilege, as a value: the statements that can matter (with the
+    labels the reasons quote), unreadable policies, the boundary and the groups."""
+
+    def policy_key(a: Attached) -> tuple[Any, ...]:
+        if a.policy.error is not None:
+            return (a.label, a.policy.error)
+        return (a.label, a.direct, tuple(s for s in a.policy.statements if s.matters))
+
+    identity = tuple(k for k in (policy_key(a) for a in p.identity) if a_matters(k))
+    boundary = policy_key(p.boundary) if p.boundary is not None else None
+    return (identity, boundary, p.groups)
+
+
+def a_matters(key: tuple[Any, ...]) -> bool:
+    return isinstance(key[1], str) or bool(key[2])
+
+
+def _names_self(context: AccountContext, p: Principal, probe_arn: str) -> bool:
+    """Whether a Resource written without variables treats this user apart from any other
+    (`user/alice`): then its own decision cannot be shared with users of the same policies."""
+    user_family = 1 << context.catalogue.families.index("user")
+    for attached in (*p.identity, *((p.boundary,) if p.boundary else ())):
+        for s in attached.policy.statements:
+            if not s.matters or s.has_variables:
+                continue
+            for r in s.resources:
+                cover, meet = context.pattern_families(r)
+                partly = meet & user_family and not cover & user_family
+                if partly and arn_matches(r, p.arn) != arn_matches(r, probe_arn):
+                    return True
+    return False
+
+
+class _Decisions:
+    """Each user's privilege, computed once per distinct key and shared by the users it fits."""
+
+    def __init__(
+        self,
+        context: AccountContext,
+        b: _Builder,
+        groups: dict[str, tuple[str, tuple[Attached, ...]]],
+    ) -> None:
+        self.context, self.b, self.groups = context, b, groups
+        self.standing: dict[Any, tuple[str, bool]] = {}
+        self.outcome: dict[Any, tuple[str, str, bool]] = {}
+
+    def probe(self, raw: Mapping[str, Any]) -> tuple[Principal, Principal, Any]:
+        """(the user, the same user under the probe's name, the sharing key or None)."""
+        user = _principal(self.b, "user", raw, self.groups)
+        probe_raw = {
+            **raw,
+            "UserName": PROBE_USER,
+            "UserId": "AIDAKEYAUDITPROBE",
+            "Arn": self.probe_arn(raw),
+        }
+        probe = _principal(self.b, "user", probe_raw, self.groups)
+        key = None if _names_self(self.context, user, probe.arn) else _relevant_key(probe)
+        return user, probe, key
+
+    def probe_arn(self, raw: Mapping[str, Any]) -> str:
+        arn = str(raw.get("Arn") or "")
+        return arn[: len(arn) - len(str(raw["UserName"]))] + PROBE_USER
+
+
+def evaluate_account(
+    account_id: str,
+    pages: list[Mapping[str, Any]],
+    aws_policies: Iterable[Mapping[str, Any]],
+    scp_levels: ScpLevels | None,
+    *,
+    key_counts: Mapping[str, int] | None = None,
+    passwords: Mapping[str, bool] | None = None,
+) -> list[UserPrivilege]:
+    """Every IAM user of the account's authorization details, judged."""
+    users_raw = _pages(pages, "UserDetailList")
+    partition = partition_of(str(users_raw[0].get("Arn"))) if users_raw else "aws"
+    context = AccountContext(partition, account_id)
+    b = _Builder(account_id, pages, aws_policies, scp_levels)
+    groups = {
+        g["GroupName"]: (
+            str(g.get("Arn") or context.arn(f"group/{g['GroupName']}")),
+            tuple(b.attached(g, "GroupPolicyList", f"group {g['GroupName']}", False)),
+        )
+        for g in _pages(pages, "GroupDetailList")
+    }
+    decisions = _Decisions(context, b, groups)
+    probed = {u["UserName"]: decisions.probe(u) for u in users_raw}
+    trusted = _trust_named(_pages(pages, "RoleDetailList"))
+
+    def shared(name: str) -> tuple[Principal, Any]:
+        user, probe, key = probed[name]
+        if key is None or user.arn in trusted:
+            return user, None
+        return probe, key
+
+    standing: dict[str, tuple[str, bool]] = {}
+    for name in probed:
+        principal, key = shared(name)
+        if key is not None and key in decisions.standing:
+            standing[name] = decisions.standing[key]
+        else:
+            standing[name] = _standing(context, principal)
+            if key is not None:
+                decisions.standing[key] = standing[name]
+    roles = {
+        r["RoleName"]: (r, _principal(b, "role", r, groups))
+        for r in _pages(pages, "RoleDetailList")
+    }
+    account = Account(
+        context=context,
+        users={
+            name: Target(
+                probed[name][0],
+                standing[name][0] == ADMIN,
+                key_count=(key_counts or {}).get(name) if key_counts is not None else None,
+                has_password=(passwords or {}).get(name) if passwords is not None else None,
+            )
+            for name in probed
+        },
+        roles={
+            name: Target(
+                p,
+                _standing(context, p)[0] == ADMIN,
+                trust=Trust.parse(raw.get("AssumeRolePolicyDocument")),
+                instance_profiles=len(raw.get("InstanceProfileList", []) or []),
+            )
+            for name, (raw, p) in roles.items()
+        },
+        groups={name: (arn, policies) for name, (arn, policies) in groups.items()},
+        policy_versions={
+            arn: [(v, b.policy(f"{arn} {v}", arn + "#" + v, d)) for v, d in versions]
+            for arn, versions in b.versions.items()
+        },
+        scp_levels=b.scp_levels or (),
+    )
+    scp_note = "; " + SCPS_UNREAD if scp_levels is None else ""
+    results = []
+    for name, (user, _, _) in probed.items():
+        principal, key = shared(name)
+        if key is not None and key in decisions.outcome:
+            privilege, reason, conditional = decisions.outcome[key]
+        else:
+            privilege, reason, conditional = _decide(context, account, principal, standing[name])
+            if key is not None:
+                decisions.outcome[key] = (privilege, reason, conditional)
+        if principal is not user:
+            reason = reason.replace(principal.arn, user.arn).replace(PROBE_USER, user.name)
+        quarantine = next(
+            (
+                a.policy.name
+                for a in user.identity
+                if a.direct
+                and a.policy.name in QUARANTINE_POLICIES
+                and a.policy.arn
+                and ":iam::aws:" in a.policy.arn
+            ),
+            None,
+        )
+        results.append(UserPrivilege(name, privilege, reason + scp_note, conditional, quarantine))
+    return results
+
+
+def _trust_named(roles: Iterable[Mapping[str, Any]]) -> set[str]:
+    """User ARNs some trust policy names: such a user's decision is its own."""
+    import json
+
+    text = " ".join(json.dumps(r.get("AssumeRolePolicyDocument"), sort_keys=True) for r in roles)
+    return {arn for arn in _ARN_IN_TEXT.findall(text) if ":user/" in arn}
+
+
+def _decide(
+    context: AccountContext, account: Account, p: Principal, standing: tuple[str, bool]
+) -> tuple[str, str, bool]:
+    privilege, conditional = standing
+    if privilege == UNKNOWN:
+        bad = p.undecidable()
+        assert bad is not None
+        return UNKNOWN, f"cannot be evaluated: {bad.label}: {bad.policy.error}", False
+    if privilege == ADMIN:
+        reason = _admin_reason(context, p)
+        if conditional:
+            reason += " — conditional: a Condition gates a grant or a Deny"
+        return ADMIN, reason, conditional
+    step = escalation(p, account, has_grant=_grant_mask(p))
+    if step is not None:
+        suffix = " — conditional: a Condition gates a step" if step.conditional else ""
+        return ESCALATION, step.summary + suffix, step.conditional
+    blocked = _blocker(context, p)
+    if blocked:
+        return (
+            OTHER,
+            f"not an administrator: its identity policies would make it one, but {blocked}",
+            False,
+        )
+    return OTHER, f"no one-step path to administrator; {_iam_count(context, p)}", False
