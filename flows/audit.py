@@ -1,8 +1,9 @@
 """The monthly audit as a Prefect flow: keyaudit's one pipeline, each step a Prefect task.
 
-discover → collect (one task per account, on threads or on Dask workers) → load and evaluate
-(one writer) → report → prepare delivery → deliver. The order lives in `keyaudit.pipeline`; this
-module only says how each step runs under Prefect: names, retries, artifacts, a Failed state.
+discover → SCPs (once per run) → collect (one task per account, on threads or on Dask workers) →
+load and evaluate (one writer) → report → prepare delivery → deliver. The order lives in
+`keyaudit.pipeline`; this module only says how each step runs under Prefect: names, retries,
+artifacts, a Failed state.
 
 Prefect retries (`only_throttling_or_5xx`) sit on the tasks that call AWS and fire only for
 throttling, 5xx and dropped connections, after botocore's own retries. Collecting an account never
@@ -39,6 +40,7 @@ LOCAL: dict[str, Any] = {"cache_policy": NO_CACHE}
 TASKS: dict[str, Any] = {
     "read-files": task(name="read-files", **LOCAL)(pipeline.read_files),
     "discover": task(name="discover", **AWS_TASK)(pipeline.discover_accounts),
+    "scps": task(name="collect-scps", **AWS_TASK)(pipeline.collect_scps),
     "load": task(name="load-and-evaluate", **LOCAL)(pipeline.load_and_evaluate),
     "report": task(name="report", **LOCAL)(pipeline.write_report),
     "prepare-delivery": task(name="prepare-delivery", **LOCAL)(pipeline.prepare_delivery),

@@ -81,6 +81,10 @@ class CollectionConfig(_Section):
     # false: user permissions (GetAccountAuthorizationDetails) are not collected, for
     # organizations that cannot grant the read; user privilege is then "off", not a failure
     privilege: bool = True
+    # false: the organization's service control policies (ListRoots, ListPolicies,
+    # DescribePolicy, ListTargetsForPolicy, once per run) are not collected; SCPs are then "off"
+    # and the privilege evaluation says they are unknown, never that they deny
+    scps: bool = True
 
 
 class PathsConfig(_Section):

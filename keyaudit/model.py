@@ -73,6 +73,10 @@ class Account:
     ou_path: str = ""
     tags: dict[str, str] = field(default_factory=dict)
     is_management: bool = False
+    # The organization root and every OU above the account, root first (organization discovery
+    # only; empty otherwise and in runs recorded before it was kept): the levels whose service
+    # control policies apply to the account.
+    ou_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not is_account_id(self.account_id):
@@ -86,6 +90,8 @@ class Account:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Account:
+        data = dict(data)
+        data["ou_ids"] = tuple(data.get("ou_ids") or ())  # a JSON list; absent in older runs
         return cls(**data)
 
 

@@ -1,10 +1,11 @@
 """The audit as steps, and the one function that runs them in order.
 
-plan → discover → collect (once per account) → load and evaluate → report → prepare delivery →
-deliver. Each step is a plain function over typed inputs and outputs. `run_audit` runs them in
-that order through a `Steps` object, which says how a step is called and how the per-account step
-is mapped: `LocalSteps` calls them in this process and maps collection on a thread pool; the
-Prefect flow (flows/audit.py) makes each step a task. Nothing else runs the audit.
+plan → discover → service control policies (once per run) → collect (once per account) → load
+and evaluate → report → prepare delivery → deliver. Each step is a plain function over typed
+inputs and outputs. `run_audit` runs them in that order through a `Steps` object, which says how
+a step is called and how the per-account step is mapped: `LocalSteps` calls them in this process
+and maps collection on a thread pool; the Prefect flow (flows/audit.py) makes each step a task.
+Nothing else runs the audit.
 
 Heavy parts (pandas, DuckDB, WeasyPrint, moto) are imported by the steps that use them, so a
 command that never reaches them never pays for them.
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from keyaudit.rules.waivers import WaiverFile
     from keyaudit.sources.aws.collect import CollectSettings
     from keyaudit.sources.aws.organizations import Discovery
+    from keyaudit.sources.aws.scps import ScpOutcome
     from keyaudit.sources.aws.session import AccountSessions
     from keyaudit.sources.files import FilesCollection
     from keyaudit.sources.provider import Source
@@ -356,6 +358,29 @@ def record_scope(plan: RunPlan, found: Discovery, files: FilesCollection | None)
     write_run_file(plan.store, {**meta, **(files.run_meta() if files is not None else {})})
 
 
+def collect_scps(plan: RunPlan, source: Source, found: Discovery) -> ScpOutcome:
+    """The organization's service control policies and their attachments, once per run, into
+    the run's evidence (service_control_policies.json). A denied or failing call is recorded
+    there, not raised: the accounts are collected all the same."""
+    from keyaudit.sources.aws.scps import collect_scps as collect
+
+    outcome = collect(
+        lambda: source.sessions.base_client("organizations"),
+        found,
+        plan.store,
+        enabled=plan.config.collection.scps,
+    )
+    if outcome.error:
+        log.warning("run %s: service control policies not read: %s", plan.run_id, outcome.error)
+    return outcome
+
+
+def has_scps(plan: RunPlan) -> bool:
+    from keyaudit.evidence.scps import SCP_FILE
+
+    return (plan.store.run_dir / SCP_FILE).exists()
+
+
 def collect_job(plan: RunPlan, source: Source, found: Discovery) -> CollectJob:
     from keyaudit.sources.aws.collect import collect_settings
 
@@ -533,8 +558,12 @@ def run_audit(
 
 
 def _scope(plan: RunPlan, source: Source, steps: Steps) -> Scope:
-    """What the run covers: recorded by a resumed run, else read or discovered, then recorded."""
+    """What the run covers: recorded by a resumed run, else read or discovered, then recorded;
+    with the organization's SCPs read once (a resumed run that still collects reads them when
+    the interrupted run had not)."""
     if plan.resume is not None:
+        if plan.resume.pending and not has_scps(plan):
+            steps.run("scps", collect_scps, plan, source, plan.resume.discovery)
         return Scope(plan.resume.discovery, plan.resume.pending)
     if plan.source == "files":
         files = steps.run("read-files", read_files, plan)
@@ -543,4 +572,5 @@ def _scope(plan: RunPlan, source: Source, steps: Steps) -> Scope:
         return Scope(found, [])  # the files were read into evidence above
     found = steps.run("discover", discover_accounts, plan, source)
     record_scope(plan, found, None)
+    steps.run("scps", collect_scps, plan, source, found)
     return Scope(found, list(found.in_scope))

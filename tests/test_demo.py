@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,11 @@ from keyaudit.sources.demo import (
     SimulatedOrganization,
     simulated_organization,
 )
+from keyaudit.sources.demo.organization import (
+    DENY_IAM_SCP_DOCUMENT,
+    DENY_IAM_SCP_NAME,
+    DENY_IAM_SCP_OU,
+)
 from keyaudit.sources.demo.personas import (
     INACTIVE_KEY_DAYS,
     MAX_KEY_AGE_DAYS,
@@ -37,7 +43,14 @@ RULES = {rule.rule_id for rule in load_catalogue()}  # the demo exercises every 
 
 
 def snapshot(org: SimulatedOrganization) -> tuple[Any, ...]:
-    return (org.accounts, org.users, org.expected, org.missing_role_account_id, org.roots)
+    return (
+        org.accounts,
+        org.users,
+        org.expected,
+        org.missing_role_account_id,
+        org.roots,
+        org.iam_denied_by_scp,
+    )
 
 
 def test_same_seed_and_as_of_give_the_same_organization() -> None:
@@ -130,6 +143,23 @@ class TestSimulatedOrganization:
             assert account.ou_path.endswith("/" + name["OrganizationalUnit"]["Name"])
             tags = client.list_tags_for_resource(ResourceId=account.account_id)["Tags"]
             assert {t["Key"]: t["Value"] for t in tags} == account.tags
+
+    def test_an_scp_on_the_sandbox_ou_denies_iam_to_an_assessed_member(
+        self, org: SimulatedOrganization, sessions: AccountSessions
+    ) -> None:
+        sandbox = [a for a in org.accounts if a.ou_path == DENY_IAM_SCP_OU and a.state == "ACTIVE"]
+        assert [a.name for a in sandbox] == ["sandbox-ml"]
+        assert org.iam_denied_by_scp == {sandbox[0].account_id}
+        assert sandbox[0].account_id != org.missing_role_account_id  # its users are assessed
+        client = sessions.base_client("organizations")
+        (root,) = client.list_roots()["Roots"]
+        assert {"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"} in root["PolicyTypes"]
+        ou = client.list_parents(ChildId=sandbox[0].account_id)["Parents"][0]["Id"]
+        attached = client.list_policies_for_target(TargetId=ou, Filter="SERVICE_CONTROL_POLICY")
+        names = {p["Name"]: p["Id"] for p in attached["Policies"]}
+        assert set(names) == {"FullAWSAccess", DENY_IAM_SCP_NAME}
+        content = client.describe_policy(PolicyId=names[DENY_IAM_SCP_NAME])["Policy"]["Content"]
+        assert json.loads(content) == DENY_IAM_SCP_DOCUMENT
 
     def test_assume_role_into_the_missing_role_account_is_denied(
         self, org: SimulatedOrganization, sessions: AccountSessions

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from keyaudit.evidence.scps import SCP_FILE, SCP_KIND
 from keyaudit.model import KeyauditError, is_account_id
 
 MANIFEST = "manifest.json"
@@ -187,6 +188,7 @@ _KINDS = {
     "collection.json": "collection_outcome",
     MANIFEST: "manifest",
     "run.json": "run",
+    SCP_FILE: SCP_KIND,  # run level: the organization's service control policies
 }
 
 

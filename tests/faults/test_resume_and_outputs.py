@@ -24,6 +24,7 @@ from keyaudit import pipeline
 from keyaudit.cli import app
 from keyaudit.config import Config
 from keyaudit.evidence.runlock import RunLockedError, exclusive_run
+from keyaudit.evidence.scps import SCP_FILE
 from keyaudit.evidence.store import EvidenceStore
 from tests.runs import RecordingSteps, isolated, run_until, stub_pdf
 
@@ -44,7 +45,7 @@ def interrupted(tmp_path_factory: pytest.TempPathFactory) -> Path:
         patch.chdir(folder)
         pipeline.run_audit(demo(run_id="uninterrupted"))
         killed = run_until(demo(run_id="killed"), RecordingSteps(stop_before="load"))
-    assert killed.called == ["discover", "collect"]
+    assert killed.called == ["discover", "scps", "collect"]
     return folder
 
 
@@ -146,12 +147,25 @@ def test_resume_collects_only_the_accounts_that_never_finished(
     monkeypatch.setattr(keyaudit.sources.aws.collect, "collect_account", recording)
     steps = RecordingSteps()
     pipeline.run_audit(pipeline.AuditRequest(resume="killed"), steps=steps)
+    assert "scps" not in steps.called  # the interrupted run had read them
     assert sorted(steps.collected) == unfinished
     assert sorted(collected) == unfinished
     assert {p: p.read_bytes() for p in untouched} == untouched
     db = copy_of / "data" / "keyaudit.duckdb"
     assert findings(db, "killed") == findings(db, "uninterrupted")
     assert accounts(db, "killed") == accounts(db, "uninterrupted")
+
+
+def test_resume_reads_the_scps_when_the_interrupted_run_died_before_it_had(copy_of: Path):
+    run_dir = copy_of / "data" / "evidence" / "killed"
+    recorded = (run_dir / SCP_FILE).read_bytes()
+    (run_dir / SCP_FILE).unlink()  # died right after recording its scope: nothing collected
+    for outcome in run_dir.glob("*/collection.json"):
+        outcome.unlink()
+    steps = RecordingSteps(stop_before="load")
+    run_until(pipeline.AuditRequest(resume="killed"), steps)
+    assert steps.called == ["scps", "collect"]
+    assert (run_dir / SCP_FILE).read_bytes() == recorded  # the same organization, read again
 
 
 def test_resume_of_an_unknown_run_names_the_run_and_the_folder(tmp_path, monkeypatch):

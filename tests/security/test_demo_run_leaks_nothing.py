@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from keyaudit.evidence.scps import SCP_FILE
 from keyaudit.outcome import AuditResult
 from keyaudit.pipeline import AuditRequest, run_audit
 from keyaudit.report.render import FILE_NAMES
@@ -104,7 +105,7 @@ def test_evidence_and_report_files_are_named_from_account_ids_only(run: Run):
             assert re.fullmatch(r"[0-9]{12}", path.name) and path.name in accounts, path
             assert {p.name for p in path.iterdir()} <= EVIDENCE_FILES, path
         else:
-            assert path.name in {"run.json", "manifest.json", "SHA256SUMS"}, path
+            assert path.name in {"run.json", "manifest.json", "SHA256SUMS", SCP_FILE}, path
     report_dir = Path(run.result["html"]).parent
     names = {p.name for p in report_dir.iterdir()}
     assert set(FILE_NAMES.values()) & names >= {"report.html", "report.pdf"}

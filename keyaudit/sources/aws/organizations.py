@@ -70,7 +70,8 @@ class _OuPaths:
         return self._names[ou_id]
 
     def path(self, account_id: str) -> tuple[str, list[str]]:
-        """The path by names and the ids of every OU above the account."""
+        """The path by names and the ids of every OU above the account, nearest first, the
+        root's id last."""
         names: list[str] = []
         ids: list[str] = []
         child = account_id
@@ -188,6 +189,7 @@ def _from_organization(
             ou_path=path,
             tags=_tags(org, raw["Id"]),
             is_management=raw["Id"] == found.management_account_id,
+            ou_ids=tuple(reversed(ou_ids)),  # root first: the SCP chain (sources.aws.scps)
         )
         (found.in_scope if account.state == "ACTIVE" else found.skipped).append(account)
     return found

@@ -7,6 +7,7 @@ same organization and the same expected findings on every run.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from collections.abc import Iterator
@@ -48,6 +49,15 @@ MEMBER_SLOTS = (
     ("sandbox-ml", "Root/Sandbox"),
 )
 SUSPENDED_SLOT = ("sandbox-legacy", "Root/Sandbox")
+# Service control policies: enabled at the root (FullAWSAccess stays attached everywhere, as AWS
+# does), and a customer SCP denying every IAM action attached to the Sandbox OU, so principals of
+# the accounts below it (sandbox-ml) can do nothing in IAM whatever their own policies allow.
+DENY_IAM_SCP_OU = "Root/Sandbox"
+DENY_IAM_SCP_NAME = "SandboxDenyIAM"
+DENY_IAM_SCP_DOCUMENT = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "DenyIAM", "Effect": "Deny", "Action": "iam:*", "Resource": "*"}],
+}
 _OWNERS = ("platform-team", "security-team", "payments-team", "data-team", "identity-team")
 _COST_CENTERS = ("CC-1040", "CC-2210", "CC-2250", "CC-3100", "CC-4400")
 
@@ -79,6 +89,8 @@ class SimulatedOrganization:
     users: tuple[UserTruth, ...] = ()
     roots: dict[str, RootTruth] = field(default_factory=dict)
     report_times: dict[str, datetime] = field(default_factory=dict)
+    # ACTIVE accounts below DENY_IAM_SCP_OU: an SCP denies every IAM action to their principals
+    iam_denied_by_scp: frozenset[str] = frozenset()
 
     @property
     def caller_arn(self) -> str:
@@ -210,6 +222,7 @@ def _build(
         if account.account_id == missing:
             iam.delete_role(RoleName=ROLE_NAME)
 
+    _service_control_policies(org, ou_ids)
     report_times = {
         a.account_id: as_of
         - timedelta(minutes=demo_random(f"{seed}/{a.account_id}").randint(20, 200))
@@ -224,7 +237,29 @@ def _build(
         users=tuple(users),
         roots=roots,
         report_times=report_times,
+        iam_denied_by_scp=frozenset(
+            a.account_id for a in active if f"{a.ou_path}/".startswith(f"{DENY_IAM_SCP_OU}/")
+        ),
     )
+
+
+def _service_control_policies(org: Any, ou_ids: dict[str, str]) -> None:
+    """Enable SCPs at the root and attach the deny-IAM SCP to its OU. moto's random generator is
+    left as it was: the ids it makes afterwards (keys rotated by demo.changes) stay the same as
+    before the organization had SCPs."""
+    state = mock_random.getstate()
+    try:
+        org.enable_policy_type(RootId=ou_ids["Root"], PolicyType="SERVICE_CONTROL_POLICY")
+        created = org.create_policy(
+            Name=DENY_IAM_SCP_NAME,
+            Description="Sandbox accounts may not use IAM",
+            Type="SERVICE_CONTROL_POLICY",
+            Content=json.dumps(DENY_IAM_SCP_DOCUMENT),
+        )
+        policy_id = created["Policy"]["PolicySummary"]["Id"]
+        org.attach_policy(PolicyId=policy_id, TargetId=ou_ids[DENY_IAM_SCP_OU])
+    finally:
+        mock_random.setstate(state)
 
 
 def _create_ous(org: Any) -> dict[str, str]:
