@@ -33,12 +33,6 @@ CALLS = {
     "ka_days": "(select ka_days(as_of, created_at) as value from runs, key_identities)",
     "ka_finding_id": "(select ka_finding_id('RULE', account_id, user_name, access_key_id, key_slot,"
     " created_at, same_second_rank) as value from key_identities)",
-    "ka_json_strings": "(select ka_json_strings(v::json) as value from (values"
-    """ ('["iam:*", "s3:Get*"]'), ('"*"'), ('{"a": 1}'), ('3')) as t(v))""",
-    "ka_is_admin_action": "(select ka_is_admin_action(v) as value from (values"
-    " ('*'), ('iam:*'), ('iam*'), ('i*'), ('*:*'), ('s3:*'), ('iam:pass*')) as t(v))",
-    "ka_may_match_iam_action": "(select ka_may_match_iam_action(v) as value from (values"
-    " ('iam:passrole'), ('*'), ('s3:*'), ('i?m:*'), ('ec2:*')) as t(v))",
 }
 
 

@@ -26,6 +26,10 @@ QUARANTINE_POLICIES = (
     "AWSCompromisedKeyQuarantineV3",
 )
 SCPS_UNREAD = "SCPs not read, none assumed to deny"
+ADMINISTRATOR_ACCESS = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
 _ARN_IN_TEXT = re.compile(r"arn:[a-z-]+:iam::[0-9]{12}:user/[^\"\s]+")
 
 ScpLevels = list[tuple[str, list[tuple[str, Any]]]]  # (target id, [(label, document)])
@@ -103,6 +107,10 @@ class _Builder:
     def managed(self, arn: str, name: str) -> Policy:
         if arn in self.aws:
             return self.aws[arn]
+        if arn.endswith(":iam::aws:policy/AdministratorAccess") and arn not in self.documents:
+            # AWS's AdministratorAccess is one statement, Allow * on * (IAM User Guide, "AWS
+            # managed policies for job functions"): known without fetching it
+            return self.policy(name, arn, ADMINISTRATOR_ACCESS)
         document = self.documents.get(arn, (None, None))[1]
         return self.policy(name, arn, document)
 

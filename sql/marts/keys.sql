@@ -3,8 +3,8 @@
 -- it is live; report-only keys (folder of reports, or listing failed) keep a NULL key id;
 -- API-only keys (created after the report) keep a NULL slot. Two keys created in the same
 -- second are paired in order (slot 1 with the older API key), so no key is ever counted twice.
--- Each key carries its user's privilege by attached policy (int_user_privilege: admin, other,
--- unknown) and the reason in words.
+-- Each key carries its user's effective privilege (int_user_privilege: admin, escalation, other,
+-- unknown), the reason in words, and the quarantine policy AWS attached to the user, if any.
 -- Built for one run ($run_id) when it is loaded, into the keys table (keyaudit.warehouse.marts).
 with report as (
     select * from stg_credential_report where run_id = $run_id
@@ -109,7 +109,9 @@ final as (
         users.user_created_at,
         coalesce(users.is_password_enabled, false) as is_user_password_enabled,
         coalesce(privilege.privilege, 'unknown') as privilege,
-        privilege.privilege_reason
+        privilege.privilege_reason,
+        coalesce(privilege.is_privilege_conditional, false) as is_privilege_conditional,
+        privilege.quarantine_policy
     from joined
     left join users
         on joined.run_id = users.run_id

@@ -1,6 +1,6 @@
 -- One row per principal of the credential report (root included) with its key counts, its
--- privilege by attached policy (int_user_privilege: admin, other, unknown; before permissions
--- boundaries and SCPs), the reason in words, and its permissions boundary.
+-- effective privilege (int_user_privilege: admin, escalation, other, unknown; after Denies,
+-- permissions boundary and SCPs), the reason in words, and its permissions boundary.
 -- Built for one run ($run_id) after its keys, into the users table (keyaudit.warehouse.marts).
 with report as (
     select * from stg_credential_report where run_id = $run_id
@@ -32,6 +32,8 @@ final as (
         coalesce(key_counts.count_active_keys, 0) as count_active_keys,
         coalesce(privilege.privilege, 'unknown') as privilege,
         privilege.privilege_reason,
+        coalesce(privilege.is_privilege_conditional, false) as is_privilege_conditional,
+        privilege.quarantine_policy,
         privilege.permissions_boundary_arn,
         privilege.permissions_boundary_arn is not null as has_permissions_boundary
     from report

@@ -18,23 +18,3 @@ create or replace macro ka_text(value) as
 -- Whole days in an interval between two instants, for reasons shown to people.
 create or replace macro ka_days(later, earlier) as
     cast(floor((epoch(later) - epoch(earlier)) / 86400) as bigint);
-
--- A policy's Action, NotAction or Resource: a string or a list of strings, as a list (NULL when
--- the statement has no such element), lowercased where IAM compares without case (actions).
-create or replace macro ka_json_strings(value) as
-    case json_type(value)
-        when 'ARRAY' then from_json(value, '["varchar"]')
-        when 'VARCHAR' then [value ->> '$']
-    end;
-
--- An action pattern (lowercased) that matches every IAM action, so the holder can grant itself
--- everything: `*`, `*:*`, `iam:*` and the prefixes of `iam:` before a wildcard (`i*`, `ia*`,
--- `iam*`). Other spellings (`?am:*`, `iam:*user*`) are not recognised (docs/report.md).
-create or replace macro ka_is_admin_action(action) as
-    regexp_full_match(action, '(i(a(m:?)?)?)?\*+|\*+:\*+');
-
--- A NotAction pattern (lowercased) that may exclude some IAM action: it starts with `iam:`, or
--- with a wildcard before that prefix is complete. An Allow with NotAction none of whose patterns
--- may exclude an IAM action allows `iam:*`.
-create or replace macro ka_may_match_iam_action(action) as
-    regexp_matches(action, '^([*?]|i([*?]|a([*?]|m([*?]|:))))');

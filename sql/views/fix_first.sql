@@ -1,7 +1,8 @@
 -- Fix first: per run, every access key with at least one open (not waived) finding, one row per
 -- key, ranked (fix_rank 1 = fix first) in this order (docs/report.md, "Fix first"):
---   1. privilege of the key's user: admin, then unknown, then other (by attached policy; the
---      root user is admin);
+--   0. a key AWS already believes leaked (ACCESS_KEY_QUARANTINED) before any other;
+--   1. effective privilege of the key's user: admin, then escalation (one step from admin), then
+--      unknown, then other (int_user_privilege; the root user is admin);
 --   2. the highest severity among the key's open findings: critical, high, medium, low, info;
 --   3. days idle, most first: since the key's last use, or since its creation when never used;
 --   4. age in days, oldest first;
@@ -58,6 +59,7 @@ per_key as (
         any_value(is_root) as is_root,
         any_value(privilege) as privilege,
         any_value(privilege_reason) as privilege_reason,
+        bool_or(rule_id = 'ACCESS_KEY_QUARANTINED') as is_quarantined,
         any_value(created_at) as created_at,
         any_value(last_used_at) as last_used_at,
         min(severity_rank) as severity_rank,
@@ -71,8 +73,13 @@ per_key as (
 measured as (
     select
         per_key.*,
-        case per_key.privilege when 'admin' then 1 when 'unknown' then 2 else 3 end
-            as privilege_rank,
+        case
+            when per_key.is_quarantined then 0
+            when per_key.privilege = 'admin' then 1
+            when per_key.privilege = 'escalation' then 2
+            when per_key.privilege = 'unknown' then 3
+            else 4
+        end as privilege_rank,
         ka_days(runs.as_of, coalesce(per_key.last_used_at, per_key.created_at)) as days_idle,
         ka_days(runs.as_of, per_key.created_at) as age_days
     from per_key
@@ -94,6 +101,7 @@ final as (
         is_root,
         privilege,
         privilege_reason,
+        is_quarantined,
         severity,
         rule_ids,
         count_findings,
@@ -101,7 +109,12 @@ final as (
         last_used_at,
         days_idle,
         age_days,
-        case when is_root then 'root user' else privilege || ' user' end || '; ' || severity || ': ' || array_to_string(rule_ids, ', ')
+        case
+            when is_quarantined then 'quarantined by AWS, ' || privilege || ' user'
+            when is_root then 'root user'
+            when privilege = 'escalation' then 'user one step from admin'
+            else privilege || ' user'
+        end || '; ' || severity || ': ' || array_to_string(rule_ids, ', ')
             || case
                 when last_used_at is null then '; never used, created ' || days_idle || ' days ago'
                 else '; idle ' || days_idle || ' days, ' || age_days || ' days old'

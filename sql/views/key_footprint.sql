@@ -68,7 +68,7 @@ key_counts as (
             as count_active_keys_on_admin_users,
         count(*) filter (
             where not keys.is_root and keys.is_active
-                and coalesce(keys.privilege, 'unknown') not in ('admin', 'other')
+                and coalesce(keys.privilege, 'unknown') not in ('admin', 'escalation', 'other')
         ) as count_active_keys_of_unknown_privilege
     from keys
     inner join runs using (run_id)

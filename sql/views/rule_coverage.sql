@@ -6,8 +6,8 @@
 --     ACCOUNT_NOT_ASSESSED, which judges every account in scope;
 --   - the root rules need the credential report's <root_account> row: a report without it
 --     leaves the account partial and its root controls unevaluated (never passed);
---   - the privilege rule (population classified_active_user_keys) needs the account's user
---     permissions: privilege_status 'collected'. Off, failed or not collected (a folder of files)
+--   - the privilege rules (populations classified_active_user_keys, listed_active_user_keys)
+--     need the account's user permissions: privilege_status 'collected'. Off, failed or not collected (a folder of files)
 --     leaves it unevaluated there, never passed.
 -- This is the one definition of "evaluated" behind rule_population and control_results: a
 -- control whose rules were evaluated in no account of the run (or of a report's slice) is
@@ -36,8 +36,13 @@ key_counts as (
         count(*) filter (where not is_root and not is_active) as inactive_user_keys,
         count(*) filter (where not is_root and is_active and is_user_password_enabled)
             as console_user_active_keys,
-        count(*) filter (where not is_root and is_active and privilege in ('admin', 'other'))
-            as classified_active_user_keys
+        count(*) filter (
+            where not is_root and is_active and privilege in ('admin', 'escalation', 'other')
+        ) as classified_active_user_keys,
+        count(*) filter (where not is_root and is_active and privilege_reason is not null
+            and privilege_reason not like 'user permissions %'
+            and privilege_reason <> 'user missing from the permissions listing')
+            as listed_active_user_keys
     from keys
     group by all
 ),
@@ -63,7 +68,7 @@ judged as (
             when kinds.population = 'accounts_in_scope' then true
             when accounts.status not in ('assessed', 'partial') then false
             when kinds.population = 'root_users' then coalesce(user_counts.root_users, 0) > 0
-            when kinds.population = 'classified_active_user_keys'
+            when kinds.population in ('classified_active_user_keys', 'listed_active_user_keys')
                 then accounts.privilege_status is not distinct from 'collected'
             else true
         end as is_evaluated,
@@ -72,6 +77,7 @@ judged as (
             when 'inactive_user_keys' then key_counts.inactive_user_keys
             when 'console_user_active_keys' then key_counts.console_user_active_keys
             when 'classified_active_user_keys' then key_counts.classified_active_user_keys
+            when 'listed_active_user_keys' then key_counts.listed_active_user_keys
             when 'iam_users' then user_counts.iam_users
             when 'console_users' then user_counts.console_users
             when 'root_users' then user_counts.root_users

@@ -17,6 +17,7 @@ definitions (rule_id, population) as (
         ('ACCESS_KEY_NEVER_USED', 'active_user_keys'),
         ('ACCESS_KEY_NOT_ROTATED', 'active_user_keys'),
         ('ACCESS_KEY_ON_PRIVILEGED_USER', 'classified_active_user_keys'),
+        ('ACCESS_KEY_QUARANTINED', 'listed_active_user_keys'),
         ('ACCESS_KEY_UNUSED', 'active_user_keys'),
         ('ACCOUNT_NOT_ASSESSED', 'accounts_in_scope'),
         ('CONSOLE_USER_WITHOUT_MFA', 'console_users'),
@@ -32,7 +33,8 @@ populations (population, resource, population_label) as (
     values
         ('active_user_keys', 'key', 'active IAM-user access keys'),
         ('inactive_user_keys', 'key', 'inactive IAM-user access keys'),
-        ('classified_active_user_keys', 'key', 'active IAM-user access keys of users classified by attached policy'),
+        ('classified_active_user_keys', 'key', 'active IAM-user access keys of users whose effective privilege was evaluated'),
+        ('listed_active_user_keys', 'key', 'active IAM-user access keys of users in the permissions listing'),
         ('console_user_active_keys', 'key', 'active access keys of IAM users with a console password'),
         ('iam_users', 'user', 'IAM users'),
         ('console_users', 'user', 'IAM users with a console password'),

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from rules_given import ACCOUNT, AS_OF, Given, days_ago
 
+from keyaudit.privilege.account import evaluate_account
 from keyaudit.rules.catalogue import load_catalogue
 from keyaudit.rules.run_rules import record_run_rules
 from keyaudit.warehouse.db import insert_frame
@@ -66,8 +67,80 @@ class Privileged(Given):
             )  # fmt: skip
         return self
 
+    def _evaluated(self) -> list[dict[str, Any]]:
+        """What the load stores: each listed user judged by keyaudit.privilege, from the given
+        policies rebuilt as GetAccountAuthorizationDetails pages (documents None: not fetched)."""
+        rows: list[dict[str, Any]] = []
+        for account_id in sorted({i["account_id"] for i in self.inputs}):
+            users, groups, customer, fetched = {}, {}, {}, {}
+            for i in (i for i in self.inputs if i["account_id"] == account_id):
+                users[i["user_name"]] = {
+                    "UserName": i["user_name"], "Arn": f"arn:aws:iam::{account_id}:user/{i['user_name']}",
+                    "GroupList": [], "UserPolicyList": [], "AttachedManagedPolicies": [],
+                    **({"PermissionsBoundary": {"PermissionsBoundaryArn": i["permissions_boundary_arn"]}} if i["permissions_boundary_arn"] else {}),
+                }  # fmt: skip
+            for p in (p for p in self.policies if p["account_id"] == account_id):
+                document = None if p["document"] is None else json.loads(p["document"])
+                holder = users.setdefault(
+                    p["user_name"],
+                    {
+                        "UserName": p["user_name"],
+                        "GroupList": [],
+                        "UserPolicyList": [],
+                        "AttachedManagedPolicies": [],
+                    },
+                )
+                if p["via"] == "group":
+                    if p["group_name"] not in holder["GroupList"]:
+                        holder["GroupList"].append(p["group_name"])
+                    holder = groups.setdefault(
+                        p["group_name"],
+                        {
+                            "GroupName": p["group_name"],
+                            "GroupPolicyList": [],
+                            "AttachedManagedPolicies": [],
+                        },
+                    )
+                inline = "GroupPolicyList" if p["via"] == "group" else "UserPolicyList"
+                if p["policy_type"] == "inline":
+                    holder[inline].append(
+                        {"PolicyName": p["policy_name"], "PolicyDocument": document}
+                    )
+                    continue
+                holder["AttachedManagedPolicies"].append(
+                    {"PolicyName": p["policy_name"], "PolicyArn": p["policy_arn"]}
+                )
+                if document is None:
+                    continue
+                if ":iam::aws:" in p["policy_arn"]:
+                    fetched[p["policy_arn"]] = {
+                        "Policy": {"Arn": p["policy_arn"], "PolicyName": p["policy_name"]},
+                        "PolicyVersion": {"VersionId": "v1", "Document": document},
+                    }
+                else:
+                    customer[p["policy_arn"]] = {
+                        "PolicyName": p["policy_name"],
+                        "Arn": p["policy_arn"],
+                        "PolicyVersionList": [
+                            {"VersionId": "v1", "IsDefaultVersion": True, "Document": document}
+                        ],
+                    }
+            listed = {i["user_name"] for i in self.inputs if i["account_id"] == account_id}
+            pages = [
+                {
+                    "UserDetailList": [u for n, u in users.items() if n in listed],
+                    "GroupDetailList": list(groups.values()),
+                    "RoleDetailList": [],
+                    "Policies": list(customer.values()),
+                }
+            ]
+            for judged in evaluate_account(account_id, pages, list(fetched.values()), []):
+                rows.append({"run_id": self.run_id, "account_id": account_id, "user_name": judged.user_name, "privilege": judged.privilege, "privilege_reason": judged.reason, "is_conditional": judged.is_conditional, "quarantine_policy": judged.quarantine_policy})  # fmt: skip
+        return rows
+
     def _insert(self) -> None:
         insert_frame(self.con, "iam_user_policies", pd.DataFrame(self.policies))
+        insert_frame(self.con, "iam_user_privilege", pd.DataFrame(self._evaluated()))
         insert_frame(self.con, "iam_user_privilege_inputs", pd.DataFrame(self.inputs))
         self.con.execute(
             """insert into runs (run_id, started_at, finished_at, as_of, source, scope,
@@ -110,7 +183,7 @@ def test_administrator_access_attached_directly_is_admin(given):
     collected(given).user("alice", key1=KEY).listed("alice")
     given.policy("alice", "AdministratorAccess", allow("*"), arn=ADMIN_ARN)
     assert given.privilege()["alice"] == (
-        "admin", "managed policy AdministratorAccess is AdministratorAccess",
+        "admin", "managed policy AdministratorAccess attached to the user, statement 1: allows * on *",
     )  # fmt: skip
 
 
@@ -118,7 +191,7 @@ def test_administrator_access_through_a_group_is_admin(given):
     collected(given).user("bob", key1=KEY).listed("bob")
     given.policy("bob", "AdministratorAccess", allow("*"), arn=ADMIN_ARN, group="admins")
     assert given.privilege()["bob"] == (
-        "admin", "managed policy AdministratorAccess through group admins is AdministratorAccess",
+        "admin", "managed policy AdministratorAccess attached to group admins, statement 1: allows * on *",
     )  # fmt: skip
 
 
@@ -131,14 +204,20 @@ def test_administrator_access_counts_even_when_its_document_was_not_fetched(give
 def test_inline_policy_allowing_star_on_star_is_admin(given):
     collected(given).user("carol", key1=KEY).listed("carol")
     given.policy("carol", "allow-everything", allow("*"))
-    assert given.privilege()["carol"] == ("admin", "inline policy allow-everything allows * on *")
+    assert given.privilege()["carol"] == (
+        "admin",
+        "inline policy allow-everything of the user, statement 1: allows * on *",
+    )
 
 
 def test_customer_policy_allowing_iam_star_in_a_list_statement_is_admin(given):
     collected(given).user("dan", key1=KEY).listed("dan")
     document = {"Statement": [allow("s3:GetObject")["Statement"], allow(["sts:GetCallerIdentity", "IAM:*"], ["*"])["Statement"]]}  # fmt: skip
     given.policy("dan", "iam-full-access", document, arn="arn:aws:iam::111122223333:policy/iam-full-access")  # fmt: skip
-    assert given.privilege()["dan"] == ("admin", "managed policy iam-full-access allows iam:* on *")
+    assert given.privilege()["dan"] == (
+        "admin",
+        "managed policy iam-full-access attached to the user, statement 2: allows sts:getcalleridentity, iam:* on *",
+    )
 
 
 @pytest.mark.parametrize("action", ["iam*", "i*", "*:*", "iam:**"])
@@ -151,13 +230,12 @@ def test_wildcards_that_cover_every_iam_action_are_admin(given, action):
 def test_allow_not_action_that_spares_iam_is_admin(given):
     collected(given).user("fay", key1=KEY).listed("fay")
     given.policy("fay", "all-but-s3", {"Statement": {"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"}})  # fmt: skip
-    assert given.privilege()["fay"] == ("admin", "inline policy all-but-s3 allows every action but s3:* on *")  # fmt: skip
+    assert given.privilege()["fay"] == ("admin", "inline policy all-but-s3 of the user, statement 1: allows every action but s3:* on *")  # fmt: skip
 
 
 @pytest.mark.parametrize(
     "document",
     [
-        allow("iam:*", "arn:aws:iam::111122223333:user/*"),  # not on every resource
         allow("iam:Create*"),  # some IAM actions only
         {"Statement": {"Effect": "Deny", "Action": "*", "Resource": "*"}},
         {
@@ -172,7 +250,16 @@ def test_allow_not_action_that_spares_iam_is_admin(given):
 def test_statements_short_of_admin_are_other(given, document):
     collected(given).user("gus", key1=KEY).listed("gus")
     given.policy("gus", "narrow", document)
-    assert given.privilege()["gus"] == ("other", "no policy grants * or iam:* on *")
+    privilege, reason = given.privilege()["gus"]
+    assert privilege == "other"
+    assert reason.startswith(("no one-step path to administrator", "not an administrator"))
+
+
+def test_iam_star_on_users_only_is_one_step_from_admin(given):
+    collected(given).user("gus", key1=KEY).listed("gus")
+    given.policy("gus", "narrow", allow("iam:*", "arn:aws:iam::111122223333:user/*"))
+    assert given.privilege()["gus"][0] == "escalation"
+    assert [f[2] for f in given.findings(RULE)] == ["gus"]
 
 
 def test_read_only_user_is_other_and_its_key_no_finding(given):
@@ -194,15 +281,15 @@ def test_unfetched_managed_policy_makes_an_otherwise_other_user_unknown(given):
     collected(given).user("hal", key1=KEY).listed("hal")
     given.policy("hal", "ReadOnlyAccess", None, arn=READ_ONLY_ARN)
     assert given.privilege()["hal"] == (
-        "unknown", "managed policy ReadOnlyAccess: document not fetched",
+        "unknown", "cannot be evaluated: managed policy ReadOnlyAccess attached to the user: document not fetched",
     )  # fmt: skip
 
 
-def test_unfetched_policy_does_not_matter_beside_an_admin_grant(given):
+def test_unfetched_policy_beside_an_admin_grant_is_unknown_since_it_may_deny(given):
     collected(given).user("ivy", key1=KEY).listed("ivy")
     given.policy("ivy", "ReadOnlyAccess", None, arn=READ_ONLY_ARN)
     given.policy("ivy", "allow-everything", allow("*"))
-    assert given.privilege()["ivy"][0] == "admin"
+    assert given.privilege()["ivy"][0] == "unknown"
 
 
 def test_denied_listing_leaves_users_unknown_and_the_rule_unevaluated(given):
@@ -243,9 +330,8 @@ def test_active_key_of_an_admin_is_a_finding_with_the_grant_in_its_reason(given)
     assert given.findings(RULE) == [
         (
             RULE, ACCOUNT, "alice", 1, "AKIAADMIN1",
-            "active key of an administrator: managed policy AdministratorAccess through group "
-            "admins is AdministratorAccess (by attached policy, before permissions boundaries "
-            "and SCPs)",
+            "active key of an administrator: managed policy AdministratorAccess attached to group "
+            "admins, statement 1: allows * on *",
         )
     ]  # fmt: skip
 
@@ -266,7 +352,7 @@ def test_admin_without_keys_is_admin_in_users_and_has_no_key_rows(given):
     assert given.findings(RULE) == []
 
 
-def test_permissions_boundary_is_recorded_not_applied(given):
+def test_permissions_boundary_is_applied_and_an_unread_one_leaves_the_user_unknown(given):
     boundary = "arn:aws:iam::111122223333:policy/boundary"
     collected(given).user("bounded", key1=KEY).listed("bounded", boundary=boundary)
     given.policy("bounded", "allow-everything", allow("*"))
@@ -274,8 +360,8 @@ def test_permissions_boundary_is_recorded_not_applied(given):
     assert given.con.execute(
         "select privilege, permissions_boundary_arn, has_permissions_boundary from users "
         "where user_name = 'bounded'"
-    ).fetchall() == [("admin", boundary, True)]
-    assert [f[2] for f in given.findings(RULE)] == ["bounded"]
+    ).fetchall() == [("unknown", boundary, True)]  # the boundary's document was not collected
+    assert given.findings(RULE) == []
 
 
 def test_root_is_admin_and_left_to_the_root_rules(given):

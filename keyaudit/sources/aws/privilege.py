@@ -1,11 +1,12 @@
-"""The permissions attached to IAM users, as raw evidence and as rows.
+"""The permissions attached to IAM users and roles, as raw evidence and as rows.
 
-One GetAccountAuthorizationDetails listing (Filter User, Group, LocalManagedPolicy; about 100
-entities a page) gives every user with its inline policies, attached managed policies, groups
-and permissions boundary, every group with its policies, and every customer-managed policy with
-its documents. AWS-managed policy documents are not in it: GetPolicy (its default version) and
-GetPolicyVersion are called once per distinct AWS-managed policy that a user holds, directly or
-through a group. bench/api_calls.py measures this against listing user by user (ListAttached-
+One GetAccountAuthorizationDetails listing (Filter User, Group, Role, LocalManagedPolicy; about
+100 entities a page) gives every user with its inline policies, attached managed policies, groups
+and permissions boundary, every group with its policies, every role with its policies, trust
+policy, boundary and instance profiles (escalation paths to an administrator role need them), and
+every customer-managed policy with all its versions. AWS-managed policy documents are not in it:
+GetPolicy (its default version) and GetPolicyVersion are called once per distinct AWS-managed
+policy that a user, group or role holds or that bounds one of them. bench/api_calls.py measures this against listing user by user (ListAttached-
 UserPolicies, ListUserPolicies + GetUserPolicy, ListGroupsForUser, …): a few calls per account
 instead of four and more per user.
 
@@ -26,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from keyaudit.evidence.store import EvidenceFile, EvidenceStore
 from keyaudit.sources.aws.errors import CollectionError, describe
 
-DETAILS_FILTER = ("User", "Group", "LocalManagedPolicy")
+DETAILS_FILTER = ("User", "Group", "Role", "LocalManagedPolicy")
 DETAILS_FILE = "authorization_details.json"
 AWS_POLICIES_FILE = "aws_managed_policies.json"
 OUTCOME_FILE = "privilege.json"
@@ -66,14 +67,21 @@ def is_aws_managed(arn: str) -> bool:
 
 
 def aws_managed_arns(pages: list[dict[str, Any]]) -> list[str]:
-    """The distinct AWS-managed policies some user holds, directly or through a group."""
-    users = [u for p in pages for u in p.get("UserDetailList", [])]
-    member_groups = {g for u in users for g in u.get("GroupList", [])}
-    attached = [a for u in users for a in u.get("AttachedManagedPolicies", [])]
-    for group in (g for p in pages for g in p.get("GroupDetailList", [])):
-        if group["GroupName"] in member_groups:
-            attached += group.get("AttachedManagedPolicies", [])
-    return sorted({a["PolicyArn"] for a in attached if is_aws_managed(a["PolicyArn"])})
+    """The distinct AWS-managed policies a user, group or role holds, or that bounds a user or
+    role (every group counts: a user who may join it gets its policies)."""
+    holders = [
+        h
+        for p in pages
+        for key in ("UserDetailList", "GroupDetailList", "RoleDetailList")
+        for h in p.get(key, []) or []
+    ]
+    arns = {a["PolicyArn"] for h in holders for a in h.get("AttachedManagedPolicies", []) or []}
+    arns |= {
+        h["PermissionsBoundary"]["PermissionsBoundaryArn"]
+        for h in holders
+        if (h.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    }
+    return sorted(a for a in arns if is_aws_managed(a))
 
 
 def aws_managed_policy(iam: Any, arn: str) -> dict[str, Any]:

@@ -77,7 +77,11 @@ def advance(
         as_of=as_of,
         users=tuple(users),
         expected=expected_findings(
-            as_of, users, list(org.roots.values()), {org.missing_role_account_id}
+            as_of,
+            users,
+            list(org.roots.values()),
+            {org.missing_role_account_id},
+            org.iam_denied_by_scp,
         ),
         report_times={account: at + shift for account, at in org.report_times.items()},
     )

@@ -228,18 +228,19 @@ def _build(
         - timedelta(minutes=demo_random(f"{seed}/{a.account_id}").randint(20, 200))
         for a in active
     }
+    iam_denied = frozenset(
+        a.account_id for a in active if f"{a.ou_path}/".startswith(f"{DENY_IAM_SCP_OU}/")
+    )
     return SimulatedOrganization(
         as_of=as_of,
         management_account_id=management,
         accounts=accounts,
         missing_role_account_id=missing,
-        expected=expected_findings(as_of, users, list(roots.values()), {missing}),
+        expected=expected_findings(as_of, users, list(roots.values()), {missing}, iam_denied),
         users=tuple(users),
         roots=roots,
         report_times=report_times,
-        iam_denied_by_scp=frozenset(
-            a.account_id for a in active if f"{a.ou_path}/".startswith(f"{DENY_IAM_SCP_OU}/")
-        ),
+        iam_denied_by_scp=iam_denied,
     )
 
 

@@ -52,7 +52,8 @@ class Persona:
     keys: tuple[KeyPlan, ...] = ()
     user_age: Days = (60, 900)  # users without keys; else counted from the oldest key
     # permissions (demo.iam.grant): "aws:<AWS-managed policy>", "group:<name>", "inline:<name>",
-    # "customer:<name>"; and what classifying them by attached policy must say: admin | other
+    # "customer:<name>", a role ("role:<name>") or group ("makegroup:<name>") made to exist; and
+    # what the effective-privilege evaluation must say: admin | escalation | other
     grants: tuple[str, ...] = ()
     expected_privilege: str = "other"
 
@@ -109,7 +110,43 @@ PERSONAS: tuple[Persona, ...] = (
             expected_privilege="admin"),
     Persona("read-only-old-key", "ReadOnlyAccess attached, key older than 90 days in use",
             keys=(KeyPlan((120, 900), RECENT),), grants=("aws:ReadOnlyAccess",)),
+    # effective privilege as IAM evaluates it (issue 19): each case the string match got wrong
+    Persona("admin-iam-arn", "inline iam:* on arn:aws:iam::*:* (not on *), fresh key in use",
+            keys=(KeyPlan((10, 80), RECENT),), grants=("inline:iam-on-iam-arns",),
+            expected_privilege="admin"),
+    Persona("admin-not-resource", "inline Allow * on every resource but one bucket, key in use",
+            keys=(KeyPlan((10, 80), RECENT),), grants=("inline:everything-but-one-bucket",),
+            expected_privilege="admin"),
+    Persona("admin-conditional", "inline iam:* on * only with MFA (conditional), key in use",
+            keys=(KeyPlan((10, 80), RECENT),), grants=("inline:iam-with-mfa",),
+            expected_privilege="admin"),
+    Persona("admin-denied", "AdministratorAccess and AWSDenyAll: no administrator, key in use",
+            keys=(KeyPlan((10, 80), RECENT),), grants=("aws:AdministratorAccess", "aws:AWSDenyAll")),
+    Persona("escalation-self-attach", "may attach any policy to itself (${aws:username}), key in use",
+            keys=(KeyPlan((10, 80), RECENT),), grants=("inline:attach-to-self",),
+            expected_privilege="escalation"),
+    Persona("escalation-amplify", "AdministratorAccess-Amplify: may create a role and assume it",
+            keys=(KeyPlan((10, 80), RECENT),), grants=("aws:AdministratorAccess-Amplify",),
+            expected_privilege="escalation"),
+    Persona("escalation-pass-role", "may pass the ec2-admin role to EC2 and run instances",
+            keys=(KeyPlan((10, 80), RECENT),), grants=("role:ec2-admin", "inline:pass-ec2-admin"),
+            expected_privilege="escalation"),
+    Persona("escalation-join-admins", "may add itself to the admins group, key in use",
+            keys=(KeyPlan((10, 80), RECENT),), grants=("makegroup:admins", "inline:join-admins"),
+            expected_privilege="escalation"),
+    Persona("quarantined-key", "AWS attached AWSCompromisedKeyQuarantineV2: its key leaked",
+            keys=(KeyPlan((10, 80), RECENT),),
+            grants=("aws:ReadOnlyAccess", "aws:AWSCompromisedKeyQuarantineV2")),
 )  # fmt: skip
+
+QUARANTINE_GRANTS = frozenset(
+    f"aws:{name}"
+    for name in (
+        "AWSCompromisedKeyQuarantine",
+        "AWSCompromisedKeyQuarantineV2",
+        "AWSCompromisedKeyQuarantineV3",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -135,7 +172,7 @@ class UserTruth:
     keys: tuple[KeyTruth, ...]
     password_set: datetime | None = None  # the console password's last change (console users)
     grants: tuple[str, ...] = ()  # as the persona's
-    expected_privilege: str = "other"  # admin | other, by attached policy
+    expected_privilege: str = "other"  # admin | escalation | other (effective privilege)
 
     def with_key_ids(self, key_ids: list[str]) -> UserTruth:
         keys = tuple(replace(k, access_key_id=i) for k, i in zip(self.keys, key_ids, strict=True))
@@ -302,6 +339,7 @@ def expected_findings(
     users: list[UserTruth],
     roots: list[RootTruth],
     not_assessed: set[str],
+    iam_denied: frozenset[str] = frozenset(),
 ) -> frozenset[ExpectedFinding]:
     """The findings keyaudit must report, derived from the same truth that built the users."""
     found: set[ExpectedFinding] = set()
@@ -312,7 +350,7 @@ def expected_findings(
             found.update(_root_findings(as_of, root))
     for user in users:
         if user.account_id not in not_assessed:
-            found.update(_user_findings(as_of, user))
+            found.update(_user_findings(as_of, user, iam_denied=user.account_id in iam_denied))
     return frozenset(found)
 
 
@@ -333,8 +371,13 @@ def _root_findings(as_of: datetime, root: RootTruth) -> list[ExpectedFinding]:
     return found
 
 
-def _user_findings(as_of: datetime, user: UserTruth) -> list[ExpectedFinding]:
+def _user_findings(
+    as_of: datetime, user: UserTruth, *, iam_denied: bool = False
+) -> list[ExpectedFinding]:
+    """`iam_denied`: an SCP of the account's chain denies iam:*, so no user there is an
+    administrator or one step from it."""
     found = []
+    privileged = user.expected_privilege in ("admin", "escalation") and not iam_denied
     for key in user.keys:
         if not key.active:
             if _over(as_of, key.created, INACTIVE_KEY_DAYS):
@@ -348,8 +391,10 @@ def _user_findings(as_of: datetime, user: UserTruth) -> list[ExpectedFinding]:
             found.append(_key_finding("ACCESS_KEY_NEVER_USED", user, key))
         if user.console and key.last_used is None and key.created == user.created:
             found.append(_key_finding("ACCESS_KEY_CREATED_AT_SETUP", user, key))
-        if user.expected_privilege == "admin":  # the demo collects privilege in every account
+        if privileged:  # the demo collects privilege in every account
             found.append(_key_finding("ACCESS_KEY_ON_PRIVILEGED_USER", user, key))
+        if QUARANTINE_GRANTS & set(user.grants):
+            found.append(_key_finding("ACCESS_KEY_QUARANTINED", user, key))
     per_user = []
     if sum(k.active for k in user.keys) > 1:
         per_user.append("MULTIPLE_ACTIVE_KEYS")
