@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from keyaudit.warehouse.db import connect
+from tests.faults.fault_harness import VirtualTime, install_virtual_time
 from tests.runs import DemoRun, clean_aws_environment, isolated, make_demo_run, process_state
 
 # Prefect's temporary API server (prefect_harness): quiet, offline and patient.
@@ -92,3 +93,11 @@ SLOW_FILES_FIRST = (
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {path: i for i, path in enumerate(SLOW_FILES_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable
+
+
+@pytest.fixture
+def vt(monkeypatch: pytest.MonkeyPatch) -> VirtualTime:
+    """Virtual time for the fault harness: sleeps and clocks advance without waiting."""
+    vt = VirtualTime()
+    install_virtual_time(monkeypatch, vt)
+    return vt

@@ -7,6 +7,7 @@ when they could not be read: then no SCP is assumed to deny, and the reason says
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -51,8 +52,6 @@ def _pages(pages: Iterable[Mapping[str, Any]], key: str) -> list[dict[str, Any]]
 @lru_cache(maxsize=4096)
 def _shared(name: str, arn: str, version: str, text: str) -> Policy:
     """AWS-managed documents are the same in every account: parsed once per process."""
-    import json
-
     return parse_policy(name, arn, json.loads(text))
 
 
@@ -64,8 +63,6 @@ class _Builder:
         aws_policies: Iterable[Mapping[str, Any]],
         scp_levels: ScpLevels | None,
     ) -> None:
-        import json
-
         self.account_id = account_id
         self.documents: dict[str, tuple[str, Any]] = {}
         self.versions: dict[str, list[tuple[str, Any]]] = {}
@@ -262,13 +259,12 @@ def _relevant_key(p: Principal) -> tuple[Any, ...]:
             return (a.label, a.policy.error)
         return (a.label, a.direct, tuple(s for s in a.policy.statements if s.matters))
 
-    identity = tuple(k for k in (policy_key(a) for a in p.identity) if a_matters(k))
+    def matters(key: tuple[Any, ...]) -> bool:  # unreadable, or some statement that matters
+        return isinstance(key[1], str) or bool(key[2])
+
+    identity = tuple(k for k in (policy_key(a) for a in p.identity) if matters(k))
     boundary = policy_key(p.boundary) if p.boundary is not None else None
     return (identity, boundary, p.groups)
-
-
-def a_matters(key: tuple[Any, ...]) -> bool:
-    return isinstance(key[1], str) or bool(key[2])
 
 
 def _names_self(context: AccountContext, p: Principal, probe_arn: str) -> bool:
@@ -368,8 +364,8 @@ def evaluate_account(
             name: Target(
                 probed[name][0],
                 standing[name][0] == ADMIN,
-                key_count=(key_counts or {}).get(name) if key_counts is not None else None,
-                has_password=(passwords or {}).get(name) if passwords is not None else None,
+                key_count=key_counts.get(name) if key_counts is not None else None,
+                has_password=passwords.get(name) if passwords is not None else None,
             )
             for name in probed
         },
@@ -418,8 +414,6 @@ def evaluate_account(
 
 def _trust_named(roles: Iterable[Mapping[str, Any]]) -> set[str]:
     """User ARNs some trust policy names: such a user's decision is its own."""
-    import json
-
     text = " ".join(json.dumps(r.get("AssumeRolePolicyDocument"), sort_keys=True) for r in roles)
     return {arn for arn in _ARN_IN_TEXT.findall(text) if ":user/" in arn}
 

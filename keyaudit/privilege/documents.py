@@ -149,6 +149,7 @@ def _statement(raw: Any, position: int, variables: dict[str, str] | None) -> Sta
     not_resource = "NotResource" in raw
     resources = _strings(raw.get("NotResource" if not_resource else "Resource"), ref)
     unknown = False
+    has_variables = variables is not None and any("${" in r for r in resources)
     if variables is not None:
         resolved = [_resolve(r, variables) for r in resources]
         resources = tuple(r for r, _ in resolved)
@@ -171,24 +172,20 @@ def _statement(raw: Any, position: int, variables: dict[str, str] | None) -> Sta
         conditional=bool(condition) or unknown,
         iam_mask=mask,
         other_mask=other,
-        has_variables=variables is not None
-        and any(
-            "${" in r for r in _strings(raw.get("NotResource" if not_resource else "Resource"), ref)
-        ),
+        has_variables=has_variables,
     )
 
 
 def _decode(document: Any) -> Any:
-    if isinstance(document, str):
-        text = unquote(document) if document.lstrip().startswith("%") else document
+    """boto3 gives documents decoded; the wire form is URL-encoded JSON (both are read)."""
+    if not isinstance(document, str):
+        return document
+    for text in (document, unquote(document)):
         try:
             return json.loads(text)
-        except json.JSONDecodeError:
-            try:
-                return json.loads(unquote(document))
-            except json.JSONDecodeError as exc:
-                raise PolicyError(f"document is not JSON ({exc.msg} at {exc.pos})") from None
-    return document
+        except json.JSONDecodeError as exc:
+            error = exc
+    raise PolicyError(f"document is not JSON ({error.msg} at {error.pos})")
 
 
 def parse_policy(

@@ -16,7 +16,7 @@ Cloudsplaining's privilege-escalation list.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -172,6 +172,12 @@ class Account:
     scp_levels: tuple[tuple[Attached, ...], ...] = ()
 
 
+# A candidate path: what it is, in words, and its requirements, each a thunk returning a level,
+# checked in order and only until one is NOT_ALLOWED (the cheap request checks come first).
+Candidate = tuple[str, tuple[Callable[[], int], ...]]
+Check = Callable[[Principal, "Account"], Iterator[Candidate]]
+
+
 def escalation(principal: Principal, account: Account, *, has_grant: int) -> Step | None:
     """The first one-step path from `principal` to administrator, or None.
 
@@ -180,9 +186,14 @@ def escalation(principal: Principal, account: Account, *, has_grant: int) -> Ste
     if not has_grant & starting_mask() and not _trusted_by_admin_role(principal, account):
         return None
     for check in _CHECKS:
-        found = check(principal, account)
-        if found is not None:
-            return found
+        for summary, requirements in check(principal, account):
+            level = ALLOWED
+            for requirement in requirements:
+                level = min(level, requirement())
+                if level == NOT_ALLOWED:
+                    break
+            else:
+                return Step(summary, conditional=level == CONDITIONAL)
     return None
 
 
@@ -190,118 +201,107 @@ def _level(account: Account, p: Principal, action: str, resource: str, **kw: Any
     return account.context.level(p, action.lower(), resource, **kw)[0]
 
 
-def _after(account: Account, p: Principal, **change: Any) -> int:
+def _request(a: Account, p: Principal, action: str, resource: str, **kw: Any) -> Callable[[], int]:
+    return lambda: _level(a, p, action, resource, **kw)
+
+
+def _known(level: int) -> Callable[[], int]:
+    return lambda: level
+
+
+def _admin_after(a: Account, p: Principal, **change: Any) -> Callable[[], int]:
     """The changed principal's standing: ALLOWED (admin), CONDITIONAL or NOT_ALLOWED."""
-    effective = account.context.effective(p, **change)
-    needs = account.context.needs
-    if not effective.is_admin(needs):
-        return NOT_ALLOWED
-    return CONDITIONAL if effective.is_conditional(needs) else ALLOWED
+
+    def standing() -> int:
+        effective = a.context.effective(p, **change)
+        if not effective.is_admin(a.context.needs):
+            return NOT_ALLOWED
+        return CONDITIONAL if effective.is_conditional(a.context.needs) else ALLOWED
+
+    return standing
 
 
-def _step(levels: Iterable[int], summary: str) -> Step | None:
-    got = min(levels)
-    if got == NOT_ALLOWED:
-        return None
-    return Step(summary, conditional=got == CONDITIONAL)
-
-
-def _self_policy(p: Principal, a: Account) -> Step | None:
+def _self_policy(p: Principal, a: Account) -> Iterator[Candidate]:
+    if p.kind != "user":
+        return
     for action, how in (
         ("iam:AttachUserPolicy", "can attach any policy to itself"),
         ("iam:PutUserPolicy", "can write itself any inline policy"),
     ):
-        if p.kind == "user" and _level(a, p, action, p.arn):
-            found = _step(
-                (_level(a, p, action, p.arn), _after(a, p, extra=[ANY_POLICY])),
-                f"{how}: {action} on {p.arn}",
-            )
-            if found:
-                return found
-    return None
+        yield (
+            f"{how}: {action} on {p.arn}",
+            (_request(a, p, action, p.arn), _admin_after(a, p, extra=[ANY_POLICY])),
+        )
 
 
-def _group_policy(p: Principal, a: Account) -> Step | None:
+def _group_policy(p: Principal, a: Account) -> Iterator[Candidate]:
     for group in p.groups:
         arn = a.groups[group][0] if group in a.groups else a.context.arn(f"group/{group}")
         for action in ("iam:AttachGroupPolicy", "iam:PutGroupPolicy"):
-            found = _step(
-                (_level(a, p, action, arn), _after(a, p, extra=[ANY_POLICY])),
+            yield (
                 f"can give its own group {group} any policy: {action} on {arn}",
+                (_request(a, p, action, arn), _admin_after(a, p, extra=[ANY_POLICY])),
             )
-            if found:
-                return found
-    return None
 
 
 def _own_policies(p: Principal) -> list[Attached]:
     return [x for x in p.identity if x.policy.arn and ":iam::aws:" not in x.policy.arn]
 
 
-def _policy_version(p: Principal, a: Account) -> Step | None:
+def _policy_version(p: Principal, a: Account) -> Iterator[Candidate]:
     for held in _own_policies(p):
         arn = str(held.policy.arn)
-        found = _step(
-            (
-                _level(a, p, "iam:CreatePolicyVersion", arn),
-                _after(a, p, without=frozenset({held.label}), extra=[ANY_POLICY]),
-            ),
+        without = frozenset({held.label})
+        yield (
             f"can rewrite a policy it holds as its default version: iam:CreatePolicyVersion on {arn}",
+            (
+                _request(a, p, "iam:CreatePolicyVersion", arn),
+                _admin_after(a, p, without=without, extra=[ANY_POLICY]),
+            ),
         )
-        if found:
-            return found
         for version, document in a.policy_versions.get(arn, []):
             swapped = Attached(f"{held.label}, version {version}", document)
-            found = _step(
-                (
-                    _level(a, p, "iam:SetDefaultPolicyVersion", arn),
-                    _after(a, p, without=frozenset({held.label}), extra=[swapped]),
-                ),
+            yield (
                 f"can make version {version} of a policy it holds the default, which makes it "
                 f"an administrator: iam:SetDefaultPolicyVersion on {arn}",
+                (
+                    _request(a, p, "iam:SetDefaultPolicyVersion", arn),
+                    _admin_after(a, p, without=without, extra=[swapped]),
+                ),
             )
-            if found:
-                return found
-    return None
 
 
-def _join_group(p: Principal, a: Account) -> Step | None:
+def _join_group(p: Principal, a: Account) -> Iterator[Candidate]:
     if p.kind != "user":
-        return None
+        return
     for group, (arn, policies) in sorted(a.groups.items()):
-        if group in p.groups:
-            continue
-        found = _step(
-            (_level(a, p, "iam:AddUserToGroup", arn), _after(a, p, extra=list(policies))),
-            f"can add itself to the administrators' group {group}: iam:AddUserToGroup on {arn}",
-        )
-        if found:
-            return found
-    return None
+        if group not in p.groups:
+            yield (
+                f"can add itself to the administrators' group {group}: iam:AddUserToGroup on {arn}",
+                (
+                    _request(a, p, "iam:AddUserToGroup", arn),
+                    _admin_after(a, p, extra=list(policies)),
+                ),
+            )
 
 
-def _other_user(p: Principal, a: Account) -> Step | None:
+def _other_user(p: Principal, a: Account) -> Iterator[Candidate]:
     admins = [(n, u) for n, u in sorted(a.users.items()) if u.admin and u.principal.arn != p.arn]
     if not admins:
-        return None
+        return
     for action, how, fits in (
         ("iam:CreateAccessKey", "can create an access key for", _room_for_key),
         ("iam:CreateLoginProfile", "can set a console password for", _no_password),
         ("iam:UpdateLoginProfile", "can reset the console password of", _has_password),
     ):
         grants = _grants(p, action)
-        if not grants:
-            continue
-        for name, user in admins:
+        for name, user in admins if grants else ():
             arn = user.principal.arn
-            if not fits(user) or not any(_resource_hit(s, arn) for s in grants):
-                continue
-            found = _step(
-                (_level(a, p, action, arn),), f"{how} administrator {name}: {action} on {arn}"
-            )
-            if found:
-                return found
-    return None
+            if fits(user) and any(_resource_hit(s, arn) for s in grants):
+                yield (
+                    f"{how} administrator {name}: {action} on {arn}",
+                    (_request(a, p, action, arn),),
+                )
 
 
 def _room_for_key(user: Target) -> bool:
@@ -338,153 +338,130 @@ def _trusted_by_admin_role(p: Principal, a: Account) -> bool:
     )
 
 
-def _assume(p: Principal, a: Account, role: Target) -> int:
+def _assume(a: Account, p: Principal, role: Target) -> Callable[[], int]:
     """How far p may assume the role today (trust policy, then its own permissions)."""
-    assert role.trust is not None
-    trusted, direct = role.trust.admits(p.arn, a.context.account_id)
-    if not trusted:
-        return NOT_ALLOWED
-    allowed = _level(a, p, "sts:AssumeRole", role.principal.arn, named_by_resource=direct)
-    return min(trusted, allowed)
+
+    def level() -> int:
+        assert role.trust is not None
+        trusted, direct = role.trust.admits(p.arn, a.context.account_id)
+        if not trusted:
+            return NOT_ALLOWED
+        allowed = _level(a, p, "sts:AssumeRole", role.principal.arn, named_by_resource=direct)
+        return min(trusted, allowed)
+
+    return level
 
 
 def _admin_roles(a: Account) -> list[tuple[str, Target]]:
     return [(n, r) for n, r in sorted(a.roles.items()) if r.admin and r.trust is not None]
 
 
-def _assume_admin_role(p: Principal, a: Account) -> Step | None:
+def _assume_admin_role(p: Principal, a: Account) -> Iterator[Candidate]:
     for name, role in _admin_roles(a):
-        found = _step(
-            (_assume(p, a, role),),
+        yield (
             f"can assume the administrator role {name}, whose trust policy admits it: "
             f"sts:AssumeRole on {role.principal.arn}",
+            (_assume(a, p, role),),
         )
-        if found:
-            return found
-    return None
 
 
-def _rewrite_trust(p: Principal, a: Account) -> Step | None:
+def _rewrite_trust(p: Principal, a: Account) -> Iterator[Candidate]:
     for name, role in _admin_roles(a):
         arn = role.principal.arn
-        found = _step(
-            (
-                _level(a, p, "iam:UpdateAssumeRolePolicy", arn),
-                _level(a, p, "sts:AssumeRole", arn, named_by_resource=True),
-            ),
+        yield (
             f"can make the administrator role {name} trust it, then assume it: "
             f"iam:UpdateAssumeRolePolicy and sts:AssumeRole on {arn}",
+            (
+                _request(a, p, "iam:UpdateAssumeRolePolicy", arn),
+                _request(a, p, "sts:AssumeRole", arn, named_by_resource=True),
+            ),
         )
-        if found:
-            return found
-    return None
 
 
-def _pass_role(p: Principal, a: Account) -> Step | None:
-    region, account = "*", a.context.account_id
+def _pass_role(p: Principal, a: Account) -> Iterator[Candidate]:
+    account = a.context.account_id
     for name, role in _admin_roles(a):
-        arn = role.principal.arn
-        passing = _level(a, p, "iam:PassRole", arn)
-        if not passing:
-            continue
         assert role.trust is not None
+        arn = role.principal.arn
         for service, actions in PASS_ROLE_SERVICES.items():
             trusted = role.trust.admits(p.arn, account, service=service)[0]
             if not trusted:
                 continue
             prefix = service.split(".")[0]
-            probe = f"arn:{a.context.partition}:{prefix}:{region}:{account}:*"
-            levels = [passing, trusted] + [_level(a, p, x, probe) for x in actions]
+            probe = f"arn:{a.context.partition}:{prefix}:*:{account}:*"
+            requirements = [_request(a, p, "iam:PassRole", arn), _known(trusted)]
+            requirements += [_request(a, p, x, probe) for x in actions]
             if prefix == "ec2" and not role.instance_profiles:
                 profile = a.context.arn("instance-profile/*")
-                levels.append(
-                    min(
-                        _level(a, p, "iam:CreateInstanceProfile", profile),
-                        _level(a, p, "iam:AddRoleToInstanceProfile", profile),
-                    )
-                )
-            found = _step(
-                levels,
+                requirements += [
+                    _request(a, p, "iam:CreateInstanceProfile", profile),
+                    _request(a, p, "iam:AddRoleToInstanceProfile", profile),
+                ]
+            yield (
                 f"can pass the administrator role {name} to {service} and run code as it: "
                 f"iam:PassRole on {arn} with {' and '.join(actions)}",
+                tuple(requirements),
             )
-            if found:
-                return found
-    return None
 
 
-def _role_policy(p: Principal, a: Account) -> Step | None:
+def _role_policy(p: Principal, a: Account) -> Iterator[Candidate]:
     """A role it can assume today, which it can also give any policy."""
     for name, role in sorted(a.roles.items()):
         if role.admin or role.trust is None:
             continue
         arn = role.principal.arn
         for action in ("iam:AttachRolePolicy", "iam:PutRolePolicy"):
-            writing = _level(a, p, action, arn)
-            if not writing:
-                continue
-            found = _step(
-                (
-                    writing,
-                    _assume(p, a, role),
-                    _after(a, role.principal, extra=[ANY_POLICY]),
-                ),
+            yield (
                 f"can give the role {name}, which it can assume, any policy: {action} and "
                 f"sts:AssumeRole on {arn}",
+                (
+                    _request(a, p, action, arn),
+                    _assume(a, p, role),
+                    _admin_after(a, role.principal, extra=[ANY_POLICY]),
+                ),
             )
-            if found:
-                return found
-    return None
 
 
-def _new_role(p: Principal, a: Account) -> Step | None:
+def _new_role(p: Principal, a: Account) -> Iterator[Candidate]:
     """Create a role that trusts it, give it any policy and assume it (three calls, one plan)."""
     arn = a.context.arn("role/keyaudit-escalation-probe")
-    creating = _level(a, p, "iam:CreateRole", arn)
-    if not creating:
-        return None
     new = Principal("role", "new role", arn, (ANY_POLICY,), scp_levels=a.scp_levels)
     for action in ("iam:AttachRolePolicy", "iam:PutRolePolicy"):
-        found = _step(
-            (
-                creating,
-                _level(a, p, action, arn),
-                _level(a, p, "sts:AssumeRole", arn, named_by_resource=True),
-                _after(a, new),
-            ),
+        yield (
             f"can create a role that trusts it, give the role any policy and assume it: "
             f"iam:CreateRole and {action} on {a.context.arn('role/*')}",
+            (
+                _request(a, p, "iam:CreateRole", arn),
+                _request(a, p, action, arn),
+                _request(a, p, "sts:AssumeRole", arn, named_by_resource=True),
+                _admin_after(a, new),
+            ),
         )
-        if found:
-            return found
-    return None
 
 
-def _lift_limits(p: Principal, a: Account) -> Step | None:
+def _lift_limits(p: Principal, a: Account) -> Iterator[Candidate]:
     """Remove what keeps it from administrator: its boundary, or a policy that denies."""
     if p.kind != "user":
-        return None
+        return
     if p.boundary is not None:
         for action in ("iam:DeleteUserPermissionsBoundary", "iam:PutUserPermissionsBoundary"):
-            found = _step(
-                (_level(a, p, action, p.arn), _after(a, p, boundary=False)),
+            yield (
                 f"can remove its own permissions boundary: {action} on {p.arn}",
+                (_request(a, p, action, p.arn), _admin_after(a, p, boundary=False)),
             )
-            if found:
-                return found
     for held in p.identity:
         if held.direct and any(not s.allow for s in held.policy.statements):
             action = "iam:DetachUserPolicy" if held.policy.arn else "iam:DeleteUserPolicy"
-            found = _step(
-                (_level(a, p, action, p.arn), _after(a, p, without=frozenset({held.label}))),
+            yield (
                 f"can remove the policy that denies it ({held.label}): {action} on {p.arn}",
+                (
+                    _request(a, p, action, p.arn),
+                    _admin_after(a, p, without=frozenset({held.label})),
+                ),
             )
-            if found:
-                return found
-    return None
 
 
-_CHECKS: tuple[Callable[[Principal, Account], Step | None], ...] = (
+_CHECKS: tuple[Check, ...] = (
     _self_policy,
     _group_policy,
     _policy_version,

@@ -260,6 +260,9 @@ BASIS: dict[str, dict[str, str]] = {
         "iam_root_hardware_mfa_enabled and iam_user_mfa_enabled_console_access",
         "IA-2(2)": "Prowler ia_2_2 (MFA to non-privileged accounts) lists "
         "iam_user_mfa_enabled_console_access",
+        "IR-4": "control text: implement an incident handling capability (detection and "
+        "analysis, containment, eradication, recovery); AWS's quarantine of a user is its "
+        "detection of an exposed key, and the key still active is the incident not contained",
         "IA-5": "control text: IA-5 b. initial authenticator content, d. revoking "
         "authenticators, f. changing or refreshing authenticators within a defined period",
     },
@@ -282,6 +285,8 @@ BASIS: dict[str, dict[str, str]] = {
         "CC6.2": "criterion text: credentials are issued on authorization and removed when "
         "access is no longer authorized; their appropriateness is reviewed",
         "CC6.3": "criterion text: access is authorized and removed with least privilege in mind",
+        "CC7.4": "criterion text: the entity responds to identified security incidents by "
+        "executing a defined incident-response program (contain, remediate, communicate)",
         "CC6.6": "criterion text: additional authentication is required when accessing the "
         "system from outside its boundaries",
     },
@@ -294,6 +299,8 @@ BASIS: dict[str, dict[str, str]] = {
         "authentication information is controlled",
         "A.5.18": "control text: access rights are reviewed and removed in line with the access "
         "control policy",
+        "A.5.26": "control text: information security incidents are responded to in "
+        "accordance with the documented procedures",
         "A.8.2": "control text: the allocation and use of privileged access rights is restricted "
         "and managed",
         "A.8.5": "Prowler A.8.5 (Secure authentication) lists iam_root_mfa_enabled and "

@@ -25,8 +25,6 @@ from tests.auditor.given import A, audit_files, folder_of, report
 from tests.faults.fault_harness import (
     AuditResult,
     FaultInjector,
-    VirtualTime,
-    install_virtual_time,
     run_audit,
 )
 
@@ -42,13 +40,6 @@ GRANT = (
 def demo() -> Iterator[Any]:
     with simulated_organization(AS_OF, members=8, users_per_account=1) as org:
         yield org
-
-
-@pytest.fixture
-def vt(monkeypatch: pytest.MonkeyPatch) -> VirtualTime:
-    vt = VirtualTime()
-    install_virtual_time(monkeypatch, vt)
-    return vt
 
 
 def expected_statuses(org: Any) -> dict[str, str]:

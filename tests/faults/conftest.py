@@ -30,13 +30,6 @@ def org() -> Iterator[Any]:
 
 
 @pytest.fixture
-def vt(monkeypatch: pytest.MonkeyPatch) -> VirtualTime:
-    vt = VirtualTime()
-    install_virtual_time(monkeypatch, vt)
-    return vt
-
-
-@pytest.fixture
 def faults() -> FaultInjector:
     return FaultInjector()
 

@@ -119,6 +119,15 @@ def load(history: History, run_id: str, as_of: datetime, report, keys, accounts)
         "'AdministratorAccess', ?)",
         [run_id, A, ADMIN_POLICY],
     )
+    for account, user in inputs:  # the load's evaluation of them (keyaudit.privilege)
+        admin = user == "alice"
+        con.execute(
+            "insert into iam_user_privilege (run_id, account_id, user_name, privilege, "
+            "privilege_reason, is_conditional) values (?, ?, ?, ?, ?, false)",
+            [run_id, account, user, "admin" if admin else "other",
+             "managed policy AdministratorAccess attached to the user, statement 1: allows * on *"
+             if admin else "no one-step path to administrator"],
+        )  # fmt: skip
     build_marts(con, run_id)
 
 

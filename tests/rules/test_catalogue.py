@@ -323,12 +323,13 @@ def test_missing_rule_folder_is_refused(tmp_path):
 # --- the catalogue itself ---------------------------------------------------------------
 
 
-def test_catalogue_has_the_twelve_rules_of_the_design_and_the_privilege_rule():
+def test_catalogue_has_the_twelve_rules_of_the_design_and_the_two_privilege_rules():
     assert CATALOGUE == [
         "ACCESS_KEY_CREATED_AT_SETUP",
         "ACCESS_KEY_NEVER_USED",
         "ACCESS_KEY_NOT_ROTATED",
         "ACCESS_KEY_ON_PRIVILEGED_USER",
+        "ACCESS_KEY_QUARANTINED",
         "ACCESS_KEY_UNUSED",
         "ACCOUNT_NOT_ASSESSED",
         "CONSOLE_USER_WITHOUT_MFA",

@@ -505,3 +505,65 @@ def test_saved_query_lists_the_view_in_its_order_with_a_limit_and_an_account(giv
     assert run() == [(1, "alice", "admin"), (2, "zed", "other")]
     assert run(limit="1") == [(1, "alice", "admin")]
     assert run(account_id=OTHER_ACCOUNT) == []
+
+
+# --- ACCESS_KEY_QUARANTINED ----------------------------------------------------------------
+
+QUARANTINE_ARN = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2"
+QUARANTINE = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": ["iam:CreateAccessKey", "iam:AttachUserPolicy"], "Resource": "*"}]}  # fmt: skip
+
+
+def test_active_key_of_a_quarantined_user_is_critical_and_an_inactive_one_is_not(given):
+    collected(given).user("leaked", key1=KEY).listed("leaked")
+    given.user("cleaned", key1={**KEY, "id": "AKIACLEANED", "active": False}).listed("cleaned")
+    for user in ("leaked", "cleaned"):
+        given.policy(user, "AWSCompromisedKeyQuarantineV2", QUARANTINE, arn=QUARANTINE_ARN)
+    assert given.findings("ACCESS_KEY_QUARANTINED") == [
+        (
+            "ACCESS_KEY_QUARANTINED", ACCOUNT, "leaked", 1, "AKIAADMIN1",
+            "active key of a user AWS quarantined for an exposed key: "
+            "AWSCompromisedKeyQuarantineV2 is attached to the user",
+        )
+    ]  # fmt: skip
+    severity = given.con.execute(
+        "select severity from findings where rule_id = 'ACCESS_KEY_QUARANTINED'"
+    ).fetchall()
+    assert severity == [("critical",)]
+
+
+def test_a_quarantine_policy_through_a_group_is_not_aws_quarantine(given):
+    collected(given).user("member", key1=KEY).listed("member")
+    given.policy(
+        "member", "AWSCompromisedKeyQuarantineV2", QUARANTINE, arn=QUARANTINE_ARN, group="g"
+    )
+    assert given.findings("ACCESS_KEY_QUARANTINED") == []
+
+
+def test_a_quarantined_key_tops_fix_first_above_an_admin(given):
+    collected(given).user("admin", key1={**KEY, "id": "AKIAADMIN9"}).listed("admin")
+    given.user("leaked", key1={"created": days_ago(10), "last_used": days_ago(1), "id": "AKIALEAK"})
+    given.listed("leaked")
+    given.policy("admin", "AdministratorAccess", allow("*"), arn=ADMIN_ARN)
+    given.policy("leaked", "AWSCompromisedKeyQuarantineV2", QUARANTINE, arn=QUARANTINE_ARN)
+    given.findings()
+    ranked = given.con.execute(
+        "select fix_rank, user_name, is_quarantined, privilege from fix_first order by fix_rank"
+    ).fetchall()
+    assert ranked == [(1, "leaked", True, "other"), (2, "admin", False, "admin")]
+
+
+def test_escalation_ranks_between_admin_and_unknown_in_fix_first(given):
+    collected(given)
+    for name, key_id in (("mystery", "AKIAMYST"), ("climber", "AKIACLIMB"), ("boss", "AKIABOSS")):
+        given.user(name, key1={"created": days_ago(200), "last_used": days_ago(1), "id": key_id})
+        given.listed(name)
+    given.policy("mystery", "Custom", None, arn="arn:aws:iam::111122223333:policy/Custom")
+    given.policy(
+        "climber", "self", allow("iam:AttachUserPolicy", "arn:aws:iam::*:user/${aws:username}")
+    )
+    given.policy("boss", "AdministratorAccess", allow("*"), arn=ADMIN_ARN)
+    given.findings()
+    ranked = given.con.execute(
+        "select user_name, privilege from fix_first order by fix_rank"
+    ).fetchall()
+    assert ranked == [("boss", "admin"), ("climber", "escalation"), ("mystery", "unknown")]

@@ -5,14 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.fault_harness import FaultInjector, VirtualTime, install_virtual_time
-
-
-@pytest.fixture
-def vt(monkeypatch: pytest.MonkeyPatch) -> VirtualTime:
-    vt = VirtualTime()
-    install_virtual_time(monkeypatch, vt)
-    return vt
+from tests.faults.fault_harness import FaultInjector
 
 
 @pytest.fixture
