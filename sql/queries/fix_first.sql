@@ -4,7 +4,7 @@
 -- param limit (integer, optional): how many keys to list; default all
 --
 -- From the fix_first view: each key with open (not waived) findings, one row per key, ranked by
--- the privilege of its user (admin, unknown, other; by attached policy), then the highest
+-- AWS quarantine, then the effective privilege of its user (admin, escalation, unknown, other), then the highest
 -- severity of its findings, then days idle (never used: since creation), then age.
 with runs as (
     select * from runs
