@@ -60,6 +60,11 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], str]] = {
         ["cli_startup.py", "--repeat", "1", "--no-prefect"],
         "ad-hoc commands: demo in-process vs an empty Prefect flow, query, help (issue 12.3)",
     ),
+    "privilege_eval": (
+        ["privilege_eval.py"],
+        ["privilege_eval.py", "--accounts", "20", "--users", "50"],
+        "effective-privilege evaluation of 5,000 accounts / 500,000 users (issue 19)",
+    ),
     "query_memory": (
         ["query_memory.py"],
         ["query_memory.py", "--rows", "100000"],

@@ -64,3 +64,11 @@ def test_other_benchmarks_start(script, tmp_path):
     done = bench(script, "--help", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("usage:")
+
+
+def test_privilege_benchmark_evaluates_every_user_and_reports_its_target(tmp_path):
+    done = bench("privilege_eval.py", "--accounts", "3", "--users", "20", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "users                60" in done.stdout
+    assert "target ≤ 10 s for 500,000" in done.stdout
+    assert "by privilege         admin" in done.stdout

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -49,10 +49,19 @@ def _pages(pages: Iterable[Mapping[str, Any]], key: str) -> list[dict[str, Any]]
     return [item for page in pages for item in page.get(key, []) or []]
 
 
-@lru_cache(maxsize=4096)
-def _shared(name: str, arn: str, version: str, text: str) -> Policy:
-    """AWS-managed documents are the same in every account: parsed once per process."""
+@lru_cache(maxsize=65536)
+def _parsed(name: str, arn: str | None, text: str) -> Policy:
+    """A document parsed once per process whatever holds it: AWS-managed policies are the same
+    in every account, and inline policies are often copies of one another."""
     return parse_policy(name, arn, json.loads(text))
+
+
+def _text(document: Any) -> str | None:
+    """A document as canonical JSON text (the cache key); None when it is not JSON-shaped."""
+    try:
+        return json.dumps(document, sort_keys=True)
+    except (TypeError, ValueError):
+        return None
 
 
 class _Builder:
@@ -78,11 +87,8 @@ class _Builder:
         for found in aws_policies:
             arn = found["Policy"]["Arn"]
             version = found["PolicyVersion"]
-            text = json.dumps(version.get("Document"), sort_keys=True)
-            self.aws[arn] = _shared(
-                found["Policy"]["PolicyName"], arn, str(version.get("VersionId")), text
-            )
-        self.parsed: dict[tuple[str, str], Policy] = {}
+            self.aws[arn] = self.policy(found["Policy"]["PolicyName"], arn, version.get("Document"))
+        self.resolutions: dict[tuple[int, tuple[tuple[str, str], ...]], Policy] = {}
         self.scp_levels = (
             None
             if scp_levels is None
@@ -95,10 +101,19 @@ class _Builder:
     def policy(self, name: str, arn: str | None, document: Any) -> Policy:
         if arn and arn in self.aws:
             return self.aws[arn]
-        key = (name, arn or str(id(document)))
-        found = self.parsed.get(key)
+        text = None if document is None or isinstance(document, str) else _text(document)
+        if text is None:  # missing, or text that may not parse: never shared
+            return parse_policy(name, arn, document)
+        return _parsed(name, arn, text)
+
+    def resolved(self, policy: Policy, variables: dict[str, str]) -> Policy:
+        """The policy with one principal's variables filled in (once per policy and values)."""
+        if not policy.has_principal_variables:
+            return policy
+        key = (id(policy), tuple(sorted(variables.items())))
+        found = self.resolutions.get(key)
         if found is None:
-            found = self.parsed[key] = parse_policy(name, arn, document)
+            found = self.resolutions[key] = for_principal(policy, variables)
         return found
 
     def managed(self, arn: str, name: str) -> Policy:
@@ -157,7 +172,11 @@ def _principal(
     kind: str,
     item: Mapping[str, Any],
     groups: dict[str, tuple[str, tuple[Attached, ...]]],
+    *,
+    resolve: bool = True,
 ) -> Principal:
+    """A user or role with its policies; `resolve=False` leaves policy variables unfilled (for
+    what needs only its name, ARN and policy list)."""
     name_key = "UserName" if kind == "user" else "RoleName"
     variables = _variables(item, name_key, b.account_id)
     inline_key = "UserPolicyList" if kind == "user" else "RolePolicyList"
@@ -166,7 +185,8 @@ def _principal(
     member_of = tuple(item.get("GroupList", []) or ()) if kind == "user" else ()
     for group in member_of:
         identity += list(groups.get(group, ("", ()))[1])
-    identity = [Attached(a.label, for_principal(a.policy, variables), a.direct) for a in identity]
+    if resolve:
+        identity = [Attached(a.label, b.resolved(a.policy, variables), a.direct) for a in identity]
     return Principal(
         kind=kind,
         name=str(item[name_key]),
@@ -185,6 +205,12 @@ def _standing(context: AccountContext, p: Principal) -> tuple[str, bool]:
     if effective.is_admin(context.needs):
         return ADMIN, effective.is_conditional(context.needs)
     return OTHER, False
+
+
+def _admin_standing(context: AccountContext, p: Principal) -> tuple[bool, bool]:
+    """(is an administrator, only under a Condition), for a role a path may lead to."""
+    privilege, conditional = _standing(context, p)
+    return privilege == ADMIN, conditional
 
 
 def _grant_mask(p: Principal) -> int:
@@ -250,37 +276,27 @@ def _iam_count(context: AccountContext, p: Principal) -> str:
 PROBE_USER = "keyaudit-probe-user"
 
 
-def _relevant_key(p: Principal) -> tuple[Any, ...]:
-    """What decides a user's privilege, as a value: the statements that can matter (with the
-    labels the reasons quote), unreadable policies, the boundary and the groups."""
-
-    def policy_key(a: Attached) -> tuple[Any, ...]:
-        if a.policy.error is not None:
-            return (a.label, a.policy.error)
-        return (a.label, a.direct, tuple(s for s in a.policy.statements if s.matters))
-
-    def matters(key: tuple[Any, ...]) -> bool:  # unreadable, or some statement that matters
-        return isinstance(key[1], str) or bool(key[2])
-
-    identity = tuple(k for k in (policy_key(a) for a in p.identity) if matters(k))
-    boundary = policy_key(p.boundary) if p.boundary is not None else None
-    return (identity, boundary, p.groups)
+def _policy_key(a: Attached) -> tuple[Any, ...] | None:
+    """What of one attached policy can decide a privilege, as a value: its label (which reasons
+    quote) with the statements that matter, or its error; None when nothing in it matters."""
+    if a.policy.error is not None:
+        return (a.label, a.policy.error)
+    mattering = tuple(s for s in a.policy.statements if s.matters)
+    return (a.label, a.direct, mattering) if mattering else None
 
 
-def _names_self(context: AccountContext, p: Principal, probe_arn: str) -> bool:
-    """Whether a Resource written without variables treats this user apart from any other
-    (`user/alice`): then its own decision cannot be shared with users of the same policies."""
+def _self_patterns(context: AccountContext, policy: Policy) -> tuple[str, ...]:
+    """The Resource values of a policy written without variables that name some users and not
+    others (`user/alice`): only they can treat one user apart from another."""
     user_family = 1 << context.catalogue.families.index("user")
-    for attached in (*p.identity, *((p.boundary,) if p.boundary else ())):
-        for s in attached.policy.statements:
-            if not s.matters or s.has_variables:
-                continue
+    found = []
+    for s in policy.statements:
+        if s.matters and not s.has_variables:
             for r in s.resources:
                 cover, meet = context.pattern_families(r)
-                partly = meet & user_family and not cover & user_family
-                if partly and arn_matches(r, p.arn) != arn_matches(r, probe_arn):
-                    return True
-    return False
+                if meet & user_family and not cover & user_family:
+                    found.append(r)
+    return tuple(found)
 
 
 class _Decisions:
@@ -295,19 +311,48 @@ class _Decisions:
         self.context, self.b, self.groups = context, b, groups
         self.standing: dict[Any, tuple[str, bool]] = {}
         self.outcome: dict[Any, tuple[str, str, bool]] = {}
+        self.self_patterns: dict[int, tuple[str, ...]] = {}  # by id(policy), kept alive by users
+        self.policy_keys: dict[tuple[str, int], tuple[tuple[Any, ...] | None]] = {}
+        self.probe_variables = _variables(
+            {"UserName": PROBE_USER, "UserId": "AIDAKEYAUDITPROBE"}, "UserName", b.account_id
+        )
+
+    def names_self(self, user: Principal, probe_arn: str) -> bool:
+        """Whether the user's own ARN changes its decision, so it cannot be shared."""
+        for attached in (*user.identity, *((user.boundary,) if user.boundary else ())):
+            policy = attached.policy
+            patterns = self.self_patterns.get(id(policy))
+            if patterns is None:
+                patterns = self.self_patterns[id(policy)] = _self_patterns(self.context, policy)
+            for r in patterns:
+                if arn_matches(r, user.arn) != arn_matches(r, probe_arn):
+                    return True
+        return False
 
     def probe(self, raw: Mapping[str, Any]) -> tuple[Principal, Principal, Any]:
-        """(the user, the same user under the probe's name, the sharing key or None)."""
-        user = _principal(self.b, "user", raw, self.groups)
-        probe_raw = {
-            **raw,
-            "UserName": PROBE_USER,
-            "UserId": "AIDAKEYAUDITPROBE",
-            "Arn": self.probe_arn(raw),
-        }
-        probe = _principal(self.b, "user", probe_raw, self.groups)
-        key = None if _names_self(self.context, user, probe.arn) else _relevant_key(probe)
+        """(the user, its variables unfilled; the same user under the probe's name; the
+        sharing key, or None when the user's own decision cannot be shared)."""
+        user = _principal(self.b, "user", raw, self.groups, resolve=False)
+        identity = tuple(
+            Attached(a.label, self.b.resolved(a.policy, self.probe_variables), a.direct)
+            for a in user.identity
+        )
+        probe = replace(user, name=PROBE_USER, arn=self.probe_arn(raw), identity=identity)
+        key = None if self.names_self(user, probe.arn) else self.relevant_key(probe)
         return user, probe, key
+
+    def relevant_key(self, p: Principal) -> tuple[Any, ...]:
+        """What decides a user's privilege, as a value: the keys of its policies (unreadable
+        ones, those with statements that matter), its boundary's and its groups."""
+
+        def key(a: Attached) -> tuple[Any, ...] | None:
+            found = self.policy_keys.get((a.label, id(a.policy)))
+            if found is None:
+                found = self.policy_keys[(a.label, id(a.policy))] = (_policy_key(a),)
+            return found[0]
+
+        identity = tuple(k for k in map(key, p.identity) if k is not None)
+        return (identity, key(p.boundary) if p.boundary else None, p.groups)
 
     def probe_arn(self, raw: Mapping[str, Any]) -> str:
         arn = str(raw.get("Arn") or "")
@@ -336,14 +381,19 @@ def evaluate_account(
         for g in _pages(pages, "GroupDetailList")
     }
     decisions = _Decisions(context, b, groups)
-    probed = {u["UserName"]: decisions.probe(u) for u in users_raw}
+    raw_users = {u["UserName"]: u for u in users_raw}
+    probed = {name: decisions.probe(u) for name, u in raw_users.items()}
     trusted = _trust_named(_pages(pages, "RoleDetailList"))
+    own: dict[str, Principal] = {}
 
     def shared(name: str) -> tuple[Principal, Any]:
+        """The principal to evaluate for the user, and the key its decision is shared under."""
         user, probe, key = probed[name]
-        if key is None or user.arn in trusted:
-            return user, None
-        return probe, key
+        if key is not None and user.arn not in trusted:
+            return probe, key
+        if name not in own:  # evaluated as itself, its variables filled in
+            own[name] = _principal(b, "user", raw_users[name], groups)
+        return own[name], None
 
     standing: dict[str, tuple[str, bool]] = {}
     for name in probed:
@@ -364,6 +414,7 @@ def evaluate_account(
             name: Target(
                 probed[name][0],
                 standing[name][0] == ADMIN,
+                admin_conditional=standing[name][1],
                 key_count=key_counts.get(name) if key_counts is not None else None,
                 has_password=passwords.get(name) if passwords is not None else None,
             )
@@ -372,7 +423,7 @@ def evaluate_account(
         roles={
             name: Target(
                 p,
-                _standing(context, p)[0] == ADMIN,
+                *_admin_standing(context, p),
                 trust=Trust.parse(raw.get("AssumeRolePolicyDocument")),
                 instance_profiles=len(raw.get("InstanceProfileList", []) or []),
             )
@@ -395,7 +446,7 @@ def evaluate_account(
             privilege, reason, conditional = _decide(context, account, principal, standing[name])
             if key is not None:
                 decisions.outcome[key] = (privilege, reason, conditional)
-        if principal is not user:
+        if key is not None:
             reason = reason.replace(principal.arn, user.arn).replace(PROBE_USER, user.name)
         quarantine = next(
             (

@@ -154,6 +154,7 @@ class Target:
 
     principal: Principal
     admin: bool
+    admin_conditional: bool = False  # an administrator only under a Condition
     trust: Trust | None = None  # roles
     instance_profiles: int = 0  # roles
     key_count: int | None = None  # users
@@ -286,7 +287,7 @@ def _join_group(p: Principal, a: Account) -> Iterator[Candidate]:
 
 
 def _other_user(p: Principal, a: Account) -> Iterator[Candidate]:
-    admins = [(n, u) for n, u in sorted(a.users.items()) if u.admin and u.principal.arn != p.arn]
+    admins = _administrators(a.users, but=p.arn)
     if not admins:
         return
     for action, how, fits in (
@@ -300,7 +301,7 @@ def _other_user(p: Principal, a: Account) -> Iterator[Candidate]:
             if fits(user) and any(_resource_hit(s, arn) for s in grants):
                 yield (
                     f"{how} administrator {name}: {action} on {arn}",
-                    (_request(a, p, action, arn),),
+                    (_request(a, p, action, arn), _as_admin(user)),
                 )
 
 
@@ -352,8 +353,20 @@ def _assume(a: Account, p: Principal, role: Target) -> Callable[[], int]:
     return level
 
 
+def _administrators(targets: dict[str, Target], but: str = "") -> list[tuple[str, Target]]:
+    """The administrators among users or roles, unconditional ones first (then by name)."""
+    found = [(n, t) for n, t in targets.items() if t.admin and t.principal.arn != but]
+    return sorted(found, key=lambda item: (item[1].admin_conditional, item[0]))
+
+
+def _as_admin(target: Target) -> Callable[[], int]:
+    """The target's own standing as a requirement: a conditional administrator makes the path
+    conditional."""
+    return _known(CONDITIONAL if target.admin_conditional else ALLOWED)
+
+
 def _admin_roles(a: Account) -> list[tuple[str, Target]]:
-    return [(n, r) for n, r in sorted(a.roles.items()) if r.admin and r.trust is not None]
+    return [(n, r) for n, r in _administrators(a.roles) if r.trust is not None]
 
 
 def _assume_admin_role(p: Principal, a: Account) -> Iterator[Candidate]:
@@ -361,7 +374,7 @@ def _assume_admin_role(p: Principal, a: Account) -> Iterator[Candidate]:
         yield (
             f"can assume the administrator role {name}, whose trust policy admits it: "
             f"sts:AssumeRole on {role.principal.arn}",
-            (_assume(a, p, role),),
+            (_assume(a, p, role), _as_admin(role)),
         )
 
 
@@ -374,6 +387,7 @@ def _rewrite_trust(p: Principal, a: Account) -> Iterator[Candidate]:
             (
                 _request(a, p, "iam:UpdateAssumeRolePolicy", arn),
                 _request(a, p, "sts:AssumeRole", arn, named_by_resource=True),
+                _as_admin(role),
             ),
         )
 
@@ -389,7 +403,7 @@ def _pass_role(p: Principal, a: Account) -> Iterator[Candidate]:
                 continue
             prefix = service.split(".")[0]
             probe = f"arn:{a.context.partition}:{prefix}:*:{account}:*"
-            requirements = [_request(a, p, "iam:PassRole", arn), _known(trusted)]
+            requirements = [_request(a, p, "iam:PassRole", arn), _known(trusted), _as_admin(role)]
             requirements += [_request(a, p, x, probe) for x in actions]
             if prefix == "ec2" and not role.instance_profiles:
                 profile = a.context.arn("instance-profile/*")

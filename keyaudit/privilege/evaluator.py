@@ -28,6 +28,9 @@ from keyaudit.privilege.documents import Policy, Statement
 from keyaudit.privilege.patterns import arn_matches, covers, meets
 
 NOT_ALLOWED, CONDITIONAL, ALLOWED = 0, 1, 2
+# (pattern, partition) -> (covered, met) families, for patterns whose account segment is only
+# wildcards (`arn:aws:iam::*:role/ec2-*`): the same answer in every account
+_ACCOUNT_FREE: dict[tuple[str, str], tuple[int, int]] = {}
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,8 @@ class AccountContext:
     _policies: dict[int, tuple[Policy, Masks]] = field(default_factory=dict)
     _layers: dict[tuple[int, ...], Masks] = field(default_factory=dict)
     _patterns: dict[str, tuple[int, int]] = field(default_factory=dict)
-    _regexes: list[re.Pattern[str]] = field(default_factory=list)
+    _prefixes: list[str | None] = field(default_factory=list)
+    _literal: list[str] = field(default_factory=list)  # each template's text before a name
     _needs: int = 0
 
     def __post_init__(self) -> None:
@@ -124,8 +128,12 @@ class AccountContext:
         self._needs = 0
         for f, need in enumerate(self.catalogue.needs):
             self._needs |= need << (f * self.width)
-        self._regexes = [
-            re.compile("".join("[^:]*" if t is None else re.escape(t) for t in template))
+        self._literal = [_literal_prefix(template) for template in self._templates]
+        # a template ending in its only chosen name: its literal prefix decides a literal ARN
+        self._prefixes = [
+            "".join(t for t in template[:-1] if t is not None)
+            if template and template[-1] is None and template.count(None) == 1
+            else None
             for template in self._templates
         ]
 
@@ -187,8 +195,12 @@ class AccountContext:
             found = (0, 0)  # another service's resource
         elif "*" not in pattern and "?" not in pattern:
             meet = 0
-            for f, regex in enumerate(self._regexes):
-                if regex.fullmatch(pattern):
+            for f, prefix in enumerate(self._prefixes):
+                if prefix is None:
+                    hit = meets(pattern, self._templates[f])
+                else:
+                    hit = pattern.startswith(prefix) and ":" not in pattern[len(prefix) :]
+                if hit:
                     meet |= 1 << f
             found = (0, meet)
         else:
@@ -197,12 +209,25 @@ class AccountContext:
         return found
 
     def _slow(self, pattern: str) -> tuple[int, int]:
+        """Every family matched against a wildcard pattern; a pattern whose account segment is
+        all wildcards answers the same in every account of the partition (kept per process)."""
+        parts = pattern.split(":", 5)
+        shared = len(parts) == 6 and parts[4] and not parts[4].strip("*?")
+        key = (pattern, self.partition)
+        if shared and key in _ACCOUNT_FREE:
+            return _ACCOUNT_FREE[key]
         cover = meet = 0
+        literal = re.split(r"[*?]", pattern, maxsplit=1)[0]
         for f, template in enumerate(self._templates):
+            fixed = self._literal[f]
+            if not (literal.startswith(fixed) or fixed.startswith(literal)):
+                continue  # the two disagree on a character both spell out
             if covers(pattern, template):
                 cover |= 1 << f
             if meets(pattern, template):
                 meet |= 1 << f
+        if shared:
+            _ACCOUNT_FREE[key] = (cover, meet)
         return cover, meet
 
     def policy_masks(self, policy: Policy) -> Masks:
@@ -293,6 +318,8 @@ class AccountContext:
             if kind == "identity policies":
                 grant = why
             result = min(result, best)
+            if result == NOT_ALLOWED:  # one kind that does not allow it decides
+                return NOT_ALLOWED, None
         for _, attached in principal.layers():
             for a in attached:
                 for s in a.policy.statements:
@@ -301,6 +328,16 @@ class AccountContext:
                             return NOT_ALLOWED, None
                         result = min(result, CONDITIONAL)
         return result, grant
+
+
+def _literal_prefix(template: tuple[str | None, ...]) -> str:
+    """The text of a template before its first chosen name."""
+    found = []
+    for piece in template:
+        if piece is None:
+            break
+        found.append(piece)
+    return "".join(found)
 
 
 def _matches(statement: Statement, action: str, resource: str) -> bool:

@@ -296,3 +296,16 @@ def test_an_scp_denying_iam_closes_every_iam_path() -> None:
     judged = given.judge()
     assert judged["boss"].privilege == "other"
     assert judged["ci"].privilege == "other"
+
+
+def test_a_path_to_a_conditional_administrator_is_conditional_and_a_plain_one_is_preferred() -> (
+    None
+):
+    mfa = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    given = Given().user("aa-mfa-admin", doc(allow("*", Condition=mfa)))
+    given.user("ci", doc(allow("iam:CreateAccessKey")))
+    found = given.judge()["ci"]
+    assert (found.privilege, found.is_conditional) == ("escalation", True)
+    given.user("zz-admin", managed_=("AdministratorAccess",))
+    found = given.judge()["ci"]
+    assert (found.is_conditional, "administrator zz-admin" in found.reason) == (False, True)
