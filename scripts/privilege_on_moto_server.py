@@ -28,9 +28,9 @@ from typing import Any
 os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
 DUMMY = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
-import boto3
-import duckdb
-from moto.server import ThreadedMotoServer
+import boto3  # noqa: E402 (moto reads the variable above when it loads)
+import duckdb  # noqa: E402
+from moto.server import ThreadedMotoServer  # noqa: E402
 
 REGION = "us-east-1"
 ROLE = "OrganizationAccountAccessRole"
@@ -42,7 +42,10 @@ def aws(name: str) -> str:
 
 
 def allow(action: Any, resource: Any = "*", **extra: Any) -> dict[str, Any]:
-    return {"Version": V, "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource, **extra}]}  # fmt: skip
+    return {
+        "Version": V,
+        "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource, **extra}],
+    }
 
 
 MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
@@ -50,17 +53,53 @@ MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
 MANAGEMENT_USERS: dict[str, tuple[dict[str, Any], str]] = {
     "admin-direct": ({"managed": ["AdministratorAccess"]}, "admin"),
     "admin-group": ({"groups": ["admins"]}, "admin"),
-    "admin-not-resource": ({"inline": {"Version": V, "Statement": [{"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::audit-logs"}]}}, "admin"),  # fmt: skip
+    "admin-not-resource": (
+        {
+            "inline": {
+                "Version": V,
+                "Statement": [
+                    {"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::audit-logs"}
+                ],
+            }
+        },
+        "admin",
+    ),
     "admin-conditional": ({"inline": allow("iam:*", Condition=MFA)}, "admin"),
     "admin-denied": ({"managed": ["AdministratorAccess", "AWSDenyAll"]}, "other"),
-    "self-attach": ({"inline": allow("iam:AttachUserPolicy", "arn:aws:iam::*:user/${aws:username}")}, "escalation"),  # fmt: skip
+    "self-attach": (
+        {"inline": allow("iam:AttachUserPolicy", "arn:aws:iam::*:user/${aws:username}")},
+        "escalation",
+    ),
     "key-minter": ({"inline": allow("iam:CreateAccessKey")}, "escalation"),
-    "role-passer": ({"inline": {"Version": V, "Statement": [
-        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/ec2-admin"},
-        {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"}]}}, "escalation"),  # fmt: skip
-    "trust-rewriter": ({"inline": allow(["iam:UpdateAssumeRolePolicy", "sts:AssumeRole"], "arn:aws:iam::*:role/ops-admin")}, "escalation"),  # fmt: skip
+    "role-passer": (
+        {
+            "inline": {
+                "Version": V,
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "iam:PassRole",
+                        "Resource": "arn:aws:iam::*:role/ec2-admin",
+                    },
+                    {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"},
+                ],
+            }
+        },
+        "escalation",
+    ),
+    "trust-rewriter": (
+        {
+            "inline": allow(
+                ["iam:UpdateAssumeRolePolicy", "sts:AssumeRole"], "arn:aws:iam::*:role/ops-admin"
+            )
+        },
+        "escalation",
+    ),
     "amplify": ({"managed": ["AdministratorAccess-Amplify"]}, "escalation"),
-    "joiner": ({"inline": allow("iam:AddUserToGroup", "arn:aws:iam::*:group/admins")}, "escalation"),  # fmt: skip
+    "joiner": (
+        {"inline": allow("iam:AddUserToGroup", "arn:aws:iam::*:group/admins")},
+        "escalation",
+    ),
     "reader": ({"managed": ["ReadOnlyAccess"]}, "other"),
     "quarantined": ({"managed": ["ReadOnlyAccess", "AWSCompromisedKeyQuarantineV2"]}, "other"),
 }
@@ -85,12 +124,30 @@ def client(endpoint: str, service: str, credentials: dict[str, str] | None = Non
 def make_users(iam: Any, users: dict[str, tuple[dict[str, Any], str]]) -> None:
     iam.create_group(GroupName="admins")
     iam.attach_group_policy(GroupName="admins", PolicyArn=aws("AdministratorAccess"))
-    trust_ec2 = {"Version": V, "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    trust_ec2 = {
+        "Version": V,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
     iam.create_role(RoleName="ec2-admin", AssumeRolePolicyDocument=json.dumps(trust_ec2))
     iam.attach_role_policy(RoleName="ec2-admin", PolicyArn=aws("AdministratorAccess"))
     iam.create_instance_profile(InstanceProfileName="ec2-admin")
     iam.add_role_to_instance_profile(InstanceProfileName="ec2-admin", RoleName="ec2-admin")
-    trust_other = {"Version": V, "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    trust_other = {
+        "Version": V,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
     iam.create_role(RoleName="ops-admin", AssumeRolePolicyDocument=json.dumps(trust_other))
     iam.attach_role_policy(RoleName="ops-admin", PolicyArn=aws("AdministratorAccess"))
     for name, (spec, _) in users.items():
@@ -100,7 +157,9 @@ def make_users(iam: Any, users: dict[str, tuple[dict[str, Any], str]]) -> None:
         for group in spec.get("groups", []):
             iam.add_user_to_group(GroupName=group, UserName=name)
         if "inline" in spec:
-            iam.put_user_policy(UserName=name, PolicyName="inline", PolicyDocument=json.dumps(spec["inline"]))  # fmt: skip
+            iam.put_user_policy(
+                UserName=name, PolicyName="inline", PolicyDocument=json.dumps(spec["inline"])
+            )
         iam.create_access_key(UserName=name)
 
 
@@ -110,9 +169,19 @@ def build(endpoint: str) -> dict[str, str]:
     org.create_organization(FeatureSet="ALL")
     root = org.list_roots()["Roots"][0]["Id"]
     org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
-    sandbox = org.create_organizational_unit(ParentId=root, Name="Sandbox")["OrganizationalUnit"]["Id"]
-    deny_iam = {"Version": V, "Statement": [{"Sid": "DenyIAM", "Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}  # fmt: skip
-    policy = org.create_policy(Name="DenyIAM", Description="no IAM in the sandbox", Type="SERVICE_CONTROL_POLICY", Content=json.dumps(deny_iam))  # fmt: skip
+    sandbox = org.create_organizational_unit(ParentId=root, Name="Sandbox")["OrganizationalUnit"][
+        "Id"
+    ]
+    deny_iam = {
+        "Version": V,
+        "Statement": [{"Sid": "DenyIAM", "Effect": "Deny", "Action": "iam:*", "Resource": "*"}],
+    }
+    policy = org.create_policy(
+        Name="DenyIAM",
+        Description="no IAM in the sandbox",
+        Type="SERVICE_CONTROL_POLICY",
+        Content=json.dumps(deny_iam),
+    )
     org.attach_policy(PolicyId=policy["Policy"]["PolicySummary"]["Id"], TargetId=sandbox)
     member = org.create_account(AccountName="sandbox", Email="sandbox@example.com")
     member_id = member["CreateAccountStatus"]["AccountId"]
@@ -140,7 +209,9 @@ def audit(endpoint: str, folder: Path) -> Path:
     database = folder / "keyaudit.duckdb"
     keyaudit = Path(sys.executable).with_name("keyaudit")
     command = [str(keyaudit), "run", "--db", str(database), "--out", str(folder / "report")]
-    done = subprocess.run(command, env=env, cwd=folder, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(  # noqa: S603 (our own keyaudit, fixed arguments)
+        command, env=env, cwd=folder, capture_output=True, text=True, timeout=600
+    )
     print(done.stdout[-1500:])
     if done.returncode not in (0, 1):  # 1: findings or an incomplete run, still a report
         print(done.stderr, file=sys.stderr)
@@ -179,7 +250,9 @@ def compare(database: Path) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--keep", type=Path, help="keep the warehouse and report in this folder")
     args = parser.parse_args()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

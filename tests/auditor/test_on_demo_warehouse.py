@@ -122,6 +122,7 @@ def test_every_saved_query_runs_on_the_demo_warehouse(warehouse: dict, saved: st
         "long_term_keys_by_account",
         "never_used_keys",
         "console_users_with_keys",
+        "privileged_users",
         "accounts_not_assessed",
         "run_accounts",
         "open_findings_by_account",
