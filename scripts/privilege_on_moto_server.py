@@ -121,35 +121,26 @@ def client(endpoint: str, service: str, credentials: dict[str, str] | None = Non
     return boto3.client(service, endpoint_url=endpoint, region_name=REGION, **extra)
 
 
+def admin_role(
+    iam: Any, name: str, trusted: dict[str, str], *, instance_profile: bool = False
+) -> None:
+    """A role with AdministratorAccess that trusts `trusted` (a service, another account)."""
+    trust = {
+        "Version": V,
+        "Statement": [{"Effect": "Allow", "Principal": trusted, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.attach_role_policy(RoleName=name, PolicyArn=aws("AdministratorAccess"))
+    if instance_profile:
+        iam.create_instance_profile(InstanceProfileName=name)
+        iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+
+
 def make_users(iam: Any, users: dict[str, tuple[dict[str, Any], str]]) -> None:
     iam.create_group(GroupName="admins")
     iam.attach_group_policy(GroupName="admins", PolicyArn=aws("AdministratorAccess"))
-    trust_ec2 = {
-        "Version": V,
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "ec2.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    iam.create_role(RoleName="ec2-admin", AssumeRolePolicyDocument=json.dumps(trust_ec2))
-    iam.attach_role_policy(RoleName="ec2-admin", PolicyArn=aws("AdministratorAccess"))
-    iam.create_instance_profile(InstanceProfileName="ec2-admin")
-    iam.add_role_to_instance_profile(InstanceProfileName="ec2-admin", RoleName="ec2-admin")
-    trust_other = {
-        "Version": V,
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    iam.create_role(RoleName="ops-admin", AssumeRolePolicyDocument=json.dumps(trust_other))
-    iam.attach_role_policy(RoleName="ops-admin", PolicyArn=aws("AdministratorAccess"))
+    admin_role(iam, "ec2-admin", {"Service": "ec2.amazonaws.com"}, instance_profile=True)
+    admin_role(iam, "ops-admin", {"AWS": "arn:aws:iam::999999999999:root"})
     for name, (spec, _) in users.items():
         iam.create_user(UserName=name)
         for policy in spec.get("managed", []):
