@@ -11,8 +11,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from keyaudit.privilege.documents import Policy, for_principal, parse_policy
 from keyaudit.privilege.escalation import Account, Target, Trust, escalation
@@ -49,19 +48,22 @@ def _pages(pages: Iterable[Mapping[str, Any]], key: str) -> list[dict[str, Any]]
     return [item for page in pages for item in page.get(key, []) or []]
 
 
-@lru_cache(maxsize=65536)
-def _parsed(name: str, arn: str | None, text: str) -> Policy:
+_PARSED: dict[tuple[str, str | None, str], Policy] = {}
+_PARSED_LIMIT = 65536
+
+
+def _parsed(name: str, arn: str | None, document: Any) -> Policy:
     """A document parsed once per process whatever holds it: AWS-managed policies are the same
-    in every account, and inline policies are often copies of one another."""
-    return parse_policy(name, arn, json.loads(text))
-
-
-def _text(document: Any) -> str | None:
-    """A document as canonical JSON text (the cache key); None when it is not JSON-shaped."""
-    try:
-        return json.dumps(document, sort_keys=True)
-    except (TypeError, ValueError):
-        return None
+    in every account, and inline policies are often copies of one another. The key is the
+    document's repr(): equal repr, equal JSON value, and four times cheaper than sorted JSON
+    text (a copy whose keys come in another order is merely parsed again)."""
+    key = (name, arn, repr(document))
+    found = _PARSED.get(key)
+    if found is None:
+        if len(_PARSED) >= _PARSED_LIMIT:  # bounded: an organization's documents, not a leak
+            _PARSED.clear()
+        found = _PARSED[key] = parse_policy(name, arn, document)
+    return found
 
 
 class _Builder:
@@ -101,10 +103,9 @@ class _Builder:
     def policy(self, name: str, arn: str | None, document: Any) -> Policy:
         if arn and arn in self.aws:
             return self.aws[arn]
-        text = None if document is None or isinstance(document, str) else _text(document)
-        if text is None:  # missing, or text that may not parse: never shared
+        if document is None or isinstance(document, str):  # missing, or text: never shared
             return parse_policy(name, arn, document)
-        return _parsed(name, arn, text)
+        return _parsed(name, arn, document)
 
     def resolved(self, policy: Policy, variables: dict[str, str]) -> Policy:
         """The policy with one principal's variables filled in (once per policy and values)."""
@@ -299,6 +300,51 @@ def _self_patterns(context: AccountContext, policy: Policy) -> tuple[str, ...]:
     return tuple(found)
 
 
+class Probed(NamedTuple):
+    user: Principal  # its policy variables unfilled
+    probe: Principal  # the same policies under the probe user's name and ARN
+    key: Any  # what its decision is shared under; None: its own
+    quarantine: str | None  # the AWS quarantine policy attached to it, if any
+
+
+def _signature(raw: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """Everything of a user's listing that builds its principal, except its name: the ARN's
+    path, inline policies (name and text), attachments, groups and boundary. repr() is an exact
+    key for JSON values (equal repr, equal value) and four times cheaper than sorted JSON; a
+    listing that does not have the expected shape gets None and is built on its own."""
+    try:
+        arn = str(raw.get("Arn") or "")
+        return (
+            arn[: len(arn) - len(str(raw["UserName"]))],
+            tuple(
+                (p["PolicyName"], repr(p.get("PolicyDocument")))
+                for p in raw.get("UserPolicyList") or ()
+            ),
+            tuple(
+                (p["PolicyArn"], p["PolicyName"]) for p in raw.get("AttachedManagedPolicies") or ()
+            ),
+            tuple(raw.get("GroupList") or ()),
+            repr(raw.get("PermissionsBoundary")),
+        )
+    except (KeyError, TypeError, AttributeError):
+        return None
+
+
+def _quarantine(user: Principal) -> str | None:
+    """The AWS-managed quarantine policy attached directly to the user, if any."""
+    return next(
+        (
+            a.policy.name
+            for a in user.identity
+            if a.direct
+            and a.policy.name in QUARANTINE_POLICIES
+            and a.policy.arn
+            and ":iam::aws:" in a.policy.arn
+        ),
+        None,
+    )
+
+
 class _Decisions:
     """Each user's privilege, computed once per distinct key and shared by the users it fits."""
 
@@ -313,6 +359,7 @@ class _Decisions:
         self.outcome: dict[Any, tuple[str, str, bool]] = {}
         self.self_patterns: dict[int, tuple[str, ...]] = {}  # by id(policy), kept alive by users
         self.policy_keys: dict[tuple[str, int], tuple[tuple[Any, ...] | None]] = {}
+        self.templates: dict[tuple[Any, ...], Probed] = {}
         self.probe_variables = _variables(
             {"UserName": PROBE_USER, "UserId": "AIDAKEYAUDITPROBE"}, "UserName", b.account_id
         )
@@ -329,17 +376,29 @@ class _Decisions:
                     return True
         return False
 
-    def probe(self, raw: Mapping[str, Any]) -> tuple[Principal, Principal, Any]:
-        """(the user, its variables unfilled; the same user under the probe's name; the
-        sharing key, or None when the user's own decision cannot be shared)."""
-        user = _principal(self.b, "user", raw, self.groups, resolve=False)
-        identity = tuple(
-            Attached(a.label, self.b.resolved(a.policy, self.probe_variables), a.direct)
-            for a in user.identity
-        )
-        probe = replace(user, name=PROBE_USER, arn=self.probe_arn(raw), identity=identity)
-        key = None if self.names_self(user, probe.arn) else self.relevant_key(probe)
-        return user, probe, key
+    def probe(self, raw: Mapping[str, Any]) -> Probed:
+        """The user (variables unfilled), the same user under the probe's name, and the key its
+        decision is shared under (None when its own ARN can change the decision).
+
+        Users whose listings hold the same policies (same inline texts, attachments, groups,
+        boundary and path) differ only in name and ARN: the first one is built, the rest copy
+        it, which is most of an account."""
+        signature = _signature(raw)
+        template = self.templates.get(signature) if signature is not None else None
+        if template is None:
+            user = _principal(self.b, "user", raw, self.groups, resolve=False)
+            identity = tuple(
+                Attached(a.label, self.b.resolved(a.policy, self.probe_variables), a.direct)
+                for a in user.identity
+            )
+            probe = replace(user, name=PROBE_USER, arn=self.probe_arn(raw), identity=identity)
+            template = Probed(user, probe, self.relevant_key(probe), _quarantine(user))
+            if signature is not None:
+                self.templates[signature] = template
+        else:
+            user = replace(template.user, name=str(raw["UserName"]), arn=str(raw.get("Arn") or ""))
+        key = None if self.names_self(user, template.probe.arn) else template.key
+        return Probed(user, template.probe, key, template.quarantine)
 
     def relevant_key(self, p: Principal) -> tuple[Any, ...]:
         """What decides a user's privilege, as a value: the keys of its policies (unreadable
@@ -352,7 +411,9 @@ class _Decisions:
             return found[0]
 
         identity = tuple(k for k in map(key, p.identity) if k is not None)
-        return (identity, key(p.boundary) if p.boundary else None, p.groups)
+        # the probe's ARN carries the user's path: a pattern such as user/dev/* tells users on
+        # two paths apart even where it names neither of them
+        return (identity, key(p.boundary) if p.boundary else None, p.groups, p.arn)
 
     def probe_arn(self, raw: Mapping[str, Any]) -> str:
         arn = str(raw.get("Arn") or "")
@@ -388,7 +449,7 @@ def evaluate_account(
 
     def shared(name: str) -> tuple[Principal, Any]:
         """The principal to evaluate for the user, and the key its decision is shared under."""
-        user, probe, key = probed[name]
+        user, probe, key, _ = probed[name]
         if key is not None and user.arn not in trusted:
             return probe, key
         if name not in own:  # evaluated as itself, its variables filled in
@@ -438,7 +499,7 @@ def evaluate_account(
     )
     scp_note = "; " + SCPS_UNREAD if scp_levels is None else ""
     results = []
-    for name, (user, _, _) in probed.items():
+    for name, (user, _, _, quarantine) in probed.items():
         principal, key = shared(name)
         if key is not None and key in decisions.outcome:
             privilege, reason, conditional = decisions.outcome[key]
@@ -448,17 +509,6 @@ def evaluate_account(
                 decisions.outcome[key] = (privilege, reason, conditional)
         if key is not None:
             reason = reason.replace(principal.arn, user.arn).replace(PROBE_USER, user.name)
-        quarantine = next(
-            (
-                a.policy.name
-                for a in user.identity
-                if a.direct
-                and a.policy.name in QUARANTINE_POLICIES
-                and a.policy.arn
-                and ":iam::aws:" in a.policy.arn
-            ),
-            None,
-        )
         results.append(UserPrivilege(name, privilege, reason + scp_note, conditional, quarantine))
     return results
 

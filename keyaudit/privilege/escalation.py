@@ -43,23 +43,14 @@ PASS_ROLE_SERVICES: dict[str, tuple[str, ...]] = {
     "glue.amazonaws.com": ("glue:CreateDevEndpoint",),
 }
 
-# Every IAM action some path starts with: a principal whose policies grant none of them, on any
-# resource, and that no admin role trusts, is not checked further.
-STARTING_ACTIONS = (
-    "iam:AttachUserPolicy", "iam:PutUserPolicy", "iam:AttachGroupPolicy", "iam:PutGroupPolicy",
-    "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:AddUserToGroup",
-    "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:PassRole",
-    "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePolicy", "iam:CreateRole",
-    "iam:DeleteUserPermissionsBoundary", "iam:PutUserPermissionsBoundary",
-    "iam:DetachUserPolicy", "iam:DeleteUserPolicy",
-)  # fmt: skip
-
 
 @lru_cache(maxsize=1)
 def starting_mask() -> int:
+    """Every IAM action some path starts with: a principal whose policies grant none of them,
+    on any resource, and that no admin role trusts, is not checked further."""
     mask = 0
-    for action in STARTING_ACTIONS:
-        mask |= action_mask(action.lower())
+    for _, starts in _checks():
+        mask |= starts
     return mask
 
 
@@ -186,7 +177,9 @@ def escalation(principal: Principal, account: Account, *, has_grant: int) -> Ste
     """
     if not has_grant & starting_mask() and not _trusted_by_admin_role(principal, account):
         return None
-    for check in _CHECKS:
+    for check, starts in _checks():
+        if starts and not has_grant & starts:
+            continue  # its first request needs an IAM action no identity statement allows
         for summary, requirements in check(principal, account):
             level = ALLOWED
             for requirement in requirements:
@@ -475,19 +468,44 @@ def _lift_limits(p: Principal, a: Account) -> Iterator[Candidate]:
             )
 
 
-_CHECKS: tuple[Check, ...] = (
-    _self_policy,
-    _group_policy,
-    _policy_version,
-    _join_group,
-    _lift_limits,
-    _other_user,
-    _assume_admin_role,
-    _rewrite_trust,
-    _pass_role,
-    _role_policy,
-    _new_role,
+# Each path, in the order tried, with the IAM actions its every candidate first requests of the
+# principal's identity policies (`_request(a, p, action, …)` leads each requirement list): a
+# principal none of whose Allow statements names one of them cannot take the path, whatever the
+# resource, so the path is skipped unbuilt. () = the path starts with no IAM request (sts).
+_CHECKS: tuple[tuple[Check, tuple[str, ...]], ...] = (
+    (_self_policy, ("iam:AttachUserPolicy", "iam:PutUserPolicy")),
+    (_group_policy, ("iam:AttachGroupPolicy", "iam:PutGroupPolicy")),
+    (_policy_version, ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")),
+    (_join_group, ("iam:AddUserToGroup",)),
+    (
+        _lift_limits,
+        (
+            "iam:DeleteUserPermissionsBoundary",
+            "iam:PutUserPermissionsBoundary",
+            "iam:DetachUserPolicy",
+            "iam:DeleteUserPolicy",
+        ),
+    ),
+    (_other_user, ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")),
+    (_assume_admin_role, ()),
+    (_rewrite_trust, ("iam:UpdateAssumeRolePolicy",)),
+    (_pass_role, ("iam:PassRole",)),
+    (_role_policy, ("iam:AttachRolePolicy", "iam:PutRolePolicy")),
+    (_new_role, ("iam:CreateRole",)),
 )
+
+
+@lru_cache(maxsize=1)
+def _checks() -> tuple[tuple[Check, int], ...]:
+    """The paths with the mask of their starting actions (0: no IAM start, always tried)."""
+    found = []
+    for check, actions in _CHECKS:
+        mask = 0
+        for action in actions:
+            mask |= action_mask(action.lower())
+        found.append((check, mask))
+    return tuple(found)
+
 
 # The path names docs/permissions.md lists, with their source, in the order they are tried.
 PATHS = (

@@ -4,8 +4,10 @@ names, and the cases the string match of version 7 got wrong."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from account_given import ACCOUNT, ARN, Given, allow, deny, doc
+from account_given import ACCOUNT, ARN, Given, allow, deny, doc, trusts
 
 from keyaudit.privilege.catalogue import catalogue_version, iam_catalogue
 from keyaudit.privilege.patterns import action_matches, arn_matches, covers, meets
@@ -309,3 +311,54 @@ def test_covers_and_meets_a_family_of_resources() -> None:
     assert meets("arn:aws:iam::111122223333:user/a*", users)
     assert not meets("arn:aws:iam::111122223333:role/*", users)
     assert not covers("arn:aws-cn:iam::*:*", users)  # another partition
+
+
+def _listed(name: str, inline: dict[str, Any], path: str = "/") -> dict[str, Any]:
+    """A user listing whose policies carry the same names as every other user's."""
+    return {
+        "UserName": name,
+        "UserId": f"AIDA{name.upper()}",
+        "Arn": f"{ARN}:user{path}{name}",
+        "GroupList": [],
+        "UserPolicyList": [{"PolicyName": "team", "PolicyDocument": inline}],
+        "AttachedManagedPolicies": [],
+    }
+
+
+def test_users_with_identical_listings_are_still_judged_by_their_own_arn() -> None:
+    # one listing copied for three users (the evaluator builds it once): the policy names alice
+    # alone, so only she can attach a policy to herself
+    only_alice = doc(allow("iam:AttachUserPolicy", f"{ARN}:user/alice"))
+    given = Given()
+    given.users += [_listed(n, only_alice) for n in ("alice", "bob", "carol")]
+    judged = given.judge()
+    assert judged["alice"].privilege == "escalation"
+    assert f"{ARN}:user/alice" in judged["alice"].reason
+    assert judged["bob"].privilege == judged["carol"].privilege == "other"
+
+
+def test_identical_listings_on_another_path_are_judged_apart() -> None:
+    devs_only = doc(allow("iam:PutUserPolicy", f"{ARN}:user/dev/*"))
+    given = Given()
+    given.users += [_listed("dana", devs_only, "/dev/"), _listed("eric", devs_only, "/ops/")]
+    judged = given.judge()
+    assert judged["dana"].privilege == "escalation"
+    assert f"{ARN}:user/dev/dana" in judged["dana"].reason
+    assert judged["eric"].privilege == "other"
+
+
+def test_a_path_is_skipped_only_when_no_statement_names_its_first_action() -> None:
+    # iam:Pass* names iam:PassRole without spelling it: the pass-role path is still tried
+    found = (
+        Given()
+        .role(
+            "boss",
+            trusts(Service="ec2.amazonaws.com"),
+            managed_=("AdministratorAccess",),
+            profiles=1,
+        )
+        .user("u", doc(allow("iam:Pass*", f"{ARN}:role/*"), allow("ec2:RunInstances")))
+        .judge()["u"]
+    )
+    assert found.privilege == "escalation"
+    assert "pass the administrator role boss" in found.reason
