@@ -307,19 +307,22 @@ class Probed(NamedTuple):
     quarantine: str | None  # the AWS quarantine policy attached to it, if any
 
 
-def _signature(raw: Mapping[str, Any]) -> tuple[Any, ...] | None:
-    """Everything of a user's listing that builds its principal, except its name: the ARN's
-    path, inline policies (name and text), attachments, groups and boundary. repr() is an exact
-    key for JSON values (equal repr, equal value) and four times cheaper than sorted JSON; a
-    listing that does not have the expected shape gets None and is built on its own."""
+def _signature(b: _Builder, raw: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """What of a user's listing can decide its privilege, except its name: the ARN's path, the
+    inline policies with a statement that matters (or that cannot be read), attachments, groups
+    and boundary. An inline policy of S3 or DynamoDB grants only cannot change a decision, and
+    no reason quotes it, so users who differ only in such policies are built once. A listing
+    without the expected shape gets None and is built on its own."""
     try:
         arn = str(raw.get("Arn") or "")
+        inline = []
+        for p in raw.get("UserPolicyList") or ():
+            policy = b.policy(p["PolicyName"], None, p.get("PolicyDocument"))
+            if policy.error is not None or any(s.matters for s in policy.statements):
+                inline.append((p["PolicyName"], id(policy)))  # kept alive by the template
         return (
             arn[: len(arn) - len(str(raw["UserName"]))],
-            tuple(
-                (p["PolicyName"], repr(p.get("PolicyDocument")))
-                for p in raw.get("UserPolicyList") or ()
-            ),
+            tuple(inline),
             tuple(
                 (p["PolicyArn"], p["PolicyName"]) for p in raw.get("AttachedManagedPolicies") or ()
             ),
@@ -380,10 +383,9 @@ class _Decisions:
         """The user (variables unfilled), the same user under the probe's name, and the key its
         decision is shared under (None when its own ARN can change the decision).
 
-        Users whose listings hold the same policies (same inline texts, attachments, groups,
-        boundary and path) differ only in name and ARN: the first one is built, the rest copy
-        it, which is most of an account."""
-        signature = _signature(raw)
+        Users whose listings hold the same policies that matter (`_signature`) differ only in
+        name and ARN: the first one is built, the rest copy it, which is most of an account."""
+        signature = _signature(self.b, raw)
         template = self.templates.get(signature) if signature is not None else None
         if template is None:
             user = _principal(self.b, "user", raw, self.groups, resolve=False)

@@ -62,7 +62,10 @@ def arn_regex(pattern: str) -> re.Pattern[str]:
 
 
 def arn_matches(pattern: str, arn: str) -> bool:
-    """A Resource/NotResource value against one concrete ARN."""
+    """A Resource/NotResource value against one concrete ARN (a value without wildcards is
+    the ARN itself, case-sensitively: compared as text, no expression compiled)."""
+    if "*" not in pattern and "?" not in pattern:
+        return pattern == arn
     return arn_regex(pattern).fullmatch(arn) is not None
 
 
