@@ -4,7 +4,9 @@ Warehouse text comes from AWS (user names, tags, account names), so anyone who c
 user chooses it. A spreadsheet runs a cell that starts with = + - @ (or tab, CR, NUL) as a
 formula, so every CSV cell goes through `safe_cell`; a terminal obeys control sequences (ESC,
 OSC 52 writes the clipboard, C1 controls, DEL) and bidi overrides reorder what it shows, so text
-shown on a terminal goes through `visible`. Imports nothing heavy: `keyaudit query` uses it.
+shown on a terminal goes through `visible`. Text too long for where it goes (a reason in the
+warehouse, a report cell) goes through `shortened`, which keeps its start and its end: a reason
+ends with what to do about it. Imports nothing heavy: `keyaudit query` uses it.
 """
 
 from __future__ import annotations
@@ -39,3 +41,29 @@ def visible(text: str) -> str:
     """`text` with every control character and bidi mark written as a visible escape (`\\x1b`,
     `\\u202e`, `\\n`), so printing it cannot move the cursor, set the clipboard or reorder text."""
     return _UNSAFE.sub(_escape, text)
+
+
+# Where `shortened` may move a cut to a space, so that no word is split: at most this far.
+_WORD_SLACK = 20
+
+
+def shortened(text: str, limit: int) -> str:
+    """`text` as it is when it has at most `limit` characters; else its start and its end with the
+    middle left out, and a mark saying how many characters were left out, in at most `limit`
+    characters. The end is kept because a reason ends with its fix ("— grant sts:AssumeRole …");
+    a cut falls between words when a space is near."""
+    if len(text) <= limit:
+        return text
+    room = limit - len(_mark(len(text)))  # the mark is never longer than with every character
+    if room < 2:
+        return text[: max(limit - 1, 0)] + "…"
+    head, tail = text[: (room + 1) // 2], text[len(text) - room // 2 :]
+    if " " in head[-_WORD_SLACK:]:
+        head = head[: head.rindex(" ")]
+    if " " in tail[:_WORD_SLACK]:
+        tail = tail[tail.index(" ") + 1 :]
+    return head + _mark(len(text) - len(head) - len(tail)) + tail
+
+
+def _mark(left_out: int) -> str:
+    return f" … ({left_out:,} characters left out) … "

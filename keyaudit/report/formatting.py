@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 
 from keyaudit.model import SEVERITIES, is_account_id
 from keyaudit.report.queries import execute, rows
+from keyaudit.textsafe import shortened
 
 
 def ts(value: datetime | None) -> str | None:
@@ -103,19 +104,28 @@ def release_memory(con: duckdb.DuckDBPyConnection) -> None:
             execute(con, "set_memory_limit", {"limit": limit})
 
 
-# The longest value a report cell shows. A name, reason or tag is user-controlled: one of
-# 120,000 characters kept WeasyPrint laying out a single cell for minutes.
+# The longest value a report cell shows. A name or tag is user-controlled: one of 120,000
+# characters kept WeasyPrint laying out a single cell for minutes.
 CLIP_CHARS = 200
+# A reason (why an account was not assessed, a finding's reason, a run note) is shown in full up
+# to this length: it ends with what to do, so it wraps rather than being cut at CLIP_CHARS.
+REASON_CHARS = 600
 
 
 def clip(value: Any, limit: int = CLIP_CHARS) -> Any:
-    """A displayed value cut to `limit` characters, saying how long it was; None stays None."""
+    """A displayed value in at most `limit` characters: a longer one keeps its start and its end
+    and says how many characters were left out between them (keyaudit.textsafe.shortened);
+    None stays None."""
     if value is None:
         return None
     text = value if isinstance(value, str) else str(value)
-    if len(text) <= limit:
-        return value
-    return f"{text[:limit]}… ({len(text):,} characters)"
+    return value if len(text) <= limit else shortened(text, limit)
+
+
+def reason(value: Any) -> Any:
+    """A reason as the report shows it: in full up to REASON_CHARS, else cut in the middle so
+    that its start (what failed) and its end (the fix) both stay."""
+    return clip(value, REASON_CHARS)
 
 
 def break_at_underscores(value: Any) -> Markup:

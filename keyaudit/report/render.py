@@ -21,7 +21,13 @@ from keyaudit.paths import TEMPLATES_DIR
 from keyaudit.report import exports
 from keyaudit.report.accounts import section_groups
 from keyaudit.report.context import RuleInfo, build_report_context
-from keyaudit.report.formatting import account_filter, break_at_underscores, clip, relations
+from keyaudit.report.formatting import (
+    account_filter,
+    break_at_underscores,
+    clip,
+    reason,
+    relations,
+)
 from keyaudit.report.pdf_archive import PdfArchive, archival_pdf, pdf_archive
 from keyaudit.report.records import iter_records
 from keyaudit.words import plural
@@ -96,6 +102,7 @@ def _environment(folder: Path) -> jinja2.Environment:
     env.filters["plural"] = plural
     env.filters["svg_data_uri"] = _svg_data_uri
     env.filters["clip"] = clip
+    env.filters["reason"] = reason
     env.filters["rule_id"] = break_at_underscores
     return env
 

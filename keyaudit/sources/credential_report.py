@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from keyaudit.model import KeyauditError
-from keyaudit.sources.excerpt import excerpt, excerpts
+from keyaudit.sources.excerpt import excerpt, excerpts, few
 
 COLUMNS: tuple[str, ...] = (
     "user",
@@ -476,6 +476,13 @@ def _drop_repeated_users(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return kept, notes
 
 
+# A note names at most this many line numbers, then how many more (a file may hold 100,000
+# blank lines or repeat one user on every line).
+_MOST_LINES = 10
+
+
 def _and_list(items: Iterable[str]) -> str:
     words: Sequence[str] = list(items)
+    if len(words) > _MOST_LINES:
+        return few(words, _MOST_LINES)
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"

@@ -6,7 +6,12 @@ characters of it ever reach them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
 EXCERPT_CHARS = 40
+
+T = TypeVar("T")
 
 
 def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
@@ -18,10 +23,17 @@ def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
     return shown if len(shown) <= limit else shown[:limit] + "…"
 
 
+def few(items: Sequence[T], most: int = 3, show: Callable[[T], str] = str) -> str:
+    """Up to `most` items, each as `show` gives it, joined by commas, then how many more there
+    are ("a.csv, b.csv, c.csv and 396 more"): a message listing files, columns or lines stays
+    short however many there are."""
+    shown = ", ".join(show(item) for item in items[:most])
+    return shown + (f" and {len(items) - most:,} more" if len(items) > most else "")
+
+
 def excerpts(values: list[str], most: int = 3) -> str:
     """Up to `most` excerpts joined by commas, then how many more there are."""
-    shown = ", ".join(excerpt(v) for v in values[:most])
-    return shown + (f" and {len(values) - most} more" if len(values) > most else "")
+    return few(values, most, excerpt)
 
 
 def shown_name(name: str) -> str:

@@ -34,7 +34,7 @@ from keyaudit.model import Account, AccountOutcome, KeyauditError
 from keyaudit.sources.access_keys_file import AccessKeysFileError, read_access_keys
 from keyaudit.sources.aws.organizations import Discovery
 from keyaudit.sources.credential_report import CredentialReportError, parse_credential_report
-from keyaudit.sources.excerpt import shown_name
+from keyaudit.sources.excerpt import few, shown_name
 
 log = logging.getLogger("keyaudit.files")
 
@@ -154,8 +154,7 @@ def check_folder(folder: Path | str | None, max_bytes: int = DEFAULT_MAX_BYTES) 
 
 
 def _names(paths: list[Path], most: int = 3) -> str:
-    shown = ", ".join(shown_name(p.name) for p in paths[:most])
-    return shown + (f" and {len(paths) - most} more" if len(paths) > most else "")
+    return few(paths, most, lambda p: shown_name(p.name))
 
 
 def _no_account(where: str, reports: list[Path]) -> FilesSourceError:
@@ -388,7 +387,7 @@ def _collect_account(
     outcome = AccountOutcome(account_id=account_id, status="not_assessed")
     files: list[EvidenceFile] = []
     if len(reports) > 1:
-        names = ", ".join(shown_name(r.entry.name) for r in reports)
+        names = few(reports, show=lambda r: shown_name(r.entry.name))
         outcome.error = (
             f"account {account_id}: {len(reports)} credential reports given ({names}) — "
             "keep one file per account"

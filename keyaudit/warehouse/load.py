@@ -28,10 +28,17 @@ from keyaudit.rules.waivers import WaiverFile, apply_waivers, read_waiver_eviden
 from keyaudit.sources.aws import privilege
 from keyaudit.sources.credential_report import COLUMNS, ROOT_USER
 from keyaudit.sources.credential_report_bulk import REPORT, parse_credential_reports
+from keyaudit.textsafe import shortened
 from keyaudit.warehouse.db import delete_run, insert_frame, transaction
 from keyaudit.warehouse.marts import build_marts
 
 RUN_FILE = "run.json"
+
+# The longest reason the warehouse keeps (why an account was not assessed, a run note, why an
+# input file was not used). Reasons are keyaudit's own sentences around names that came from
+# outside; one that listed every duplicate file once grew to 84,479 characters. A longer one is
+# stored cut in the middle, so that its start (what failed) and its end (the fix) stay.
+REASON_STORED_CHARS = 2000
 
 
 @dataclass
@@ -354,6 +361,18 @@ def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _bounded(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """The frame with each reason in `columns` at most REASON_STORED_CHARS long: the one place
+    reasons enter the warehouse, so every report, e-mail, export and query gets them bounded."""
+    frame = frame.copy()
+    for column in columns:
+        if column in frame:
+            frame[column] = frame[column].map(
+                lambda text: shortened(text, REASON_STORED_CHARS) if isinstance(text, str) else text
+            )
+    return frame
+
+
 def _with_run(frame: pd.DataFrame, run_id: str) -> pd.DataFrame:
     frame = frame.copy()
     frame.insert(0, "run_id", run_id)
@@ -420,7 +439,9 @@ def load_run(
                 "catalogue": catalogue_version() if collected.user_privilege else None,
             },
         )
-        insert_frame(con, "accounts", _with_run(accounts, run_id))
+        insert_frame(
+            con, "accounts", _with_run(_bounded(accounts, "error", "privilege_error"), run_id)
+        )
         insert_frame(con, "credential_report", _with_run(reports, run_id))
         insert_frame(con, "access_keys", _with_run(keys, run_id))
         insert_frame(
@@ -435,8 +456,9 @@ def load_run(
             con, "iam_user_privilege", _with_run(pd.DataFrame(collected.user_privilege), run_id)
         )
         insert_frame(con, "evidence", _with_run(evidence, run_id))
-        insert_frame(con, "run_notes", _with_run(pd.DataFrame(collected.notes), run_id))
-        insert_frame(con, "input_files", _input_files(meta, run_id))
+        notes = _bounded(pd.DataFrame(collected.notes), "message")
+        insert_frame(con, "run_notes", _with_run(notes, run_id))
+        insert_frame(con, "input_files", _bounded(_input_files(meta, run_id), "reason"))
         build_marts(con, run_id)  # once, here: the notes below and every rule read them
         con.execute(
             "insert into run_notes (run_id, account_id, kind, message) "

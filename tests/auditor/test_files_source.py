@@ -7,11 +7,15 @@ import errno
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 
-from keyaudit.sources.files import FilesSourceError, check_folder
+from keyaudit.evidence.store import EvidenceStore
+from keyaudit.rules.catalogue import load_catalogue
+from keyaudit.sources.files import FilesSourceError, check_folder, collect_files
+from keyaudit.warehouse.load import REASON_STORED_CHARS, load_run
 from tests.auditor.given import (
     ALICE_KEY,
     AS_OF,
@@ -158,6 +162,43 @@ def test_two_reports_for_one_account_are_both_refused(tmp_path: Path):
     )
     kept = sorted(p.name for p in (run.store.run_dir / A).iterdir())
     assert "duplicate-1.csv" in kept and "duplicate-2.csv" in kept
+
+
+def test_a_reason_naming_many_duplicate_files_names_three_and_counts_the_rest(
+    tmp_path: Path,
+):
+    copies = {f"copy-{n:03}.csv": report(A) for n in range(1, 40)}
+    store = EvidenceStore(tmp_path / "evidence", "run-1")
+    store.prepare()
+    found = collect_files(folder_of(tmp_path, {f"{A}.csv": report(A), **copies}), store)
+    assert found.outcomes[A].error == (
+        f"account {A}: 40 credential reports given ({A}.csv, copy-001.csv, copy-002.csv and "
+        "37 more) — keep one file per account"
+    )
+
+
+def test_a_reason_is_stored_at_most_2000_characters_keeping_its_start_and_its_fix(
+    tmp_path: Path,
+):
+    """However a reason grew (one once listed 84,479 characters of file names), the warehouse
+    keeps its start and its end, the fix, and says how much was left out between them."""
+    run = audit_files(folder_of(tmp_path, {f"{A}.csv": report(A), f"{B}.csv": "x\n"}), tmp_path)
+    outcome = run.store.run_dir / B / "collection.json"
+    saved = json.loads(outcome.read_text())
+    start, fix = f"account {B}: the files ", "— keep one file per account"
+    saved["error"] = start + "duplicate.csv, " * 5628 + fix
+    assert len(saved["error"]) == 84_479
+    outcome.write_text(json.dumps(saved))
+    load_run(run.con, run.store, rules=load_catalogue(), finished_at=AS_OF, manifest_sha256=None)
+
+    status, error = run.account(B)
+    assert status == "not_assessed" and len(error) <= REASON_STORED_CHARS
+    assert error.startswith(start) and error.endswith(fix)
+    assert re.search(r" … \(8[0-9],[0-9]{3} characters left out\) … ", error)
+    [(finding,)] = run.rows(
+        "select reason from findings where rule_id = 'ACCOUNT_NOT_ASSESSED' and account_id = ?", B
+    )
+    assert finding.endswith(fix) and len(finding) <= REASON_STORED_CHARS + 100
 
 
 # --- strict where a file is wrong ----------------------------------------------------------------

@@ -12,15 +12,17 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+from markupsafe import escape
 from pypdf import PdfReader
-from report_rows import ASSESSED, RULES, RUN_ID
+from report_rows import ASSESSED, NOT_ASSESSED, RULES, RUN_ID
 
 from keyaudit.evidence.sums import SHA256SUMS, sha256sums_line
 from keyaudit.evidence.verify import verify_run
 from keyaudit.report import build_report_context, render_html, render_pdf
 from keyaudit.report import render as render_module
 from keyaudit.report.chart import TrendPoint, trend_svg
-from keyaudit.report.formatting import break_at_underscores, clip
+from keyaudit.report.formatting import REASON_CHARS, break_at_underscores, clip, reason
 from keyaudit.report.history import chart_labels
 from keyaudit.report.methodology import source_notes
 from keyaudit.warehouse.db import connect
@@ -36,10 +38,17 @@ def _pdf_text(path: Path, mtime_ns: int) -> tuple[str, ...]:
     return tuple(" ".join(p.extract_text().split()) for p in PdfReader(path).pages)
 
 
-def test_clip_cuts_a_long_value_and_says_how_long_it_was():
+def test_clip_cuts_a_long_value_in_the_middle_and_says_how_much_it_left_out():
     assert clip("short") == "short"
     assert clip(None) is None
-    assert clip("x" * 120_000) == "x" * 200 + "… (120,000 characters)"
+    assert clip("x" * 120_000) == "x" * 83 + " … (119,835 characters left out) … " + "x" * 82
+
+
+def test_a_reason_is_shown_whole_up_to_600_characters_and_longer_ones_keep_their_fix():
+    assert reason("x" * 600) == "x" * 600
+    shown = reason("y" * 5000 + " — the fix")
+    assert len(shown) <= REASON_CHARS == 600 and shown.endswith("y — the fix")
+    assert " characters left out) … " in shown
 
 
 def test_rule_id_may_wrap_only_after_an_underscore():
@@ -91,17 +100,63 @@ def test_a_120000_character_user_name_is_clipped_and_the_pdf_renders_quickly(rep
     report_db.execute("update accounts set name = ? where account_id = ?", [huge, ASSESSED])
     context = build_report_context(report_db, RUN_ID, rules=RULES)
     html = render_html(context)
-    assert huge not in html and "… (120,000 characters)" in html
+    assert huge not in html and " … (119,835 characters left out) … " in html
     started = time.perf_counter()
     render_pdf(render_html(context, for_pdf=True), tmp_path / "r.pdf", tmp_path)
     seconds = time.perf_counter() - started
     assert seconds < 60, f"PDF took {seconds:.1f} s"
     pages = pdf_text(tmp_path / "r.pdf")
-    assert "(120,000 characters)" in " ".join(pages)
+    assert "(119,835 characters left out)" in " ".join(pages)
     # the not-assessed account's block (facts, error, its one finding) is never split
     (page,) = [p for p in pages if "not known (not assessed)" in p]
     assert "AccessDenied" in page.split("not known (not assessed)")[1]
     assert "ACCOUNT_NOT_ASSESSED" in page.split("not known (not assessed)")[1]
+
+
+FIX = "— grant sts:AssumeRole on KeyAuditRole to the audit principal in the role's trust policy"
+DENIED = (
+    f"account {NOT_ASSESSED}: AccessDenied calling sts:AssumeRole "
+    f"arn:aws:iam::{NOT_ASSESSED}:role/KeyAuditRole: User: "
+    "arn:aws:sts::999988887777:assumed-role/KeyAuditRunner/keyaudit is not authorized to perform "
+    "sts:AssumeRole on this resource "
+)
+
+
+def _squeezed(text: str) -> str:
+    """Text with no white space: a PDF wraps lines where it likes."""
+    return "".join(text.split())
+
+
+@pytest.mark.parametrize("length", [353, 5000])
+def test_a_not_assessed_reason_keeps_its_fix_in_the_html_and_the_pdf(
+    report_db, tmp_path, length: int
+):
+    """A reason up to 600 characters wraps whole; a longer one loses its middle, never its end:
+    the fix is what the reader needs ("sts:AssumeRol… (353 characters)" once hid it)."""
+    padding = length - len(DENIED) - len(FIX)
+    error = DENIED + ("(the trust policy names another principal) " * 200)[:padding] + FIX
+    assert len(error) == length
+    report_db.execute(
+        "update accounts set error = ? where run_id = ? and account_id = ?",
+        [error, RUN_ID, NOT_ASSESSED],
+    )
+    report_db.execute(
+        "update findings set reason = ? where run_id = ? and account_id = ?",
+        [error, RUN_ID, NOT_ASSESSED],
+    )
+    context = build_report_context(report_db, RUN_ID, rules=RULES)
+    html = render_html(context)
+    render_pdf(render_html(context, for_pdf=True), tmp_path / "r.pdf", tmp_path)
+    text = _squeezed(" ".join(pdf_text(tmp_path / "r.pdf")))
+
+    assert _squeezed(FIX) in text and str(escape(FIX)) in html
+    assert _squeezed(DENIED) in text
+    if length <= REASON_CHARS:
+        assert _squeezed(error) in text and str(escape(error)) in html
+    else:
+        counts = re.findall(r"\(([0-9,]+) characters left out\)", html)
+        [mark] = {c for c in counts if int(c.replace(",", "")) > length - REASON_CHARS}
+        assert f"({mark}charactersleftout)" in text
 
 
 # --- on the demo run (its real PDF) -----------------------------------------------------------
