@@ -10,10 +10,12 @@ Every entry of the folder is listed in run.json (`files`), with its hash; nothin
 silently.
 
 The folder is input from someone else: only regular files directly in it are opened (never a
-symbolic link, a pipe, a device or a subfolder: those are listed as ignored with the reason),
-each is checked again after opening (no swap between look and open), and no more than
-`files.max_file_mb` is read from one file. A reason quotes at most a short escaped excerpt of a
-file (keyaudit.sources.excerpt).
+symbolic link, a pipe, a device or a subfolder), each is checked again after opening (no swap
+between look and open), and no more than `files.max_file_mb` is read from one file. An entry
+named for an account (`<id>.csv`, `<id>.access_keys.json`) that is refused keeps its account in
+scope, not assessed (or partial, for a keys file) with the reason, so coverage never counts an
+account whose report was not read; any other entry not opened is listed as ignored. A reason
+quotes at most a short escaped excerpt of a file (keyaudit.sources.excerpt).
 """
 
 from __future__ import annotations
@@ -189,8 +191,13 @@ def collect_files(
         why_not = _why_not_read(path)
         if why_not is None and path.name.lower().endswith(".csv"):
             reports.append(_read_report(path, max_bytes))
-        elif why_not is None and (match := _KEYS_NAME.fullmatch(path.name)):
-            entry, content = _read_plain(path, "access_keys", max_bytes)
+        elif why_not is not None and (named := _REPORT_NAME.fullmatch(path.name)):
+            reports.append(_refused_report(path, why_not, named.group(1)))
+        elif match := _KEYS_NAME.fullmatch(path.name):
+            if why_not is None:
+                entry, content = _read_plain(path, "access_keys", max_bytes)
+            else:  # the account's keys file, refused unopened: the account is partial
+                entry, content = _refused_entry(path, why_not, "access_keys"), None
             entry.account_id, entry.account_from = match.group(1), "file name"
             key_files[match.group(1)] = entry
             if content is not None:
@@ -232,6 +239,25 @@ def collect_files(
         log.info("%s", note["message"])
     found.files.sort(key=lambda f: f.name)
     return found
+
+
+def _refused_entry(path: Path, why_not: str, kind: str) -> InputFile:
+    """An entry named for an account but not opened (a link, a pipe, a device, a folder): its
+    account stays in scope, and the reason says what to put there instead."""
+    reason = f"{_what(why_not)} {shown_name(path.name)}: {why_not}"
+    if " — " not in why_not:
+        reason += f" — put a regular file named {shown_name(path.name)} in its place"
+    return InputFile(name=path.name, kind=kind, status="not_used", reason=reason)
+
+
+def _refused_report(path: Path, why_not: str, account_id: str) -> _Report:
+    entry = _refused_entry(path, why_not, "credential_report")
+    entry.account_id, entry.account_from = account_id, "file name"
+    return _Report(entry=entry, content=None, problem=entry.reason)
+
+
+def _what(why_not: str) -> str:
+    return "folder" if why_not == _NOT_REGULAR[stat.S_IFDIR] else "file"
 
 
 def _why_not_read(path: Path) -> str | None:
@@ -347,8 +373,7 @@ def _ignored(
 ) -> InputFile:
     name = shown_name(path.name)
     if why_not is not None:  # a link, a folder, a pipe, a device: listed, never opened
-        what = "folder" if why_not == _NOT_REGULAR[stat.S_IFDIR] else "file"
-        reason = f"{what} {name} ignored: {why_not}"
+        reason = f"{_what(why_not)} {name} ignored: {why_not}"
         entry = InputFile(name=path.name, kind="ignored", status="ignored", reason=reason)
     else:
         entry, _ = _read_plain(path, "ignored", max_bytes)

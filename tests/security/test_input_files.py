@@ -1,23 +1,30 @@
 """A folder handed in by account owners cannot hurt the run: only regular files directly in it are
 opened, never more than files.max_file_mb of one, and a reason quotes at most a short escaped
-excerpt of a file. Links, pipes, devices and subfolders are listed as ignored, with the reason."""
+excerpt of a file. A link, pipe, device or subfolder named for an account (`<id>.csv`) keeps that
+account in scope, not assessed with the reason, so coverage never claims it; any other one is
+listed as ignored, with the reason."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
 from pathlib import Path
 
+import duckdb
 import pytest
+from markupsafe import escape
 from typer.testing import CliRunner
 
 import keyaudit.sources.files as files_source
 from keyaudit.cli import app
 from keyaudit.config import ConfigError, load_config
 from keyaudit.evidence.store import EvidenceStore
+from keyaudit.exits import COVERAGE_BELOW_MINIMUM
 from keyaudit.sources.files import FilesSourceError, check_folder, collect_files
 from tests.auditor.given import HEADER, A, B, audit_files, ci_deploy, folder_of, report, root
+from tests.runs import write_config
 
 SECRET = "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 MB = 1024 * 1024
@@ -40,7 +47,13 @@ def _everything_written(store: EvidenceStore) -> bytes:
 # --- what is never opened ------------------------------------------------------------------------
 
 
-def test_symlink_in_folder_is_ignored_with_reason(tmp_path: Path):
+LINK = "symbolic link: not followed — copy the file itself into the folder"
+FIFO = "a named pipe (FIFO), not a regular file: not opened"
+
+
+def test_a_link_named_for_an_account_is_not_followed_and_the_account_is_not_assessed(
+    tmp_path: Path,
+):
     secrets = tmp_path / "credentials"
     secrets.write_text(f"[default]\n{SECRET}\n")
     folder = folder_of(tmp_path, {f"{A}.csv": report(A)})
@@ -48,24 +61,45 @@ def test_symlink_in_folder_is_ignored_with_reason(tmp_path: Path):
     (folder / "passwd.csv").symlink_to("/etc/passwd")
     found, store = _collect(folder, tmp_path)
 
-    link = "symbolic link: not followed — copy the file itself into the folder"
-    assert _listed(found)[f"{B}.csv"] == ("ignored", f"file {B}.csv ignored: {link}")
-    assert _listed(found)["passwd.csv"] == ("ignored", f"file passwd.csv ignored: {link}")
-    assert [a.account_id for a in found.accounts] == [A]
+    refused = f"account {B}: file {B}.csv: {LINK}"
+    assert [a.account_id for a in found.accounts] == [A, B]
+    assert (found.outcomes[B].status, found.outcomes[B].error) == ("not_assessed", refused)
+    assert _listed(found)[f"{B}.csv"] == ("not_assessed", refused)
+    assert _listed(found)["passwd.csv"] == ("ignored", f"file passwd.csv ignored: {LINK}")
     written = _everything_written(store)
     assert b"wJalrXUtnFEMI" not in written and b"root:" not in written
 
 
-def test_fifo_in_folder_is_ignored_and_the_run_does_not_hang(tmp_path: Path):
+def test_a_fifo_named_for_an_account_is_never_opened_and_the_account_is_not_assessed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     folder = folder_of(tmp_path, {f"{A}.csv": report(A)})
     os.mkfifo(folder / f"{B}.csv")
-    os.mkfifo(folder / f"{B}.access_keys.json")
+    os.mkfifo(folder / f"{A}.access_keys.json")
+    opened: list[Path] = []
+    real_open = os.open
+
+    def watched(path, flags, *args):  # opening a FIFO to read waits for a writer: never do it
+        opened.append(Path(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", watched)
     found, _ = _collect(folder, tmp_path)
 
-    why = "a named pipe (FIFO), not a regular file: not opened"
-    assert _listed(found)[f"{B}.csv"] == ("ignored", f"file {B}.csv ignored: {why}")
-    assert _listed(found)[f"{B}.access_keys.json"][0] == "ignored"
-    assert [a.account_id for a in found.accounts] == [A]
+    assert not {folder / f"{B}.csv", folder / f"{A}.access_keys.json"} & set(opened)
+    assert (found.outcomes[B].status, found.outcomes[B].error) == (
+        "not_assessed",
+        f"account {B}: file {B}.csv: {FIFO} — put a regular file named {B}.csv in its place",
+    )
+    keys_refused = (
+        f"file {A}.access_keys.json: {FIFO} — put a regular file named {A}.access_keys.json in "
+        "its place"
+    )
+    assert (found.outcomes[A].status, found.outcomes[A].error) == (
+        "partial",
+        f"account {A}: {keys_refused}; findings use the credential report only",
+    )
+    assert _listed(found)[f"{A}.access_keys.json"] == ("not_used", keys_refused)
 
 
 def test_link_to_dev_zero_is_never_read(tmp_path: Path):
@@ -75,14 +109,16 @@ def test_link_to_dev_zero_is_never_read(tmp_path: Path):
     assert _listed(found)["zero.csv"][0] == "ignored"
 
 
-def test_subfolder_named_like_a_report_is_ignored(tmp_path: Path):
+def test_a_subfolder_named_like_a_report_leaves_its_account_not_assessed(tmp_path: Path):
     folder = folder_of(tmp_path, {f"{A}.csv": report(A)})
     (folder / f"{B}.csv").mkdir()
     found, _ = _collect(folder, tmp_path)
-    assert _listed(found)[f"{B}.csv"] == (
-        "ignored",
-        f"folder {B}.csv ignored: reports are read from the folder itself, not subfolders",
+    refused = (
+        f"account {B}: folder {B}.csv: reports are read from the folder itself, not subfolders "
+        f"— put a regular file named {B}.csv in its place"
     )
+    assert (found.outcomes[B].status, found.outcomes[B].error) == ("not_assessed", refused)
+    assert _listed(found)[f"{B}.csv"] == ("not_assessed", refused)
 
 
 def test_entries_are_checked_again_after_opening(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -271,3 +307,76 @@ def test_an_unattributable_file_beside_a_good_one_is_noted_and_the_run_loads(tmp
     run = audit_files(folder, tmp_path)
     assert run.account(A) == ("assessed", None)
     assert len(run.notes("unattributed_file")) == 1
+
+
+# --- an account's report refused, through `keyaudit run` ------------------------------------------
+
+
+def test_a_run_where_reports_are_refused_keeps_their_accounts_and_is_incomplete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Each kind of `<id>.csv` keyaudit will not read (a link to a report outside the folder or
+    inside it, a FIFO, a folder, a file no one may read) leaves its account in scope and not
+    assessed with the reason: coverage is 1 of 6, not 100 %, and the run exits 3."""
+    linked_out, linked_in, fifo, subfolder, unreadable = (
+        "444455556666",
+        "777788889999",
+        "123412341234",
+        "567856785678",
+        "999900001111",
+    )
+    folder = folder_of(tmp_path, {f"{A}.csv": report(A), f"{linked_in}.txt": report(linked_in)})
+    (tmp_path / "outside.csv").write_text(report(linked_out))
+    (folder / f"{linked_out}.csv").symlink_to(tmp_path / "outside.csv")
+    (folder / f"{linked_in}.csv").symlink_to(f"{linked_in}.txt")
+    os.mkfifo(folder / f"{fifo}.csv")
+    (folder / f"{subfolder}.csv").mkdir()
+    (folder / f"{unreadable}.csv").write_text(report(unreadable))
+    (folder / f"{unreadable}.csv").chmod(0)
+    real_open = os.open
+
+    def as_chmod_000_for_root_too(path, flags, *args):  # tests may run as root (CI does)
+        if Path(path) == folder / f"{unreadable}.csv":
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", as_chmod_000_for_root_too)
+    config = write_config(tmp_path / "keyaudit.toml", data_dir=tmp_path)
+    run = ["run", "--config", str(config), "--source", "files", "--files", str(folder)]
+    result = CliRunner().invoke(
+        app, [*run, "--out", str(tmp_path / "out"), "--as-of", "2026-12-01T06:00:00Z"]
+    )
+
+    assert result.exit_code == COVERAGE_BELOW_MINIMUM, result.output
+    assert "coverage 16.7% (1 of 6 accounts in scope assessed)" in result.stderr
+    fix = "— put a regular file named {}.csv in its place"
+    why = {
+        linked_out: f"file {linked_out}.csv: {LINK}",
+        linked_in: f"file {linked_in}.csv: {LINK}",
+        fifo: f"file {fifo}.csv: {FIFO} {fix.format(fifo)}",
+        subfolder: f"folder {subfolder}.csv: reports are read from the folder itself, not "
+        f"subfolders {fix.format(subfolder)}",
+        unreadable: f"file {unreadable}.csv cannot be read (Permission denied) — fix its "
+        "permissions",
+    }
+    con = duckdb.connect(str(tmp_path / "keyaudit.duckdb"), read_only=True)
+    try:
+        assert con.execute(
+            "select accounts_in_scope, accounts_assessed, accounts_not_assessed from runs"
+        ).fetchall() == [(6, 1, 5)]
+        assert dict(
+            con.execute(
+                "select account_id, error from accounts where status = 'not_assessed'"
+            ).fetchall()
+        ) == {account: f"account {account}: {reason}" for account, reason in why.items()}
+        assert con.execute(
+            "select count(*) from findings where rule_id = 'ACCOUNT_NOT_ASSESSED'"
+        ).fetchone() == (5,)
+    finally:
+        con.close()
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "INCOMPLETE" in html
+    for account, reason in why.items():
+        assert str(escape(f"account {account}: {reason}")) in html
+    evidence = [p.read_bytes() for p in (tmp_path / "evidence").rglob("*") if p.is_file()]
+    assert not any(report(linked_out).encode() in content for content in evidence)
