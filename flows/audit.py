@@ -31,6 +31,7 @@ from flows.scale import AWS_TASK, collect_on_dask
 from keyaudit import pipeline
 from keyaudit.model import Account, AccountOutcome
 from keyaudit.outcome import AuditResult, IncompleteRun
+from keyaudit.safefile import owner_only_umask
 
 T = TypeVar("T")
 
@@ -92,6 +93,7 @@ def audit_flow(
     `resume=RUN_ID` finishes an interrupted run from its evidence (see keyaudit.evidence.resume):
     it keeps the run's recorded source, as_of and rule settings and collects only unfinished
     accounts."""
+    owner_only_umask()  # a deployment's run starts here, not in the CLI
     request = pipeline.AuditRequest(
         source=source,
         config_file=Path(config_file) if config_file else None,

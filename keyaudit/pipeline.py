@@ -17,9 +17,9 @@ import logging
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,9 +27,10 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from keyaudit.config import Config, RunConfig, load_config
 from keyaudit.evidence.runlock import RunLockedError, check_run_id, exclusive_run
-from keyaudit.evidence.store import EvidenceStore, make_private_dir
+from keyaudit.evidence.store import EvidenceStore
 from keyaudit.model import Account, AccountOutcome, Clock, KeyauditError, SourceName
 from keyaudit.outcome import AuditResult, coverage_problem
+from keyaudit.safefile import check_can_create, make_private_dirs, remove_empty
 
 if TYPE_CHECKING:
     from keyaudit.delivery.dispatch import DeliveryPlan, DeliveryReport
@@ -79,6 +80,7 @@ class RunPlan:
     store: EvidenceStore
     files_dir: Path | None = None
     resume: ResumePlan | None = None
+    created_dirs: tuple[Path, ...] = ()  # output folders this run made (prepare_outputs)
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,7 @@ def plan_run(request: AuditRequest, *, now: Callable[[], datetime] = utc_now) ->
         source, config, as_of = resume.source, resume.config, resume.as_of
         rules = load_catalogue(config.rules)
     out_dir = request.out or config.paths.reports_dir / run_id
-    prepare_outputs(config, out_dir)
+    created = prepare_outputs(config, out_dir)
     return RunPlan(
         run_id=run_id,
         source=source,
@@ -243,6 +245,7 @@ def plan_run(request: AuditRequest, *, now: Callable[[], datetime] = utc_now) ->
         store=EvidenceStore(config.paths.evidence_dir, run_id),
         files_dir=request.files_dir,
         resume=resume,
+        created_dirs=created,
     )
 
 
@@ -284,18 +287,38 @@ def check_outputs(config: Config, out_dir: Path) -> None:
         _check_free(folder, free)
 
 
-def prepare_outputs(config: Config, out_dir: Path) -> None:
-    """Fail before any AWS call when an output folder cannot be written or its disk is full."""
-    for folder in output_folders(config, out_dir):
-        try:
-            make_private_dir(folder)
-            probe = folder / ".keyaudit-write-test"
-            probe.write_bytes(b"")
-            probe.unlink()
-            free = shutil.disk_usage(folder).free
-        except OSError as exc:
-            raise _unwritable(folder, exc.strerror) from None
-        _check_free(folder, free)
+def prepare_outputs(config: Config, out_dir: Path) -> tuple[Path, ...]:
+    """Fail before any AWS call when an output folder cannot be written or its disk is full, or
+    when another user can write in the warehouse's folder; return the folders made here (a
+    refused run removes them again if still empty)."""
+    from keyaudit.warehouse.db import check_folder
+
+    created: list[Path] = []
+    try:
+        for folder in output_folders(config, out_dir):
+            try:
+                created += make_private_dirs(folder)
+                check_can_create(folder)
+                free = shutil.disk_usage(folder).free
+            except OSError as exc:
+                raise _unwritable(folder, exc.strerror) from None
+            _check_free(folder, free)
+        check_folder(Path(config.paths.warehouse))  # DuckDB writes there by name
+    except BaseException:
+        remove_empty(created)
+        raise
+    return tuple(created)
+
+
+@contextmanager
+def leave_nothing_empty(plan: RunPlan) -> Iterator[None]:
+    """A run that fails removes the folders it made that are still empty (an --out it made
+    before being refused), and nothing else."""
+    try:
+        yield
+    except BaseException:
+        remove_empty(plan.created_dirs)
+        raise
 
 
 def refuse_existing_evidence(store: EvidenceStore) -> None:
@@ -528,7 +551,10 @@ def run_audit(
     matrix passes a simulated organization with injected faults and virtual time."""
     steps = steps or LocalSteps()
     plan = plan_run(request, now=now)
-    with exclusive_run(plan.config.paths.warehouse, plan.store, plan.started_at):
+    with (
+        leave_nothing_empty(plan),
+        exclusive_run(plan.config.paths.warehouse, plan.store, plan.started_at),
+    ):
         if plan.resume is None:
             refuse_existing_evidence(plan.store)
         plan.store.prepare()

@@ -73,16 +73,20 @@ def isolated(home: Path) -> Iterator[pytest.MonkeyPatch]:
 @contextmanager
 def process_state() -> Iterator[None]:
     """Undo what a CLI command does to its process: Prefect's defaults set in os.environ
-    (keyaudit.cli.common.quiet_prefect) and the progress handler on the `keyaudit` logger."""
+    (keyaudit.cli.common.quiet_prefect), the progress handler on the `keyaudit` logger and the
+    owner-only umask (keyaudit.safefile.owner_only_umask)."""
     environ = dict(os.environ)
     logger = logging.getLogger("keyaudit")
     saved = (list(logger.handlers), logger.level, logger.propagate)
+    umask = os.umask(0o022)
+    os.umask(umask)
     try:
         yield
     finally:
         os.environ.clear()
         os.environ.update(environ)
         logger.handlers[:], logger.level, logger.propagate = saved
+        os.umask(umask)
 
 
 # --------------------------------------------------------------------------- configuration

@@ -114,6 +114,9 @@ def test_a_full_disk_names_the_file_and_leaves_no_tmp(
         def __exit__(self, *exc: object) -> None:
             self.handle.close()
 
+        def close(self) -> None:
+            self.handle.close()
+
         def write(self, data: bytes) -> int:
             self.handle.write(data[:3])  # half written, then the disk is full
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

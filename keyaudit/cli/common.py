@@ -11,6 +11,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+from keyaudit.safefile import owner_only_umask
+
 
 class _NamedArgument(TyperArgument):
     """An argument whose metavar says what it is (`SQL`, `RUN_ID`): no `<str>` beside it."""
@@ -81,6 +83,7 @@ def _main(
     ] = False,
 ) -> None:
     """Audit AWS access keys across an AWS Organization: collect, evaluate, report."""
+    owner_only_umask()  # every file and folder a command creates is owner-only, DuckDB's too
 
 
 # Prefect's temporary API server is quiet, offline and patient on these machines.

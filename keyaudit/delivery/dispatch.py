@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -29,7 +28,7 @@ from keyaudit.delivery.mail import MailError, SmtpTransport, smtp_login
 from keyaudit.delivery.messages import Links, owner_mail, s3_key, summary_mail
 from keyaudit.delivery.owners import Owner, assign_owners
 from keyaudit.delivery.plan import DeliveryPlan, OwnerSlice
-from keyaudit.evidence.store import MANIFEST, make_private_dir
+from keyaudit.evidence.store import MANIFEST, make_private_dir, write_private
 from keyaudit.model import KeyauditError
 from keyaudit.report import RuleInfo, write_report
 from keyaudit.report.digest import SEVERITIES, run_digest
@@ -173,9 +172,8 @@ def prepare_delivery(
             f"with `keyaudit report --run {run_id} --out {report_dir}`"
         )
     if evidence_run_dir is not None and (evidence_run_dir / MANIFEST).is_file():
-        target = report_dir / EVIDENCE_MANIFEST
-        shutil.copyfile(evidence_run_dir / MANIFEST, target)
-        os.chmod(target, 0o600)
+        manifest = (evidence_run_dir / MANIFEST).read_bytes()
+        write_private(report_dir / EVIDENCE_MANIFEST, manifest)  # never through a link
     email = config.delivery.email
     slices: list[OwnerSlice] = []
     notes: list[str] = []

@@ -8,6 +8,7 @@ from typing import Any
 
 from keyaudit.delivery.owners import Owner
 from keyaudit.report.digest import RunDigest
+from keyaudit.safefile import TMP_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -42,5 +43,5 @@ class DeliveryPlan:
 
     def files(self) -> list[Path]:
         return sorted(
-            p for p in self.report_dir.rglob("*") if p.is_file() and not p.name.endswith(".tmp")
+            p for p in self.report_dir.rglob("*") if p.is_file() and not p.name.endswith(TMP_SUFFIX)
         )

@@ -21,8 +21,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from keyaudit.evidence.store import FILE_MODE, EvidenceStore, make_private_dir
+from keyaudit.evidence.store import EvidenceStore
 from keyaudit.model import KeyauditError
+from keyaudit.safefile import make_private_dir, open_lock
 
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -64,10 +65,10 @@ def _who(holder: dict[str, Any]) -> str:
 
 
 def _acquire(path: Path, holder: dict[str, Any]) -> tuple[IO[str] | None, dict[str, Any]]:
-    """The locked file, or None and what the current holder wrote into it."""
+    """The locked file, or None and what the current holder wrote into it. A link at the
+    lock's name is refused (keyaudit.safefile.open_lock): a run as root would write through it."""
     make_private_dir(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-    handle = os.fdopen(fd, "r+", encoding="utf-8")
+    handle = open_lock(path)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

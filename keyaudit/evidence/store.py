@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,10 +17,9 @@ from typing import Any
 
 from keyaudit.evidence.scps import SCP_FILE, SCP_KIND
 from keyaudit.model import KeyauditError, is_account_id
+from keyaudit.safefile import TMP_SUFFIX, make_private_dir, write_atomic
 
 MANIFEST = "manifest.json"
-DIR_MODE = 0o700
-FILE_MODE = 0o600
 
 
 @dataclass(frozen=True)
@@ -41,46 +39,15 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def make_private_dir(path: Path) -> Path:
-    """Create `path` and any missing parents as 0700; a folder that already exists keeps its mode.
-
-    Only what keyaudit creates is made private: chmod on an existing folder would turn a shared
-    /tmp (1777) or a user's 0755 folder into 0700 for everyone else."""
-    path = Path(path)
-    missing: list[Path] = []
-    for folder in (path, *path.parents):
-        if os.path.lexists(folder):
-            break
-        missing.append(folder)
-    for folder in reversed(missing):
-        try:
-            os.mkdir(folder, DIR_MODE)
-        except FileExistsError:
-            continue  # made by someone else meanwhile: not ours to change
-        os.chmod(folder, DIR_MODE)  # the umask may have taken bits off 0700
-    if not path.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(path))
-    return path
-
-
 class EvidenceWriteError(KeyauditError, OSError):
     """A file could not be written (disk full, no permission); nothing half-written is left."""
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write atomically with owner-only permissions (a crash never leaves half a file, a failed
-    write leaves no `.tmp` behind)."""
-    tmp = path.with_name(path.name + ".tmp")
+    """Write atomically with owner-only permissions, never through a link (a crash never leaves
+    half a file, a failed write leaves no temporary file behind; keyaudit.safefile)."""
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(tmp, FILE_MODE)
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_atomic(path, data)
     except OSError as exc:
         error = EvidenceWriteError(f"cannot write {path} ({exc.strerror or exc}) — {_fix(exc)}")
         error.errno = exc.errno  # callers may still tell a full disk from a denied write
@@ -164,7 +131,9 @@ class EvidenceStore:
                 ),
             )
             for path in sorted(self.run_dir.rglob("*"))
-            if path.is_file() and path != self.run_dir / MANIFEST and not path.name.endswith(".tmp")
+            if path.is_file()
+            and path != self.run_dir / MANIFEST
+            and not path.name.endswith(TMP_SUFFIX)
         ]
         listing = {"run_id": self.run_id, "files": [asdict(f) for f in files]}
         written = self.write_json(None, MANIFEST, listing, "manifest")

@@ -3,24 +3,24 @@ Finding events.
 
 Spreadsheet programs run cells that start with = + - @ (or tab, CR, NUL) as formulas, so every
 CSV and workbook text cell goes through `safe_cell`. The writers stream their rows (any number
-of findings in bounded memory) into owner-only files, replaced atomically.
+of findings in bounded memory) into owner-only files, replaced atomically and never written
+through a link (keyaudit.safefile).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterable, Mapping
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from keyaudit.evidence.store import FILE_MODE
 from keyaudit.report import workbook
 from keyaudit.rules.commands import fill_command
 from keyaudit.rules.frameworks import FRAMEWORKS
+from keyaudit.safefile import atomic_file
 from keyaudit.textsafe import safe_cell  # shared with `keyaudit query`, which avoids pandas
 
 OCSF_VERSION = "1.3.0"
@@ -148,21 +148,6 @@ def export_row(record: Mapping[str, Any], lookup: _Lookup) -> dict[str, Any]:
         "is_new": record["is_new"],
         "remediation_command": command_for(rule.get("command"), record),
     }
-
-
-@contextmanager
-def _private_text(path: Path, *, newline: str | None = None) -> Iterator[IO[str]]:
-    """A text file written beside `path` with owner-only permissions, then moved into place."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
-            yield handle
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _csv_text(value: Any) -> Any:
@@ -373,7 +358,9 @@ def write_exports(
     count = 0
     with ExitStack() as stack:
         out = {
-            fmt: stack.enter_context(_private_text(path, newline="" if fmt == "csv" else None))
+            fmt: stack.enter_context(
+                atomic_file(path, text=True, encoding="utf-8", newline="" if fmt == "csv" else None)
+            )
             for fmt, path in paths.items()
             if fmt != "xlsx"
         }

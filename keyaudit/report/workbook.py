@@ -5,12 +5,12 @@ number 12345678901. Here every text cell is written as a string (XlsxWriter's wr
 makes a number, a formula or a link) in the text number format, so an id keeps its leading zeros
 even when a cell is edited; text that starts like a formula gets the same quote as in the CSV
 (`safe_cell`). Rows stream to the file (constant memory); a sheet past Excel's row limit goes on
-in a second one ("findings 2").
+in a second one ("findings 2"), and a text longer than a cell holds (32,767 characters) ends with
+a mark saying it was cut and that findings.json has it whole.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +19,12 @@ from typing import Any
 
 import xlsxwriter
 
-from keyaudit.evidence.store import FILE_MODE
+from keyaudit.safefile import AtomicFile
 from keyaudit.textsafe import safe_cell
 
 MAX_ROWS = 1_048_576  # Excel's rows per sheet, the header included
+MAX_CELL_CHARS = 32_767  # Excel's characters per cell (UTF-16 units); XlsxWriter cuts silently
+CUT_MARK = f"… [cut at {MAX_CELL_CHARS:,} characters; full text in findings.json]"
 FINDINGS_SHEET = "findings"
 ACCOUNTS_SHEET = "accounts"
 CONTROLS_SHEET = "control results"
@@ -113,6 +115,17 @@ def control_row(control: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def fit_cell(text: str) -> str:
+    """`text`, or when Excel could not hold it, its start and a mark saying it was cut and where
+    the whole text is; counted in UTF-16 units as Excel counts (an emoji is two)."""
+    units = text.encode("utf-16-le")
+    if len(units) <= 2 * MAX_CELL_CHARS:
+        return text
+    room = 2 * (MAX_CELL_CHARS - len(CUT_MARK))
+    # a character cut in half (a surrogate pair's first unit) is dropped whole
+    return units[:room].decode("utf-16-le", errors="ignore") + CUT_MARK
+
+
 class _Sheet:
     """A worksheet written row by row, with a frozen header and an autofilter over its rows."""
 
@@ -156,11 +169,10 @@ class Workbook:
 
     def __init__(self, path: Path, *, created: datetime | None = None) -> None:
         self.path = path
-        self.tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-        self.handle = os.fdopen(fd, "wb")
+        # XlsxWriter gets a file object opened safely (never a path): no link is followed
+        self.file = AtomicFile(path)
         self.xlsx = xlsxwriter.Workbook(
-            self.handle,
+            self.file.handle,
             {
                 "constant_memory": True,  # rows go to disk as they are written
                 "tmpdir": str(path.parent),  # the owner-only report folder, not a shared /tmp
@@ -185,20 +197,21 @@ class Workbook:
         elif isinstance(value, int | float):
             sheet.write_number(row, col, value)
         else:
-            sheet.write_string(row, col, safe_cell(str(value)), self.text)
+            sheet.write_string(row, col, fit_cell(safe_cell(str(value))), self.text)
 
     def sheet(self, name: str, columns: Sequence[str], max_rows: int = MAX_ROWS) -> _Sheet:
         return _Sheet(self, name, columns, max_rows)
 
     def close(self, *, commit: bool) -> None:
         try:
-            with self.handle:
-                self.xlsx.close()  # also on failure: it removes its row files in the folder
-            if commit:
-                os.chmod(self.tmp, FILE_MODE)
-                os.replace(self.tmp, self.path)
-        finally:
-            self.tmp.unlink(missing_ok=True)
+            self.xlsx.close()  # also on failure: it removes its row files in the folder
+        except BaseException:
+            self.file.discard()
+            raise
+        if commit:
+            self.file.commit()
+        else:
+            self.file.discard()
 
     def __enter__(self) -> Workbook:
         return self

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from keyaudit.config import DEFAULT_STORAGE_VERSION
-from keyaudit.evidence.store import FILE_MODE, make_private_dir
 from keyaudit.model import KeyauditError
 from keyaudit.paths import SQL_DIR
+from keyaudit.safefile import FILE_MODE, make_private_dir, others_can_write, owner_only_if_ours
 from keyaudit.warehouse.marts import MARTS, refresh_marts
 
 if TYPE_CHECKING:  # pandas costs a second to import; `keyaudit query` never needs it
@@ -58,8 +58,9 @@ _GIVE_A_FILE = "give --db a DuckDB file keyaudit made, or a new file name in a w
 
 def check_warehouse(path: Path | str) -> None:
     """Refuse, in one line, a warehouse path that cannot be written: a folder, a file that is not
-    a DuckDB database, a read-only file or a folder that cannot be created. Reads 12 bytes at
-    most and creates nothing; the first run of an audit calls it before collecting."""
+    a DuckDB database, a read-only file, a folder that cannot be created or one another user can
+    write in. Reads 12 bytes at most and creates nothing; the first run of an audit calls it
+    before collecting."""
     path = Path(path)
     where = f"warehouse {path}"
     try:
@@ -94,6 +95,20 @@ def check_warehouse(path: Path | str) -> None:
         raise WarehouseError(
             f"{where} is read-only — give its owner write permission (chmod u+w), or use another --db"
         )
+    check_folder(path)
+
+
+def check_folder(path: Path) -> None:
+    """Refuse a warehouse whose folder another user can write in: DuckDB opens the warehouse and
+    its `.wal` by name, so a link planted there would redirect its writes to any file."""
+    folder = path.absolute().parent
+    why = others_can_write(folder)
+    if why is not None:
+        raise WarehouseError(
+            f"warehouse {path} is in folder {folder}, where another user could plant a link "
+            f"for DuckDB to write through: {why} — keep the warehouse in a folder only you can "
+            "write (e.g. chmod go-w), or use another --db"
+        )
 
 
 def _check_creatable(path: Path) -> None:
@@ -106,6 +121,8 @@ def _check_creatable(path: Path) -> None:
         raise WarehouseError(
             f"{where}: folder {existing} is not writable — fix its permissions or use another --db"
         )
+    if existing == path.absolute().parent:
+        check_folder(path)  # a folder keyaudit creates is its own; one that exists may not be
 
 
 def connect(
@@ -123,8 +140,10 @@ def connect(
             f"warehouse {path} does not exist — run `keyaudit demo` or `keyaudit run` first"
         )
     config: dict[str, str | bool | int | float | list[str]] = {}
+    new = not read_only and not os.path.lexists(path)
     if not read_only:
         make_private_dir(path.parent)
+        check_folder(path)
         config["storage_compatibility_version"] = storage_version
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
@@ -145,7 +164,8 @@ def connect(
     con.execute("set TimeZone = 'UTC'")
     if not read_only:
         _warn_if_newer_format(con, path, storage_version)
-        os.chmod(path, FILE_MODE)
+        if new:  # DuckDB made it with the process umask; a file it did not make keeps its mode
+            owner_only_if_ours(path, FILE_MODE)
         migrate(con)
     return con
 

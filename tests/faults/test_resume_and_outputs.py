@@ -20,7 +20,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from keyaudit import pipeline
+from keyaudit import pipeline, safefile
 from keyaudit.cli import app
 from keyaudit.config import Config
 from keyaudit.evidence.runlock import RunLockedError, exclusive_run
@@ -214,6 +214,24 @@ def test_second_run_while_one_is_writing_is_refused_before_any_aws_call(
     assert api_calls == []
 
 
+@pytest.mark.parametrize("out_existed", [False, True])
+def test_a_run_refused_after_the_output_check_removes_only_empty_folders_it_made(
+    tmp_path, monkeypatch, out_existed
+):
+    monkeypatch.chdir(tmp_path)
+    out = Path("reports/2026-12")
+    if out_existed:
+        out.mkdir(parents=True)
+    running = EvidenceStore(Path("data/evidence"), "20261201T050000Z-aaaaaa")
+    with (
+        exclusive_run(Path("data/keyaudit.duckdb"), running, AS_OF),
+        pytest.raises(RunLockedError),
+    ):
+        pipeline.run_audit(demo(out=out))
+    assert out.is_dir() == out_existed
+    assert Path("reports").is_dir() == out_existed  # the parent it made for --out too
+
+
 def test_new_run_never_writes_into_another_runs_evidence(copy_of, monkeypatch, api_calls):
     with pytest.raises(RunLockedError) as refused:
         pipeline.run_audit(demo(run_id="killed"))
@@ -254,10 +272,10 @@ def test_full_disk_stops_the_run_before_any_aws_call(tmp_path, monkeypatch, api_
 
 
 def test_disk_full_on_the_write_probe_is_a_clear_error(tmp_path, monkeypatch):
-    def no_space(self: Path, data: bytes) -> int:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+    def no_space(path: Path) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(Path, "write_bytes", no_space)
+    monkeypatch.setattr(safefile, "create_new", no_space)  # the probe's file cannot be made
     config = Config.model_validate({"paths": {"evidence_dir": str(tmp_path / "ev")}})
     with pytest.raises(OSError) as refused:
         pipeline.prepare_outputs(config, tmp_path / "out")

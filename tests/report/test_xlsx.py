@@ -19,7 +19,7 @@ from keyaudit.report import build_report_context, write_report
 from keyaudit.report.exports import COLUMNS, write_exports
 from keyaudit.report.formatting import relations
 from keyaudit.report.records import iter_records
-from keyaudit.report.workbook import ACCOUNT_COLUMNS, CONTROL_COLUMNS
+from keyaudit.report.workbook import ACCOUNT_COLUMNS, CONTROL_COLUMNS, Workbook
 
 ID_COLUMNS = ("account_id", "access_key_id", "finding_id", "run_id")
 
@@ -90,6 +90,29 @@ def test_no_cell_is_a_formula_and_formula_like_text_is_quoted_as_in_the_csv(book
             assert all(cell.data_type != "f" for cell in row), sheet.title
     (row,) = [f for f in table(book["findings"]) if f["user_name"] == "'" + FORMULA_USER]
     assert row["reason"] == "'-46 days? +1 @SUM(A1)"
+
+
+def test_text_past_excels_cell_limit_is_cut_with_a_mark_that_points_to_findings_json(
+    tmp_path: Path,
+):
+    mark = "… [cut at 32,767 characters; full text in findings.json]"
+    given = {
+        "reason": "=HYPERLINK(" + "x" * 40_000,  # too long, and it starts like a formula
+        "user_arn": "\N{KEY}" * 20_000,  # 40,000 UTF-16 units, as Excel counts them
+        "remediation_command": "y" * 32_767,  # exactly Excel's limit: kept whole
+    }
+    path = tmp_path / "findings.xlsx"
+    with Workbook(path) as book:
+        sheet = book.sheet("findings", tuple(given))
+        sheet.add(given)
+        sheet.close()
+    reason, arn, command = openpyxl.load_workbook(path)["findings"][2]
+    assert all(cell.data_type == "s" for cell in (reason, arn, command))
+    assert reason.value.startswith("'=HYPERLINK(xxx") and reason.value.endswith(mark)
+    assert len(reason.value) == 32_767
+    assert arn.value.endswith(mark) and set(arn.value.removesuffix(mark)) == {"\N{KEY}"}
+    assert len(arn.value.encode("utf-16-le")) // 2 <= 32_767
+    assert command.value == given["remediation_command"]
 
 
 def test_numbers_and_booleans_are_typed_and_unknowns_are_empty(book):
