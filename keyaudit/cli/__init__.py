@@ -8,6 +8,7 @@ from keyaudit.cli import (  # noqa: F401  (each module registers its commands on
     report,
     rules,
     runs,
+    sample,
     serve,
     verify,
 )

@@ -150,7 +150,8 @@ def export_row(record: Mapping[str, Any], lookup: _Lookup) -> dict[str, Any]:
     }
 
 
-def _csv_text(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell: empty for null, true/false, text through `safe_cell`."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -379,7 +380,7 @@ def write_exports(
         for record in records:
             row = export_row(record, lookup)
             if table is not None:
-                table.writerow([_csv_text(row[c]) for c in COLUMNS])
+                table.writerow([csv_cell(row[c]) for c in COLUMNS])
             if "json" in out:
                 out["json"].write((",\n" if count else "\n") + dumps(row))
             if "ocsf" in out:

@@ -167,7 +167,9 @@ class _Sheet:
 class Workbook:
     """findings.xlsx beside `path`'s folder, written owner-only and moved into place on close."""
 
-    def __init__(self, path: Path, *, created: datetime | None = None) -> None:
+    def __init__(
+        self, path: Path, *, created: datetime | None = None, title: str = "keyaudit findings"
+    ) -> None:
         self.path = path
         # XlsxWriter gets a file object opened safely (never a path): no link is followed
         self.file = AtomicFile(path)
@@ -183,7 +185,7 @@ class Workbook:
         )
         # the same run gives the same workbook: its date is the run's, not the clock's
         self.xlsx.set_properties(
-            {"title": "keyaudit findings", "created": created or datetime(2000, 1, 1, tzinfo=UTC)}
+            {"title": title, "created": created or datetime(2000, 1, 1, tzinfo=UTC)}
         )
         self.text = self.xlsx.add_format({"num_format": "@"})
         self.header = self.xlsx.add_format({"num_format": "@", "bold": True, "bottom": 1})

@@ -23,7 +23,7 @@ from tests.runs import DemoRun, copy_run, isolated, stub_pdf
 runner = CliRunner()
 
 # Values for the parameters a saved query requires; optional ones keep their defaults.
-SAMPLE_VALUES = {"region": "us-east-1", "service": "sts", "user": "svc-ingest"}
+SAMPLE_VALUES = {"region": "us-east-1", "service": "sts", "user": "svc-ingest", "seed": "FY2026"}
 
 
 @pytest.fixture(scope="module")
