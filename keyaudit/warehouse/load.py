@@ -31,6 +31,7 @@ from keyaudit.sources.credential_report_bulk import REPORT, parse_credential_rep
 from keyaudit.textsafe import shortened
 from keyaudit.warehouse.db import delete_run, insert_frame, transaction
 from keyaudit.warehouse.marts import build_marts
+from keyaudit.words import counted, plural
 
 RUN_FILE = "run.json"
 
@@ -185,6 +186,12 @@ def _finish_accounts(store: EvidenceStore, pending: _Pending, collected: _Collec
                 {"account_id": account.account_id, "kind": "credential_report", "message": n}
                 for n in result.notes
             )
+            collected.notes.extend(
+                {"account_id": account.account_id, "kind": REFUSED_ROW, "message": n}
+                for n in result.refused
+            )
+            if result.refused:
+                _partial(row, _refused_rows(len(result.refused)))
             if account.account_id not in with_root_row:
                 _without_root_row(row)
             keys_path = folder / "access_keys.json"
@@ -214,9 +221,27 @@ ROOT_RULES_UNEVALUATED = (
 )
 
 
+# run_notes.kind of a credential report row IAM could not have written (never stored)
+REFUSED_ROW = "refused_row"
+
+
+def _refused_rows(count: int) -> str:
+    """Why an account with refused rows is partial: those users are not assessed, not clean."""
+    return (
+        f"{counted(count, 'row')} of the credential report {plural('was', count)} refused "
+        f"(see the data notes, kind {REFUSED_ROW}): {plural('its', count, 'their')} "
+        f"{plural('user', count)} {plural('is', count)} not assessed — collect the report "
+        "again, or supply the file as IAM wrote it"
+    )
+
+
 def _without_root_row(row: dict[str, Any]) -> None:
     """A report without its root row cannot clear the root controls: the account is partial."""
-    message = ROOT_RULES_UNEVALUATED.format(root=ROOT_USER)
+    _partial(row, ROOT_RULES_UNEVALUATED.format(root=ROOT_USER))
+
+
+def _partial(row: dict[str, Any], message: str) -> None:
+    """An assessed account becomes partial; `message` is added to its reason."""
     if row["error"]:
         row["error"] = f"{row['error']}; {message}"
     else:

@@ -298,3 +298,25 @@ def test_moto_happy_path_started_then_complete(clock):
     parsed = parse_credential_report(first.content, source="moto credential report")
     assert parsed.rows["user"].tolist() == ["alice"]
     assert parsed.account_id == "123456789012"
+
+
+def test_moto_report_with_commas_in_user_names_is_read_by_the_arn(clock):
+    # IAM allows commas in user names; moto writes them without quotes (AWS quotes them)
+    with mock_aws():
+        client = boto3.client("iam", region_name="us-east-1")
+        client.create_user(UserName="a,b")
+        client.create_access_key(UserName="a,b")
+        client.create_user(UserName="plain")
+        client.create_user(UserName="x,y", Path="/team,one/")
+        fetched = fetch_credential_report(client, sleep=clock.sleep, monotonic=clock.monotonic)
+    assert b"\na,b,arn:aws:iam::123456789012:user/a,b," in fetched.content  # unquoted
+    parsed = parse_credential_report(fetched.content, source="moto credential report")
+    rows = parsed.rows.set_index("user")
+    assert rows.index.tolist() == ["a,b", "plain", "x,y"]
+    assert rows.loc["a,b", "arn"] == "arn:aws:iam::123456789012:user/a,b"
+    assert rows.loc["x,y", "arn"] == "arn:aws:iam::123456789012:user/team,one/x,y"
+    assert rows.loc["a,b", "access_key_1_active"] == "true"
+    assert rows.loc["plain", "access_key_1_active"] == "false"
+    assert parsed.account_id == "123456789012"
+    assert parsed.refused == []
+    assert len(parsed.notes) == 2  # each read-back row is noted

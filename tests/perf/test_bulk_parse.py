@@ -71,6 +71,15 @@ CORPUS = {
     "naive timestamp": report(cell(ALICE, "password_last_used", "2024-05-01T12:35:00")),
     "bad boolean": report(cell(BOB, "mfa_active", "yes")),
     "bad arn": report(cell(ALICE, "arn", "arn:aws:iam::1111:user/alice")),
+    "refused row among good ones": report(
+        ROOT, cell(ALICE, "arn", "arn:aws:iam::1111:user/x"), BOB
+    ),
+    "name outside iam's characters": report(
+        ROOT, '"b\nb","arn:aws:iam::111122223333:user/b\nb",' + BOB.split(",", 2)[2]
+    ),
+    "unquoted comma in a name": report(
+        ROOT, "a,b,arn:aws:iam::111122223333:user/a,b," + ALICE.split(",", 2)[2], BOB
+    ),
     "root arn on a user": report(cell(ALICE, "arn", "arn:aws:iam::111122223333:root")),
     "empty user": report(cell(ALICE, "user", "")),
     "two accounts in one file": report(ALICE, other_account(BOB)),
@@ -101,7 +110,11 @@ def assert_same_as_alone(items: list[tuple[bytes | str, str]]) -> None:
             assert rows.empty, source
         else:
             assert got.error is None, source
-            assert (got.account_id, got.notes) == (expected.account_id, expected.notes), source
+            assert (got.account_id, got.notes, got.refused) == (
+                expected.account_id,
+                expected.notes,
+                expected.refused,
+            ), source
             pd.testing.assert_frame_equal(rows, expected.rows.reset_index(drop=True), obj=source)
 
 
