@@ -29,7 +29,7 @@ from flows import artifacts
 from flows.logs import keyaudit_logs_to_prefect
 from flows.scale import AWS_TASK, collect_on_dask
 from keyaudit import pipeline
-from keyaudit.model import Account, AccountOutcome
+from keyaudit.model import Account, AccountOutcome, utc_instant
 from keyaudit.outcome import AuditResult, IncompleteRun
 from keyaudit.safefile import owner_only_umask
 
@@ -92,12 +92,12 @@ def audit_flow(
     source "files" audits the credential reports in `files_dir` instead of calling AWS.
     `resume=RUN_ID` finishes an interrupted run from its evidence (see keyaudit.evidence.resume):
     it keeps the run's recorded source, as_of and rule settings and collects only unfinished
-    accounts."""
+    accounts. An `as_of` without a time zone is UTC, as on the command line (utc_instant)."""
     owner_only_umask()  # a deployment's run starts here, not in the CLI
     request = pipeline.AuditRequest(
         source=source,
         config_file=Path(config_file) if config_file else None,
-        as_of=as_of,
+        as_of=utc_instant(as_of) if as_of is not None else None,
         db=Path(db) if db else None,
         out=Path(out) if out else None,
         run_id=run_id,

@@ -1,5 +1,6 @@
 """Shared types and facts, one definition each: accounts in scope, the outcome of collecting one,
-severities, the account-id check, the injected clock, and the base of keyaudit's errors."""
+severities, the account-id check, how an instant is read (UTC), the injected clock, and the base
+of keyaudit's errors."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 
@@ -27,6 +28,34 @@ _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 def is_account_id(value: object) -> bool:
     """An AWS account id: a string of exactly 12 ASCII digits (leading zeros kept)."""
     return isinstance(value, str) and _ACCOUNT_ID.fullmatch(value) is not None
+
+
+INSTANT_EXAMPLE = "2026-12-01T06:00:00Z"
+
+
+class InstantError(KeyauditError, ValueError):
+    """A time keyaudit was given (an audit's as_of) that is not an ISO 8601 time."""
+
+
+def utc_instant(value: datetime | str, *, name: str = "as_of") -> datetime:
+    """An instant as keyaudit holds every one: timezone-aware UTC. A time without a zone is UTC,
+    never the machine's local time (the CLI, the flow and a deployment on another machine must
+    audit the same instant); one with a zone is converted. `name` is what the caller calls it,
+    for the one-line error."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise InstantError(
+                f"{name} {value!r} is not an ISO 8601 time; e.g. {INSTANT_EXAMPLE}"
+            ) from None
+    if not isinstance(value, datetime):
+        raise InstantError(
+            f"{name} {value!r} is not a time; give an ISO 8601 time, e.g. {INSTANT_EXAMPLE}"
+        )
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 @dataclass

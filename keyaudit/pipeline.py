@@ -28,7 +28,14 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from keyaudit.config import Config, RunConfig, load_config
 from keyaudit.evidence.runlock import RunLockedError, check_run_id, exclusive_run
 from keyaudit.evidence.store import EvidenceStore
-from keyaudit.model import Account, AccountOutcome, Clock, KeyauditError, SourceName
+from keyaudit.model import (
+    Account,
+    AccountOutcome,
+    Clock,
+    KeyauditError,
+    SourceName,
+    utc_instant,
+)
 from keyaudit.outcome import AuditResult, coverage_problem
 from keyaudit.safefile import check_can_create, make_private_dirs, remove_empty
 
@@ -224,7 +231,7 @@ def plan_run(request: AuditRequest, *, now: Callable[[], datetime] = utc_now) ->
 
     config, rules, waivers = load_settings(request)
     started_at = now()
-    as_of = (request.as_of or started_at.replace(microsecond=0)).astimezone(UTC)
+    as_of = utc_instant(request.as_of or started_at.replace(microsecond=0))
     run_id = check_run_id(request.resume or request.run_id or new_run_id(started_at))
     source = request.source
     resume = plan_resume(config, run_id) if request.resume else None

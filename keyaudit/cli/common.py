@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+from keyaudit.model import InstantError, utc_instant
 from keyaudit.safefile import owner_only_umask
 from keyaudit.textsafe import visible
 
@@ -105,17 +106,13 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def parse_as_of(value: str | None) -> datetime | None:
+    """--as-of as the flow reads its as_of too (keyaudit.model.utc_instant): no zone means UTC."""
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise fail(
-            f"--as-of {value!r} is not an ISO 8601 time; e.g. 2026-12-01T06:00:00Z"
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        return utc_instant(value, name="--as-of")
+    except InstantError as exc:
+        raise fail(str(exc)) from None
 
 
 def quiet_prefect() -> None:
