@@ -135,6 +135,7 @@ class AccountOutcome:
     users: int = 0
     access_keys: int = 0
     api_calls: int = 0
+    calls: dict[str, int] = field(default_factory=dict)  # service:Operation -> calls made
     evidence_dir: str | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -88,6 +88,8 @@ class RunPlan:
     files_dir: Path | None = None
     resume: ResumePlan | None = None
     created_dirs: tuple[Path, ...] = ()  # output folders this run made (prepare_outputs)
+    # the demo's simulated organization is built at this instant (keyaudit.warehouse.demo_anchor)
+    demo_anchor: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,10 @@ def check_request(request: AuditRequest) -> str:
         return f"resuming run {request.resume} ({recorded.source}) from its evidence"
     if request.source == "aws":
         check_caller(config)
+    if request.source == "demo":  # an as_of before the warehouse's simulated organization
+        from keyaudit.warehouse.demo_anchor import demo_anchor
+
+        demo_anchor(config.paths.warehouse, utc_instant(request.as_of or utc_now()))
     return f"auditing ({request.source})"
 
 
@@ -238,6 +244,11 @@ def plan_run(request: AuditRequest, *, now: Callable[[], datetime] = utc_now) ->
     if resume is not None:  # a resumed run keeps its recorded source, instant and rule settings
         source, config, as_of = resume.source, resume.config, resume.as_of
         rules = load_catalogue(config.rules)
+    anchor = None
+    if source == "demo":  # the same simulated keys in every demo run of the warehouse
+        from keyaudit.warehouse.demo_anchor import demo_anchor
+
+        anchor = demo_anchor(config.paths.warehouse, as_of)
     out_dir = request.out or config.paths.reports_dir / run_id
     created = prepare_outputs(config, out_dir)
     return RunPlan(
@@ -253,6 +264,7 @@ def plan_run(request: AuditRequest, *, now: Callable[[], datetime] = utc_now) ->
         files_dir=request.files_dir,
         resume=resume,
         created_dirs=created,
+        demo_anchor=anchor,
     )
 
 
@@ -346,7 +358,12 @@ def open_run_source(plan: RunPlan) -> AbstractContextManager[Source]:
         return nullcontext(Source(plan.resume.source, _no_aws, Clock()))
     served = plan.config.run.task_runner == "dask"  # the demo must be reachable from workers
     return open_source(
-        plan.source, plan.config, run_id=plan.run_id, as_of=plan.as_of, served=served
+        plan.source,
+        plan.config,
+        run_id=plan.run_id,
+        as_of=plan.as_of,
+        served=served,
+        demo_anchor=plan.demo_anchor,
     )
 
 
@@ -386,6 +403,17 @@ def record_scope(plan: RunPlan, found: Discovery, files: FilesCollection | None)
         found=found,
     )
     write_run_file(plan.store, {**meta, **(files.run_meta() if files is not None else {})})
+
+
+def record_calls(plan: RunPlan, source: Source) -> None:
+    """run.json gets the AWS calls the run made for itself (discovery, SCPs), added to what an
+    interrupted run recorded; each account's calls are already in its collection.json."""
+    from keyaudit.evidence.run_record import with_api_calls
+    from keyaudit.warehouse.load import read_run_file, write_run_file
+
+    meta, calls = read_run_file(plan.store), source.run_calls()
+    if calls or "api_calls" not in meta:  # a resume that called nothing leaves run.json as it is
+        write_run_file(plan.store, with_api_calls(meta, calls))
 
 
 def collect_scps(plan: RunPlan, source: Source, found: Discovery) -> ScpOutcome:
@@ -582,6 +610,7 @@ def run_audit(
             )
             if scope.pending:
                 steps.collect(collect_job(plan, source, scope.found), scope.pending)
+            record_calls(plan, source)
         finished_at = now()
         summary = steps.run("load", load_and_evaluate, plan, finished_at)
         report = steps.run("report", write_report, plan, finished_at)

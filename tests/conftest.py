@@ -82,6 +82,7 @@ def warehouse(migrated_template: Path, tmp_path: Path) -> Iterator:
 # workers in collection order, and a long file handed out last leaves one core idle at the end.
 SLOW_FILES_FIRST = (
     "tests/lifecycle/test_two_demo_runs.py",
+    "tests/lifecycle/test_demo_reruns.py",
     "tests/flows/test_on_prefect.py",
     "tests/delivery/test_email.py",
     "tests/auditor/test_on_demo_warehouse.py",

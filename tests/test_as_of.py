@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from keyaudit.cli import app
 from keyaudit.model import InstantError, utc_instant
+from tests.runs import write_config
 
 runner = CliRunner()
 SIX_UTC = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
@@ -71,12 +72,7 @@ def test_the_command_line_reads_as_of_without_a_zone_as_utc(
 def test_the_pipeline_plans_a_naive_as_of_as_utc(machine_in_tokyo, tmp_path):
     from keyaudit import pipeline
 
-    config = tmp_path / "keyaudit.toml"
-    config.write_text(
-        f'[paths]\nwarehouse = "{tmp_path / "w.duckdb"}"\n'
-        f'evidence_dir = "{tmp_path / "evidence"}"\nreports_dir = "{tmp_path / "reports"}"\n',
-        encoding="utf-8",
-    )
+    config = write_config(tmp_path / "keyaudit.toml", data_dir=tmp_path)
     plan = pipeline.plan_run(
         pipeline.AuditRequest(source="demo", config_file=config, as_of=datetime(2026, 12, 1, 6, 0))
     )

@@ -1,7 +1,9 @@
-"""What a run records about itself in run.json: who ran it, on what, with which settings.
+"""What a run records about itself in run.json: who ran it, on what, with which settings, and
+the AWS calls it made for itself.
 
 The flow writes it before collecting, `keyaudit.warehouse.load` reads it back, and tests and benchmarks
-that drive the pipeline without Prefect write exactly the same record through this function.
+that drive the pipeline without Prefect write exactly the same record through this function. After
+collecting, the run adds `api_calls` (`with_api_calls`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import keyaudit
 from keyaudit.config import Config
 from keyaudit.rules.catalogue import Rule, parameters_in_force
+from keyaudit.sources.aws.calls import Calls, add_calls
 from keyaudit.sources.aws.organizations import Discovery
 
 
@@ -46,3 +49,11 @@ def run_record(
         "skipped": [a.to_dict() for a in found.skipped],
         "unknown": found.unknown,
     }
+
+
+def with_api_calls(meta: dict[str, Any], calls: Calls) -> dict[str, Any]:
+    """run.json with `api_calls`: the calls the run made for itself from the caller's session
+    (who am I, Organizations, SCPs), service:Operation -> count, added to those already recorded
+    (a resumed run adds its own). Each account's calls, its AssumeRole included, are in that
+    account's collection.json; the warehouse table api_calls holds both."""
+    return {**meta, "api_calls": add_calls(meta.get("api_calls") or {}, calls)}

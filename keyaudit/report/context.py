@@ -42,6 +42,7 @@ from keyaudit.report.formatting import (
 )
 from keyaudit.report.history import changes, trend
 from keyaudit.report.methodology import (
+    api_calls,
     caveats,
     evidence_files,
     frameworks_mapped,
@@ -226,6 +227,7 @@ def build_report_context(
         "caveats": caveats(coverage, run["source"]),
         "run_notes": source_notes(run_notes, run["source"]),
         "provenance": provenance(run["source"], input_files(con, run_id, relations=rel), run_notes),
+        "api_calls": api_calls(con, run_id, relations=rel, account_ids=ids),
         "evidence": {
             "files": evidence_files(con, run_id, ids),
             "manifest_sha256": run["manifest_sha256"],

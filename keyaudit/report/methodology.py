@@ -290,6 +290,27 @@ def evidence_files(
     ]
 
 
+def api_calls(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    relations: Relations,
+    account_ids: list[str] | None,
+) -> dict[str, Any]:
+    """Every AWS API operation the run called, from its own call record (table api_calls), as
+    `service:Operation` with its count: never a list written by hand. `recorded` is False for a
+    run loaded before keyaudit kept the record."""
+    if not relations.has("api_calls", "run_id", "account_id", "service", "operation", "calls"):
+        return {"recorded": False, "operations": [], "total": 0}
+    found = rows(con, "api_calls", {"run_id": run_id, "account_ids": account_ids})
+    operations = [{"name": f"{r['service']}:{r['operation']}", "calls": r["calls"]} for r in found]
+    return {
+        "recorded": True,
+        "operations": operations,
+        "total": sum(o["calls"] for o in operations),
+    }
+
+
 SOURCE_LABELS = {
     "aws": "AWS (IAM API, read live from each account)",
     "demo": "the demo: a simulated organization (moto, in-process), not a real AWS organization",
@@ -320,8 +341,8 @@ def provenance(
             f"{'file' if len(reports) == 1 else 'files'} handed in "
             + (f"in the folder {folder}" if folder else "in a folder (its path was not recorded)")
             + ", one per account, with an optional access-keys file per account for key ids and "
-            "last use. No AWS API was called: every figure comes from those files, as downloaded "
-            "by the accounts' owners. Each file was attributed to an account by its name "
+            "last use: every figure comes from those files, as downloaded by the accounts' "
+            "owners. Each file was attributed to an account by its name "
             "(<account id>.csv) or, failing that, by the ARNs inside it; the files are listed "
             "below with their SHA-256."
         )
@@ -331,10 +352,9 @@ def provenance(
         )
     elif source == "demo":
         collected = (
-            "keyaudit audited a simulated organization (the demo, run in-process with moto): the "
-            "same API calls as a live run (GenerateCredentialReport, GetCredentialReport, "
-            "ListUsers, ListAccessKeys, GetAccessKeyLastUsed, GetAccountSummary) answered by a "
-            "simulation, not by AWS. Its accounts, users and keys are invented."
+            "keyaudit audited a simulated organization (the demo, run in-process with moto): "
+            "it made the calls of a live run, listed below, and a simulation answered them, "
+            "not AWS. Its accounts, users and keys are invented."
         )
         kept = (
             "Every response of the simulation was written to the evidence folder before it was "
@@ -342,10 +362,11 @@ def provenance(
         )
     else:
         collected = (
-            "keyaudit collected, for every account in scope, the IAM credential report "
-            "(GenerateCredentialReport, GetCredentialReport), the users and their access keys "
-            "(ListUsers, ListAccessKeys), each key's last use (GetAccessKeyLastUsed) and the "
-            "account summary (GetAccountSummary, for root keys and root MFA)."
+            "keyaudit collected, for every account in scope, the IAM credential report, the "
+            "users and their access keys with each key's last use, the account summary (root "
+            "keys and root MFA) and, when the run read them, the permissions of the IAM users "
+            "and the organization's service control policies. The AWS API calls it made are "
+            "listed below, from the run's own record."
         )
         kept = (
             "Every API response of this run was written to the evidence folder before it was "

@@ -14,6 +14,7 @@ from functools import cached_property
 from keyaudit.config import Config
 from keyaudit.extras import require_extra
 from keyaudit.model import Clock, VirtualClock
+from keyaudit.sources.aws.calls import Calls
 from keyaudit.sources.aws.session import AccountSessions, SessionSettings
 from keyaudit.sources.remote import WorkerSessions
 
@@ -53,6 +54,13 @@ class Source:
     def sessions(self) -> AccountSessions:
         return self._make_sessions()
 
+    def run_calls(self) -> Calls:
+        """The calls made so far for the run as a whole, from the caller's session (discovery,
+        SCPs; keyaudit.sources.aws.calls); none when the run never made a session."""
+        if "sessions" not in self.__dict__:
+            return {}
+        return self.sessions.calls.take(None)
+
 
 def require_extras(name: str, config: Config) -> None:
     """Refuse, in one line naming the pip command, a run whose optional extra is missing: moto
@@ -72,9 +80,11 @@ def open_source(
     as_of: datetime,
     seed: int = 7,
     served: bool = False,
+    demo_anchor: datetime | None = None,
 ) -> Iterator[Source]:
     """Sessions and clock for a run; the demo source lives only inside this block. `served`
-    makes the demo reachable from worker processes too (keyaudit.sources.demo.served)."""
+    makes the demo reachable from worker processes too (keyaudit.sources.demo.served);
+    `demo_anchor` is when its organization was first audited (keyaudit.warehouse.demo_anchor)."""
     require_extras(name, config)
     settings = session_settings(config, run_id)
     if name in ("aws", "files"):
@@ -83,14 +93,14 @@ def open_source(
     elif name == "demo" and served:
         from keyaudit.sources.demo.served import served_organization
 
-        with served_organization(as_of, seed=seed) as (org, customizer):
+        with served_organization(as_of, seed=seed, anchor=demo_anchor) as (org, customizer):
             sessions = AccountSessions(settings=settings, customizers=[org.customize])
             remote = WorkerSessions(run_id, settings, customizer, virtual_clock=True)
             yield Source(name, lambda: sessions, VirtualClock().as_clock(), remote)
     elif name == "demo":
         from keyaudit.sources.demo import simulated_organization  # moto is only needed for the demo
 
-        with simulated_organization(as_of, seed=seed) as org:
+        with simulated_organization(as_of, seed=seed, anchor=demo_anchor) as org:
             sessions = AccountSessions(settings=settings, customizers=[org.customize])
             yield Source(name, lambda: sessions, VirtualClock().as_clock())
     else:

@@ -31,6 +31,7 @@ log = logging.getLogger("keyaudit.warehouse")
 RUN_TABLES = (
     *reversed(MARTS),
     "input_files",
+    "api_calls",
     "findings",
     "waivers",
     "run_rules",

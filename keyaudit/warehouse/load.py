@@ -26,6 +26,7 @@ from keyaudit.rules.catalogue import Rule, evaluate
 from keyaudit.rules.run_rules import record_run_rules
 from keyaudit.rules.waivers import WaiverFile, apply_waivers, read_waiver_evidence
 from keyaudit.sources.aws import privilege
+from keyaudit.sources.aws.calls import split_call
 from keyaudit.sources.credential_report import COLUMNS, ROOT_USER
 from keyaudit.sources.credential_report_bulk import REPORT, parse_credential_reports
 from keyaudit.textsafe import shortened
@@ -117,6 +118,7 @@ class _Collected:
     privilege_inputs: list[dict[str, Any]] = field(default_factory=list)
     user_privilege: list[dict[str, Any]] = field(default_factory=list)
     scps: dict[str, Any] | None = None  # the run's service_control_policies.json
+    api_calls: list[dict[str, Any]] = field(default_factory=list)
 
 
 # Credential reports are parsed in batches of about this many bytes: the checks run once per
@@ -134,8 +136,11 @@ class _Pending:
     size: int = 0
 
 
-def _read_account(store: EvidenceStore, account: Account, pending: _Pending) -> None:
+def _read_account(
+    store: EvidenceStore, account: Account, pending: _Pending, collected: _Collected
+) -> None:
     outcome = _outcome(store, account.account_id)
+    collected.api_calls += _call_rows(account.account_id, outcome.calls)
     folder = store.run_dir / account.account_id
     row: dict[str, Any] = {
         "account_id": account.account_id,
@@ -334,12 +339,24 @@ def _read_privilege(
     ]
 
 
+def _call_rows(account_id: str | None, calls: dict[str, int]) -> list[dict[str, Any]]:
+    """Rows of table api_calls from a call record (service:Operation -> calls)."""
+    rows = []
+    for name, count in calls.items():
+        service, operation = split_call(name)
+        rows.append(
+            {"account_id": account_id, "service": service, "operation": operation, "calls": count}
+        )
+    return rows
+
+
 def _read_evidence(store: EvidenceStore, meta: dict[str, Any]) -> _Collected:
     collected = _Collected(notes=list(meta.get("notes", [])))  # run-level notes (files runs)
     collected.scps = read_scps(store.run_dir)
+    collected.api_calls += _call_rows(None, meta.get("api_calls") or {})
     pending = _Pending()
     for raw in meta["accounts"]:
-        _read_account(store, Account.from_dict(raw), pending)
+        _read_account(store, Account.from_dict(raw), pending, collected)
         if pending.size >= REPORT_BATCH_BYTES:
             _finish_accounts(store, pending, collected)
             pending = _Pending()
@@ -484,6 +501,7 @@ def load_run(
         notes = _bounded(pd.DataFrame(collected.notes), "message")
         insert_frame(con, "run_notes", _with_run(notes, run_id))
         insert_frame(con, "input_files", _bounded(_input_files(meta, run_id), "reason"))
+        insert_frame(con, "api_calls", _with_run(pd.DataFrame(collected.api_calls), run_id))
         build_marts(con, run_id)  # once, here: the notes below and every rule read them
         con.execute(
             "insert into run_notes (run_id, account_id, kind, message) "

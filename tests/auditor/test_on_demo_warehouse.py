@@ -127,6 +127,7 @@ def test_every_saved_query_runs_on_the_demo_warehouse(warehouse: dict, saved: st
         "run_accounts",
         "open_findings_by_account",
         "evidence_files",
+        "api_calls",
         "keys_used_in_region",
         "keys_used_by_service",
         "user_key_history",

@@ -121,7 +121,7 @@ def either(request: pytest.FixtureRequest) -> Demo:
 
 
 def test_flow_and_pipeline_give_the_same_findings_accounts_and_keys(in_process, on_prefect):
-    for table in ("findings", "accounts", "access_keys", "credential_report"):
+    for table in ("findings", "accounts", "access_keys", "credential_report", "api_calls"):
         sql = f"select * exclude (run_id) from {table} where run_id = ?"
         assert on_prefect.rows(sql) == in_process.rows(sql), table
     # the same evidence files; the credential reports byte for byte (other answers carry

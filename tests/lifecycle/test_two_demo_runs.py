@@ -1,8 +1,10 @@
 """Acceptance: two audits of the simulated organization a month apart, through the real flow.
 
-Between the runs one key is rotated and three are deleted, and every age grows by 30 days. The
-warehouse must show exactly the new, resolved and persisting findings the simulation's ground
-truth implies, with first seen, days open, time to remediate, waivers and control counts."""
+`keyaudit demo` builds the organization at the warehouse's first demo run and lives the demo's
+own month (keyaudit.sources.demo.changes.month_changes): one key is rotated and three are
+deleted, and every age grows by 30 days. The warehouse must show exactly the new, resolved and
+persisting findings the simulation's ground truth implies, with first seen, days open, time to
+remediate, waivers and control counts."""
 
 from __future__ import annotations
 
@@ -16,9 +18,8 @@ import duckdb
 import pytest
 
 import keyaudit.report.render
-import keyaudit.sources.demo
 from keyaudit.sources.demo import ExpectedFinding, UserTruth, simulated_organization
-from keyaudit.sources.demo.changes import DemoChanges
+from keyaudit.sources.demo.changes import DemoChanges, month_changes
 
 T1 = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 T2 = T1 + timedelta(days=30)
@@ -50,7 +51,7 @@ class Month:
             rotate_keys=(self.rotated.access_key_id,),
             delete_keys=tuple(k.access_key_id for k in self.deleted),
         )
-        with simulated_organization(T2, changes=self.changes) as org:
+        with simulated_organization(T2, anchor=T1) as org:  # as `keyaudit demo` builds it
             self.users2 = org.users
             self.truth2 = {identity(f) for f in org.expected}
         self.waived_key = self.first("never-used-old-key")
@@ -127,12 +128,7 @@ def month(prefect_harness, tmp_path_factory) -> Month:
         # PDF layout takes most of a run and is the report suite's business: stubbed here
         patch.setattr(keyaudit.report.render, "render_pdf", _one_page_pdf)
         month.results.append(run(as_of=T1, out=str(folder / "out1")))
-        # the second audit's demo source builds the organization a month later, changed
-        patch.setattr(
-            keyaudit.sources.demo,
-            "simulated_organization",
-            functools.partial(simulated_organization, changes=month.changes),
-        )
+        # the same warehouse: the demo audits the organization of run 1, a month on
         month.results.append(run(as_of=T2, out=str(folder / "out2")))
     month.run1, month.run2 = (r["summary"]["run_id"] for r in month.results)
     return month
@@ -145,6 +141,14 @@ def found(month: Month, view: str, run_id: str) -> set[tuple]:
         run_id,
     )
     return {(r, a, u, int(k) if k and k.isdigit() else k) for r, a, u, k in rows}
+
+
+def test_the_demos_month_is_the_changes_named_here(month):
+    made = month_changes(list(month.users1), T2, month.missing)
+    assert (made.rotate_keys, made.delete_keys) == (
+        month.changes.rotate_keys,
+        month.changes.delete_keys,
+    )
 
 
 def test_each_run_finds_exactly_its_ground_truth(month):

@@ -99,16 +99,6 @@ class AccountDeadline:
             )
 
 
-def _count_calls(session: Any) -> list[int]:
-    counter = [0]
-
-    def on_call(**_: Any) -> None:
-        counter[0] += 1
-
-    session.events.register("before-call", on_call)
-    return counter
-
-
 def users_with_keys(report: ParsedReport, live_users: list[dict[str, Any]]) -> list[str]:
     """Users whose keys must be listed: those the report shows with a key slot, plus users
     created after the report (it can be 4 hours old), never root (it has no user name)."""
@@ -136,10 +126,8 @@ def collect_account(
     clock = clock or Clock()
     files: list[EvidenceFile] = []
     outcome = AccountOutcome(account_id=account.account_id, status="not_assessed")
-    calls = [0]
     try:
         session = sessions.session_for(account.account_id, is_caller_account=is_caller_account)
-        calls = _count_calls(session)
         AccountDeadline(settings.account_deadline_seconds, clock.monotonic).attach(session)
         iam = session.client("iam", config=client_config(sessions.settings))
         fetched = fetch_credential_report(
@@ -189,7 +177,9 @@ def collect_account(
             "rerun; if it persists, report it with the log"
         )
     finally:
-        outcome.api_calls = calls[0]
+        # the account's calls, its AssumeRole included (denied or not), as the run made them
+        outcome.calls = sessions.calls.take(account.account_id)
+        outcome.api_calls = sum(outcome.calls.values())
         files.append(
             store.write_json(
                 account.account_id, "collection.json", outcome.to_dict(), "collection_outcome"

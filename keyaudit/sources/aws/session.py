@@ -38,6 +38,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.hooks import HierarchicalEmitter
 from botocore.utils import parse_timestamp
 
+from keyaudit.sources.aws.calls import CallRecord
 from keyaudit.sources.aws.errors import (
     CollectionError,
     caller_problem,
@@ -179,6 +180,7 @@ class AccountSessions:
     ) -> None:
         self.settings = settings or SessionSettings()
         self._customizers = tuple(customizers)
+        self.calls = CallRecord()  # every call of every session handed out (sources.aws.calls)
         self._base = base or _base_session(configured_region(self.settings.region))
         self._prepare("base", self._base)
         self._caller: dict[str, Any] | None = None
@@ -194,8 +196,10 @@ class AccountSessions:
         return configured_region(self.settings.region) or self._base.region_name or "us-east-1"
 
     def _prepare(self, account_id: str, session: boto3.Session) -> None:
-        """Fast timestamps, keyaudit's own retry of IAM LimitExceeded, the customizers' hooks."""
+        """Fast timestamps, keyaudit's own retry of IAM LimitExceeded, the call record, the
+        customizers' hooks."""
         use_fast_timestamps(session)
+        self.calls.attach(session, None if account_id == "base" else account_id)
         session.events.register("needs-retry.iam", retry_limit_exceeded(self.settings.max_attempts))
         session.events.register_first("needs-retry", stop_connection_retries(CONNECTION_ATTEMPTS))
         for customizer in self._customizers:

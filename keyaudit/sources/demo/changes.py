@@ -5,14 +5,21 @@ exactly as `simulated_organization(earlier)` did — same accounts, users, key i
 then applies what happened in between (keys rotated or deleted) and is audited at `as_of`.
 Nothing else is used in between, so every age and idle time grows by `as_of - built_at`: some
 findings appear, the keys that were rotated or deleted take theirs away.
+
+`simulated_organization(as_of, anchor=first)` is how `keyaudit demo` audits the same organization
+again: built as of `first` (the warehouse's first demo run), then, once per calendar month since,
+the demo's own month of changes (`month_changes`: one old key in use rotated, three stale keys
+deleted), each at its month's instant, so a key keeps one id and one creation time across runs
+and a run shows only what the simulation changed.
 """
 
 from __future__ import annotations
 
+import calendar
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -20,6 +27,7 @@ from moto.iam.models import AccessKeyLastUsed, iam_backends
 
 from keyaudit.sources.demo.iam import REGION, iam_client
 from keyaudit.sources.demo.personas import (
+    MAX_KEY_AGE_DAYS,
     RECENT,
     USAGE,
     KeyTruth,
@@ -33,6 +41,7 @@ if TYPE_CHECKING:
 
 # A rotated key's replacement: created this many days before the later audit, and in use.
 REPLACEMENT_AGE = (5.0, 20.0)
+OLD = timedelta(days=MAX_KEY_AGE_DAYS)
 
 
 @dataclass(frozen=True)
@@ -62,15 +71,79 @@ def advance(
     """The organization built at `changes.built_at`, changed, as it stands at `as_of`."""
     as_of = as_of.astimezone(UTC)
     changes.check(as_of)
+    users = apply_changes(_iam_of(org), list(org.users), changes, as_of, seed)
+    return _audited_at(org, users, as_of)
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` calendar months later (the month's last day if shorter)."""
+    year, month = divmod(moment.month - 1 + months, 12)
+    year, month = moment.year + year, month + 1
+    last = calendar.monthrange(year, month)[1]
+    return moment.replace(year=year, month=month, day=min(moment.day, last))
+
+
+def month_changes(users: list[UserTruth], at: datetime, missing_account_id: str) -> DemoChanges:
+    """What the organization changes in the month that ends at `at`, as its owners would: the
+    first old key in use (persona old-key-in-use, in the organization's order) is rotated; the
+    first idle old key, the older of the first pair of active keys and the first inactive key
+    are deleted. Only in accounts the audit reaches, and picked from the truth as it stands: a
+    change already made is not made again, and a month with nothing left to change changes
+    nothing."""
+    reached = [u for u in users if u.account_id != missing_account_id]
+
+    def first(persona: str, wanted: Callable[[UserTruth], KeyTruth | None]) -> list[str]:
+        for user in reached:
+            key = wanted(user) if user.persona == persona else None
+            if key is not None:
+                return [key.access_key_id]
+        return []
+
+    def old_key(user: UserTruth) -> KeyTruth | None:
+        return next((k for k in user.keys if k.active and at - k.created > OLD), None)
+
+    def older_of_two(user: UserTruth) -> KeyTruth | None:
+        return user.keys[0] if sum(k.active for k in user.keys) == 2 else None
+
+    def any_key(user: UserTruth) -> KeyTruth | None:
+        return user.keys[0] if user.keys else None
+
+    deleted = [
+        *first("idle-old-key", any_key),
+        *first("two-active-keys", older_of_two),
+        *first("inactive-key-only", any_key),
+    ]
+    return DemoChanges(
+        built_at=at,
+        rotate_keys=tuple(first("old-key-in-use", old_key)),
+        delete_keys=tuple(deleted),
+    )
+
+
+def age_monthly(org: SimulatedOrganization, as_of: datetime, seed: int) -> SimulatedOrganization:
+    """The organization built at `org.as_of` (the anchor), with the demo's month of changes
+    applied at each calendar month since, as it stands at `as_of`."""
+    as_of = as_of.astimezone(UTC)
+    users = list(org.users)
+    iam_for = _iam_of(org)
+    month = 1
+    while (at := add_months(org.as_of, month)) <= as_of:
+        changes = month_changes(users, at, org.missing_role_account_id)
+        users = apply_changes(iam_for, users, changes, at, seed)
+        month += 1
+    return _audited_at(org, users, as_of)
+
+
+def _iam_of(org: SimulatedOrganization) -> Callable[[str], Any]:
     base = boto3.Session(region_name=REGION)
     sts = base.client("sts")
-    users = apply_changes(
-        lambda account_id: iam_client(base, sts, account_id, org.management_account_id),
-        list(org.users),
-        changes,
-        as_of,
-        seed,
-    )
+    return lambda account_id: iam_client(base, sts, account_id, org.management_account_id)
+
+
+def _audited_at(
+    org: SimulatedOrganization, users: list[UserTruth], as_of: datetime
+) -> SimulatedOrganization:
+    """The organization as it stands at `as_of`, with the truth of that instant."""
     shift = as_of - org.as_of
     return replace(
         org,

@@ -24,7 +24,7 @@ from moto.organizations.models import organizations_backends
 
 from keyaudit.model import Account
 from keyaudit.sources.demo.aws_like import register_account_hooks, register_assume_role_check
-from keyaudit.sources.demo.changes import DemoChanges, advance
+from keyaudit.sources.demo.changes import DemoChanges, advance, age_monthly
 from keyaudit.sources.demo.iam import REGION, ROLE_NAME, grant, iam_client
 from keyaudit.sources.demo.personas import (
     ROOT_RECENT,
@@ -114,16 +114,27 @@ def simulated_organization(
     members: int = 8,
     users_per_account: int = 14,
     changes: DemoChanges | None = None,
+    anchor: datetime | None = None,
 ) -> Iterator[SimulatedOrganization]:
     """Start moto, build the organization, and yield it; everything is undone on exit.
 
     With `changes`, the organization is built as of `changes.built_at` (an earlier audit) and
     changed since then (keys rotated or deleted), then audited at `as_of`: see demo.changes.
+    With `anchor` (the first audit of this organization), it is built as of `anchor` and lives
+    the demo's own months until `as_of` (demo.changes.age_monthly): every audit of one anchor
+    sees the same keys, with the same ids and creation times.
     """
-    if as_of.tzinfo is None:
+    if as_of.tzinfo is None or (anchor is not None and anchor.tzinfo is None):
         raise ValueError("as_of must be timezone-aware, e.g. datetime(2026, 1, 31, tzinfo=UTC)")
     if members < 3 or users_per_account < 1:
         raise ValueError("the demo needs at least 3 members and 1 user per account")
+    if changes is not None and anchor is not None:
+        raise ValueError("give the simulated organization changes or an anchor, not both")
+    if anchor is not None and anchor > as_of:
+        raise ValueError(
+            f"the simulated organization's anchor {anchor.isoformat()} is after as_of "
+            f"{as_of.isoformat()} — it must be built before it is audited"
+        )
     with _aws_environment():
         mock = mock_aws()
         mock.start()
@@ -134,9 +145,13 @@ def simulated_organization(
                     "it needs moto's state to itself — leave the outer mock first"
                 )
             mock_random.seed(seed)
-            built_at = (changes.built_at if changes else as_of).astimezone(UTC)
+            built_at = (changes.built_at if changes else anchor or as_of).astimezone(UTC)
             org = _build(built_at, seed, members, users_per_account)
-            yield org if changes is None else advance(org, changes, as_of, seed)
+            if changes is not None:
+                org = advance(org, changes, as_of, seed)
+            elif built_at != as_of:
+                org = age_monthly(org, as_of, seed)
+            yield org
         finally:
             mock.stop()
 

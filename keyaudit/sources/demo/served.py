@@ -122,10 +122,10 @@ class _Front(BaseHTTPRequestHandler):
 
 @contextmanager
 def served_organization(
-    as_of: datetime, *, seed: int = 7
+    as_of: datetime, *, seed: int = 7, anchor: datetime | None = None
 ) -> Iterator[tuple[SimulatedOrganization, ServedDemo]]:
     """The simulated organization, reachable from other processes on this machine."""
-    with simulated_organization(as_of, seed=seed) as org:
+    with simulated_organization(as_of, seed=seed, anchor=anchor) as org:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _Front)
         server.daemon_threads = True
         thread = threading.Thread(target=server.serve_forever, name="demo-aws-front", daemon=True)
