@@ -55,6 +55,11 @@ class WarehouseError(KeyauditError, RuntimeError):
 
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 _GIVE_A_FILE = "give --db a DuckDB file keyaudit made, or a new file name in a writable folder"
+_POINT_AT_ONE = "point --db at a keyaudit warehouse (data/keyaudit.duckdb by default)"
+
+
+class EmptyWarehouse(WarehouseError):
+    """The file is there but holds no keyaudit tables: a run stopped before its first load."""
 
 
 def check_warehouse(path: Path | str) -> None:
@@ -63,12 +68,70 @@ def check_warehouse(path: Path | str) -> None:
     write in. Reads 12 bytes at most and creates nothing; the first run of an audit calls it
     before collecting."""
     path = Path(path)
+    try:
+        header = _header(path, _GIVE_A_FILE)
+    except (FileNotFoundError, NotADirectoryError):
+        _check_creatable(path)
+        return
+    if header[8:12] != _DUCKDB_MAGIC:
+        raise WarehouseError(f"warehouse {path} is not a DuckDB database — {_GIVE_A_FILE}")
+    if not os.access(path, os.R_OK | os.W_OK):
+        raise WarehouseError(
+            f"warehouse {path} is read-only — give its owner write permission (chmod u+w), or "
+            "use another --db"
+        )
+    check_folder(path)
+
+
+def _check_readable(path: Path) -> None:
+    """An existing warehouse to read: a regular DuckDB file, checked before DuckDB opens it
+    (DuckDB would wait forever on a FIFO and answer a text file with an IO Error)."""
+    try:
+        header = _header(path, _POINT_AT_ONE)
+    except (FileNotFoundError, NotADirectoryError):
+        raise WarehouseError(
+            f"warehouse {path} does not exist — run `keyaudit demo` or `keyaudit run` first"
+        ) from None
+    if not header:
+        raise EmptyWarehouse(
+            f"warehouse {path} is empty (0 bytes): no run was ever loaded into it — run "
+            f"`keyaudit run` first, or {_POINT_AT_ONE}"
+        )
+    if header[8:12] != _DUCKDB_MAGIC:
+        raise WarehouseError(f"warehouse {path} is not a DuckDB database — {_POINT_AT_ONE}")
+
+
+def _check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A DuckDB file without keyaudit's tables (a run that stopped before its first load, or
+    another program's database) has nothing to read."""
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'runs' "
+        "and table_schema = current_schema()"
+    ).fetchone()
+    if not found or not found[0]:
+        raise EmptyWarehouse(
+            f"warehouse {path} has no keyaudit tables: no run was ever loaded into it — run "
+            f"`keyaudit run` first, or {_POINT_AT_ONE}"
+        )
+
+
+_NOT_REGULAR = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def _header(path: Path, fix: str) -> bytes:
+    """The first 12 bytes of the file at `path`, never blocking: a folder, FIFO, device or
+    socket is refused by its type first, and the read itself is non-blocking. A missing path
+    raises FileNotFoundError (or NotADirectoryError) for the caller to decide."""
     where = f"warehouse {path}"
     try:
         facts = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
-        _check_creatable(path)
-        return
+        raise
     except OSError as exc:
         raise WarehouseError(
             f"{where} cannot be read ({exc.strerror}) — fix its permissions or use another --db"
@@ -79,24 +142,20 @@ def check_warehouse(path: Path | str) -> None:
             f"--db {path / 'keyaudit.duckdb'}"
         )
     if not stat.S_ISREG(facts.st_mode):
-        raise WarehouseError(f"{where} is not a regular file — {_GIVE_A_FILE}")
+        kind = _NOT_REGULAR.get(stat.S_IFMT(facts.st_mode))
+        raise WarehouseError(f"{where} is not a regular file{f' ({kind})' if kind else ''} — {fix}")
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         try:
-            header = os.read(fd, 12)
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped since the stat above
+                raise WarehouseError(f"{where} is not a regular file — {fix}")
+            return os.read(fd, 12)
         finally:
             os.close(fd)
     except OSError as exc:
         raise WarehouseError(
             f"{where} cannot be read ({exc.strerror}) — fix its permissions or use another --db"
         ) from None
-    if header[8:12] != _DUCKDB_MAGIC:
-        raise WarehouseError(f"{where} is not a DuckDB database — {_GIVE_A_FILE}")
-    if not os.access(path, os.R_OK | os.W_OK):
-        raise WarehouseError(
-            f"{where} is read-only — give its owner write permission (chmod u+w), or use another --db"
-        )
-    check_folder(path)
 
 
 def check_folder(path: Path) -> None:
@@ -136,10 +195,8 @@ def connect(
     never changes the storage version of a file it opens, and neither does keyaudit.
     """
     path = Path(path)
-    if read_only and not path.exists():
-        raise WarehouseError(
-            f"warehouse {path} does not exist — run `keyaudit demo` or `keyaudit run` first"
-        )
+    if read_only:
+        _check_readable(path)
     config: dict[str, str | bool | int | float | list[str]] = {}
     new = not read_only and not os.path.lexists(path)
     if not read_only:
@@ -163,7 +220,13 @@ def connect(
             ) from None
         raise WarehouseError(f"cannot open warehouse {path}: {exc}") from None
     con.execute("set TimeZone = 'UTC'")
-    if not read_only:
+    if read_only:
+        try:
+            _check_schema(con, path)
+        except EmptyWarehouse:
+            con.close()
+            raise
+    else:
         _warn_if_newer_format(con, path, storage_version)
         if new:  # DuckDB made it with the process umask; a file it did not make keeps its mode
             owner_only_if_ours(path, FILE_MODE)
