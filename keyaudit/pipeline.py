@@ -198,7 +198,7 @@ def check_request(request: AuditRequest) -> str:
     """Refuse a request that cannot run, before any folder is made, in this order: settings,
     output folders, warehouse, input files or the run to resume, then who calls AWS
     (sts:GetCallerIdentity, within seconds). Say what the run will do."""
-    from keyaudit.evidence.resume import plan_resume
+    from keyaudit.evidence.resume import check_evidence, plan_resume
     from keyaudit.sources.files import check_folder
     from keyaudit.warehouse.db import check_warehouse
 
@@ -209,6 +209,7 @@ def check_request(request: AuditRequest) -> str:
         check_folder(request.files_dir, config.files.max_file_bytes)
     if request.resume:
         recorded = plan_resume(config, request.resume)
+        check_evidence(config, recorded)
         if recorded.source == "aws" and recorded.pending:
             check_caller(config)
         return f"resuming run {request.resume} ({recorded.source}) from its evidence"
@@ -453,11 +454,16 @@ def collect_job(plan: RunPlan, source: Source, found: Discovery) -> CollectJob:
 
 
 def load_and_evaluate(plan: RunPlan, finished_at: datetime) -> RunSummary:
-    """The single warehouse writer: seal the evidence, load it, evaluate the rules."""
+    """The single warehouse writer: seal the evidence, load it, evaluate the rules. A resume
+    checks the saved evidence once more first and keeps the run manifest's entries."""
     from keyaudit.warehouse.db import connect
     from keyaudit.warehouse.load import load_run
 
-    manifest_sha, _ = plan.store.write_run_manifest()
+    if plan.resume is not None:  # nothing saved changed while the resume collected
+        from keyaudit.evidence.resume import check_evidence
+
+        check_evidence(plan.config, plan.resume)
+    manifest_sha, _ = plan.store.write_run_manifest(keep=plan.resume is not None)
     con = connect(
         plan.config.paths.warehouse, storage_version=plan.config.warehouse.storage_version
     )
@@ -592,6 +598,10 @@ def run_audit(
     ):
         if plan.resume is None:
             refuse_existing_evidence(plan.store)
+        else:
+            from keyaudit.evidence.resume import check_evidence
+
+            check_evidence(plan.config, plan.resume)  # before it collects or loads anything
         plan.store.prepare()
         if plan.waivers is not None:
             from keyaudit.rules.waivers import write_waiver_evidence

@@ -10,26 +10,39 @@ while collecting them); they need AWS. When every account has one, resuming make
 all: it loads the evidence and writes the report. An account recorded as not assessed stays so
 (that was the honest answer at the time); start a new run to try it again. A files run has
 nothing to collect: an account it lacks stays not assessed.
+
+What is checked first: every saved file against its account manifest, the run manifest and the
+hashes the warehouse recorded when the run was loaded (`check_evidence`, before collecting and
+again right before loading). Any difference refuses the resume: loading would replace the
+warehouse's record with the changed files and `keyaudit verify` would then pass. Only a new run
+can be trusted then. The run manifest a resume writes keeps every entry it had (store.py).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from keyaudit.config import Config
 from keyaudit.evidence.runlock import check_run_id
-from keyaudit.evidence.store import EvidenceStore
+from keyaudit.evidence.scps import SCP_FILE
+from keyaudit.evidence.store import MANIFEST, EvidenceStore
+from keyaudit.evidence.verify import Difference, Recorded, recorded_run, verify_before_resume
 from keyaudit.model import Account, KeyauditError, SourceName
+from keyaudit.rules.waivers import WAIVER_EVIDENCE
 from keyaudit.sources.aws.organizations import Discovery
 from keyaudit.warehouse.load import RUN_FILE
+from keyaudit.words import counted
 
 OUTCOME_FILE = "collection.json"
 COLLECTING_SOURCES = ("aws", "demo")  # sources that collect account by account
+WRITTEN_BEFORE_LOAD = (RUN_FILE, SCP_FILE, WAIVER_EVIDENCE)  # run-level files of a run not loaded
 
 
 class ResumeError(KeyauditError, ValueError):
@@ -86,6 +99,71 @@ def plan_resume(current: Config, run_id: str) -> ResumePlan:
         if not (store.run_dir / account.account_id / OUTCOME_FILE).exists()
     ]
     return replace(plan, pending=pending)
+
+
+def check_evidence(current: Config, plan: ResumePlan) -> None:
+    """Refuse, in one line naming the first difference, a resume whose saved evidence is not
+    what was collected: against the account manifests, the run manifest and the warehouse's
+    record of the run (`current`'s warehouse, when the run was loaded into it). The folders of
+    the accounts still to collect are not evidence yet."""
+    store = EvidenceStore(current.paths.evidence_dir, plan.run_id)
+    result = verify_before_resume(
+        store.run_dir,
+        plan.run_id,
+        _recorded(current.paths.warehouse, plan.run_id),
+        collecting={a.account_id for a in plan.pending},
+        written_before_load=WRITTEN_BEFORE_LOAD,
+        listed_by_run_file=_kept_files(store),
+    )
+    if not result.ok:
+        raise ResumeError(refusal(plan.run_id, result.differences))
+
+
+def _kept_files(store: EvidenceStore) -> dict[str, str]:
+    """The evidence files run.json lists with their hashes (a files run's input files)."""
+    meta = json.loads((store.run_dir / RUN_FILE).read_text(encoding="utf-8"))
+    return {
+        f["evidence_path"]: f["sha256"]
+        for f in meta.get("files", [])
+        if f.get("evidence_path") and f.get("sha256")
+    }
+
+
+def _recorded(warehouse: Path, run_id: str) -> Recorded | None:
+    """The warehouse's record of the run; None when the run was never loaded into it."""
+    from keyaudit.warehouse.db import EmptyWarehouse, connect
+
+    if not warehouse.exists():
+        return None
+    try:
+        con = connect(warehouse, read_only=True)
+    except EmptyWarehouse:
+        return None
+    try:
+        return recorded_run(con, run_id)
+    finally:
+        con.close()
+
+
+_CHANGED = {
+    "altered": "was changed after it was collected",
+    "missing": "is gone",
+    "extra": "was added after the run was collected",
+    "unlisted": "is missing from a listing",
+    "manifest": "cannot be proven unchanged",
+}
+
+
+def refusal(run_id: str, differences: Sequence[Difference]) -> str:
+    """One line: the first difference (an evidence file's before a manifest's, which only
+    lists them), how many more, and what to do."""
+    first = next((d for d in differences if not d.path.endswith(MANIFEST)), differences[0])
+    more = len(differences) - 1
+    also = f" and {counted(more, 'more difference')}" if more else ""
+    return (
+        f"run {run_id}: {first.path} {_CHANGED[first.kind]} ({first.detail}){also} — a resume "
+        "loads evidence only as it was collected; start a new run"
+    )
 
 
 def _discovery(meta: dict[str, Any]) -> Discovery:

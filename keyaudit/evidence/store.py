@@ -20,6 +20,7 @@ from keyaudit.model import KeyauditError, is_account_id
 from keyaudit.safefile import TMP_SUFFIX, make_private_dir, write_atomic
 
 MANIFEST = "manifest.json"
+SHA256SUMS = "SHA256SUMS"  # the run's hashes for `sha256sum -c` (keyaudit.evidence.sums)
 
 
 @dataclass(frozen=True)
@@ -118,30 +119,49 @@ class EvidenceStore:
         }
         return self.write_json(account_id, MANIFEST, listing, "manifest")
 
-    def write_run_manifest(self) -> tuple[str, list[EvidenceFile]]:
-        """List every file of the run (account manifests included); return the manifest's hash."""
+    def write_run_manifest(self, *, keep: bool = False) -> tuple[str, list[EvidenceFile]]:
+        """List every file of the run (account manifests included); return the manifest's hash.
+
+        With `keep` (a resume), a file the manifest already lists keeps its entry as it is: a
+        resume adds the files it collected itself and never re-lists what it found on disk."""
+        earlier = keep and (self.run_dir / MANIFEST).exists()
+        listed = {f.path: f for f in self.read_run_manifest()} if earlier else {}
         files = [
-            EvidenceFile(
-                path=path.relative_to(self.run_dir).as_posix(),
-                kind=_kind_of(path, self.run_dir),
-                sha256=sha256_file(path),
-                bytes=path.stat().st_size,
-                fetched_at=datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(
-                    timespec="seconds"
-                ),
-            )
+            listed.get(relative) or self._entry(path, relative)
             for path in sorted(self.run_dir.rglob("*"))
             if path.is_file()
-            and path != self.run_dir / MANIFEST
-            and not path.name.endswith(TMP_SUFFIX)
+            and (relative := path.relative_to(self.run_dir).as_posix()) not in _NOT_EVIDENCE
+            and not is_partial_write(path)
         ]
         listing = {"run_id": self.run_id, "files": [asdict(f) for f in files]}
         written = self.write_json(None, MANIFEST, listing, "manifest")
         return written.sha256, files
 
+    def _entry(self, path: Path, relative: str) -> EvidenceFile:
+        return EvidenceFile(
+            path=relative,
+            kind=_kind_of(path, self.run_dir),
+            sha256=sha256_file(path),
+            bytes=path.stat().st_size,
+            fetched_at=datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(
+                timespec="seconds"
+            ),
+        )
+
     def read_run_manifest(self) -> list[EvidenceFile]:
         listing = json.loads((self.run_dir / MANIFEST).read_text(encoding="utf-8"))
         return [EvidenceFile(**item) for item in listing["files"]]
+
+
+# Written into the run folder but never evidence: the manifest itself, and SHA256SUMS, derived
+# from the warehouse after loading (keyaudit.evidence.sums).
+_NOT_EVIDENCE = frozenset({MANIFEST, SHA256SUMS})
+
+
+def is_partial_write(path: Path) -> bool:
+    """A temporary file a write left behind when its process died (keyaudit.safefile): never
+    evidence."""
+    return path.name.endswith(TMP_SUFFIX)
 
 
 _KINDS = {

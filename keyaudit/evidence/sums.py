@@ -9,9 +9,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from keyaudit.evidence.store import MANIFEST, write_private
+from keyaudit.evidence.store import MANIFEST, SHA256SUMS, write_private
 
-SHA256SUMS = "SHA256SUMS"
+__all__ = ["SHA256SUMS", "evidence_sums_text", "sha256sums_text", "write_sha256sums"]
 
 
 def sha256sums_line(sha256: str, path: str) -> str:

@@ -2,22 +2,26 @@
 account manifests and the warehouse's `evidence` rows, and the run manifest's own hash against
 the one stored with the run (`runs.manifest_sha256`), so editing a file *and* the manifest is
 caught too. Each difference names the file; nothing here writes anything.
+
+A resume asks the same before it loads (`verify_before_resume`), of a run that may not be loaded
+yet: then the account manifests, and the run manifest once its load began, are all there is.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
 
-from keyaudit.evidence.store import MANIFEST, sha256_file
-from keyaudit.evidence.sums import SHA256SUMS
+from keyaudit.evidence.store import MANIFEST, SHA256SUMS, is_partial_write, sha256_file
 from keyaudit.model import KeyauditError
 
 RUN_MANIFEST_SOURCE = "run manifest"
 WAREHOUSE_SOURCE = "warehouse"
+RUN_FILE_SOURCE = "run.json"  # a files run lists the files it keeps at run level there
 
 
 class VerifyError(KeyauditError, ValueError):
@@ -50,10 +54,29 @@ def _short(digest: str | None) -> str:
     return (digest or "none")[:12]
 
 
-def verify_run(con: duckdb.DuckDBPyConnection, evidence_root: Path, run_id: str) -> Verification:
-    """Compare disk, manifests and warehouse for one run; never raises for a difference."""
+@dataclass(frozen=True)
+class Recorded:
+    """What the warehouse holds about a loaded run: the run manifest's hash and each file's."""
+
+    manifest_sha256: str | None
+    files: dict[str, str]  # run-relative path -> SHA-256, as loaded
+
+
+def recorded_run(con: duckdb.DuckDBPyConnection, run_id: str) -> Recorded | None:
+    """The warehouse's record of the run's evidence; None when the run was never loaded."""
     row = con.execute("select manifest_sha256 from runs where run_id = ?", [run_id]).fetchone()
     if row is None:
+        return None
+    files = con.execute(
+        "select path, sha256 from evidence where run_id = ? order by path", [run_id]
+    ).fetchall()
+    return Recorded(manifest_sha256=row[0], files=dict(files))
+
+
+def verify_run(con: duckdb.DuckDBPyConnection, evidence_root: Path, run_id: str) -> Verification:
+    """Compare disk, manifests and warehouse for one run; never raises for a difference."""
+    recorded = recorded_run(con, run_id)
+    if recorded is None:
         raise VerifyError(f"run {run_id} is not in the warehouse — `keyaudit runs` lists the runs")
     run_dir = Path(evidence_root) / run_id
     if not run_dir.is_dir():
@@ -68,38 +91,118 @@ def verify_run(con: duckdb.DuckDBPyConnection, evidence_root: Path, run_id: str)
         for p in sorted(run_dir.rglob("*"))
         if p.is_file() and p != run_dir / SHA256SUMS
     }
-    result.files_checked = len(on_disk)
-    manifest = _run_manifest(run_dir, on_disk, row[0], result)
-    on_disk.pop(MANIFEST, None)  # the run manifest is checked against its stored hash only
-    stored = dict(
-        con.execute(
-            "select path, sha256 from evidence where run_id = ? order by path", [run_id]
-        ).fetchall()
+    _check(result, on_disk, recorded, _Rules())
+    return result
+
+
+def verify_before_resume(
+    run_dir: Path,
+    run_id: str,
+    recorded: Recorded | None,
+    *,
+    collecting: Collection[str],
+    written_before_load: Collection[str],
+    listed_by_run_file: Mapping[str, str],
+) -> Verification:
+    """Before a resume loads anything: every saved file against the account manifests, the run
+    manifest (once the run's load began) and the warehouse's record (`recorded`, when the run
+    was loaded). The folders of the accounts the resume is `collecting` again hold no evidence
+    yet: their files are checked only where a record lists them. A run never loaded records
+    its run-level files by name (`written_before_load`: run.json and the like) or in run.json
+    (`listed_by_run_file`: the reports a files run could attribute to no account)."""
+    result = Verification(run_id=run_id, run_dir=run_dir)
+    on_disk = {
+        relative: sha256_file(p)
+        for p in sorted(run_dir.rglob("*"))
+        if p.is_file()
+        and not is_partial_write(p)
+        and (relative := p.relative_to(run_dir).as_posix()) != SHA256SUMS
+    }
+    loaded = recorded is not None or MANIFEST in on_disk
+    rules = _Rules(
+        run_manifest=loaded,
+        warehouse=recorded is not None,
+        collecting=frozenset(collecting),
+        written_before_load=None if loaded else frozenset(written_before_load),
     )
-    listed: dict[str, dict[str, str]] = {}
+    _check(result, on_disk, recorded, rules, {RUN_FILE_SOURCE: listed_by_run_file})
+    return result
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """Which listings must list each file of a run (`required`)."""
+
+    run_manifest: bool = True  # the run manifest, checked against the warehouse's hash of it
+    warehouse: bool = True  # the warehouse's evidence rows
+    collecting: frozenset[str] = frozenset()  # account folders whose files are not evidence yet
+    # A run never loaded: an account's files must be in its account manifest, and a run-level
+    # file must have one of these names or be listed by run.json.
+    written_before_load: frozenset[str] | None = None
+
+    def required(self, path: str) -> tuple[str, ...]:
+        folder, _, name = path.rpartition("/")
+        if folder in self.collecting:
+            return ()
+        needed = (RUN_MANIFEST_SOURCE,) * self.run_manifest + (WAREHOUSE_SOURCE,) * self.warehouse
+        if needed or self.written_before_load is None:
+            return needed
+        if not folder:
+            return () if name in self.written_before_load else (RUN_FILE_SOURCE,)
+        return () if name == MANIFEST else (f"{folder}/{MANIFEST}",)
+
+
+def _check(
+    result: Verification,
+    on_disk: dict[str, str],
+    recorded: Recorded | None,
+    rules: _Rules,
+    more: Mapping[str, Mapping[str, str]] | None = None,
+) -> None:
+    """Every file on disk against every listing (the manifests, the warehouse's, `more` by
+    their source); differences into `result`. `rules` says which must list each file."""
+    result.files_checked = len(on_disk)
+    manifest = (
+        _run_manifest(result.run_dir, on_disk, recorded, result) if rules.run_manifest else {}
+    )
+    on_disk = {p: d for p, d in on_disk.items() if p != MANIFEST}  # checked against its hash
+    stored = dict(recorded.files) if recorded is not None else {}
     manifest.pop(SHA256SUMS, None)  # listed by a manifest rewritten after a report (resume)
     stored.pop(SHA256SUMS, None)
+    if not (manifest or stored) and rules.written_before_load is None:
+        rules = replace(rules, run_manifest=False, warehouse=False)  # nothing lists anything
+    listed: dict[str, dict[str, str]] = {}
     for path, digest in manifest.items():
         listed.setdefault(path, {})[RUN_MANIFEST_SOURCE] = digest
     for path, digest in stored.items():
         listed.setdefault(path, {})[WAREHOUSE_SOURCE] = digest
-    for path, digest in _account_manifests(run_dir, on_disk, result).items():
+    for source, listing in (more or {}).items():
+        for path, digest in listing.items():
+            listed.setdefault(path, {})[source] = digest
+    folders = [
+        p.split("/")[0]
+        for p in on_disk
+        if p.count("/") == 1
+        and p.endswith("/" + MANIFEST)
+        and p.split("/")[0] not in rules.collecting
+    ]
+    for path, digest in _account_manifests(result.run_dir, folders, result).items():
         listed.setdefault(path, {})[f"{path.split('/')[0]}/{MANIFEST}"] = digest
-    _compare(listed, on_disk, bool(manifest or stored), result)
-    return result
+    _compare(listed, on_disk, rules, result)
 
 
 def _run_manifest(
-    run_dir: Path, on_disk: dict[str, str], recorded: str | None, result: Verification
+    run_dir: Path, on_disk: dict[str, str], recorded: Recorded | None, result: Verification
 ) -> dict[str, str]:
-    """The run manifest's listing, after checking the manifest against the run record."""
+    """The run manifest's listing, after checking the manifest against the hash the warehouse
+    stored with the run (when the run was loaded)."""
     actual = on_disk.get(MANIFEST)
     if actual is None:
         result.differences.append(
             Difference("missing", MANIFEST, "the run manifest is gone; no file can be checked")
         )
         return {}
-    if recorded is None:
+    if recorded is not None and recorded.manifest_sha256 is None:
         result.differences.append(
             Difference(
                 "manifest",
@@ -108,12 +211,13 @@ def _run_manifest(
                 "cannot be proven unchanged — reload the run with the audit flow",
             )
         )
-    elif actual != recorded:
+    elif recorded is not None and actual != recorded.manifest_sha256:
         result.differences.append(
             Difference(
                 "altered",
                 MANIFEST,
-                f"SHA-256 is {_short(actual)}…, the run record says {_short(recorded)}… — "
+                f"SHA-256 is {_short(actual)}…, the run record says "
+                f"{_short(recorded.manifest_sha256)}… — "
                 "the manifest was changed after the run was loaded",
             )
         )
@@ -128,11 +232,11 @@ def _run_manifest(
 
 
 def _account_manifests(
-    run_dir: Path, on_disk: dict[str, str], result: Verification
+    run_dir: Path, folders: Collection[str], result: Verification
 ) -> dict[str, str]:
     """Hashes the per-account manifests recorded at collection time, by run-relative path."""
     hashes: dict[str, str] = {}
-    for path in sorted(p for p in on_disk if p.count("/") == 1 and p.endswith("/" + MANIFEST)):
+    for path in sorted(f"{folder}/{MANIFEST}" for folder in folders):
         try:
             listing = json.loads((run_dir / path).read_text(encoding="utf-8"))
             hashes.update({f["path"]: f["sha256"] for f in listing["files"]})
@@ -146,7 +250,7 @@ def _account_manifests(
 def _compare(
     listed: dict[str, dict[str, str]],
     on_disk: dict[str, str],
-    have_listing: bool,
+    rules: _Rules,
     result: Verification,
 ) -> None:
     for path in sorted(set(listed) | set(on_disk)):
@@ -157,14 +261,12 @@ def _compare(
                 Difference("missing", path, f"listed by the {_and(sources)} but not on disk")
             )
             continue
+        needed = rules.required(path)
         if not sources:
-            if have_listing:
+            if needed:
                 result.differences.append(
                     Difference(
-                        "extra",
-                        path,
-                        f"on disk (SHA-256 {_short(actual)}…) but in neither the run manifest "
-                        "nor the warehouse",
+                        "extra", path, f"on disk (SHA-256 {_short(actual)}…) but {_not_in(needed)}"
                     )
                 )
             continue
@@ -174,11 +276,19 @@ def _compare(
             result.differences.append(
                 Difference("altered", path, f"SHA-256 is {_short(actual)}…; {said}")
             )
-        for needed in (RUN_MANIFEST_SOURCE, WAREHOUSE_SOURCE):
-            if needed not in sources:
+        for source in needed:
+            if source not in sources:
                 result.differences.append(
-                    Difference("unlisted", path, f"on disk but not listed by the {needed}")
+                    Difference("unlisted", path, f"on disk but not listed by the {source}")
                 )
+
+
+def _not_in(needed: tuple[str, ...]) -> str:
+    if needed == (RUN_MANIFEST_SOURCE, WAREHOUSE_SOURCE):
+        return "in neither the run manifest nor the warehouse"
+    if needed == (RUN_FILE_SOURCE,):
+        return "not a file a run writes before it is loaded, nor listed by its run.json"
+    return f"not listed by the {_and(dict.fromkeys(needed, ''))}"
 
 
 def _and(sources: dict[str, str]) -> str:

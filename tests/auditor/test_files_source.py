@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from keyaudit.evidence.store import EvidenceStore
+from keyaudit.evidence.resume import ResumeError
+from keyaudit.evidence.store import EvidenceStore, sha256_file
+from keyaudit.pipeline import AuditRequest
 from keyaudit.rules.catalogue import load_catalogue
 from keyaudit.sources.files import FilesSourceError, check_folder, collect_files
 from keyaudit.warehouse.load import REASON_STORED_CHARS, load_run
@@ -21,6 +23,7 @@ from tests.auditor.given import (
     AS_OF,
     CI_DEPLOY_KEY,
     HEADER,
+    RUN_ID,
     A,
     B,
     access_keys,
@@ -33,6 +36,7 @@ from tests.auditor.given import (
     root,
     with_cell,
 )
+from tests.runs import RecordingSteps, run_until, write_config
 
 
 def findings(run, account_id: str) -> set[tuple[str, str | None]]:
@@ -345,6 +349,41 @@ def test_report_naming_no_account_is_kept_as_evidence_and_noted(tmp_path: Path):
         "select status, account_id, evidence_path from input_files where file_name = 'march.csv'"
     ) == [("unattributed", None, "unattributed-march.csv")]
     assert run.rows("select count(*) from accounts") == [(1,)]
+
+
+def stopped_before_loading(tmp_path: Path, files: dict[str, str]) -> AuditRequest:
+    """A files run read and recorded but never loaded; the request that resumes it."""
+    config = write_config(tmp_path / "keyaudit.toml", data_dir=tmp_path)
+    request = AuditRequest(
+        source="files",
+        config_file=config,
+        files_dir=folder_of(tmp_path, files),
+        as_of=AS_OF,
+        db=tmp_path / "w.duckdb",
+        run_id=RUN_ID,
+    )
+    run_until(request, RecordingSteps(stop_before="load"), now=lambda: AS_OF)
+    return AuditRequest(config_file=config, db=tmp_path / "w.duckdb", resume=RUN_ID)
+
+
+def test_resume_of_a_files_run_loads_the_report_it_kept_at_run_level(tmp_path: Path):
+    resume = stopped_before_loading(tmp_path, {f"{A}.csv": report(A), "march.csv": "user,arn\n"})
+    steps = run_until(resume, RecordingSteps(stop_after="load"), now=lambda: AS_OF)
+    assert steps.called == ["load"]
+
+
+def test_resume_of_a_files_run_refuses_a_changed_report_kept_at_run_level(tmp_path: Path):
+    resume = stopped_before_loading(tmp_path, {f"{A}.csv": report(A), "march.csv": "user,arn\n"})
+    kept = tmp_path / "evidence" / RUN_ID / "unattributed-march.csv"
+    before = sha256_file(kept)
+    kept.write_bytes(b"user,arn\nmallory,arn:aws:iam::111122223333:user/mallory\n")
+    with pytest.raises(ResumeError) as refused:
+        run_until(resume, RecordingSteps(stop_after="load"), now=lambda: AS_OF)
+    assert str(refused.value) == (
+        f"run {RUN_ID}: unattributed-march.csv was changed after it was collected (SHA-256 is "
+        f"{sha256_file(kept)[:12]}…; run.json {before[:12]}…) — a resume loads evidence only "
+        "as it was collected; start a new run"
+    )
 
 
 def test_broken_report_with_one_account_in_its_arns_is_that_accounts_not_assessed(tmp_path: Path):

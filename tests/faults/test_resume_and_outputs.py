@@ -8,6 +8,7 @@ laid out: the report's PDF is not under test here (tests.runs.stub_pdf)."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from keyaudit.cli import app
 from keyaudit.config import Config
 from keyaudit.evidence.runlock import RunLockedError, exclusive_run
 from keyaudit.evidence.scps import SCP_FILE
-from keyaudit.evidence.store import EvidenceStore
+from keyaudit.evidence.store import EvidenceStore, sha256_file
 from tests.runs import RecordingSteps, isolated, run_until, stub_pdf
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
@@ -283,3 +284,185 @@ def test_disk_full_on_the_write_probe_is_a_clear_error(tmp_path, monkeypatch):
         f"output folder {tmp_path / 'ev'} is not writable (No space left on device) — fix "
         "permissions or choose another path"
     )
+
+
+# --------------------------------------------------------------------------- a resume verifies first
+# Run `uninterrupted` was loaded: its run manifest and the warehouse record every file. Run
+# `killed` was not: only its account manifests do. A resume checks every saved file against all
+# of them before it loads anything, and never rewrites what it did not collect itself.
+
+FIRST = "078716168281"  # an account of the demo, fully assessed
+
+
+def rehash_in_account_manifest(account_dir: Path, name: str) -> None:
+    """Make the account manifest agree with `name` as it is now (what an editor would do)."""
+    manifest = account_dir / "manifest.json"
+    listing = json.loads(manifest.read_text(encoding="utf-8"))
+    for entry in listing["files"]:
+        if entry["path"] == f"{account_dir.name}/{name}":
+            entry["sha256"] = sha256_file(account_dir / name)
+            entry["bytes"] = (account_dir / name).stat().st_size
+    manifest.write_text(json.dumps(listing, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def edit_report(account_dir: Path) -> tuple[str, str]:
+    """Turn a user's `true` into `false` in the account's credential report; (before, after)."""
+    path = account_dir / "credential_report.csv"
+    before = sha256_file(path)
+    path.write_bytes(path.read_bytes().replace(b"true", b"false", 1))
+    return before[:12], sha256_file(path)[:12]
+
+
+def evidence_rows(db: Path, run_id: str) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(
+            "select path, sha256 from evidence where run_id = ? order by path", [run_id]
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def refused_resume(folder: Path, run_id: str) -> str:
+    """`keyaudit run --resume RUN_ID` refused: nothing loaded, no manifest or hash rewritten."""
+    run_dir = folder / "data" / "evidence" / run_id
+    manifest = run_dir / "manifest.json"
+    before = manifest.read_bytes() if manifest.exists() else None
+    rows = evidence_rows(folder / "data" / "keyaudit.duckdb", run_id)
+    result = runner.invoke(app, ["run", "--resume", run_id])
+    assert result.exit_code == 2, result.output
+    assert (manifest.read_bytes() if manifest.exists() else None) == before
+    assert evidence_rows(folder / "data" / "keyaudit.duckdb", run_id) == rows
+    assert len(result.stderr.splitlines()) == 1
+    return result.stderr
+
+
+NEW_RUN = "a resume loads evidence only as it was collected; start a new run"
+
+
+def test_resume_refuses_a_file_changed_with_its_account_manifest(copy_of: Path):
+    account_dir = copy_of / "data" / "evidence" / "uninterrupted" / FIRST
+    before, after = edit_report(account_dir)
+    rehash_in_account_manifest(account_dir, "credential_report.csv")
+
+    assert refused_resume(copy_of, "uninterrupted") == (
+        f"keyaudit: error: run uninterrupted: {FIRST}/credential_report.csv was changed after "
+        f"it was collected (SHA-256 is {after}…; run manifest {before}…, warehouse {before}…) "
+        f"and 1 more difference — {NEW_RUN}\n"
+    )
+    verified = runner.invoke(app, ["verify", "uninterrupted"])
+    assert verified.exit_code == 1  # the edit is still there to see, never laundered
+
+
+def test_resume_refuses_a_file_changed_with_both_manifests_by_the_warehouse(copy_of: Path):
+    run_dir = copy_of / "data" / "evidence" / "uninterrupted"
+    before, after = edit_report(run_dir / FIRST)
+    rehash_in_account_manifest(run_dir / FIRST, "credential_report.csv")
+    listing = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    for entry in listing["files"]:
+        entry["sha256"] = sha256_file(run_dir / entry["path"])
+    (run_dir / "manifest.json").write_text(json.dumps(listing), encoding="utf-8")
+
+    stderr = refused_resume(copy_of, "uninterrupted")
+    assert stderr.startswith(
+        f"keyaudit: error: run uninterrupted: {FIRST}/credential_report.csv was changed after "
+        f"it was collected (SHA-256 is {after}…; warehouse {before}…) and 2 more differences — "
+    )
+
+
+def test_resume_refuses_a_changed_file_of_a_run_never_loaded(copy_of: Path):
+    before, after = edit_report(copy_of / "data" / "evidence" / "killed" / FIRST)
+    assert refused_resume(copy_of, "killed") == (
+        f"keyaudit: error: run killed: {FIRST}/credential_report.csv was changed after it was "
+        f"collected (SHA-256 is {after}…; {FIRST}/manifest.json {before}…) — {NEW_RUN}\n"
+    )
+
+
+@pytest.mark.parametrize("run_id", ["uninterrupted", "killed"])
+def test_resume_refuses_a_deleted_file(copy_of: Path, run_id: str):
+    (copy_of / "data" / "evidence" / run_id / FIRST / "access_keys.json").unlink()
+    listed_by = (
+        "the run manifest, warehouse and 078716168281/manifest.json"
+        if run_id == "uninterrupted"
+        else "the 078716168281/manifest.json"
+    )
+    assert refused_resume(copy_of, run_id) == (
+        f"keyaudit: error: run {run_id}: {FIRST}/access_keys.json is gone (listed by "
+        f"{listed_by} but not on disk) — {NEW_RUN}\n"
+    )
+
+
+@pytest.mark.parametrize("run_id", ["uninterrupted", "killed"])
+@pytest.mark.parametrize("where", [FIRST, "."])
+def test_resume_refuses_an_added_file(copy_of: Path, run_id: str, where: str):
+    added = copy_of / "data" / "evidence" / run_id / where / "access_keys.extra.json"
+    added.write_text("[]\n", encoding="utf-8")
+    name = f"{FIRST}/access_keys.extra.json" if where == FIRST else "access_keys.extra.json"
+    not_in = (
+        "in neither the run manifest nor the warehouse"
+        if run_id == "uninterrupted"
+        else f"not listed by the {FIRST}/manifest.json"
+        if where == FIRST
+        else "not a file a run writes before it is loaded, nor listed by its run.json"
+    )
+    assert refused_resume(copy_of, run_id) == (
+        f"keyaudit: error: run {run_id}: {name} was added after the run was collected (on disk "
+        f"(SHA-256 {sha256_file(added)[:12]}…) but {not_in}) — {NEW_RUN}\n"
+    )
+
+
+def test_resume_of_a_loaded_run_rewrites_no_manifest_entry(copy_of: Path):
+    run_dir = copy_of / "data" / "evidence" / "uninterrupted"
+    manifest = (run_dir / "manifest.json").read_bytes()
+    rows = evidence_rows(copy_of / "data" / "keyaudit.duckdb", "uninterrupted")
+    os.utime(run_dir / FIRST / "users.json", (0, 0))  # touched, not changed: not collected again
+    result = runner.invoke(app, ["run", "--resume", "uninterrupted"])
+    assert result.exit_code == 0, result.output
+    assert (run_dir / "manifest.json").read_bytes() == manifest
+    assert evidence_rows(copy_of / "data" / "keyaudit.duckdb", "uninterrupted") == rows
+    assert runner.invoke(app, ["verify", "uninterrupted"]).exit_code == 0
+
+
+def test_resume_still_collects_an_account_that_died_half_way(copy_of: Path):
+    """An account without collection.json is collected again: its folder's leftovers are not
+    evidence yet, so they are not held against the resume."""
+    run_dir = copy_of / "data" / "evidence" / "killed"
+    (run_dir / FIRST / "collection.json").unlink()
+    (run_dir / FIRST / "manifest.json").unlink()
+    edit_report(run_dir / FIRST)
+    result = runner.invoke(app, ["run", "--resume", "killed"])
+    assert result.exit_code == 0, result.output
+    entries = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["files"]
+    assert "SHA256SUMS" not in {f["path"] for f in entries}
+    assert runner.invoke(app, ["verify", "killed"]).exit_code == 0
+
+
+def test_policy_document_that_does_not_parse_makes_its_user_unknown(copy_of: Path):
+    """Evidence as collection would have written it (account manifest included): a user's
+    inline policy is text that is not JSON. The resume loads it; the user is `unknown`."""
+    account_dir = copy_of / "data" / "evidence" / "killed" / "106792470822"
+    path = account_dir / "authorization_details.json"
+    pages = json.loads(path.read_text(encoding="utf-8"))
+    (user,) = (u for p in pages for u in p["UserDetailList"] if u["UserName"] == "svc-terraform")
+    user["UserPolicyList"][0]["PolicyDocument"] = '{"Version": "2012-10-17", "Statement": ['
+    path.write_text(json.dumps(pages, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    rehash_in_account_manifest(account_dir, "authorization_details.json")
+
+    result = runner.invoke(app, ["run", "--resume", "killed"])
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(copy_of / "data" / "keyaudit.duckdb"), read_only=True)
+    try:
+        privilege, reason = con.execute(
+            "select privilege, privilege_reason from iam_user_privilege where run_id = 'killed' "
+            "and account_id = '106792470822' and user_name = 'svc-terraform'"
+        ).fetchone()
+        (document,) = con.execute(
+            "select document from iam_user_policies where run_id = 'killed' "
+            "and account_id = '106792470822' and user_name = 'svc-terraform' "
+            "and policy_name = 'allow-everything'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert privilege == "unknown"
+    assert "allow-everything" in reason and "not JSON" in reason, reason
+    assert json.loads(document) == '{"Version": "2012-10-17", "Statement": ['  # kept as given

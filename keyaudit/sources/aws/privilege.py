@@ -125,11 +125,16 @@ def collect_privilege(
 
 
 def _document(raw: Any) -> str | None:
-    """A policy document as JSON text (boto3 decodes them; a URL-encoded string is decoded here)."""
+    """A policy document as JSON text (boto3 decodes them; a URL-encoded string is decoded here).
+    Text that is not JSON is kept as a JSON string: what AWS answered stays visible, and the
+    evaluator calls the policy's holder `unknown` (keyaudit.privilege.documents)."""
     if raw is None:
         return None
     if isinstance(raw, str):
-        raw = json.loads(unquote(raw))
+        try:
+            raw = json.loads(unquote(raw))
+        except json.JSONDecodeError:
+            return json.dumps(raw)
     return json.dumps(raw, sort_keys=True)
 
 
