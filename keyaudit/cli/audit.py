@@ -97,6 +97,9 @@ def _on_prefect(request: Any, doing: str) -> AuditResult:
         raise fail(str(exc)) from None
     api = os.environ.get("PREFECT_API_URL") or "a temporary local Prefect server"
     typer.echo(f"keyaudit: {doing} as a Prefect flow on {api} …", err=True)
+    from flows.temporary_server import start_temporary_server
+
+    start_temporary_server()  # if it is ours: it ends with this process, even on kill -9
     try:
         result = audit_flow(
             source=request.source,
