@@ -164,6 +164,27 @@ class FilesConfig(_Section):
         return self.max_file_mb * 1024 * 1024
 
 
+class SigningConfig(_Section):
+    """Who signs each run's manifest, and which public key `keyaudit verify` trusts.
+
+    Without a signature the hashes only show the files are those the warehouse recorded; an
+    insider who rewrites the evidence and the warehouse together passes them (docs/evidence.md)."""
+
+    # an Ed25519 private key (PEM, PKCS#8) readable by its owner only; never a link
+    key_file: Path | None = None
+    # an AWS KMS asymmetric key (ECC_NIST_P256 or RSA, usage SIGN_VERIFY): id, ARN or alias
+    kms_key_id: str | None = Field(None, min_length=1, max_length=2048)
+    # what `keyaudit verify` checks signatures with (PEM); unset: the KMS key's public key
+    public_key_file: Path | None = None
+
+    @field_validator("kms_key_id")
+    @classmethod
+    def _one_signer(cls, value: str | None, info: Any) -> str | None:
+        if value and info.data.get("key_file"):
+            raise ValueError("set key_file or kms_key_id, not both")
+        return value
+
+
 class RuleOverride(_Section):
     """Per-rule severity, enablement and parameters; parameters are checked against the catalogue."""
 
@@ -182,6 +203,7 @@ class Config(_Section):
     run: RunConfig = Field(default_factory=RunConfig)
     files: FilesConfig = Field(default_factory=FilesConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    signing: SigningConfig = Field(default_factory=SigningConfig)
     rules: dict[str, RuleOverride] = Field(default_factory=dict)
     waivers_file: Path | None = None
 

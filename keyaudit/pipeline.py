@@ -42,6 +42,7 @@ from keyaudit.safefile import check_can_create, make_private_dirs, remove_empty
 if TYPE_CHECKING:
     from keyaudit.delivery.dispatch import DeliveryPlan, DeliveryReport
     from keyaudit.evidence.resume import ResumePlan
+    from keyaudit.evidence.signing import ManifestSignature
     from keyaudit.report.digest import RunDigest
     from keyaudit.rules.catalogue import Rule
     from keyaudit.rules.waivers import WaiverFile
@@ -212,6 +213,7 @@ def check_request(request: AuditRequest) -> str:
         check_evidence(config, recorded)
         if recorded.source == "aws" and recorded.pending:
             check_caller(config)
+        check_signer(config)
         return f"resuming run {request.resume} ({recorded.source}) from its evidence"
     if request.source == "aws":
         check_caller(config)
@@ -219,7 +221,18 @@ def check_request(request: AuditRequest) -> str:
         from keyaudit.warehouse.demo_anchor import demo_anchor
 
         demo_anchor(config.paths.warehouse, utc_instant(request.as_of or utc_now()))
+    check_signer(config)
     return f"auditing ({request.source})"
+
+
+def check_signer(config: Config) -> None:
+    """The key that will sign the run's manifest ([signing]) is usable: a key file owner-only
+    and no link, a KMS key that exists and signs (kms:GetPublicKey), refused in one line now,
+    not after collecting."""
+    from keyaudit.sources.aws.kms import signer_for
+    from keyaudit.sources.provider import session_settings
+
+    signer_for(config, session_settings(config, "check"))
 
 
 def check_caller(config: Config) -> dict[str, Any]:
@@ -237,6 +250,10 @@ def plan_run(request: AuditRequest, *, now: Callable[[], datetime] = utc_now) ->
     from keyaudit.rules.catalogue import load_catalogue
 
     config, rules, waivers = load_settings(request)
+    if config.signing.key_file is not None:  # no AWS call here: a KMS key is checked later
+        from keyaudit.evidence.signing import KeyFileSigner
+
+        KeyFileSigner(config.signing.key_file)
     started_at = now()
     as_of = utc_instant(request.as_of or started_at.replace(microsecond=0))
     run_id = check_run_id(request.resume or request.run_id or new_run_id(started_at))
@@ -454,8 +471,9 @@ def collect_job(plan: RunPlan, source: Source, found: Discovery) -> CollectJob:
 
 
 def load_and_evaluate(plan: RunPlan, finished_at: datetime) -> RunSummary:
-    """The single warehouse writer: seal the evidence, load it, evaluate the rules. A resume
-    checks the saved evidence once more first and keeps the run manifest's entries."""
+    """The single warehouse writer: seal the evidence (manifest, signature), load it, evaluate
+    the rules. A resume checks the saved evidence once more first and keeps the run manifest's
+    entries."""
     from keyaudit.warehouse.db import connect
     from keyaudit.warehouse.load import load_run
 
@@ -464,6 +482,7 @@ def load_and_evaluate(plan: RunPlan, finished_at: datetime) -> RunSummary:
 
         check_evidence(plan.config, plan.resume)
     manifest_sha, _ = plan.store.write_run_manifest(keep=plan.resume is not None)
+    signature = sign_run_manifest(plan, manifest_sha, finished_at)
     con = connect(
         plan.config.paths.warehouse, storage_version=plan.config.warehouse.storage_version
     )
@@ -475,9 +494,33 @@ def load_and_evaluate(plan: RunPlan, finished_at: datetime) -> RunSummary:
             finished_at=finished_at,
             manifest_sha256=manifest_sha,
             waivers=plan.waivers,
+            signature=signature,
         )
     finally:
         con.close()
+
+
+def sign_run_manifest(
+    plan: RunPlan, manifest_sha256: str, signed_at: datetime
+) -> ManifestSignature | None:
+    """manifest.sig.json: the run manifest signed with the `[signing]` key; None (and no
+    signature file left from an earlier attempt) when runs are not signed."""
+    from keyaudit.evidence.signing import SIGNATURE_FILE, sign_manifest
+    from keyaudit.sources.aws.kms import signer_for
+    from keyaudit.sources.provider import session_settings
+
+    signer = signer_for(plan.config, session_settings(plan.config, plan.run_id))
+    if signer is None:
+        (plan.store.run_dir / SIGNATURE_FILE).unlink(missing_ok=True)
+        return None
+    signed = sign_manifest(plan.store.run_dir, plan.run_id, manifest_sha256, signer, signed_at)
+    log.info(
+        "run %s: manifest signed (%s, public key SHA-256 %s)",
+        plan.run_id,
+        signed.algorithm,
+        signed.public_key_sha256,
+    )
+    return signed
 
 
 def write_report(plan: RunPlan, generated_at: datetime) -> ReportOutputs:

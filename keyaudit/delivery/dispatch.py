@@ -28,7 +28,7 @@ from keyaudit.delivery.mail import MailError, SmtpTransport, smtp_login
 from keyaudit.delivery.messages import Links, owner_mail, s3_key, summary_mail
 from keyaudit.delivery.owners import Owner, assign_owners
 from keyaudit.delivery.plan import DeliveryPlan, OwnerSlice
-from keyaudit.evidence.store import MANIFEST, make_private_dir, write_private
+from keyaudit.evidence.store import MANIFEST, SIGNATURE_FILE, make_private_dir, write_private
 from keyaudit.model import KeyauditError
 from keyaudit.report import RuleInfo, write_report
 from keyaudit.report.digest import SEVERITIES, run_digest
@@ -36,6 +36,7 @@ from keyaudit.report.fix_first import fix_first
 from keyaudit.sources.aws.errors import is_retryable
 
 EVIDENCE_MANIFEST = "evidence-manifest.json"
+EVIDENCE_SIGNATURE = "evidence-manifest.sig.json"  # the run manifest's signature, when signed
 OWNERS_DIR = "owners"
 OWNER_FORMATS = ("html", "pdf", "json")
 EMAIL_FINDINGS_LIMIT = 50  # per owner e-mail; the attached report has every finding
@@ -174,6 +175,9 @@ def prepare_delivery(
     if evidence_run_dir is not None and (evidence_run_dir / MANIFEST).is_file():
         manifest = (evidence_run_dir / MANIFEST).read_bytes()
         write_private(report_dir / EVIDENCE_MANIFEST, manifest)  # never through a link
+        if (evidence_run_dir / SIGNATURE_FILE).is_file():  # a signed run: its signature with it
+            signature = (evidence_run_dir / SIGNATURE_FILE).read_bytes()
+            write_private(report_dir / EVIDENCE_SIGNATURE, signature)
     email = config.delivery.email
     slices: list[OwnerSlice] = []
     notes: list[str] = []

@@ -21,6 +21,7 @@ from keyaudit.safefile import TMP_SUFFIX, make_private_dir, write_atomic
 
 MANIFEST = "manifest.json"
 SHA256SUMS = "SHA256SUMS"  # the run's hashes for `sha256sum -c` (keyaudit.evidence.sums)
+SIGNATURE_FILE = "manifest.sig.json"  # the manifest's signature (keyaudit.evidence.signing)
 
 
 @dataclass(frozen=True)
@@ -153,9 +154,9 @@ class EvidenceStore:
         return [EvidenceFile(**item) for item in listing["files"]]
 
 
-# Written into the run folder but never evidence: the manifest itself, and SHA256SUMS, derived
-# from the warehouse after loading (keyaudit.evidence.sums).
-_NOT_EVIDENCE = frozenset({MANIFEST, SHA256SUMS})
+# Written into the run folder but never evidence: the manifest itself, its signature (made after
+# it), and SHA256SUMS, derived from the warehouse after loading (keyaudit.evidence.sums).
+_NOT_EVIDENCE = frozenset({MANIFEST, SIGNATURE_FILE, SHA256SUMS})
 
 
 def is_partial_write(path: Path) -> bool:
@@ -176,6 +177,7 @@ _KINDS = {
     "privilege.json": "privilege_outcome",
     "collection.json": "collection_outcome",
     MANIFEST: "manifest",
+    SIGNATURE_FILE: "manifest_signature",
     "run.json": "run",
     SCP_FILE: SCP_KIND,  # run level: the organization's service control policies
 }

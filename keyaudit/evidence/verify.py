@@ -5,6 +5,10 @@ caught too. Each difference names the file; nothing here writes anything.
 
 A resume asks the same before it loads (`verify_before_resume`), of a run that may not be loaded
 yet: then the account manifests, and the run manifest once its load began, are all there is.
+
+A signed run's manifest.sig.json is checked last, against a public key the auditor trusts (not
+one the evidence names): an insider who edits a file and rewrites every manifest and the
+warehouse consistently passes the hash checks, never the signature (keyaudit.evidence.signing).
 """
 
 from __future__ import annotations
@@ -16,12 +20,27 @@ from pathlib import Path
 
 import duckdb
 
-from keyaudit.evidence.store import MANIFEST, SHA256SUMS, is_partial_write, sha256_file
+from keyaudit.evidence.signing import PublicKey, read_signature, signature_problem
+from keyaudit.evidence.store import (
+    MANIFEST,
+    SHA256SUMS,
+    SIGNATURE_FILE,
+    is_partial_write,
+    sha256_file,
+)
 from keyaudit.model import KeyauditError
 
 RUN_MANIFEST_SOURCE = "run manifest"
 WAREHOUSE_SOURCE = "warehouse"
 RUN_FILE_SOURCE = "run.json"  # a files run lists the files it keeps at run level there
+NOT_SIGNED = (
+    "not signed — the hashes show the files are those the warehouse recorded, but no signature "
+    "means no protection against an insider who can rewrite the evidence and the warehouse "
+    "together ([signing] in keyaudit.toml signs each run)"
+)
+# Derived after the manifest (SHA256SUMS from the warehouse, the signature of the manifest): not
+# evidence the manifests list; the signature is checked on its own.
+NOT_LISTED = (SHA256SUMS, SIGNATURE_FILE)
 
 
 class VerifyError(KeyauditError, ValueError):
@@ -44,6 +63,8 @@ class Verification:
     run_dir: Path
     files_checked: int = 0
     differences: list[Difference] = field(default_factory=list)
+    signature: str = NOT_SIGNED  # what the signature check found, in words
+    signed: bool = False  # the signature checked against the trusted key
 
     @property
     def ok(self) -> bool:
@@ -73,8 +94,14 @@ def recorded_run(con: duckdb.DuckDBPyConnection, run_id: str) -> Recorded | None
     return Recorded(manifest_sha256=row[0], files=dict(files))
 
 
-def verify_run(con: duckdb.DuckDBPyConnection, evidence_root: Path, run_id: str) -> Verification:
-    """Compare disk, manifests and warehouse for one run; never raises for a difference."""
+def verify_run(
+    con: duckdb.DuckDBPyConnection,
+    evidence_root: Path,
+    run_id: str,
+    trusted: tuple[PublicKey, str] | None = None,
+) -> Verification:
+    """Compare disk, manifests and warehouse for one run, and check a signed run's signature
+    with `trusted` (a public key and where it came from); never raises for a difference."""
     recorded = recorded_run(con, run_id)
     if recorded is None:
         raise VerifyError(f"run {run_id} is not in the warehouse — `keyaudit runs` lists the runs")
@@ -85,14 +112,71 @@ def verify_run(con: duckdb.DuckDBPyConnection, evidence_root: Path, run_id: str)
             "that holds the run's evidence (data/evidence by default)"
         )
     result = Verification(run_id=run_id, run_dir=run_dir)
-    # SHA256SUMS is derived from the warehouse after loading (sums.py): not evidence to count.
     on_disk = {
-        p.relative_to(run_dir).as_posix(): sha256_file(p)
+        relative: sha256_file(p)
         for p in sorted(run_dir.rglob("*"))
-        if p.is_file() and p != run_dir / SHA256SUMS
+        if p.is_file() and (relative := p.relative_to(run_dir).as_posix()) not in NOT_LISTED
     }
     _check(result, on_disk, recorded, _Rules())
+    _check_signature(con, run_dir, run_id, on_disk.get(MANIFEST), trusted, result)
     return result
+
+
+def _check_signature(
+    con: duckdb.DuckDBPyConnection,
+    run_dir: Path,
+    run_id: str,
+    manifest_sha256: str | None,
+    trusted: tuple[PublicKey, str] | None,
+    result: Verification,
+) -> None:
+    """The run's signature against the trusted key, over the manifest as it is on disk."""
+    try:
+        recorded = con.execute(
+            "select signature, public_key_sha256 from run_signatures where run_id = ?", [run_id]
+        ).fetchone()
+    except duckdb.CatalogException:  # a warehouse from before signing, opened read-only
+        recorded = None
+    try:
+        signed = read_signature(run_dir)
+    except ValueError as exc:
+        result.differences.append(
+            Difference("signature", SIGNATURE_FILE, f"not a readable signature file ({exc})")
+        )
+        return
+    if signed is None and recorded is None:
+        return  # not signed: result.signature says so
+    problem = None
+    if signed is None:
+        result.differences.append(
+            Difference(
+                "missing",
+                SIGNATURE_FILE,
+                "the warehouse records that the run was signed, but its signature file is gone",
+            )
+        )
+        return
+    if recorded is None:
+        problem = "on disk, but the warehouse records no signature for this run"
+    elif tuple(recorded) != (signed.signature, signed.public_key_sha256):
+        problem = "differs from the signature the warehouse recorded with the run"
+    elif trusted is None:
+        problem = (
+            f"the run is signed (public key SHA-256 {signed.public_key_sha256[:16]}…) but no "
+            "public key is configured to check it — set [signing] public_key_file or kms_key_id"
+        )
+    elif manifest_sha256 is not None:
+        problem = signature_problem(signed, trusted[0], run_id, manifest_sha256)
+    if problem:
+        result.differences.append(Difference("signature", SIGNATURE_FILE, problem))
+        return
+    if trusted is not None and manifest_sha256 is not None:
+        result.signed = True
+        result.signature = (
+            f"signed ({signed.algorithm}, {signed.key_id or 'a key file'}, public key SHA-256 "
+            f"{signed.public_key_sha256}) at {signed.signed_at}; the signature checks against "
+            f"{trusted[1]}"
+        )
 
 
 def verify_before_resume(
@@ -116,7 +200,7 @@ def verify_before_resume(
         for p in sorted(run_dir.rglob("*"))
         if p.is_file()
         and not is_partial_write(p)
-        and (relative := p.relative_to(run_dir).as_posix()) != SHA256SUMS
+        and (relative := p.relative_to(run_dir).as_posix()) not in NOT_LISTED
     }
     loaded = recorded is not None or MANIFEST in on_disk
     rules = _Rules(

@@ -231,6 +231,7 @@ def build_report_context(
         "evidence": {
             "files": evidence_files(con, run_id, ids),
             "manifest_sha256": run["manifest_sha256"],
+            "signature": run_signature(con, run_id),
         },
         "explorer": None,
     }
@@ -252,6 +253,19 @@ def build_report_context(
     context["sections"] = _sections(context)
     release_memory(con)
     return context
+
+
+def run_signature(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any] | None:
+    """Who signed the run's manifest and with which key, or None: not signed (or a warehouse
+    from before signing, opened read-only)."""
+    try:
+        found = rows(con, "run_signature", {"run_id": run_id})
+    except duckdb.CatalogException:
+        return None
+    if not found:
+        return None
+    signed = found[0]
+    return {**signed, "signed_at": ts(signed["signed_at"])}
 
 
 def _summary_frameworks(report_config: Mapping[str, Any]) -> list[Framework]:

@@ -36,6 +36,7 @@ RUN_TABLES = (
     "waivers",
     "run_rules",
     "evidence",
+    "run_signatures",
     "run_notes",
     "iam_user_privilege",
     "iam_user_privilege_inputs",

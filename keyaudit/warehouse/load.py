@@ -8,10 +8,10 @@ run's marts are built from it, and all is committed in one transaction.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -33,6 +33,9 @@ from keyaudit.textsafe import shortened
 from keyaudit.warehouse.db import delete_run, insert_frame, transaction
 from keyaudit.warehouse.marts import build_marts
 from keyaudit.words import counted, plural
+
+if TYPE_CHECKING:
+    from keyaudit.evidence.signing import ManifestSignature
 
 RUN_FILE = "run.json"
 
@@ -429,8 +432,10 @@ def load_run(
     finished_at: datetime,
     manifest_sha256: str | None,
     waivers: WaiverFile | None = None,
+    signature: ManifestSignature | None = None,
 ) -> RunSummary:
-    """Replace the run in the warehouse with what its evidence says, and evaluate the rules."""
+    """Replace the run in the warehouse with what its evidence says, and evaluate the rules;
+    `signature` is the manifest's (keyaudit.evidence.signing), recorded with the run."""
     meta = read_run_file(store)
     run_id = meta["run_id"]
     as_of = datetime.fromisoformat(meta["as_of"])
@@ -498,6 +503,8 @@ def load_run(
             con, "iam_user_privilege", _with_run(pd.DataFrame(collected.user_privilege), run_id)
         )
         insert_frame(con, "evidence", _with_run(evidence, run_id))
+        if signature is not None:
+            insert_frame(con, "run_signatures", pd.DataFrame([asdict(signature)]))
         notes = _bounded(pd.DataFrame(collected.notes), "message")
         insert_frame(con, "run_notes", _with_run(notes, run_id))
         insert_frame(con, "input_files", _bounded(_input_files(meta, run_id), "reason"))

@@ -143,14 +143,17 @@ class FilesRun:
         return json.loads((self.store.run_dir / "run.json").read_text())
 
 
-def audit_files(folder: Path, tmp_path: Path, run_id: str = RUN_ID) -> FilesRun:
+def audit_files(
+    folder: Path, tmp_path: Path, run_id: str = RUN_ID, settings: dict[str, Any] | None = None
+) -> FilesRun:
     """`keyaudit run --source files --files FOLDER` as the pipeline runs it, ended after load
-    (read → record → load and evaluate); the warehouse and evidence in `tmp_path`."""
+    (read → record → load and evaluate); the warehouse and evidence in `tmp_path`, with the
+    configuration `settings` (e.g. a [signing] key)."""
     warehouse = tmp_path / "w.duckdb"
     steps = RecordingSteps(stop_after="load")
     request = AuditRequest(
         source="files",
-        config_file=write_config(tmp_path / "keyaudit.toml", data_dir=tmp_path),
+        config_file=write_config(tmp_path / "keyaudit.toml", settings, data_dir=tmp_path),
         files_dir=folder,
         as_of=AS_OF,
         db=warehouse,

@@ -49,11 +49,14 @@ def test_untouched_run_passes(run: FilesRun):
     result = verify(run)
     assert result.exit_code == 0, result.output
     files = len([p for p in run.store.run_dir.rglob("*") if p.is_file()])
-    assert result.stdout.strip() == (
+    assert result.stdout.splitlines() == [
         f"run {run.run_id}: evidence verified — {files} files in {run.store.run_dir} match the "
         "run manifest, the account manifests and the warehouse; the manifest matches the hash "
-        "stored with the run"
-    )
+        "stored with the run",
+        f"run {run.run_id}: not signed — the hashes show the files are those the warehouse "
+        "recorded, but no signature means no protection against an insider who can rewrite the "
+        "evidence and the warehouse together ([signing] in keyaudit.toml signs each run)",
+    ]
 
 
 def test_altered_file_fails_naming_it(run: FilesRun):
