@@ -78,4 +78,6 @@ def template_value(value: Any) -> Any:
     its own) and non-text values pass through unchanged."""
     if isinstance(value, str) and not hasattr(value, "__html__"):
         return visible(value)
+    if value is None:  # a missing value prints as nothing, never as Python's "None"
+        return ""
     return value

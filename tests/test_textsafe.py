@@ -64,4 +64,8 @@ def test_bidi_marks_and_terminal_controls_are_written_as_escapes():
 def test_markup_and_numbers_pass_through_unchanged():
     built = Markup("<p>\n</p>")
     assert template_value(built) is built
-    assert template_value(3) == 3 and template_value(None) is None
+    assert template_value(3) == 3
+
+
+def test_a_missing_value_prints_as_nothing_not_as_none():
+    assert template_value(None) == ""

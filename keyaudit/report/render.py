@@ -284,7 +284,8 @@ def write_report(
             run_id,
             relations=relations(con),
             account_ids=account_filter(account_ids),
-            with_lifecycle=context["trend"]["previous_run_id"] is not None,
+            # the first run of a scope too: every finding new, first seen now, open 0 days
+            with_lifecycle=True,
         )
         exports.write_exports({f: written[f] for f in export_formats}, records, context)
         timings.append(f"exports {time.perf_counter() - mark:.1f} s")

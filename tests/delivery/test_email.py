@@ -221,6 +221,16 @@ def test_owner_of_an_account_not_assessed_gets_the_check_command_with_account_an
         assert "<ACCOUNT_ID>" not in body and "<ROLE>" not in body
 
 
+def test_owner_email_of_an_account_not_assessed_never_prints_none(prepared):
+    run, plan = prepared
+    missing = run.org.missing_role_account_id
+    piece = next(s for s in plan.slices if missing in s.owner.account_ids)
+    text, html = owner_texts(plan, piece)
+    assert f"ACCOUNT_NOT_ASSESSED — {missing}\n" in text  # an account's finding names no user
+    for body in (text, html):
+        assert "None" not in body
+
+
 def test_owner_of_an_account_that_could_not_be_assessed_is_told_why(prepared, smtp, sleeps):
     run, plan = prepared
     send(plan, smtp, sleeps)

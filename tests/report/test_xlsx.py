@@ -172,6 +172,14 @@ def test_demo_workbook_has_every_row_of_the_demo_csv(demo_run):
     assert [f["account_id"] for f in findings] == [r["account_id"] for r in csv_rows]
 
 
+def test_first_runs_workbook_shows_every_finding_new_first_seen_now_and_open_0_days(demo_run):
+    book = openpyxl.load_workbook(demo_run.report_dir / "findings.xlsx", read_only=True)
+    as_of = json.loads((demo_run.report_dir / "findings.json").read_text("utf-8"))["run"]["as_of"]
+    findings = table(book["findings"])
+    assert findings and all(f["is_new"] is True and f["days_open"] == 0 for f in findings)
+    assert {f["first_seen_as_of"] for f in findings} == {as_of}
+
+
 @pytest.mark.skipif(not shutil.which("libreoffice"), reason="LibreOffice is not installed")
 def test_libreoffice_reads_account_ids_with_their_leading_zeros(written, tmp_path: Path):
     subprocess.run(
