@@ -99,7 +99,11 @@ def delivery_lines(delivery: dict[str, Any]) -> list[str]:
             if target == "folder":
                 out.append(f"{label}: {mine[0]['detail']}")
             else:
-                where = f" to {delivery['s3_location']}" if target == "s3" else ""
+                where = ""
+                if target == "s3" and delivery.get("s3_location"):
+                    where = f" to {delivery['s3_location']}"
+                if target == "s3" and delivery.get("s3_retention"):
+                    where += f", locked {delivery['s3_retention']}"  # S3 Object Lock
                 out.append(f"{label}: {ok} of {len(mine)} delivered{where}")
     out += [f"FAILED {r['target']} {r['name']}: {r['detail']}" for r in results if not r["ok"]]
     out += [f"note: {n}" for n in delivery["notes"]]

@@ -592,7 +592,7 @@ def deliver(plan: RunPlan, delivery: DeliveryPlan) -> DeliveryReport:
     """Upload to S3 and send the e-mails, each retried on its own; failures are reported."""
     from keyaudit.delivery.dispatch import send_delivery
 
-    return send_delivery(delivery, plan.config.delivery)
+    return send_delivery(delivery, plan.config.delivery, now=utc_now())
 
 
 def audit_result(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -60,7 +61,7 @@ def deliver(
         raise fail(f"cannot complete the run folder {report_dir}: {exc}") from None
     finally:
         con.close()
-    report = send_delivery(plan, cfg.delivery)
+    report = send_delivery(plan, cfg.delivery, now=datetime.now(UTC))
     for line in report.lines():
         typer.echo(f"  {line}")
     for note in report.notes:

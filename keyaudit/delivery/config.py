@@ -8,6 +8,8 @@ names, and S3 uses the standard AWS configuration.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,6 +42,48 @@ def _split(value: Any) -> Any:
     return value
 
 
+MAX_RETENTION_DAYS = 36500  # 100 years: a bound of keyaudit's own against a typo of a few zeros
+
+
+@dataclass(frozen=True)
+class Retention:
+    """S3 Object Lock for a run's delivered objects: `mode` until the run's as-of + `days`.
+
+    The date is anchored to the run's as-of, not to the moment of upload, so that an auditor
+    re-computes it from the report alone (as-of + retention_days, UTC) and every delivery of
+    the run, a resend with `keyaudit deliver` included, writes the same date on every object.
+    """
+
+    mode: Literal["governance", "compliance"]
+    days: int
+
+    def __str__(self) -> str:
+        return f"{self.s3_mode} retention of {self.days} days"
+
+    @property
+    def s3_mode(self) -> str:
+        """The value of PutObject's ObjectLockMode (x-amz-object-lock-mode)."""
+        return self.mode.upper()
+
+    def until(self, as_of: datetime | str) -> datetime:
+        """The retain-until date of a run with this as-of, in UTC."""
+        moment = datetime.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+        if moment.tzinfo is None:
+            raise ValueError(f"as-of {as_of!r} has no time zone")  # never guess a zone
+        return (moment + timedelta(days=self.days)).astimezone(UTC)
+
+    @classmethod
+    def from_section(cls, s3: Any) -> Retention | None:
+        """The retention a stored `[delivery.s3]` section (a run's recorded configuration)
+        asked for; None when it asked for none or predates retention."""
+        if not isinstance(s3, dict) or not s3.get("bucket"):
+            return None
+        days, mode = s3.get("retention_days"), s3.get("retention_mode") or "governance"
+        if not isinstance(days, int) or isinstance(days, bool) or days <= 0:
+            return None
+        return cls("compliance" if str(mode).lower() == "compliance" else "governance", days)
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -55,6 +99,30 @@ class S3Delivery(_Section):
     # 0: e-mails link to the object in the S3 console (readers need AWS access); > 0: a
     # pre-signed URL valid this long, which anyone holding the e-mail can open.
     link_expiry_seconds: int = Field(0, ge=0, le=604800)
+    # S3 Object Lock on every delivered object: 0 = none; n = locked until the run's as-of + n
+    # days. The bucket must have Object Lock enabled (checked before anything is uploaded).
+    retention_days: int = Field(0, ge=0, le=MAX_RETENTION_DAYS)
+    retention_mode: Literal["governance", "compliance"] = "governance"
+
+    @field_validator("retention_days", mode="before")
+    @classmethod
+    def _whole_days(cls, value: Any) -> Any:
+        # `true` or 1.5 would pass as 1 day otherwise; a KEYAUDIT_* variable's "30" stays allowed
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError("must be a whole number of days (0 = no retention)")
+        return value
+
+    @field_validator("retention_mode", mode="before")
+    @classmethod
+    def _mode_case(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def retention(self) -> Retention | None:
+        """The Object Lock this section asks for, or None (no bucket, or retention_days 0)."""
+        if not (self.bucket and self.retention_days):
+            return None
+        return Retention(self.retention_mode, self.retention_days)
 
     @field_validator("kms_key_id")
     @classmethod

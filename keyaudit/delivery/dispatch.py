@@ -16,6 +16,7 @@ import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -23,9 +24,10 @@ from typing import Any, Literal, TypeVar
 import duckdb
 
 from keyaudit.config import Config
-from keyaudit.delivery.config import DeliveryConfig, EmailDelivery, S3Delivery
+from keyaudit.delivery.config import DeliveryConfig, EmailDelivery, Retention, S3Delivery
 from keyaudit.delivery.mail import MailError, SmtpTransport, smtp_login
 from keyaudit.delivery.messages import Links, owner_mail, s3_key, summary_mail
+from keyaudit.delivery.object_lock import ObjectLockRefused, check_bucket, lock_params
 from keyaudit.delivery.owners import Owner, assign_owners
 from keyaudit.delivery.plan import DeliveryPlan, OwnerSlice
 from keyaudit.evidence.store import MANIFEST, SIGNATURE_FILE, make_private_dir, write_private
@@ -33,6 +35,8 @@ from keyaudit.model import KeyauditError
 from keyaudit.report import RuleInfo, write_report
 from keyaudit.report.digest import SEVERITIES, run_digest
 from keyaudit.report.fix_first import fix_first
+from keyaudit.report.formatting import json_object
+from keyaudit.report.queries import rows
 from keyaudit.sources.aws.errors import is_retryable
 
 EVIDENCE_MANIFEST = "evidence-manifest.json"
@@ -76,6 +80,8 @@ class DeliveryReport:
     results: list[DeliveryResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     s3_location: str | None = None  # s3://bucket/prefix/yyyy/mm/run_id/ when S3 is set up
+    # "GOVERNANCE until 2027-12-01T06:00:00+00:00" when the objects were written with Object Lock
+    s3_retention: str | None = None
 
     @property
     def failures(self) -> list[DeliveryResult]:
@@ -109,8 +115,12 @@ class DeliveryReport:
             if target == "folder":
                 out.append(f"folder  {results[0].detail}")
             elif target == "s3":
+                if not self.s3_location:  # refused before any upload: the FAILED line says why
+                    continue
+                locked = f", locked {self.s3_retention}" if self.s3_retention else ""
                 out.append(
-                    f"S3      {len(done)} of {len(results)} files uploaded to {self.s3_location}"
+                    f"S3      {len(done)} of {len(results)} files uploaded to "
+                    f"{self.s3_location}{locked}"
                 )
             else:
                 out.append(f"e-mail  {len(done)} of {len(results)} messages sent")
@@ -125,6 +135,7 @@ class DeliveryReport:
             "results": [asdict(r) for r in self.results],
             "notes": list(self.notes),
             "s3_location": self.s3_location,
+            "s3_retention": self.s3_retention,
         }
 
 
@@ -167,6 +178,8 @@ def prepare_delivery(
 ) -> DeliveryPlan:
     """Complete the run folder (evidence manifest, per-owner reports) and gather what to send."""
     digest = run_digest(con, run_id, rules=rules)  # first: an unknown run id says so
+    recorded = json_object(rows(con, "run", {"run_id": run_id})[0]["config_json"])
+    retention = Retention.from_section(json_object(recorded.get("delivery")).get("s3"))
     if not (report_dir / "report.pdf").is_file():
         raise DeliveryError(
             f"run {run_id}: {report_dir / 'report.pdf'} is missing — render the report again "
@@ -190,7 +203,7 @@ def prepare_delivery(
         )
         for owner in owners:
             slices.append(_write_slice(con, run_id, owner, config, rules, report_dir))
-    return DeliveryPlan(run_id, report_dir, digest, tuple(slices), tuple(notes))
+    return DeliveryPlan(run_id, report_dir, digest, tuple(slices), tuple(notes), retention)
 
 
 def _write_slice(
@@ -233,8 +246,10 @@ def _transient_s3(exc: Exception) -> bool:
     return is_retryable(exc)
 
 
-def _upload(client: Any, cfg: S3Delivery, path: Path, key: str) -> None:
-    extra: dict[str, Any] = {"ServerSideEncryption": cfg.sse}
+def _upload(
+    client: Any, cfg: S3Delivery, path: Path, key: str, lock: Mapping[str, Any] | None = None
+) -> None:
+    extra: dict[str, Any] = {"ServerSideEncryption": cfg.sse, **(lock or {})}
     if cfg.sse == "aws:kms" and cfg.kms_key_id:
         extra["SSEKMSKeyId"] = cfg.kms_key_id
     with path.open("rb") as body:
@@ -283,8 +298,14 @@ def send_delivery(
     transport: SmtpTransport | Callable[[], SmtpTransport] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     rand: Callable[[], float] = random.random,
+    now: datetime | None = None,
 ) -> DeliveryReport:
-    """Upload and mail what the plan holds; every item ends up in the report, ok or not."""
+    """Upload and mail what the plan holds; every item ends up in the report, ok or not.
+
+    With `[delivery.s3] retention_days`, the bucket's Object Lock is checked first (`now`, UTC,
+    tells whether the run's retain-until date is still ahead); a bucket that cannot keep the
+    run gets nothing, and the refusal is the one S3 item of the report.
+    """
     report = DeliveryReport(plan.run_id, str(plan.report_dir), notes=list(plan.notes))
     files = plan.files()
     report.results.append(
@@ -295,25 +316,7 @@ def send_delivery(
     client = None
     if config.s3.bucket:
         client = s3 if s3 is not None else s3_client(config.s3)
-        folder = s3_key(config.s3.prefix, plan.digest.as_of, plan.run_id, "")
-        report.s3_location = f"s3://{config.s3.bucket}/{folder}/"
-        for path in files:
-            relative = path.relative_to(plan.report_dir).as_posix()
-            key = s3_key(config.s3.prefix, plan.digest.as_of, plan.run_id, relative)
-            _, attempts, error = backoff.run(
-                partial(_upload, client, config.s3, path, key), _transient_s3
-            )
-            if error is None:
-                uploaded[path] = key
-            report.results.append(
-                DeliveryResult(
-                    "s3",
-                    relative,
-                    error is None,
-                    f"s3://{config.s3.bucket}/{key}" if error is None else _s3_error(error),
-                    attempts,
-                )
-            )
+        uploaded = _send_s3(plan, config.s3, client, backoff, now or datetime.now(UTC), report)
     if config.email.enabled:
         links = Links(config.s3, client, uploaded)
         mails = [summary_mail(plan, config, links)] + [
@@ -345,9 +348,85 @@ def send_delivery(
     return report
 
 
-def _s3_error(exc: Exception) -> str:
+def _send_s3(
+    plan: DeliveryPlan,
+    cfg: S3Delivery,
+    client: Any,
+    backoff: Backoff,
+    now: datetime,
+    report: DeliveryReport,
+) -> dict[Path, str]:
+    """Check the bucket's Object Lock when retention is asked for, then upload every file of
+    the run folder; each outcome goes into `report`. The uploaded files and their keys."""
+    uploaded: dict[Path, str] = {}
+    retention = _retention(plan, cfg, report)
+    if retention is not None:
+        check = partial(
+            check_bucket, client, cfg.bucket, retention, as_of=plan.digest.as_of, now=now
+        )
+        _, attempts, error = backoff.run(check, _transient_s3)
+        if error is not None:
+            detail = str(error) if isinstance(error, ObjectLockRefused) else _lock_error(error)
+            report.results.append(
+                DeliveryResult("s3", f"bucket {cfg.bucket}", False, detail, attempts)
+            )
+            return uploaded
+        report.s3_retention = (
+            f"{retention.s3_mode} until {retention.until(plan.digest.as_of).isoformat()}"
+        )
+    lock = lock_params(retention, plan.digest.as_of)
+    folder = s3_key(cfg.prefix, plan.digest.as_of, plan.run_id, "")
+    report.s3_location = f"s3://{cfg.bucket}/{folder}/"
+    for path in plan.files():
+        relative = path.relative_to(plan.report_dir).as_posix()
+        key = s3_key(cfg.prefix, plan.digest.as_of, plan.run_id, relative)
+        _, attempts, error = backoff.run(
+            partial(_upload, client, cfg, path, key, lock), _transient_s3
+        )
+        if error is None:
+            uploaded[path] = key
+        detail = (
+            f"s3://{cfg.bucket}/{key}" if error is None else _s3_error(error, locked=bool(lock))
+        )
+        report.results.append(DeliveryResult("s3", relative, error is None, detail, attempts))
+    return uploaded
+
+
+def _retention(plan: DeliveryPlan, cfg: S3Delivery, report: DeliveryReport) -> Retention | None:
+    """The run's recorded retention when it has one, so that what its report states holds on
+    every delivery (a resend with a changed keyaudit.toml included); else the configured one.
+    A difference between the two is a note, never silent."""
+    configured, recorded = cfg.retention, plan.retention
+    if recorded == configured:
+        return configured
+    if recorded is not None:
+        now = f"the {configured}" if configured else "no retention"
+        report.notes.append(
+            f"run {plan.run_id} was configured with {recorded}, which its report states: that "
+            f"retention is applied, not {now} that keyaudit.toml sets now"
+        )
+        return recorded
+    report.notes.append(
+        f"the report of run {plan.run_id} says its copies are not retained (none was "
+        f"configured when it ran); this delivery locks them with the {configured} that "
+        "keyaudit.toml sets now"
+    )
+    return configured
+
+
+def _lock_error(exc: Exception) -> str:
+    """An error of the Object Lock check that is neither "not enabled" nor "denied"."""
     from keyaudit.sources.aws.errors import describe
 
+    return describe(exc, action="s3:GetBucketObjectLockConfiguration") + (
+        " — check the bucket name, its region and the network; nothing was uploaded"
+    )
+
+
+def _s3_error(exc: Exception, *, locked: bool = False) -> str:
+    from keyaudit.sources.aws.errors import describe
+
+    needs = "s3:PutObject and s3:PutObjectRetention" if locked else "s3:PutObject"
     return describe(exc, action="s3:PutObject") + (
-        " — check the bucket, its region and s3:PutObject (and kms:GenerateDataKey with a KMS key)"
+        f" — check the bucket, its region and {needs} (and kms:GenerateDataKey with a KMS key)"
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from keyaudit.delivery.config import Retention
 from keyaudit.delivery.owners import Owner
 from keyaudit.report.digest import RunDigest
 from keyaudit.safefile import TMP_SUFFIX
@@ -36,6 +37,8 @@ class DeliveryPlan:
     digest: RunDigest
     slices: tuple[OwnerSlice, ...] = ()
     notes: tuple[str, ...] = ()
+    # the Object Lock the run was configured with, which its report states (None: none)
+    retention: Retention | None = None
 
     @property
     def pdf(self) -> Path:

@@ -18,6 +18,7 @@ import duckdb
 from markupsafe import Markup
 
 from keyaudit import __version__
+from keyaudit.delivery.config import Retention
 from keyaudit.model import KeyauditError
 from keyaudit.report.accounts import (
     ASSESSED_STATUSES,
@@ -232,6 +233,7 @@ def build_report_context(
             "files": evidence_files(con, run_id, ids),
             "manifest_sha256": run["manifest_sha256"],
             "signature": run_signature(con, run_id),
+            "retention": _retention(run),
         },
         "explorer": None,
     }
@@ -309,6 +311,25 @@ def _run(run: dict[str, Any], history: dict[str, Any]) -> dict[str, Any]:
         "caller_arn": run["caller_arn"],
         "manifest_sha256": run["manifest_sha256"],
         "audit_role": audit_role(run["config_json"]),
+    }
+
+
+def _retention(run: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The S3 Object Lock the run's recorded configuration asks of its delivered copies, or None.
+
+    The report is rendered before it is delivered, so it states the policy, not an outcome; the
+    delivery refuses a bucket that cannot keep it, and the date is the one it writes.
+    """
+    s3 = json_object(json_object(json_object(run["config_json"]).get("delivery")).get("s3"))
+    retention = Retention.from_section(s3)
+    if retention is None:
+        return None
+    as_of = run["as_of"] if run["as_of"].tzinfo else run["as_of"].replace(tzinfo=UTC)
+    return {
+        "bucket": s3["bucket"],
+        "mode": retention.s3_mode,
+        "days": retention.days,
+        "until": _iso(retention.until(as_of)),
     }
 
 

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from keyaudit.config import Config
-from keyaudit.delivery.dispatch import DeliveryPlan, prepare_delivery, send_delivery
+from keyaudit.delivery.dispatch import prepare_delivery, send_delivery
 from keyaudit.delivery.messages import s3_key
 from keyaudit.rules.catalogue import load_catalogue
 from keyaudit.warehouse.db import connect
@@ -20,24 +20,6 @@ from tests.delivery.delivery_helpers import email_config
 from tests.runs import DemoRun, copy_run
 
 BUCKET = "acme-audit-reports"
-
-
-@pytest.fixture(scope="module")
-def plan(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> DeliveryPlan:
-    """The demo run's folder, completed for delivery (no e-mail, so no owner reports)."""
-    run = copy_run(demo_run, tmp_path_factory.mktemp("s3"))
-    con = connect(run.warehouse, read_only=True)
-    try:
-        return prepare_delivery(
-            con,
-            run.run_id,
-            config=Config(),
-            rules=load_catalogue(),
-            report_dir=run.report_dir,
-            evidence_run_dir=run.evidence_run_dir,
-        )
-    finally:
-        con.close()
 
 
 @pytest.fixture

@@ -110,3 +110,28 @@ def test_account_table_has_one_row_per_account_and_unknown_is_not_zero():
     assert [r["account"] for r in rows] == ["111122223333", "444455556666"]
     assert rows[0]["open"] == 10 and rows[0]["critical"] == 1
     assert rows[1]["open"] is None and rows[1]["error"] == "AccessDenied on sts:AssumeRole"
+
+
+def test_delivery_lines_say_how_long_s3_keeps_the_objects_or_why_nothing_went():
+    from flows.artifacts import delivery_lines
+
+    locked = {
+        "results": [{"target": "s3", "name": "report.pdf", "ok": True, "detail": "s3://b/k"}],
+        "notes": [],
+        "s3_location": "s3://b/keyaudit/2026/12/r/",
+        "s3_retention": "COMPLIANCE until 2027-12-01T06:00:00+00:00",
+    }
+    assert delivery_lines(locked) == [
+        "S3 objects: 1 of 1 delivered to s3://b/keyaudit/2026/12/r/, locked COMPLIANCE until "
+        "2027-12-01T06:00:00+00:00"
+    ]
+    refused = {
+        "results": [{"target": "s3", "name": "bucket b", "ok": False, "detail": "no Object Lock"}],
+        "notes": [],
+        "s3_location": None,
+        "s3_retention": None,
+    }
+    assert delivery_lines(refused) == [
+        "S3 objects: 0 of 1 delivered",
+        "FAILED s3 bucket b: no Object Lock",
+    ]
