@@ -24,12 +24,15 @@ import duckdb
 # One call of every persistent macro, answered like a relation: a macro the file holds and this
 # list lacks fails the check (add a call here). Table macros with null: "every account".
 CALLS = {
+    "control_populations_for": "control_populations_for(null)",
     "control_results_for": "control_results_for(null)",
     "rule_population_for": "rule_population_for(null)",
     "ka_timestamp": "(select ka_timestamp(v) as value from (values"
     " ('2026-01-02T03:04:05+00:00'), ('N/A'), ('no_information'), ('not_supported'), ('true')) as t(v))",
     "ka_sentinel": "(select ka_sentinel(v) as value from (values ('N/A'), ('not_supported'), ('x')) as t(v))",
     "ka_text": "(select ka_text(v) as value from (values ('N/A'), ('no_information'), ('x')) as t(v))",
+    "ka_subject": "(select ka_subject(r, account_id, user_name, access_key_id, key_slot) as value"
+    " from key_identities, (values ('account'), ('user'), ('key')) as t(r))",
     "ka_days": "(select ka_days(as_of, created_at) as value from runs, key_identities)",
     "ka_finding_id": "(select ka_finding_id('RULE', account_id, user_name, access_key_id, key_slot,"
     " created_at, same_second_rank) as value from key_identities)",

@@ -25,12 +25,22 @@ def deliver(
             "--out", metavar="DIR", help="The run's report folder (default data/reports/RUN_ID)."
         ),
     ] = None,
+    view: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--view",
+            metavar="NAME",
+            help="Also upload this view's files (repeatable), by the name `keyaudit report` "
+            "printed for it, e.g. pci-dss-v4.0.1. Without it no view is sent.",
+        ),
+    ] = None,
 ) -> None:
     """Send a past run's report again, to S3 and by e-mail as keyaudit.toml's delivery section
     says.
 
     Nothing is collected or evaluated again. The SMTP login comes from the environment variables
-    the configuration names.
+    the configuration names. The run's own report is what is sent: a view rendered into the run
+    folder (keyaudit report --framework, --account) goes too only when named with --view.
 
     Example: SMTP_USERNAME=audit SMTP_PASSWORD=… keyaudit deliver --run 20261201T060000Z-3f9a1c
     """
@@ -54,6 +64,7 @@ def deliver(
             rules=rules,
             report_dir=report_dir,
             evidence_run_dir=cfg.paths.evidence_dir / run,
+            views=view or (),
         )
     except (DeliveryError, ValueError) as exc:
         raise fail(str(exc)) from None

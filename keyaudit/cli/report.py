@@ -24,11 +24,13 @@ _LABELS = {
 @app.command()
 def report(
     run: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--run", metavar="RUN_ID", help="The run to render (`keyaudit runs` lists them)."
+            "--run",
+            metavar="RUN_ID",
+            help="The run to render (`keyaudit runs` lists them; default: the latest).",
         ),
-    ],
+    ] = None,
     db: Db = None,
     out: Annotated[
         Path | None,
@@ -66,10 +68,17 @@ def report(
     """Render a past run again from the warehouse: report.html, report.pdf, findings.csv,
     findings.json, findings.ocsf.jsonl and findings.xlsx. The same run always renders to the same content.
 
+    A file of the run's report that is already there is kept as it is: the run's report never
+    changes after the run. A view (--framework, --account) gets files of its own, named after it
+    (report-pci-dss-v4.0.1.pdf, findings-account-111122223333.xlsx), next to the run's.
+
     Example: keyaudit report --run 20261201T060000Z-3f9a1c --format html,csv --out /tmp/audit
+
+    Example: keyaudit report --framework "PCI DSS v4.0.1" --format pdf
     """
     from keyaudit.config import ConfigError, load_config
-    from keyaudit.report import parse_formats, write_report
+    from keyaudit.report import FILE_NAMES, parse_formats, write_report
+    from keyaudit.report.history import latest_run
     from keyaudit.rules.catalogue import CatalogueError, load_catalogue
     from keyaudit.warehouse.db import WarehouseError, connect
 
@@ -90,6 +99,15 @@ def report(
         con = connect(db or cfg.paths.warehouse, read_only=True)
     except (ConfigError, CatalogueError, WarehouseError) as exc:
         raise fail(str(exc)) from None
+    latest = run is None
+    if run is None:
+        run = latest_run(con)
+        if run is None:
+            con.close()
+            raise fail(
+                f"warehouse {db or cfg.paths.warehouse} holds no run yet — run `keyaudit demo` "
+                "or `keyaudit run` first"
+            )
     out_dir = out or cfg.paths.reports_dir / run
     try:
         files = write_report(
@@ -104,6 +122,7 @@ def report(
             paper=cfg.report.paper,
             framework=framework,
             evidence_dir=cfg.paths.evidence_dir / run,  # its manifest goes into report.pdf
+            keep_run_files=True,  # a view has names of its own; the run's files are kept
         )
     except ValueError as exc:
         raise fail(str(exc)) from None
@@ -111,6 +130,15 @@ def report(
         raise fail(f"cannot write the report into {out_dir}: {exc.strerror or exc}") from None
     finally:
         con.close()
+    if latest:
+        typer.echo(f"  run          {run} (the latest in the warehouse)")
+    if files.view:
+        typer.echo(f"  view         {files.view} (its own files; the run's report is unchanged)")
     for name, path in files.paths().items():
         extra = f"  ({counted(files.pdf_pages or 0, 'page')})" if name == "pdf" else ""
         typer.echo(f"  {_LABELS[name]}  {path.resolve()}{extra}")
+    for name in files.kept:
+        typer.echo(
+            f"  {_LABELS[name]}  {(out_dir / FILE_NAMES[name]).resolve()}  (kept: already there; "
+            "to render it again, choose another --out)"
+        )

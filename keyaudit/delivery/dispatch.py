@@ -29,19 +29,18 @@ from keyaudit.delivery.mail import MailError, SmtpTransport, smtp_login
 from keyaudit.delivery.messages import Links, owner_mail, s3_key, summary_mail
 from keyaudit.delivery.object_lock import ObjectLockRefused, check_bucket, lock_params
 from keyaudit.delivery.owners import Owner, assign_owners
-from keyaudit.delivery.plan import DeliveryPlan, OwnerSlice
+from keyaudit.delivery.plan import EVIDENCE_SIGNATURE, OWNERS_DIR, DeliveryPlan, OwnerSlice
 from keyaudit.evidence.store import MANIFEST, SIGNATURE_FILE, make_private_dir, write_private
 from keyaudit.model import KeyauditError
-from keyaudit.report import RuleInfo, write_report
+from keyaudit.report import FILE_NAMES, RuleInfo, file_names, write_report
 from keyaudit.report.digest import SEVERITIES, run_digest
+from keyaudit.report.file_names import slug
 from keyaudit.report.fix_first import fix_first
 from keyaudit.report.formatting import json_object
+from keyaudit.report.pdf_archive import EVIDENCE_MANIFEST
 from keyaudit.report.queries import rows
 from keyaudit.sources.aws.errors import is_retryable
 
-EVIDENCE_MANIFEST = "evidence-manifest.json"
-EVIDENCE_SIGNATURE = "evidence-manifest.sig.json"  # the run manifest's signature, when signed
-OWNERS_DIR = "owners"
 OWNER_FORMATS = ("html", "pdf", "json")
 EMAIL_FINDINGS_LIMIT = 50  # per owner e-mail; the attached report has every finding
 CONTENT_TYPES = {
@@ -175,16 +174,21 @@ def prepare_delivery(
     rules: Sequence[RuleInfo],
     report_dir: Path,
     evidence_run_dir: Path | None = None,
+    views: Sequence[str] = (),
 ) -> DeliveryPlan:
-    """Complete the run folder (evidence manifest, per-owner reports) and gather what to send."""
+    """Complete the run folder (evidence manifest, per-owner reports) and gather what to send:
+    the run's own report, and a view (keyaudit report --framework, --account) only when named in
+    `views`."""
     digest = run_digest(con, run_id, rules=rules)  # first: an unknown run id says so
     recorded = json_object(rows(con, "run", {"run_id": run_id})[0]["config_json"])
     retention = Retention.from_section(json_object(recorded.get("delivery")).get("s3"))
-    if not (report_dir / "report.pdf").is_file():
+    if not (report_dir / FILE_NAMES["pdf"]).is_file():
         raise DeliveryError(
-            f"run {run_id}: {report_dir / 'report.pdf'} is missing — render the report again "
+            f"run {run_id}: {report_dir / FILE_NAMES['pdf']} is missing — render the report again "
             f"with `keyaudit report --run {run_id} --out {report_dir}`"
         )
+    for view in views:
+        _check_view(run_id, report_dir, view)
     if evidence_run_dir is not None and (evidence_run_dir / MANIFEST).is_file():
         manifest = (evidence_run_dir / MANIFEST).read_bytes()
         write_private(report_dir / EVIDENCE_MANIFEST, manifest)  # never through a link
@@ -203,7 +207,21 @@ def prepare_delivery(
         )
         for owner in owners:
             slices.append(_write_slice(con, run_id, owner, config, rules, report_dir))
-    return DeliveryPlan(run_id, report_dir, digest, tuple(slices), tuple(notes), retention)
+    return DeliveryPlan(
+        run_id, report_dir, digest, tuple(slices), tuple(notes), retention, tuple(views)
+    )
+
+
+def _check_view(run_id: str, report_dir: Path, view: str) -> None:
+    """A view to send must be a view's name (as `keyaudit report` prints it) with files in the
+    run folder."""
+    names = file_names(view).values()
+    if slug(view, len(view)) != view or not any((report_dir / n).is_file() for n in names):
+        raise DeliveryError(
+            f"--view {view!r}: no such view in {report_dir} — render it with `keyaudit report "
+            f"--run {run_id} --framework NAME` or `--account ID`, and pass the name it prints "
+            "(e.g. pci-dss-v4.0.1)"
+        )
 
 
 def _write_slice(
@@ -222,6 +240,7 @@ def _write_slice(
         rules=rules,
         account_ids=owner.account_ids,
         formats=OWNER_FORMATS,
+        names=FILE_NAMES,  # the owner's own report, in a folder of its own
         pdf_detail_limit=config.report.pdf_detail_limit,
         pdf_rows_per_account=config.report.pdf_rows_per_account,
         paper=config.report.paper,

@@ -9,7 +9,12 @@ from typing import Any
 from keyaudit.delivery.config import Retention
 from keyaudit.delivery.owners import Owner
 from keyaudit.report.digest import RunDigest
+from keyaudit.report.file_names import FILE_NAMES, file_names
+from keyaudit.report.pdf_archive import EVIDENCE_MANIFEST
 from keyaudit.safefile import TMP_SUFFIX
+
+OWNERS_DIR = "owners"  # <report>/owners/<slug>/: each owner's report
+EVIDENCE_SIGNATURE = "evidence-manifest.sig.json"  # the run manifest's signature, when signed
 
 
 @dataclass(frozen=True)
@@ -39,12 +44,22 @@ class DeliveryPlan:
     notes: tuple[str, ...] = ()
     # the Object Lock the run was configured with, which its report states (None: none)
     retention: Retention | None = None
+    views: tuple[str, ...] = ()  # views asked for by name (keyaudit deliver --view)
 
     @property
     def pdf(self) -> Path:
-        return self.report_dir / "report.pdf"
+        return self.report_dir / FILE_NAMES["pdf"]
 
     def files(self) -> list[Path]:
+        """The run's own files (report, exports, evidence manifest, the owners' reports) and
+        those of the views asked for: a view rendered into the folder is never sent otherwise."""
+        sent = {*FILE_NAMES.values(), EVIDENCE_MANIFEST, EVIDENCE_SIGNATURE}
+        sent.update(name for view in self.views for name in file_names(view).values())
+        owners = self.report_dir / OWNERS_DIR
         return sorted(
-            p for p in self.report_dir.rglob("*") if p.is_file() and not p.name.endswith(TMP_SUFFIX)
+            p
+            for p in self.report_dir.rglob("*")
+            if p.is_file()
+            and not p.name.endswith(TMP_SUFFIX)
+            and (p.name in sent if p.parent == self.report_dir else p.is_relative_to(owners))
         )

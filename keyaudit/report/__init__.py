@@ -2,9 +2,9 @@
 
 from keyaudit.report.accounts import OWNER_TAGS, account_owner
 from keyaudit.report.context import PAPERS, RuleInfo, build_report_context
+from keyaudit.report.file_names import FILE_NAMES, file_names, view_name
 from keyaudit.report.formatting import SEVERITIES
 from keyaudit.report.render import (
-    FILE_NAMES,
     FORMATS,
     ReportFiles,
     parse_formats,
@@ -24,9 +24,11 @@ __all__ = [
     "RuleInfo",
     "account_owner",
     "build_report_context",
+    "file_names",
     "parse_formats",
     "render_html",
     "render_pdf",
     "template_dir",
+    "view_name",
     "write_report",
 ]

@@ -1,8 +1,10 @@
 """Per-control results (every framework of keyaudit.rules.frameworks): pass, fail or not
-evaluated.
+evaluated, and the population evaluated per kind of resource.
 
-The warehouse's `control_results_for` macro is the source, over the whole run or a per-owner
-slice of accounts, with the same definition as the `control_results` view. A warehouse written
+The warehouse's `control_results_for` macro is the source of the result, over the whole run or a
+per-owner slice of accounts, with the same definition as the `control_results` view;
+`control_populations_for` gives each control's keys, users, root users and accounts evaluated,
+failing and waived, each resource counted once and never added across kinds. A warehouse written
 before that definition existed gives failures from this report's findings and nothing else: a
 control with no failing finding there is NOT EVALUATED, never PASS.
 """
@@ -16,14 +18,18 @@ import duckdb
 
 from keyaudit.report.formatting import Relations
 from keyaudit.report.queries import rows
-from keyaudit.rules.frameworks import BASIS, Framework
+from keyaudit.rules.frameworks import BASIS, BY_SHORT, Framework, control_title
 from keyaudit.rules.frameworks import FRAMEWORKS as REGISTRY
+from keyaudit.words import plural
 
 # From the one registry (keyaudit/rules/frameworks.py): display names and the labels by which the
 # control_results view names frameworks, in the registry's order.
 FRAMEWORKS = {f.key: f.name for f in REGISTRY}
 SHORT = {f.key: f.short for f in REGISTRY}
 _ORDER = list(SHORT.values())
+# The kinds of resource a population counts (rule_population_kinds.kind), in the order shown;
+# "finding": a count of findings, where a warehouse predates the control_results view.
+KINDS = ("key", "user", "root user", "account", "finding")
 
 
 def _framework_key(framework: str) -> tuple[int, str]:
@@ -55,8 +61,8 @@ def control_results(
     open_by_rule: Mapping[str, int],
     waived_by_rule: Mapping[str, int],
 ) -> dict[str, Any]:
-    """One row per control of every framework: its rules, evaluated, failing, and pass / fail /
-    not evaluated (`restrict` keeps some frameworks).
+    """One row per control of every framework: its rules, its populations (per kind: evaluated,
+    failing, waived), and pass / fail / not evaluated (`restrict` keeps some frameworks).
 
     The result never says more than the evidence: a control none of whose rules was evaluated
     in an account of the report is NOT EVALUATED, and a pass that holds for only some of the
@@ -65,28 +71,52 @@ def control_results(
     grouped: dict[tuple[str, str], dict[str, Any]] = {}
     if relations.has("control_results", *WAREHOUSE_COLUMNS):
         source = "warehouse"
-        for r in rows(con, "control_results", {"run_id": run_id, "account_ids": account_ids}):
-            entry = grouped.setdefault((r["framework"], r["control_id"]), _entry(0, True))
+        params = {"run_id": run_id, "account_ids": account_ids}
+        for r in rows(con, "control_results", params):
+            entry = grouped.setdefault((r["framework"], r["control_id"]), _entry())
             entry["rules"].append(r["rule_id"])
-            entry["evaluated"] += r["evaluated"] or 0
             entry["failing"] += r["failing"] or 0
-            entry["waived"] += r["waived"] or 0
             entry["accounts_in_scope"] = r["accounts_in_scope"]
             # every rule of the control must have judged an account for it to count there
             entry["accounts_evaluated"] = min(entry["accounts_evaluated"], r["accounts_evaluated"])
             entry["accounts_not_assessed"] = r["accounts_not_assessed"]
             entry["any_evaluated"] = entry["any_evaluated"] or r["result"] != "not evaluated"
-            if r.get("population"):
-                entry["populations"].append(r["population"])
+            # a warehouse older than control_populations: each population once, as evaluated
+            entry["by_population"].setdefault(
+                r.get("population") or r["rule_id"],
+                {"population": r.get("population"), "evaluated": r["evaluated"]},
+            )
+        if relations.has("control_populations", *POPULATION_COLUMNS):
+            for p in rows(con, "control_populations", params):
+                found = grouped.get((p["framework"], p["control_id"]))
+                if found is not None:
+                    found["populations"].append(_population(p["kind"], p))
+        for entry in grouped.values():
+            if not entry["populations"]:
+                entry["populations"] = [
+                    _population(None, r) for r in entry["by_population"].values()
+                ]
     else:  # a warehouse older than the result column: nothing is known to pass
         source = "findings"
         for rule in rules:
             for framework, control_id in mappings(rule["controls"]):
                 key = (SHORT.get(framework, framework), control_id)
-                entry = grouped.setdefault(key, _entry(None, False))
+                entry = grouped.setdefault(key, _entry())
                 entry["rules"].append(rule["rule_id"])
                 entry["failing"] += open_by_rule.get(rule["rule_id"], 0)
-                entry["waived"] += waived_by_rule.get(rule["rule_id"], 0)
+                entry["findings_waived"] += waived_by_rule.get(rule["rule_id"], 0)
+        for entry in grouped.values():
+            entry["populations"] = [
+                _population(
+                    "finding",
+                    {
+                        "population": "findings",
+                        "evaluated": None,
+                        "failing": entry["failing"],
+                        "waived": entry["findings_waived"],
+                    },
+                )
+            ]
     results = []
     for (framework, control_id), entry in sorted(
         grouped.items(), key=lambda kv: (_framework_key(kv[0][0]), _control_key(kv[0][1]))
@@ -98,16 +128,16 @@ def control_results(
             if entry["any_evaluated"] and entry["accounts_evaluated"]
             else "not evaluated"
         )
+        populations = sorted(entry["populations"], key=_kind_key)
+        spec = BY_SHORT.get(framework)
         results.append(
             {
                 "framework": framework,
                 "short": f"{framework} {control_id}",
-                "population": "; ".join(dict.fromkeys(entry["populations"])) or None,
                 "control_id": control_id,
+                "title": control_title(spec.key, control_id) if spec else None,
                 "rules": sorted(set(entry["rules"])),
-                "evaluated": entry["evaluated"],
-                "failing": entry["failing"],
-                "waived": entry["waived"],
+                "populations": populations,
                 "result": result,
                 "result_css": result.replace(" ", "-"),
                 "accounts_in_scope": entry["accounts_in_scope"],
@@ -156,18 +186,62 @@ WAREHOUSE_COLUMNS = (
 )
 
 
-def _entry(evaluated: int | None, any_evaluated: bool) -> dict[str, Any]:
+POPULATION_COLUMNS = (
+    "run_id",
+    "framework",
+    "control_id",
+    "kind",
+    "population",
+    "evaluated",
+    "failing",
+    "waived",
+    "passing",
+)
+
+
+def _entry() -> dict[str, Any]:
     return {
         "rules": [],
-        "evaluated": evaluated,
-        "failing": 0,
-        "waived": 0,
+        "failing": 0,  # failing resources over the control's rules: only whether any fail
         "populations": [],
+        "by_population": {},
+        "findings_waived": 0,
         "accounts_in_scope": 0,
         "accounts_evaluated": 2**63,
         "accounts_not_assessed": 0,
-        "any_evaluated": any_evaluated,
+        "any_evaluated": False,
     }
+
+
+def _population(kind: str | None, row: Mapping[str, Any]) -> dict[str, Any]:
+    """One kind of resource a control evaluated: how many, failing and waived, and the words for
+    them ("88 keys"); never added to another kind's figures. A figure the warehouse does not give
+    is None (kind None: a population of a warehouse older than control_populations)."""
+    noun = kind or "resource"
+
+    def words(count: int | None) -> str | None:
+        return None if count is None else f"{count:,} {plural(noun, count)}"
+
+    evaluated, failing, waived = (row.get(k) for k in ("evaluated", "failing", "waived"))
+    passing = None
+    if evaluated is not None and failing is not None and waived is not None:
+        passing = max(evaluated - failing - waived, 0)
+    return {
+        "kind": kind,
+        "population": row.get("population"),
+        "evaluated": evaluated,
+        "failing": failing,
+        "waived": waived,
+        "passing": passing,
+        "evaluated_words": words(evaluated),
+        "failing_words": words(failing),
+        "waived_words": words(waived),
+    }
+
+
+def _kind_key(population: Mapping[str, Any]) -> tuple[int, str]:
+    kind = population["kind"]
+    return (KINDS.index(kind) if kind in KINDS else len(KINDS), population["population"] or "")
 
 
 def _qualifier(result: str, entry: Mapping[str, Any]) -> str | None:
@@ -194,9 +268,7 @@ def _requirements(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in results:
         key = (
             tuple(r["rules"]),
-            r["evaluated"],
-            r["failing"],
-            r["waived"],
+            tuple((p["kind"], p["evaluated"], p["failing"], p["waived"]) for p in r["populations"]),
             r["result"],
             r["qualifier"],
         )

@@ -24,6 +24,16 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 NOT_AVAILABLE = "not available for this run"
 
 
+def latest_run(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The run `keyaudit runs` lists first (latest as_of, then run id), or None when the
+    warehouse holds none (or no schema yet)."""
+    try:
+        found = rows(con, "latest_run", {})
+    except duckdb.CatalogException:
+        return None
+    return str(found[0]["run_id"]) if found else None
+
+
 def _label(as_of: datetime) -> str:
     as_of = as_of.astimezone(UTC) if as_of.tzinfo else as_of.replace(tzinfo=UTC)
     return f"{as_of.day:02d} {_MONTHS[as_of.month - 1]}\n{as_of.year}"

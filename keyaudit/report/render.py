@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import lru_cache
@@ -21,6 +21,7 @@ from keyaudit.paths import TEMPLATES_DIR
 from keyaudit.report import exports
 from keyaudit.report.accounts import section_groups
 from keyaudit.report.context import RuleInfo, build_report_context
+from keyaudit.report.file_names import file_names, view_name
 from keyaudit.report.formatting import (
     account_filter,
     break_at_underscores,
@@ -30,20 +31,13 @@ from keyaudit.report.formatting import (
 )
 from keyaudit.report.pdf_archive import PdfArchive, archival_pdf, pdf_archive
 from keyaudit.report.records import iter_records
+from keyaudit.rules.frameworks import lookup
 from keyaudit.words import plural
 
 log = logging.getLogger("keyaudit.report")
 
 REPORT_TEMPLATE = "report.html.j2"
 FORMATS = ("html", "pdf", "csv", "json", "ocsf", "xlsx")
-FILE_NAMES = {
-    "html": "report.html",
-    "pdf": "report.pdf",
-    "csv": "findings.csv",
-    "json": "findings.json",
-    "ocsf": "findings.ocsf.jsonl",
-    "xlsx": "findings.xlsx",
-}
 # Data notes are aggregates' footnotes: the PDF lists this many, the HTML all of them.
 PDF_NOTES_LIMIT = 200
 # Evidence lines in the PDF. Past it the PDF lists the run's own files and every manifest (each
@@ -55,7 +49,8 @@ PDF_INPUT_FILES_LIMIT = 200
 
 @dataclass(frozen=True)
 class ReportFiles:
-    """The files `write_report` wrote; a format not asked for is None."""
+    """The files `write_report` wrote; a format not asked for is None, one kept as it was is
+    named in `kept`."""
 
     html: Path | None = None
     pdf: Path | None = None
@@ -64,6 +59,8 @@ class ReportFiles:
     json: Path | None = None
     ocsf: Path | None = None
     xlsx: Path | None = None
+    view: str | None = None  # the view's name (file_names.view_name); None: the run's report
+    kept: tuple[str, ...] = ()  # formats whose file was there already and left unchanged
 
     def paths(self) -> dict[str, Path]:
         """Format → file, for the formats written."""
@@ -234,6 +231,8 @@ def write_report(
     paper: str = "A4",
     evidence_dir: Path | None = None,
     framework: str | None = None,
+    names: Mapping[str, str] | None = None,
+    keep_run_files: bool = False,
 ) -> ReportFiles:
     """Write the run's report and exports into `out_dir` (0700; files 0600) and name them.
 
@@ -242,8 +241,19 @@ def write_report(
     (findings, accounts and control results; ids as text). `account_ids`
     limits every output to those accounts. Nothing is written when the run is unknown. The PDF
     embeds the run's SHA256SUMS and, from `evidence_dir` (the run's evidence folder), its manifest.
+
+    A view (`framework`, `account_ids`) is written under its own names (report-<view>.pdf, …:
+    keyaudit.report.file_names), never the run's, unless `names` says otherwise (an owner's
+    report in a folder of its own). `keep_run_files` leaves a file of the run's own report that
+    exists as it is (`keyaudit report`: the run's report never changes after the run).
     """
-    wanted = parse_formats(formats)
+    canonical = lookup(framework).name if framework is not None else None  # UnknownFramework
+    view = view_name(canonical, account_ids) if names is None else None
+    names = file_names(view) if names is None else names
+    asked = parse_formats(formats)
+    keep = keep_run_files and view is None and names == file_names(None)
+    kept = tuple(f for f in asked if keep and (out_dir / names[f]).exists())
+    wanted = tuple(f for f in asked if f not in kept)
     started = time.perf_counter()
     context = build_report_context(
         con,
@@ -261,12 +271,12 @@ def write_report(
     written: dict[str, Any] = {}
     timings: list[str] = []
     if "html" in wanted:
-        written["html"] = out_dir / FILE_NAMES["html"]
+        written["html"] = out_dir / names["html"]
         write_private(written["html"], render_html(context).encode("utf-8"))
         timings.append(f"HTML {time.perf_counter() - started:.1f} s")
     if "pdf" in wanted:
         mark = time.perf_counter()
-        written["pdf"] = out_dir / FILE_NAMES["pdf"]
+        written["pdf"] = out_dir / names["pdf"]
         written["pdf_pages"] = render_pdf(
             render_html(context, for_pdf=True),
             written["pdf"],
@@ -278,7 +288,7 @@ def write_report(
     if export_formats:
         mark = time.perf_counter()
         for fmt in export_formats:
-            written[fmt] = out_dir / FILE_NAMES[fmt]
+            written[fmt] = out_dir / names[fmt]
         records = iter_records(
             con,
             run_id,
@@ -296,4 +306,4 @@ def write_report(
         context["totals"]["total"],
         ", ".join(timings),
     )
-    return ReportFiles(**written)
+    return ReportFiles(**written, view=view, kept=kept)

@@ -48,19 +48,24 @@ ACCOUNT_COLUMNS = (
     "waived_findings",
     "tags",
 )
+# One row per control and kind of resource it evaluated (key, user, root user, account): a
+# control's figures are never added across kinds.
 CONTROL_COLUMNS = (
     "framework",
     "control_id",
+    "title",
     "result",
     "qualifier",
     "rules",
+    "kind",
+    "population",
     "evaluated",
     "failing",
     "waived",
     "accounts_in_scope",
     "accounts_evaluated",
-    "population",
 )
+_POPULATION_COLUMNS = ("kind", "population", "evaluated", "failing", "waived")
 # Column widths in characters, by column name; the rest get DEFAULT_WIDTH.
 WIDTHS = {
     "run_id": 24,
@@ -107,12 +112,18 @@ def account_row(account: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def control_row(control: Mapping[str, Any]) -> dict[str, Any]:
-    """One control result (pass / fail / not evaluated) as the control results sheet lists it."""
-    return {
-        **{c: control.get(c) for c in CONTROL_COLUMNS},
-        "rules": ", ".join(control["rules"]),
-    }
+def control_rows(control: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One control result (pass / fail / not evaluated) as the control results sheet lists it:
+    a row per kind of resource, each with that kind's figures."""
+    populations = control["populations"] or [dict.fromkeys(_POPULATION_COLUMNS)]
+    return [
+        {
+            **{c: control.get(c) for c in CONTROL_COLUMNS},
+            "rules": ", ".join(control["rules"]),
+            **{c: population[c] for c in _POPULATION_COLUMNS},
+        }
+        for population in populations
+    ]
 
 
 def fit_cell(text: str) -> str:
@@ -235,5 +246,6 @@ def write_tables(book: Workbook, context: Mapping[str, Any], max_rows: int = MAX
     accounts.close()
     controls = book.sheet(CONTROLS_SHEET, CONTROL_COLUMNS, max_rows)
     for control in context["controls"]["rows"]:
-        controls.add(control_row(control))
+        for row in control_rows(control):
+            controls.add(row)
     controls.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from keyaudit.rules.catalogue import INTERNAL_CONTROLS, Rule
-from keyaudit.rules.frameworks import BASIS, FRAMEWORKS, RULE_CHECKS
+from keyaudit.rules.frameworks import BASIS, FRAMEWORKS, RULE_CHECKS, control_title
 
 REGENERATE = "keyaudit rules --defaults --format markdown > docs/rules.md"
 REGENERATE_CONTROLS = "keyaudit rules --defaults --format controls > docs/controls.md"
@@ -151,8 +151,11 @@ def controls_markdown(rules: list[Rule]) -> str:
         "control, not that the control is met by it alone: the other parts of a control (policy,",
         "process, other resources) are outside what keyaudit reads. The warehouse view",
         "`control_results` has a row per control and rule, its `framework` column naming the",
-        "framework as below; the report's Controls table shows the frameworks of",
+        "framework as below, and `control_populations` a row per control and kind of resource",
+        "(keys, users, root users, accounts); the report's Controls table shows the frameworks of",
         "`[report] frameworks` and `keyaudit report --framework NAME` one framework's view.",
+        "Each control's title is keyaudit's own short wording of what it is about: the number is",
+        "the citation, and the standards' texts are not copied here.",
         "",
         "| framework | in `control_results` as | controls | mappings from |",
         "| --- | --- | --- | --- |",
@@ -174,14 +177,15 @@ def controls_markdown(rules: list[Rule]) -> str:
             lines.append("No rule maps to this framework.")
             continue
         if basis is None:
-            lines += ["| control | rules |", "| --- | --- |"]
+            lines += ["| control | title | rules |", "| --- | --- | --- |"]
         else:
-            lines += ["| control | rules | basis |", "| --- | --- | --- |"]
+            lines += ["| control | title | rules | basis |", "| --- | --- | --- | --- |"]
         for control_id in sorted(controls, key=_control_sort):
             rule_links = ", ".join(
                 f"[{r}](rules.md#{r.lower()})" for r in sorted(controls[control_id])
             )
-            row = f"| {_cell(control_id)} | {rule_links} |"
+            title = _cell(control_title(f.key, control_id) or "—")
+            row = f"| {_cell(control_id)} | {title} | {rule_links} |"
             if basis is not None:
                 row += f" {_cell(basis.get(control_id, '—'))} |"
             lines.append(row)

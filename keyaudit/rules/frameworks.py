@@ -3,7 +3,7 @@ run_rules.controls), its display name, the label the warehouse's control_results
 report use, how a control id is spelt, and where the mappings come from.
 
 The catalogue validates against it, the warehouse view names frameworks by its labels (a test
-checks sql/views/_control_results_for.sql), and the report, the OCSF export and docs/controls.md
+checks sql/views/control_rules.sql), and the report, the OCSF export and docs/controls.md
 read it. A mapping to an external framework not in CIS AWS Foundations, Security Hub or AWS Config
 cites its basis per control in BASIS, so every mapping in docs/controls.md says where it comes from.
 """
@@ -268,8 +268,8 @@ BASIS: dict[str, dict[str, str]] = {
     },
     "pci_dss_v4_0_1": {
         "8.2.1": "Prowler 8.2.1.4 lists iam_no_root_access_key",
-        "8.2.2": "Prowler 8.2.2.6 lists iam_no_root_access_key; requirement text: shared and "
-        "generic accounts are used only when necessary, on an exception basis",
+        "8.2.2": "Prowler 8.2.2.6 lists iam_no_root_access_key; the requirement keeps shared and "
+        "generic accounts to exceptions, and the root user is one sign-in shared by whoever holds it",
         "8.2.6": "Prowler 8.2.6.2 lists iam_user_accesskey_unused, the AWS Config rule for "
         "passwords or active access keys not used within a set number of days",
         "8.3.9": "Prowler 8.3.9.1 lists iam_rotate_access_key_90_days",
@@ -280,29 +280,31 @@ BASIS: dict[str, dict[str, str]] = {
         "8.6.3": "Prowler 8.6.3.1 lists iam_rotate_access_key_90_days",
     },
     "soc2": {
-        "CC6.1": "criterion text: identifies and authenticates users; manages credentials for "
-        "infrastructure and software, removing them when no longer required",
-        "CC6.2": "criterion text: credentials are issued on authorization and removed when "
-        "access is no longer authorized; their appropriateness is reviewed",
-        "CC6.3": "criterion text: access is authorized and removed with least privilege in mind",
-        "CC7.4": "criterion text: the entity responds to identified security incidents by "
-        "executing a defined incident-response program (contain, remediate, communicate)",
-        "CC6.6": "criterion text: additional authentication is required when accessing the "
-        "system from outside its boundaries",
+        "CC6.1": "the criterion is about identifying and authenticating users and managing their "
+        "credentials, removing those no longer needed: old, unused and unprotected keys, passwords "
+        "and root credentials",
+        "CC6.2": "the criterion is about issuing credentials only on approval and withdrawing them "
+        "when access ends: keys made at setup and never used, unused keys and passwords",
+        "CC6.3": "the criterion is about granting and removing access with least privilege in "
+        "mind: keys of administrators, the root user's key and its everyday use",
+        "CC7.4": "the criterion is about responding to security incidents (contain, fix, tell): a "
+        "key AWS quarantined as exposed and still active is an incident not yet contained",
+        "CC6.6": "the criterion is about stronger sign-in for access from outside the system's "
+        "boundary: console users without MFA",
     },
     "iso_27001_2022": {
         "A.5.15": "Prowler A.5.15 (Access control) lists iam_rotate_access_key_90_days, "
         "iam_user_accesskey_unused, iam_user_console_access_unused, iam_no_root_access_key, "
         "iam_avoid_root_usage, iam_root_mfa_enabled and iam_user_mfa_enabled_console_access",
         "A.5.17": "Prowler A.5.17 (Authentication information) lists iam_root_mfa_enabled and "
-        "iam_user_mfa_enabled_console_access; control text: allocation and management of "
-        "authentication information is controlled",
-        "A.5.18": "control text: access rights are reviewed and removed in line with the access "
-        "control policy",
-        "A.5.26": "control text: information security incidents are responded to in "
-        "accordance with the documented procedures",
-        "A.8.2": "control text: the allocation and use of privileged access rights is restricted "
-        "and managed",
+        "iam_user_mfa_enabled_console_access; the control is about how secrets are handed out "
+        "and looked after",
+        "A.5.18": "the control is about granting, reviewing and taking away access rights as the "
+        "access policy says: unused keys and passwords",
+        "A.5.26": "the control is about responding to security incidents by a set procedure: a "
+        "quarantined key still active",
+        "A.8.2": "the control is about limiting and managing privileged access: keys of "
+        "administrators and the root user's",
         "A.8.5": "Prowler A.8.5 (Secure authentication) lists iam_root_mfa_enabled and "
         "iam_user_mfa_enabled_console_access",
     },
@@ -317,3 +319,94 @@ BASIS: dict[str, dict[str, str]] = {
         "6.5": "safeguard text: require MFA for all administrative access accounts",
     },
 }
+
+# Each control's short title in keyaudit's own words, shown beside its number (the framework view,
+# docs/controls.md). The standards' texts are copyrighted: a title names what the control is
+# about and cites nothing; the number is the citation.
+_CIS_AWS = {
+    "root_key": "No access key on the root user",
+    "root_mfa": "MFA on the root user",
+    "root_use": "Root user kept out of daily use",
+    "console_mfa": "MFA for every console user",
+    "setup_key": "No access key made at user setup",
+    "unused": "Credentials unused for 45 days disabled",
+    "one_key": "At most one active access key per user",
+    "rotation": "Access keys rotated within 90 days",
+}
+_CIS_AWS_NUMBERS = {
+    "cis_v1_4_to_v4_0": ("1.4", "1.5", "1.7", "1.10", "1.11", "1.12", "1.13", "1.14"),
+    "cis_v5_0": ("1.3", "1.4", "1.6", "1.9", "1.10", "1.11", "1.12", "1.13"),
+    "cis_v6_0": ("2.3", "2.4", "2.6", "2.9", "2.10", "2.11", "2.12", "2.13"),
+}
+TITLES: dict[str, dict[str, str]] = {
+    **{
+        key: dict(zip(numbers, _CIS_AWS.values(), strict=True))
+        for key, numbers in _CIS_AWS_NUMBERS.items()
+    },
+    "security_hub": {
+        "IAM.3": "Access keys rotated within 90 days",
+        "IAM.4": "No access key on the root user",
+        "IAM.5": "MFA for every console user",
+        "IAM.8": "Credentials unused for 90 days removed",
+        "IAM.9": "MFA on the root user",
+        "IAM.22": "Credentials unused for 45 days removed",
+    },
+    "aws_config": {
+        "access-keys-rotated": "Access keys rotated within a set number of days",
+        "iam-root-access-key-check": "No access key on the root user",
+        "iam-user-unused-credentials-check": "Passwords and keys unused for a set time removed",
+    },
+    "nist_800_53_r5": {
+        "AC-2(1)": "Account management supported by automation",
+        "AC-2(3)": "Inactive accounts disabled",
+        "AC-6": "Least privilege",
+        "AC-6(2)": "Everyday work without privileged accounts",
+        "AC-6(5)": "Privileged accounts kept to those who need them",
+        "IA-2": "Users identified and authenticated",
+        "IA-2(1)": "MFA for privileged accounts",
+        "IA-2(2)": "MFA for non-privileged accounts",
+        "IA-5": "Managing authenticators (issue, change, revoke)",
+        "IR-4": "Handling security incidents",
+    },
+    "pci_dss_v4_0_1": {
+        "8.2.1": "A unique ID for every user",
+        "8.2.2": "Shared and generic accounts only by exception",
+        "8.2.6": "Inactive user accounts removed within 90 days",
+        "8.3.9": "Single-factor secrets changed at least every 90 days",
+        "8.4.1": "MFA for administrative access",
+        "8.4.2": "MFA for all access to the cardholder data environment",
+        "8.6.3": "Application and system account secrets protected and changed",
+    },
+    "soc2": {
+        "CC6.1": "Logical access: identifying users and managing credentials",
+        "CC6.2": "Credentials issued on approval and removed when no longer needed",
+        "CC6.3": "Access granted and removed with least privilege",
+        "CC6.6": "Stronger authentication for access from outside",
+        "CC7.4": "Responding to security incidents",
+    },
+    "iso_27001_2022": {
+        "A.5.15": "Rules for access control",
+        "A.5.17": "Managing authentication information",
+        "A.5.18": "Granting, reviewing and removing access rights",
+        "A.5.26": "Responding to security incidents",
+        "A.8.2": "Restricting privileged access",
+        "A.8.5": "Secure authentication",
+    },
+    "cis_controls_v8_1": {
+        "4.7": "Default accounts such as root managed",
+        "5.3": "Dormant accounts disabled after 45 days",
+        "5.4": "Administrator rights only on dedicated accounts",
+        "6.3": "MFA for externally exposed applications",
+        "6.5": "MFA for administrative access",
+    },
+    "keyaudit": {
+        "KA-1": "Every account in scope assessed",
+        "KA-2": "No new access key left unused",
+        "KA-3": "Deactivated access keys deleted",
+    },
+}
+
+
+def control_title(key: str, control_id: str) -> str | None:
+    """A control's short title in keyaudit's words (TITLES), or None for one without."""
+    return TITLES.get(key, {}).get(control_id)

@@ -1,10 +1,11 @@
--- Per run and enabled rule: which population the rule judges (what rule_coverage counts per
--- account and rule_population per run), and the grain a failing finding is counted at
+-- Per run and enabled rule: which population the rule judges (its members in
+-- population_members, counted per account by rule_coverage and per run by rule_population), the
+-- kind of its members, and the grain a failing finding is counted at
 -- (resource: key, user or account; the root rules count root users, one per account, whatever
 -- key slot a finding names).
 --
--- Maintained here, next to the SQL it must agree with: each population uses the same filters as
--- the rules that judge it (sql/rules/*.sql). A rule missing from `definitions` falls back to
+-- Maintained here and in population_members.sql (each population's members, with the same
+-- filters as the rules that judge it: sql/rules/*.sql). A rule missing from `definitions` falls back to
 -- the population of its scope (key: active IAM-user keys, user: IAM users, account: root users)
 -- with is_default_population = true, and tests/lifecycle fail until it is listed.
 with run_rules as (
@@ -29,17 +30,20 @@ definitions (rule_id, population) as (
         ('ROOT_USED_RECENTLY', 'root_users')
 ),
 
-populations (population, resource, population_label) as (
+-- kind: what a member is (key, user, root user, account), the unit a control's population is
+-- counted in per kind, never summed across kinds; broader: the population of the same kind this
+-- one is part of, so a control over both is described by the broader one alone.
+populations (population, resource, kind, broader, population_label) as (
     values
-        ('active_user_keys', 'key', 'active IAM-user access keys'),
-        ('inactive_user_keys', 'key', 'inactive IAM-user access keys'),
-        ('classified_active_user_keys', 'key', 'active IAM-user access keys of users whose effective privilege was evaluated'),
-        ('listed_active_user_keys', 'key', 'active IAM-user access keys of users in the permissions listing'),
-        ('console_user_active_keys', 'key', 'active access keys of IAM users with a console password'),
-        ('iam_users', 'user', 'IAM users'),
-        ('console_users', 'user', 'IAM users with a console password'),
-        ('root_users', 'account', 'root users of assessed accounts'),
-        ('accounts_in_scope', 'account', 'accounts in scope')
+        ('active_user_keys', 'key', 'key', null, 'active IAM-user access keys'),
+        ('inactive_user_keys', 'key', 'key', null, 'inactive IAM-user access keys'),
+        ('classified_active_user_keys', 'key', 'key', 'active_user_keys', 'active IAM-user access keys of users whose effective privilege is known'),
+        ('listed_active_user_keys', 'key', 'key', 'active_user_keys', 'active IAM-user access keys of users in the permissions listing'),
+        ('console_user_active_keys', 'key', 'key', 'active_user_keys', 'active access keys of IAM users with a console password'),
+        ('iam_users', 'user', 'user', null, 'IAM users'),
+        ('console_users', 'user', 'user', 'iam_users', 'IAM users with a console password'),
+        ('root_users', 'account', 'root user', null, 'root users of assessed accounts'),
+        ('accounts_in_scope', 'account', 'account', null, 'accounts in scope')
 ),
 
 scope_defaults (scope, population) as (
@@ -67,6 +71,8 @@ final as (
         chosen.population,
         populations.population_label,
         populations.resource,
+        populations.kind,
+        populations.broader,
         chosen.is_default_population
     from chosen
     inner join populations using (population)

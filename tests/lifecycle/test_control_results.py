@@ -361,3 +361,129 @@ def test_root_controls_are_not_evaluated_in_an_account_without_its_root_row(
     for rule in ("ROOT_ACCESS_KEY_PRESENT", "ROOT_MFA_DISABLED", "ROOT_USED_RECENTLY"):
         assert {v for (f, c, r), v in found.items() if r == rule} == {("not evaluated", 0, 1, 0)}
     assert found[("CIS v1.4–v4.0", "1.13", "MULTIPLE_ACTIVE_KEYS")][0] == "fail"
+
+
+# --------------------------------------------------------------------------- per kind, not summed
+
+
+def populations(
+    run: History, framework: str, control_id: str, accounts: list[str] | None = None
+) -> dict[str, tuple[Any, ...]]:
+    """kind -> (population, evaluated, failing, waived, passing) of one control."""
+    rows = run.con.execute(
+        "select kind, population, evaluated, failing, waived, passing "
+        "from control_populations_for(?) where run_id = 'r1' and framework = ? and control_id = ?",
+        [accounts, framework, control_id],
+    ).fetchall()
+    return {kind: tuple(rest) for kind, *rest in rows}
+
+
+def test_a_control_over_several_kinds_counts_each_kind_apart(run):
+    # SOC 2 CC6.1: key rules (rotation, unused), user rules (console MFA, unused password, two
+    # keys) and root rules; A and B assessed. Keys: alice, svc-a x2, carol; IAM users: alice,
+    # bob, svc-a, svc-b, carol; root users: A, B. Never 4 + 5 + 2 = 11 "resources".
+    found = populations(run, "SOC 2", "CC6.1")
+    assert found == {
+        # alice (rotation) and svc-a's first key (unused; its rotation finding is waived, its
+        # unused one is not): a resource fails when any of its findings is not waived
+        "key": ("active IAM-user access keys", 4, 2, 0, 2),
+        # bob (console without MFA) and svc-a (two active keys)
+        "user": ("IAM users", 5, 2, 0, 3),
+        # B's root user: a key and no MFA, two findings, one root user
+        "root user": ("root users of assessed accounts", 2, 1, 0, 1),
+    }
+
+
+def test_two_root_rules_count_each_root_user_once(run):
+    # PCI DSS 8.2.2: ROOT_ACCESS_KEY_PRESENT and ROOT_USED_RECENTLY over the same root users
+    assert {r for f, c, r in results(run) if (f, c) == ("PCI DSS v4.0.1", "8.2.2")} == {
+        "ROOT_ACCESS_KEY_PRESENT",
+        "ROOT_USED_RECENTLY",
+    }
+    assert populations(run, "PCI DSS v4.0.1", "8.2.2") == {
+        "root user": ("root users of assessed accounts", 2, 1, 0, 1)
+    }
+
+
+def test_a_narrower_population_is_named_and_counted_by_the_broader_one(run):
+    # SOC 2 CC6.2: unused keys (active keys), keys made at setup (active keys of console users,
+    # part of the active keys), unused passwords (console users)
+    found = populations(run, "SOC 2", "CC6.2")
+    assert found["key"][:2] == ("active IAM-user access keys", 4)
+    assert found["user"][:2] == ("IAM users with a console password", 2)
+
+
+def test_one_rule_per_kind_gives_the_rules_own_figures(run):
+    # every control whose kind has one rule: the rule's evaluated, failing and waived
+    rule_rows = run.rows(
+        "select framework, control_id, population, evaluated, failing, waived "
+        "from control_results where run_id = 'r1'"
+    )
+    kinds = dict(run.rows("select rule_id, kind from rule_population_kinds where run_id = 'r1'"))
+    per_kind: dict[tuple[str, str, str], list[tuple[Any, ...]]] = {}
+    for (f, c, r), values in results(run).items():
+        per_kind.setdefault((f, c, kinds[r]), []).append(values)
+    assert rule_rows
+    for (framework, control_id, kind), values in per_kind.items():
+        if len(values) == 1:
+            evaluated, failing, waived, passing, population = values[0]
+            found = populations(run, framework, control_id)[kind]
+            assert found == (population, evaluated, failing, waived, passing), (
+                framework,
+                control_id,
+            )
+
+
+def test_a_slice_counts_each_kind_in_its_own_accounts(run):
+    assert populations(run, "SOC 2", "CC6.1", [B]) == {
+        "key": ("active IAM-user access keys", 1, 0, 0, 1),
+        "user": ("IAM users", 1, 0, 0, 1),
+        "root user": ("root users of assessed accounts", 1, 1, 0, 0),
+    }
+    assert populations(run, "SOC 2", "CC6.1", [C]) == {
+        "key": ("active IAM-user access keys", 0, 0, 0, 0),
+        "user": ("IAM users", 0, 0, 0, 0),
+        "root user": ("root users of assessed accounts", 0, 0, 0, 0),
+    }
+
+
+def test_populations_that_overlap_are_counted_member_by_member(run):
+    # no control of the catalogue joins two populations neither of which holds the other;
+    # map two such rules to one control for this transaction: keys of console users (alice's)
+    # and inactive keys (svc-b's) are two keys, each once
+    run.con.execute("begin")
+    try:
+        for rule_id in ("ACCESS_KEY_CREATED_AT_SETUP", "INACTIVE_KEY_NOT_REMOVED"):
+            run.con.execute(
+                "update run_rules set controls = json_merge_patch(controls, ?) where rule_id = ?",
+                ['{"soc2": ["CC9.9"]}', rule_id],
+            )
+        found = populations(run, "SOC 2", "CC9.9")
+    finally:
+        run.con.execute("rollback")
+    words = (
+        "active access keys of IAM users with a console password or inactive IAM-user access keys"
+    )
+    assert found == {"key": (words, 2, 1, 0, 1)}
+
+
+def test_a_broader_population_holds_the_narrower_and_the_widest_ones_are_disjoint(run):
+    """What control_populations_for relies on to add populations up instead of counting
+    members one by one (rule_population_kinds.broader)."""
+    members = "select population, subject from population_members where run_id = 'r1'"
+    outside = run.rows(
+        f"with m as ({members}), k as (select distinct population, kind, broader "
+        "from rule_population_kinds) "
+        "select narrow.population, narrow.subject from m as narrow "
+        "inner join k on k.population = narrow.population and k.broader is not null "
+        "anti join m as wide on wide.population = k.broader and wide.subject = narrow.subject"
+    )
+    assert outside == []
+    shared = run.rows(
+        f"with m as ({members}), k as (select distinct population, kind, broader "
+        "from rule_population_kinds where broader is null) "
+        "select a.subject from m as a inner join k as ka on ka.population = a.population "
+        "inner join m as b on b.subject = a.subject and b.population > a.population "
+        "inner join k as kb on kb.population = b.population and kb.kind = ka.kind"
+    )
+    assert shared == []

@@ -57,9 +57,11 @@ def test_framework_view_lists_each_requirement_with_result_evidence_and_findings
     view = context["framework_view"]
     assert [r["control_id"] for r in view["requirements"]] == ["8.2.6", "8.3.9", "8.6.3"]
     rotated = view["requirements"][1]
-    assert (rotated["result"], rotated["evaluated"], rotated["failing"], rotated["waived"]) == (
-        "fail", 4, 2, 1,
+    (keys,) = rotated["populations"]
+    assert (rotated["result"], keys["kind"], keys["evaluated"], keys["failing"]) == (
+        "fail", "key", 4, 2,
     )  # fmt: skip
+    assert keys["waived"] == 1
     assert (rotated["accounts_evaluated"], rotated["accounts_in_scope"]) == (2, 3)
     (findings,) = rotated["rule_findings"]
     assert (findings["rule_id"], findings["open"], findings["waived"]) == (
@@ -68,8 +70,12 @@ def test_framework_view_lists_each_requirement_with_result_evidence_and_findings
     assert [(a["account_id"], a["open"]) for a in findings["accounts"]] == [(ASSESSED, 2)]
     html = render_html(context)
     text = cell_text(html, "requirement-8-3-9")
-    assert "8.3.9 Prowler 8.3.9.1 lists iam_rotate_access_key_90_days fail" in text
-    assert "4 active IAM-user access keys evaluated; 2 of 3 accounts evaluated; 1 waived" in text
+    assert text.startswith(
+        "8.3.9 Single-factor secrets changed at least every 90 days "
+        "Prowler 8.3.9.1 lists iam_rotate_access_key_90_days fail"
+    )
+    evidence = "4 active IAM-user access keys evaluated: 2 fail, 1 waived 2 of 3 accounts evaluated"
+    assert evidence in text
     assert "2 open, 1 waived" in text
     assert f'href="#account-{ASSESSED}"' in html
     assert 'href="#rule-ACCESS_KEY_NOT_ROTATED"' in html
@@ -131,8 +137,9 @@ def test_cli_framework_option_renders_the_view(warehouse_file: Path, tmp_path: P
          "--format", "html", "--framework", "NIST SP 800-53 Rev. 5"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    html = (tmp_path / "report-nist-sp-800-53-rev-5.html").read_text(encoding="utf-8")
     assert "<h2>NIST SP 800-53 Rev. 5 requirements</h2>" in html
+    assert not (tmp_path / "report.html").exists()  # a view never takes the run's names
 
 
 def test_cli_unknown_framework_exits_2_with_one_line_listing_the_names(
@@ -218,5 +225,5 @@ def test_framework_view_renders_in_the_pdf(warehouse_file: Path, tmp_path: Path)
          "--format", "pdf", "--framework", "CIS AWS Foundations v5.0"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    pdf = (tmp_path / "report.pdf").read_bytes()
+    pdf = (tmp_path / "report-cis-aws-foundations-v5.0.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000

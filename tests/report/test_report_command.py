@@ -57,8 +57,9 @@ def test_account_option_renders_a_slice(warehouse_file: Path, tmp_path: Path):
         "--account", OTHER,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    lines = (tmp_path / "findings.csv").read_text(encoding="utf-8").splitlines()
+    lines = (tmp_path / f"findings-account-{OTHER}.csv").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2 and OTHER in lines[1]
+    assert not (tmp_path / "findings.csv").exists()  # a slice never takes the run's names
 
 
 def one_line_error(*args: str) -> str:

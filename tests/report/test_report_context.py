@@ -233,7 +233,10 @@ def test_an_older_warehouse_without_lifecycle_views_still_renders(report_db):
         "previous_run_id": PREV_RUN_ID,
     }
     assert ctx["controls"]["source"] == "findings"
-    assert all(r["evaluated"] is None for r in ctx["controls"]["rows"])
+    # only open findings are known: counted as findings, never as resources evaluated
+    assert {
+        (p["kind"], p["evaluated"]) for r in ctx["controls"]["rows"] for p in r["populations"]
+    } == {("finding", None)}
     assert all(row["is_new"] is None for s in ctx["account_sections"] for row in s["rows"])
     records = list(
         iter_records(report_db, RUN_ID, relations=relations(report_db), account_ids=None)
@@ -260,7 +263,8 @@ def test_controls_come_from_the_control_view(shared_db, shared_context):
         "where run_id = ? and rule_id = 'ACCESS_KEY_NOT_ROTATED' and control_id = 'IAM.3'",
         [RUN_ID],
     ).fetchone()
-    assert (rotated["evaluated"], rotated["failing"], rotated["waived"]) == view
+    (keys,) = rotated["populations"]
+    assert (keys["evaluated"], keys["failing"], keys["waived"]) == view
     assert rotated["controls"] == ["CIS v1.4–v4.0 1.14", "CIS v5.0 1.13", "Security Hub IAM.3"]
     assert rotated["result"] == "fail"
 
@@ -271,7 +275,7 @@ def test_a_control_without_open_findings_passes(report_db):
     )
     requirements = context(report_db, with_explorer=False)["controls"]["requirements"]
     multiple = next(r for r in requirements if r["rules"] == ["MULTIPLE_ACTIVE_KEYS"])
-    assert (multiple["failing"], multiple["result"]) == (0, "pass")
+    assert ([p["failing"] for p in multiple["populations"]], multiple["result"]) == ([0], "pass")
 
 
 def test_waivers_are_listed_by_status(shared_context):

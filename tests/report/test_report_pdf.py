@@ -226,7 +226,7 @@ def letter(warehouse_file, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         )
     finally:
         con.close()
-    assert sorted(p.name for p in (folder / "out").iterdir()) == ["report.pdf"]
+    assert sorted(p.name for p in (folder / "out").iterdir()) == [f"report-account-{ASSESSED}.pdf"]
     yield PdfReader(files.pdf)
 
 

@@ -126,8 +126,15 @@ def test_numbers_and_booleans_are_typed_and_unknowns_are_empty(book):
 def test_control_results_sheet_says_pass_fail_or_not_evaluated_as_the_report(shared_db, book):
     context = build_report_context(shared_db, RUN_ID, rules=RULES)
     rows = table(book["control results"])
-    expected = [(c["framework"], c["control_id"], c["result"]) for c in context["controls"]["rows"]]
-    assert [(r["framework"], r["control_id"], r["result"]) for r in rows] == expected
+    expected = [
+        (c["framework"], c["control_id"], c["result"], p["kind"], p["evaluated"])
+        for c in context["controls"]["rows"]
+        for p in c["populations"]  # a row per kind of resource: never a sum across kinds
+    ]
+    found = [
+        (r["framework"], r["control_id"], r["result"], r["kind"], r["evaluated"]) for r in rows
+    ]
+    assert found == expected
     assert {r["result"] for r in rows} <= {"pass", "fail", "not evaluated"}
     assert "fail" in {r["result"] for r in rows}
 

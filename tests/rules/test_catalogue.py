@@ -13,7 +13,7 @@ import yaml
 from keyaudit.paths import SQL_DIR
 from keyaudit.rules.catalogue import INTERNAL_CONTROLS, CatalogueError, Controls, load_catalogue
 from keyaudit.rules.doc import REGENERATE_CONTROLS, controls_markdown
-from keyaudit.rules.frameworks import BASIS, BY_KEY, FRAMEWORKS, RULE_CHECKS
+from keyaudit.rules.frameworks import BASIS, BY_KEY, FRAMEWORKS, RULE_CHECKS, TITLES
 
 RULES_DIR = SQL_DIR / "rules"
 TESTS_DIR = Path(__file__).parent
@@ -150,6 +150,19 @@ def test_prowler_checks_are_matched_to_rules_of_the_catalogue():
     assert set(RULE_CHECKS) <= set(CATALOGUE)
 
 
+def test_every_mapped_control_has_a_short_title_of_its_own():
+    """A requirement is shown by its number and a title in keyaudit's words, never the
+    standard's text: a new mapping needs a title in TITLES, a few words long."""
+    mapped = {pair for rule in load_catalogue() for pair in rule.controls.pairs()}
+    missing = sorted(pair for pair in mapped if pair[1] not in TITLES.get(pair[0], {}))
+    assert missing == [], "add these controls to TITLES in keyaudit/rules/frameworks.py"
+    for key, titles in TITLES.items():
+        assert key in BY_KEY
+        for control_id, title in titles.items():
+            assert re.fullmatch(BY_KEY[key].pattern, control_id), (key, control_id)
+            assert 10 <= len(title) <= 70 and not title.endswith("."), (key, control_id)
+
+
 def test_every_framework_cites_where_its_mappings_come_from():
     for framework in FRAMEWORKS:
         assert framework.source and framework.origin, framework.key
@@ -163,8 +176,8 @@ def test_every_framework_cites_where_its_mappings_come_from():
 
 
 def test_the_control_view_names_frameworks_as_the_registry_does():
-    sql = (SQL_DIR / "views" / "_control_results_for.sql").read_text(encoding="utf-8")
-    mappings = sql[sql.index("mappings as (") : sql.index("resources as (")]
+    sql = (SQL_DIR / "views" / "control_rules.sql").read_text(encoding="utf-8")
+    mappings = sql[sql.index("mappings as (") : sql.index("final as (")]
     named = dict(
         re.findall(r"select run_id, rule_id, '([^']+)'(?: as framework)?, .*?'(\w+)'", mappings)
     )

@@ -17,7 +17,7 @@ import pytest
 from keyaudit.evidence.scps import SCP_FILE
 from keyaudit.outcome import AuditResult
 from keyaudit.pipeline import AuditRequest, run_audit
-from keyaudit.report.render import FILE_NAMES
+from keyaudit.report import FILE_NAMES
 from tests.runs import isolated
 from tests.security.deploy_files import actions, policy
 from tests.security.watch import KeepLogs, SecretWatch
