@@ -1,4 +1,4 @@
--- question: Which access keys does a re-performable sample of a run draw? (each key ordered by SHA-256 of the seed followed by its id; the first N)
+-- question: Which access keys does a re-performable sample of a run draw, each key ordered by SHA-256 of the seed followed by its id and the first N taken?
 -- param seed (text): the auditor's seed; the same seed draws the same sample on any machine
 -- param size (integer, default 25): how many keys to draw (all of them when the run has fewer)
 -- param run_id (run, optional): the run to sample; default the latest run
