@@ -69,7 +69,8 @@ class Demo:
             rows = con.execute(sql, [self.run_id]).fetchall()
         finally:
             con.close()
-        return sorted(json.loads(json.dumps(rows, default=str).replace(self.run_id, "RUN")))
+        found = json.loads(json.dumps(rows, default=str).replace(self.run_id, "RUN"))
+        return sorted(found, key=json.dumps)  # rows may hold nulls (run-level API calls)
 
     def report_file(self, name: str) -> str:
         text = (self.folder / "data" / "reports" / self.run_id / name).read_text(encoding="utf-8")

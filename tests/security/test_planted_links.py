@@ -23,7 +23,7 @@ from keyaudit import pipeline
 from keyaudit.cli import app
 from keyaudit.evidence.runlock import exclusive_run
 from keyaudit.evidence.store import EvidenceStore
-from keyaudit.report.render import FILE_NAMES
+from keyaudit.report import FILE_NAMES
 from keyaudit.safefile import UnsafeFileError
 from keyaudit.warehouse.db import WarehouseError
 from tests.auditor.given import A, folder_of, report
