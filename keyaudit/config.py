@@ -153,6 +153,14 @@ class RunConfig(_Section):
     min_coverage: float = Field(0.8, ge=0, le=1)
 
 
+class WaiversConfig(_Section):
+    """How waivers are reviewed (the waiver file itself is the top-level `waivers_file`)."""
+
+    # A waiver needs review from this many days before its expires_on (that day included): the
+    # report and the owner e-mails say so, while there is still time to renew or fix.
+    review_days: int = Field(14, ge=0, le=365)
+
+
 class FilesConfig(_Section):
     """Limits of the "files" source (a folder of credential reports handed in)."""
 
@@ -205,6 +213,7 @@ class Config(_Section):
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     signing: SigningConfig = Field(default_factory=SigningConfig)
     rules: dict[str, RuleOverride] = Field(default_factory=dict)
+    waivers: WaiversConfig = Field(default_factory=WaiversConfig)
     waivers_file: Path | None = None
 
     def digest(self) -> str:

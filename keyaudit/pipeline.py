@@ -495,6 +495,7 @@ def load_and_evaluate(plan: RunPlan, finished_at: datetime) -> RunSummary:
             manifest_sha256=manifest_sha,
             waivers=plan.waivers,
             signature=signature,
+            waiver_review_days=plan.config.waivers.review_days,
         )
     finally:
         con.close()

@@ -258,6 +258,13 @@ def _write_slice(
         findings=tuple(open_findings[:EMAIL_FINDINGS_LIMIT]),
         findings_total=len(open_findings),
         fix_first=tuple(fix_first(con, run_id, account_ids=owner.account_ids)),
+        waivers_to_review=tuple(
+            rows(
+                con,
+                "waivers_to_review",
+                {"run_id": run_id, "account_ids": list(owner.account_ids)},
+            )
+        ),
     )
 
 

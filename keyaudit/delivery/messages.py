@@ -22,6 +22,7 @@ from keyaudit.delivery.config import DeliveryConfig, EmailDelivery, S3Delivery
 from keyaudit.delivery.mail import Attachment, Mail
 from keyaudit.paths import TEMPLATES_DIR
 from keyaudit.report.digest import SEVERITIES, AccountLine, RunDigest
+from keyaudit.report.methodology import waiver_scope
 from keyaudit.textsafe import template_value
 from keyaudit.words import counted, plural
 
@@ -263,6 +264,16 @@ def owner_mail(plan: DeliveryPlan, piece: OwnerSlice, config: DeliveryConfig, li
                 "why": k["why"],
             }
             for k in piece.fix_first
+        ],
+        "waivers_to_review": [
+            {
+                "waiver_id": w["waiver_id"],
+                "rule_id": w["rule_id"],
+                "scope": waiver_scope(w),
+                "expires_on": w["expires_on"].isoformat(),
+                "ticket": w["ticket"],
+            }
+            for w in piece.waivers_to_review
         ],
     }
     text, html = _render("email_owner", context)

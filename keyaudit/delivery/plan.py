@@ -27,6 +27,8 @@ class OwnerSlice:
     findings: tuple[dict[str, Any], ...]
     findings_total: int
     fix_first: tuple[dict[str, Any], ...] = ()  # keyaudit.report.fix_first: the keys to fix first
+    # sql/report/waivers_to_review.sql: waivers of the owner's accounts that expire soon
+    waivers_to_review: tuple[dict[str, Any], ...] = ()
 
     @property
     def pdf(self) -> Path:

@@ -230,13 +230,28 @@ def waiver_lists(
     account_ids: Sequence[str] | None,
     as_of: datetime,
 ) -> dict[str, Any]:
-    """Active, expired and unused waivers of the run (the waiver file as the run read it)."""
+    """Active, reopened, expired and unused waivers of the run (the waiver file as the run read
+    it), each marked when it needs review, and the findings reopened waivers no longer cover."""
     wanted = ("run_id", "waiver_id", "rule_id", "account_id", "expires_on", "approved_by")
     if not relations.has("waivers", *wanted):
-        return {"available": False, "active": [], "expired": [], "unused": [], "total": 0}
+        return {
+            "available": False,
+            "active": [],
+            "reopened": [],
+            "expired": [],
+            "unused": [],
+            "reopenings": [],
+            "needs_review": [],
+            "total": 0,
+        }
     has_status = relations.has("waivers", "status")
     today = as_of.date()
-    lists: dict[str, list[dict[str, Any]]] = {"active": [], "expired": [], "unused": []}
+    lists: dict[str, list[dict[str, Any]]] = {
+        "active": [],
+        "reopened": [],
+        "expired": [],
+        "unused": [],
+    }
     for w in rows(con, "waivers", {"run_id": run_id}):
         if account_ids is not None and w["account_id"] not in (None, *account_ids):
             continue
@@ -244,18 +259,38 @@ def waiver_lists(
         record = {
             "waiver_id": w["waiver_id"],
             "rule_id": w["rule_id"],
-            "scope": _scope(w),
+            "scope": waiver_scope(w),
             "reason": w.get("reason"),
             "approved_by": w.get("approved_by"),
             "ticket": w.get("ticket"),
             "expires_on": day(w["expires_on"]),
+            "granted_on": day(w.get("granted_on")),
             "findings": w["count_matched"]
             if w.get("count_matched") is not None
             else w["count_findings"],
+            "needs_review": bool(w.get("needs_review")),
+            "days_left": (w["expires_on"] - today).days if w["expires_on"] else None,
             "status": status,
         }
         lists.setdefault(status if status in lists else "active", []).append(record)
-    return {"available": True, **lists, "total": sum(len(v) for v in lists.values())}
+    reopenings = []
+    if relations.has("waiver_matches", "is_reopened"):
+        reopenings = [
+            {**r, "key_created_on": day(r["key_created_on"]), "granted_on": day(r["granted_on"])}
+            for r in rows(con, "waiver_reopenings", {"run_id": run_id})
+            if account_ids is None or r["account_id"] in account_ids
+        ]
+    review = [r for bucket in ("active", "reopened", "unused") for r in lists[bucket]]
+    return {
+        "available": True,
+        **lists,
+        "reopenings": reopenings,
+        "needs_review": sorted(
+            (r for r in review if r["needs_review"]),
+            key=lambda r: (r["expires_on"], r["waiver_id"]),
+        ),
+        "total": sum(len(v) for v in lists.values()),
+    }
 
 
 def _status(waiver: Mapping[str, Any], today: date) -> str:
@@ -264,7 +299,8 @@ def _status(waiver: Mapping[str, Any], today: date) -> str:
     return "active" if waiver["count_findings"] else "unused"
 
 
-def _scope(waiver: Mapping[str, Any]) -> str:
+def waiver_scope(waiver: Mapping[str, Any]) -> str:
+    """What a waiver covers, in words: "account 111122223333, user svc-*"."""
     parts = []
     if waiver.get("account_id"):
         parts.append(f"account {waiver['account_id']}")

@@ -15,7 +15,18 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from keyaudit.sources.excerpt import excerpt
 
-FIELDS = ("id", "rule", "account", "user", "key", "reason", "approved_by", "ticket", "expires_on")
+FIELDS = (
+    "id",
+    "rule",
+    "account",
+    "user",
+    "key",
+    "reason",
+    "approved_by",
+    "ticket",
+    "granted",
+    "expires_on",
+)
 _NULL_TAG = "tag:yaml.org,2002:null"
 _SCOPE_NOUN = {"key": "access keys", "user": "users", "account": "whole accounts"}
 # A waiver file is a list of mappings of single values: 3 levels. Deeper nesting crashed the
@@ -39,6 +50,7 @@ _FIELD_HELP = {
     "reason": "reason: why the risk is accepted",
     "approved_by": "approved_by: who accepted the risk",
     "ticket": "ticket: the risk or change ticket, e.g. RISK-1234",
+    "granted": "granted: the day the risk was accepted, as YYYY-MM-DD (optional)",
     "expires_on": "expires_on: the last day the waiver applies, as YYYY-MM-DD; every waiver must expire",
 }
 _INVALID = {
@@ -60,6 +72,10 @@ _INVALID = {
         "use the id IAM shows for the key (16 to 128 capital letters and digits), "
         "e.g. AKIAIOSFODNN7EXAMPLE",
     ),
+    "granted": (
+        "granted {raw!r} is not a date",
+        "write the day the risk was accepted as YYYY-MM-DD, e.g. granted: 2026-09-30",
+    ),
     "expires_on": (
         "expires_on {raw!r} is not a date",
         "write the last day the waiver applies as YYYY-MM-DD, e.g. expires_on: 2027-03-31",
@@ -77,9 +93,11 @@ class WaiverSpec(BaseModel):
     reason: str = Field(min_length=1, max_length=MAX_TEXT["reason"])
     approved_by: str = Field(min_length=1, max_length=MAX_TEXT["approved_by"])
     ticket: str = Field(min_length=1, max_length=MAX_TEXT["ticket"])
+    # Optional: a waiver without a key reopens for keys created after this day (none without it).
+    granted: date | None = None
     expires_on: date
 
-    @field_validator("expires_on", mode="before")
+    @field_validator("granted", "expires_on", mode="before")
     @classmethod
     def _plain_date(cls, value: object) -> object:
         """Only YYYY-MM-DD: pydantic would also take 1700000000 (a Unix time) or a datetime."""
@@ -87,10 +105,10 @@ class WaiverSpec(BaseModel):
             raise ValueError("not YYYY-MM-DD")
         return value
 
-    @field_validator("expires_on")
+    @field_validator("granted", "expires_on")
     @classmethod
-    def _plausible(cls, value: date) -> date:
-        if value < EARLIEST_EXPIRY:
+    def _plausible(cls, value: date | None) -> date | None:
+        if value is not None and value < EARLIEST_EXPIRY:
             raise ValueError(f"before {EARLIEST_EXPIRY}")
         return value
 
@@ -299,11 +317,15 @@ def _explain(error: Any, field: str, label: str, node: Node | None) -> tuple[str
             f"{error['ctx']['max_length']:,}",
             f"shorten it (a ticket or a link can carry the detail), {_FIELD_HELP[field]}",
         )
-    if field == "expires_on" and kind == "value_error" and "before" in str(error.get("ctx")):
+    if (
+        field in ("granted", "expires_on")
+        and kind == "value_error"
+        and "before" in str(error.get("ctx"))
+    ):
         return (
-            f"waiver {label}: expires_on {excerpt(raw)} is before {EARLIEST_EXPIRY}, "
+            f"waiver {label}: {field} {excerpt(raw)} is before {EARLIEST_EXPIRY}, "
             "earlier than any audit keyaudit runs",
-            "write the last day the waiver applies as YYYY-MM-DD, e.g. expires_on: 2027-03-31",
+            _INVALID[field][1],
         )
     problem, fix = _INVALID.get(
         field, (f"{field} {{raw!r}} is invalid", f"write {_FIELD_HELP.get(field, field)}")

@@ -11,14 +11,22 @@ such as `svc-*`) and to an access key id:
       reason: vendor appliance cannot rotate its key; replacement ordered
       approved_by: jane.doe@example.com
       ticket: RISK-1234
+      granted: 2026-09-30
       expires_on: 2027-03-31
 
 The file is validated before a run starts; every problem is refused as `<file>:<line>: problem —
 fix`. After evaluation, inside the load transaction, a finding matched by a waiver that has not
-expired (expires_on >= the run's as_of date, UTC) is marked waived with the waiver id and stays
-in the data; an expired waiver suppresses nothing. Each waiver is stored with the run as
-`active`, `unused` (matched nothing) or `expired`. User names match case-insensitively, as IAM
-treats them.
+expired is marked waived with the waiver id and stays in the data. `expires_on` is inclusive: the
+waiver holds through 23:59:59 UTC of that day and stops at the next midnight UTC, so a run whose
+as_of is that instant or later is not suppressed (an expired waiver suppresses nothing).
+
+Exceptions are given for the keys that existed when the risk was accepted: a waiver naming a key
+id covers that key only (its replacement is a new finding), and a waiver without a key id that
+has a `granted` day is reopened for a key created on a later day (UTC) — that key's finding is not
+suppressed and the report lists the reopening. A waiver is `needs_review` when it expires within
+`review_days` (config `[waivers]`) of the run's as_of date. Each waiver is stored with the run as
+`active`, `unused` (matched nothing), `reopened` (matched only keys created after it was granted)
+or `expired`. User names match case-insensitively, as IAM treats them.
 
 The file is read with bounds (it may come from anyone who can edit the configuration): only a
 regular file is opened (never a pipe or a device), at most WAIVER_FILE_MAX_BYTES (1 MiB, about
@@ -46,7 +54,8 @@ from keyaudit.rules.waiver_yaml import check_waiver_yaml
 from keyaudit.warehouse.db import insert_frame
 
 WAIVER_EVIDENCE = "waivers.yml"  # the file as it was at the run, kept with the run's evidence
-STATUSES = ("active", "unused", "expired")
+STATUSES = ("active", "unused", "reopened", "expired")
+DEFAULT_REVIEW_DAYS = 14
 WAIVER_FILE_MAX_BYTES = 1024 * 1024
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
 _CHECK_FILE = "check waivers_file in the configuration and the file's permissions"
@@ -74,6 +83,7 @@ class Waiver:
     user_name: str | None = None
     access_key_id: str | None = None
     line: int = 0
+    granted_on: date | None = None
 
     def is_expired(self, as_of: datetime) -> bool:
         """Expired once the run's as_of date (UTC) is after expires_on; the last day still counts."""
@@ -101,6 +111,8 @@ class WaiverOutcome:
     active: int
     unused: int
     expired: int
+    reopened: int = 0
+    needs_review: int = 0
 
 
 def load_waivers(path: Path | str, rules: Iterable[Rule] | Mapping[str, str]) -> WaiverFile:
@@ -188,6 +200,7 @@ def parse_waivers(
                 approved_by=spec.approved_by,
                 ticket=spec.ticket,
                 expires_on=spec.expires_on,
+                granted_on=spec.granted,
                 line=line,
             )
             for spec, line in valid
@@ -230,6 +243,7 @@ def waivers_frame(run_id: str, waivers: Iterable[Waiver]) -> pd.DataFrame:
             "approved_by": w.approved_by,
             "ticket": w.ticket,
             "expires_on": w.expires_on,
+            "granted_on": w.granted_on,
             "line_number": w.line or position,
         }
         for position, w in enumerate(waivers, start=1)
@@ -237,6 +251,8 @@ def waivers_frame(run_id: str, waivers: Iterable[Waiver]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     if not frame.empty:
         frame["expires_on"] = pd.to_datetime(frame["expires_on"]).dt.date
+        frame["granted_on"] = pd.to_datetime(frame["granted_on"]).dt.date.astype(object)
+        frame.loc[frame["granted_on"].isna(), "granted_on"] = None
     return frame
 
 
@@ -246,7 +262,7 @@ set waived = true, waiver_id = chosen.waiver_id
 from (
     select finding_id, first(waiver_id order by line_number, waiver_id) as waiver_id
     from waiver_matches
-    where run_id = $run_id and finding_id is not null and not is_expired
+    where run_id = $run_id and finding_id is not null and not is_expired and not is_reopened
     group by finding_id
 ) as chosen
 where findings.run_id = $run_id and findings.finding_id = chosen.finding_id
@@ -254,16 +270,23 @@ where findings.run_id = $run_id and findings.finding_id = chosen.finding_id
 
 _SET_STATUS = """
 update waivers
-set status = outcome.status, count_matched = outcome.count_matched
+set
+    status = outcome.status,
+    count_matched = outcome.count_matched,
+    count_reopened = outcome.count_reopened,
+    needs_review = outcome.needs_review
 from (
     select
         waiver_id,
-        count(finding_id) as count_matched,
+        count(finding_id) filter (where not is_reopened) as count_matched,
+        count(finding_id) filter (where is_reopened) as count_reopened,
         case
             when bool_or(is_expired) then 'expired'
-            when count(finding_id) > 0 then 'active'
+            when count(finding_id) filter (where not is_reopened) > 0 then 'active'
+            when count(finding_id) > 0 then 'reopened'
             else 'unused'
-        end as status
+        end as status,
+        not bool_or(is_expired) and min(days_left) <= $review_days as needs_review
     from waiver_matches
     where run_id = $run_id
     group by waiver_id
@@ -276,15 +299,18 @@ def apply_waivers(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     waivers: WaiverFile | Iterable[Waiver] | None,
+    *,
+    review_days: int = DEFAULT_REVIEW_DAYS,
 ) -> WaiverOutcome:
     """Store the run's waivers and mark the findings they cover; call inside the load transaction,
-    after the rules ran (the run's row gives the as_of date that decides expiry)."""
+    after the rules ran and the keys mart was built (the run's row gives the as_of date that
+    decides expiry and review, the keys' creation times decide reopening)."""
     listed = waivers.waivers if isinstance(waivers, WaiverFile) else tuple(waivers or ())
     con.execute("delete from waivers where run_id = ?", [run_id])
     insert_frame(con, "waivers", waivers_frame(run_id, listed))
     if listed:
         con.execute(_MARK_WAIVED, {"run_id": run_id})
-        con.execute(_SET_STATUS, {"run_id": run_id})
+        con.execute(_SET_STATUS, {"run_id": run_id, "review_days": review_days})
     (waived,) = con.execute(
         "select count(*) from findings where run_id = ? and waived", [run_id]
     ).fetchone() or (0,)
@@ -293,9 +319,14 @@ def apply_waivers(
             "select status, count(*) from waivers where run_id = ? group by status", [run_id]
         ).fetchall()
     )
+    (review,) = con.execute(
+        "select count(*) from waivers where run_id = ? and needs_review", [run_id]
+    ).fetchone() or (0,)
     return WaiverOutcome(
         findings_waived=waived,
         active=statuses.get("active", 0),
         unused=statuses.get("unused", 0),
         expired=statuses.get("expired", 0),
+        reopened=statuses.get("reopened", 0),
+        needs_review=review,
     )

@@ -24,7 +24,12 @@ from keyaudit.privilege.account import evaluate_account
 from keyaudit.privilege.catalogue import catalogue_version
 from keyaudit.rules.catalogue import Rule, evaluate
 from keyaudit.rules.run_rules import record_run_rules
-from keyaudit.rules.waivers import WaiverFile, apply_waivers, read_waiver_evidence
+from keyaudit.rules.waivers import (
+    DEFAULT_REVIEW_DAYS,
+    WaiverFile,
+    apply_waivers,
+    read_waiver_evidence,
+)
 from keyaudit.sources.aws import privilege
 from keyaudit.sources.aws.calls import split_call
 from keyaudit.sources.credential_report import COLUMNS, ROOT_USER
@@ -433,6 +438,7 @@ def load_run(
     manifest_sha256: str | None,
     waivers: WaiverFile | None = None,
     signature: ManifestSignature | None = None,
+    waiver_review_days: int = DEFAULT_REVIEW_DAYS,
 ) -> RunSummary:
     """Replace the run in the warehouse with what its evidence says, and evaluate the rules;
     `signature` is the manifest's (keyaudit.evidence.signing), recorded with the run."""
@@ -518,7 +524,12 @@ def load_run(
         evaluate(con, run_id, as_of, rules)
         record_run_rules(con, run_id, rules)
         # waivers given, else the copy kept with the run's evidence (a reload applies the same)
-        apply_waivers(con, run_id, waivers or read_waiver_evidence(store, rules))
+        apply_waivers(
+            con,
+            run_id,
+            waivers or read_waiver_evidence(store, rules),
+            review_days=waiver_review_days,
+        )
     return summarize(con, run_id)
 
 

@@ -2,9 +2,12 @@
 -- nothing has one row with finding_id NULL. A waiver covers a finding of its rule in its account
 -- when its user (if set) matches the finding's user name as a glob pattern, case-insensitively
 -- (IAM user names are unique regardless of case), and its key (if set) equals the finding's key
--- id. A waiver is expired when expires_on is before the run's as_of date in UTC; expired waivers
--- still show what they would cover, but keyaudit.waivers.apply_waivers only marks findings
--- covered by waivers that are not expired (the first in file order wins).
+-- id. A waiver is expired when expires_on is before the run's as_of date in UTC (expires_on is
+-- the last day it holds). A waiver without a key id but with a granted day is reopened for a
+-- finding on a key created (UTC) after that day: the risk accepted was about the keys of then, and
+-- a new key is a new risk. Expired and reopened rows still show what the waiver would cover, but
+-- keyaudit.rules.waivers.apply_waivers only marks findings covered by rows that are neither
+-- (the first waiver in file order wins). days_left counts from the run's as_of date to expires_on.
 with runs as (
     select
         run_id,
@@ -20,12 +23,33 @@ findings as (
     select * from findings
 ),
 
+keys as (
+    select * from keys
+),
+
+-- a finding names its key by id, or (report-only keys) by its user's credential-report slot
+keys_by_id as (
+    select run_id, account_id, access_key_id, min(created_at) as key_created_at
+    from keys
+    where access_key_id is not null
+    group by all
+),
+
+keys_by_slot as (
+    select run_id, account_id, user_name, key_slot, min(created_at) as key_created_at
+    from keys
+    where key_slot is not null
+    group by all
+),
+
 matched as (
     select
         waivers.run_id,
         waivers.waiver_id,
         waivers.line_number,
         waivers.expires_on,
+        waivers.granted_on,
+        waivers.access_key_id is null as is_without_key,
         waivers.user_name as user_pattern,
         findings.finding_id,
         findings.rule_id,
@@ -42,11 +66,34 @@ matched as (
         and (waivers.access_key_id is null or findings.access_key_id = waivers.access_key_id)
 ),
 
-final as (
+with_keys as (
     select
         matched.*,
-        matched.expires_on < runs.as_of_date as is_expired
+        coalesce(keys_by_id.key_created_at, keys_by_slot.key_created_at) as key_created_at,
     from matched
+    left join keys_by_id
+        on keys_by_id.run_id = matched.run_id
+        and keys_by_id.account_id = matched.account_id
+        and keys_by_id.access_key_id = matched.access_key_id
+    left join keys_by_slot
+        on matched.access_key_id is null
+        and keys_by_slot.run_id = matched.run_id
+        and keys_by_slot.account_id = matched.account_id
+        and keys_by_slot.user_name = matched.user_name
+        and keys_by_slot.key_slot = matched.key_slot
+),
+
+final as (
+    select
+        with_keys.* exclude (is_without_key),
+        with_keys.expires_on < runs.as_of_date as is_expired,
+        with_keys.expires_on - runs.as_of_date as days_left,
+        coalesce(
+            with_keys.is_without_key
+            and cast(timezone('UTC', with_keys.key_created_at) as date) > with_keys.granted_on,
+            false
+        ) as is_reopened,
+    from with_keys
     inner join runs using (run_id)
 )
 

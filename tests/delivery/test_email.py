@@ -7,6 +7,7 @@ import io
 import re
 import shlex
 from dataclasses import replace
+from datetime import date
 from html import unescape
 from pathlib import Path
 
@@ -401,3 +402,25 @@ def test_owner_message_lists_the_keys_to_fix_first_in_their_accounts(prepared):
             assert k["why"] in text
     admins = [k for piece in plan.slices for k in piece.fix_first if k["privilege"] == "admin"]
     assert admins, "the demo's administrators with keys come first in their owners' lists"
+
+
+def test_owner_message_asks_to_review_each_waiver_that_expires_soon(prepared):
+    _, plan = prepared
+    piece = plan.slices[0]
+    due = {
+        "waiver_id": "W-2026-014",
+        "rule_id": "ACCESS_KEY_NOT_ROTATED",
+        "account_id": piece.owner.account_ids[0],
+        "user_name": "svc-backup",
+        "access_key_id": None,
+        "expires_on": date(2027, 3, 31),
+        "ticket": "RISK-1234",
+    }
+    text, html = owner_texts(plan, replace(piece, waivers_to_review=(due,)))
+    line = (
+        f"waiver W-2026-014 for ACCESS_KEY_NOT_ROTATED on account {due['account_id']}, "
+        "user svc-backup expires on 2027-03-31: review it (ticket RISK-1234)"
+    )
+    assert line in text
+    assert 'id="waivers-to-review"' in html and "expires on 2027-03-31: review it." in html
+    assert "Waivers to review" not in owner_texts(plan, replace(piece, waivers_to_review=()))[0]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
+from keyaudit.rules.waivers import Waiver
 from keyaudit.warehouse.db import insert_frame
 
 ORG = "o-example1"
@@ -40,6 +41,20 @@ def finding(
         "waived": waived,
         "waiver_id": waiver_id,
     }
+
+
+def waiver(waiver_id: str, rule_id: str = "ACCESS_KEY_NOT_ROTATED", **scope: Any) -> Waiver:
+    """A waiver of `rule_id` in account A until 2027-01-31, narrowed by `scope` (Waiver fields)."""
+    return Waiver(
+        waiver_id=waiver_id,
+        rule_id=rule_id,
+        account_id=scope.pop("account_id", A),
+        reason="accepted",
+        approved_by="jane.doe@example.com",
+        ticket="RISK-1",
+        expires_on=scope.pop("expires_on", date(2027, 1, 31)),
+        **scope,
+    )
 
 
 @dataclass

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from lifecycle_given import A, B, finding
+from lifecycle_given import A, B, finding, waiver
 
 from keyaudit.evidence.store import EvidenceStore
 from keyaudit.rules.waivers import (
-    Waiver,
     apply_waivers,
     parse_waivers,
     read_waiver_evidence,
@@ -26,19 +25,6 @@ FINDINGS = [
     finding("ACCESS_KEY_NOT_ROTATED", B, "svc-backup", "AKIAAAAAAAAAAAAAAAA5", key_slot=1),
     finding("CONSOLE_USER_WITHOUT_MFA", A, "ana.costa"),
 ]
-
-
-def waiver(waiver_id: str, rule_id: str = "ACCESS_KEY_NOT_ROTATED", **scope) -> Waiver:
-    return Waiver(
-        waiver_id=waiver_id,
-        rule_id=rule_id,
-        account_id=scope.pop("account_id", A),
-        reason="accepted",
-        approved_by="jane.doe@example.com",
-        ticket="RISK-1",
-        expires_on=scope.pop("expires_on", date(2027, 1, 31)),
-        **scope,
-    )
 
 
 def marks(history, run_id: str = "r1") -> dict[tuple, str | None]:

@@ -141,7 +141,8 @@ def test_an_unknown_field_is_refused_with_the_closest_allowed_key(catalogue):
         "waivers.yml:1: waiver W-2026-001 has no expires_on — add expires_on: the last day the "
         "waiver applies, as YYYY-MM-DD; every waiver must expire",
         "waivers.yml:8: waiver W-2026-001: unknown key 'expires' — did you mean expires_on? "
-        "allowed keys: id, rule, account, user, key, reason, approved_by, ticket, expires_on",
+        "allowed keys: id, rule, account, user, key, reason, approved_by, ticket, granted, "
+        "expires_on",
     ]
 
 

@@ -270,6 +270,35 @@ def test_waivers_section_lists_each_status(shared_html):
     assert HOSTILE in parsed.by_id["waivers-unused-table"]
 
 
+def test_waivers_section_lists_reopened_waivers_and_those_that_need_review(shared_context):
+    waivers = shared_context["waivers"]
+    due = {**waivers["active"][0], "needs_review": True, "days_left": 14}
+    reopened = {
+        "waiver_id": "W-7",
+        "rule_id": "ACCESS_KEY_NOT_ROTATED",
+        "account_id": ASSESSED,
+        "user_name": "carol",
+        "access_key_id": "AKIANEWKEY0000000002",
+        "key_slot": 2,
+        "key_created_on": "2026-10-01",
+        "granted_on": "2026-09-30",
+    }
+    context = {
+        **shared_context,
+        "waivers": {**waivers, "active": [due], "needs_review": [due], "reopenings": [reopened]},
+    }
+    parsed = parse(render_html(context))
+    assert words(parsed.by_id["waivers-needs-review-list"]) == (
+        f"Waiver W-7 for ACCESS_KEY_NOT_ROTATED on account {ASSESSED}, user carol expires on "
+        "2027-03-31 (14 days left): review it."
+    )
+    assert "needs review" in parsed.by_id["waivers-active-table"]
+    assert (
+        "new key AKIANEWKEY0000000002 created 2026-10-01, after the waiver was granted on "
+        "2026-09-30" in words(parsed.by_id["waivers-reopened-table"])
+    )
+
+
 def test_evidence_appendix_is_a_sha256sum_list(shared_db, shared_html):
     """Every evidence file, then the run manifest: the lines of SHA256SUMS, as verify counts."""
     listing = parse(shared_html).by_id["evidence-list"].strip().splitlines()
