@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from keyaudit.delivery.config import DeliveryConfig
+from keyaudit.delivery.config import DeliveryConfig, TicketsConfig, redacted_url
 from keyaudit.model import KeyauditError, Severity, is_account_id
 from keyaudit.rules.frameworks import BY_KEY, DEFAULT_SUMMARY, UnknownFramework, lookup
 
@@ -211,6 +211,7 @@ class Config(_Section):
     run: RunConfig = Field(default_factory=RunConfig)
     files: FilesConfig = Field(default_factory=FilesConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    tickets: TicketsConfig = Field(default_factory=TicketsConfig)
     signing: SigningConfig = Field(default_factory=SigningConfig)
     rules: dict[str, RuleOverride] = Field(default_factory=dict)
     waivers: WaiversConfig = Field(default_factory=WaiversConfig)
@@ -224,10 +225,15 @@ class Config(_Section):
         return json.dumps(self.model_dump(mode="json"), sort_keys=True)
 
 
+SECRET_KEYS = frozenset({"tickets.webhook_url"})
+
+
 def _explain(error: ValidationError, origin: str) -> ConfigError:
     first = error.errors()[0]
     key = ".".join(str(part) for part in first["loc"])
     value = first.get("input")
+    if key in SECRET_KEYS and isinstance(value, str):
+        value = redacted_url(value)  # a webhook URL's path is often its token
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         return ConfigError(

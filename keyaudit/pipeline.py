@@ -590,10 +590,14 @@ def prepare_delivery(plan: RunPlan) -> DeliveryPlan:
 
 
 def deliver(plan: RunPlan, delivery: DeliveryPlan) -> DeliveryReport:
-    """Upload to S3 and send the e-mails, each retried on its own; failures are reported."""
+    """Upload to S3, send the e-mails and post the ticket events, each retried on its own;
+    failures are reported."""
     from keyaudit.delivery.dispatch import send_delivery
+    from keyaudit.delivery.tickets import deliver_tickets
 
-    return send_delivery(delivery, plan.config.delivery, now=utc_now())
+    report = send_delivery(delivery, plan.config.delivery, now=utc_now())
+    deliver_tickets(plan.config.paths.warehouse, plan.run_id, plan.config, report)
+    return report
 
 
 def audit_result(

@@ -10,6 +10,7 @@ from keyaudit.cli import (  # noqa: F401  (each module registers its commands on
     runs,
     sample,
     serve,
+    track,
     verify,
 )
 from keyaudit.cli.common import app

@@ -46,6 +46,7 @@ def deliver(
     """
     from keyaudit.config import ConfigError, load_config
     from keyaudit.delivery.dispatch import DeliveryError, prepare_delivery, send_delivery
+    from keyaudit.delivery.tickets import deliver_tickets
     from keyaudit.rules.catalogue import CatalogueError, load_catalogue
     from keyaudit.warehouse.db import WarehouseError, connect
 
@@ -73,11 +74,12 @@ def deliver(
     finally:
         con.close()
     report = send_delivery(plan, cfg.delivery, now=datetime.now(UTC))
+    deliver_tickets(cfg.paths.warehouse, run, cfg, report)  # only what was not posted before
     for line in report.lines():
         typer.echo(f"  {line}")
     for note in report.notes:
         typer.echo(f"  note    {note}")
-    if not (cfg.delivery.s3.bucket or cfg.delivery.email.enabled):
+    if not (cfg.delivery.s3.bucket or cfg.delivery.email.enabled or cfg.tickets.url):
         typer.echo(
             "  nothing else to send: set [delivery.s3] bucket or [delivery.email] smtp_host "
             "in keyaudit.toml"

@@ -10,7 +10,7 @@ import typer
 from keyaudit.cli.common import ConfigOpt, Db, app, fail
 from keyaudit.words import counted
 
-ALL_FORMATS = "html,pdf,csv,json,ocsf,xlsx"
+ALL_FORMATS = "html,pdf,csv,json,ocsf,xlsx,tickets"
 _LABELS = {
     "html": "HTML report",
     "pdf": "PDF report ",
@@ -18,6 +18,7 @@ _LABELS = {
     "json": "JSON export",
     "ocsf": "OCSF export",
     "xlsx": "XLSX export",
+    "tickets": "Tickets CSV",
 }
 
 
@@ -66,7 +67,8 @@ def report(
     config: ConfigOpt = None,
 ) -> None:
     """Render a past run again from the warehouse: report.html, report.pdf, findings.csv,
-    findings.json, findings.ocsf.jsonl and findings.xlsx. The same run always renders to the same content.
+    findings.json, findings.ocsf.jsonl, findings.xlsx and findings.tickets.csv (Jira's CSV
+    import). The same run always renders to the same content.
 
     A file of the run's report that is already there is kept as it is: the run's report never
     changes after the run. A view (--framework, --account) gets files of its own, named after it

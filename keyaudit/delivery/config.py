@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
@@ -211,3 +211,66 @@ class DeliveryConfig(_Section):
     backoff_seconds: float = Field(5.0, ge=0, le=600)  # first wait; doubles, jittered
     s3: S3Delivery = Field(default_factory=S3Delivery)
     email: EmailDelivery = Field(default_factory=EmailDelivery)
+
+
+def redacted_url(url: str) -> str:
+    """`url` as it may be shown: scheme and host only, since the path or query of a webhook
+    URL often is its token (https://hooks.example.com/…)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(an unparsable URL)"
+    if not parts.scheme or not host:
+        return "(not a URL)"
+    return f"{parts.scheme}://{host}{port}/…"
+
+
+class TicketsConfig(_Section):
+    """`[tickets]`: the webhook that hears of each new and resolved finding (off when empty).
+
+    The URL is a SecretStr: it often carries a token, and the configuration is stored with
+    every run (warehouse, evidence), where it shows as stars."""
+
+    webhook_url: SecretStr = Field(SecretStr(""), validate_default=True)
+    # CA bundle that signed the receiver's certificate, for a private CA; default: the system's
+    # trusted CAs. Certificates are always verified.
+    ca_file: Path | None = None
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, value: SecretStr) -> SecretStr:
+        from urllib.parse import urlsplit
+
+        url = value.get_secret_value()
+        if not url:
+            return value
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+            parts.port  # noqa: B018 (raises on a port that is not a number)
+        except ValueError:
+            raise ValueError("is not a URL; use https://host/path") from None
+        if parts.scheme != "https" or not host:
+            raise ValueError(
+                "must be an https:// URL (findings are not sent in clear); for a receiver "
+                "with a private CA set [tickets] ca_file"
+            )
+        if parts.username or parts.password:
+            raise ValueError("must not carry a user or password; put the token in the path")
+        return value
+
+    @property
+    def url(self) -> str:
+        return self.webhook_url.get_secret_value()
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError("is not a file; point it at the PEM bundle of the receiver's CA")
+        return value

@@ -61,9 +61,9 @@ class DeliveryError(KeyauditError):
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    """One delivered (or not) item: the folder, one S3 object, one e-mail."""
+    """One delivered (or not) item: the folder, one S3 object, one e-mail, one webhook event."""
 
-    target: Literal["folder", "s3", "email"]
+    target: Literal["folder", "s3", "email", "webhook"]
     name: str
     ok: bool
     detail: str
@@ -121,6 +121,8 @@ class DeliveryReport:
                     f"S3      {len(done)} of {len(results)} files uploaded to "
                     f"{self.s3_location}{locked}"
                 )
+            elif target == "webhook":
+                out.append(f"tickets {len(done)} of {len(results)} events posted")
             else:
                 out.append(f"e-mail  {len(done)} of {len(results)} messages sent")
         out += [f"FAILED  {r.target} {r.name}: {r.detail}" for r in self.failures]

@@ -123,6 +123,7 @@ def finding_row(row: dict[str, Any]) -> dict[str, Any]:
         )
         or None,
         "reason": row["reason"],
+        "ticket": row.get("ticket"),
         "waived": row["waived"],
         "waiver_id": row["waiver_id"],
         "is_new": row["is_new"],

@@ -72,6 +72,54 @@ COLUMNS = (
 )
 
 
+# findings.tickets.csv: Jira's CSV importer maps columns by their header (it needs Summary and
+# prefers headers without punctuation): https://support.atlassian.com/jira-cloud-administration/
+# docs/import-data-from-a-csv-file/. Labels is one column of space-separated labels (a Jira label
+# holds no space), so that the file has unique headers any CSV reader keeps; External ID is the
+# finding id, stable across runs, for a text custom field to deduplicate on (docs/scheduling-and-
+# delivery.md, "Tickets"); Ticket is the key `keyaudit track` recorded, if any.
+TICKET_COLUMNS = ("Summary", "Description", "Labels", "Priority", "External ID", "Ticket")
+# keyaudit severity → Jira's default priority scheme (info has no ticket-worthy counterpart: Lowest)
+JIRA_PRIORITY = {
+    "critical": "Highest",
+    "high": "High",
+    "medium": "Medium",
+    "low": "Low",
+    "info": "Lowest",
+}
+SUMMARY_LIMIT = 255  # Jira refuses a longer Summary
+
+
+def ticket_row(row: Mapping[str, Any], ticket: str | None = None) -> dict[str, Any] | None:
+    """One finding (an `export_row`, and the ticket tracked for it) as a row of the Jira CSV import, or None
+    for a waived finding: a waiver is the decision not to fix it, so it needs no ticket."""
+    if row["status"] != "open":
+        return None
+    who = row["user_name"] or "the account"
+    key = f" key {row['access_key_id']}" if row["access_key_id"] else ""
+    account = row["account_id"] + (f" ({row['account_name']})" if row["account_name"] else "")
+    summary = " ".join(f"{row['rule_id']}: {who}{key} in {account}".split())  # one line
+    lines = [
+        f"{row['rule_title'] or row['rule_id']} ({row['severity']})",
+        f"Reason: {row['reason']}" if row["reason"] else None,
+        f"Account: {account}",
+        f"User: {row['user_arn'] or row['user_name']}" if row["user_name"] else None,
+        f"Access key: {row['access_key_id']}" if row["access_key_id"] else None,
+        f"First seen: {row['first_seen_as_of']}" if row["first_seen_as_of"] else None,
+        f"Fix: {row['remediation_command']}" if row["remediation_command"] else None,
+        f"keyaudit finding {row['finding_id']}, run {row['run_id']}",
+    ]
+    labels = ("keyaudit", row["rule_id"], row["severity"])
+    return {
+        "Summary": summary[: SUMMARY_LIMIT - 1] + "…" if len(summary) > SUMMARY_LIMIT else summary,
+        "Description": "\n".join(line for line in lines if line),
+        "Labels": " ".join("_".join(str(label).split()) for label in labels if label),
+        "Priority": JIRA_PRIORITY.get(row["severity"], "Medium"),
+        "External ID": row["finding_id"],
+        "Ticket": ticket,
+    }
+
+
 def command_for(template: str | None, record: Mapping[str, Any]) -> str | None:
     """A rule's CLI command filled in with the finding's account, audit role, user and key."""
     return fill_command(
@@ -343,8 +391,9 @@ def write_exports(
     *,
     max_sheet_rows: int = workbook.MAX_ROWS,
 ) -> int:
-    """Write the exports named in `paths` ("csv", "json", "ocsf", "xlsx") in one pass over
-    `records`: findings.csv (RFC 4180, every text cell neutralised for spreadsheets),
+    """Write the exports named in `paths` ("csv", "json", "ocsf", "xlsx", "tickets") in one pass
+    over `records`: findings.csv (RFC 4180, every text cell neutralised for spreadsheets),
+    findings.tickets.csv (Jira's CSV import of the open findings that are not waived),
     findings.json ({"run": ..., "findings": [...]}), findings.ocsf.jsonl (one OCSF event per
     line) and findings.xlsx (findings, accounts and control results; ids as text). Returns the
     count."""
@@ -360,7 +409,12 @@ def write_exports(
     with ExitStack() as stack:
         out = {
             fmt: stack.enter_context(
-                atomic_file(path, text=True, encoding="utf-8", newline="" if fmt == "csv" else None)
+                atomic_file(
+                    path,
+                    text=True,
+                    encoding="utf-8",
+                    newline="" if fmt in CSV_FORMATS else None,
+                )
             )
             for fmt, path in paths.items()
             if fmt != "xlsx"
@@ -375,12 +429,18 @@ def write_exports(
         table = csv.writer(out["csv"], dialect="excel") if "csv" in out else None
         if table is not None:
             table.writerow(COLUMNS)
+        tickets = csv.writer(out["tickets"], dialect="excel") if "tickets" in out else None
+        if tickets is not None:
+            tickets.writerow(TICKET_COLUMNS)
         if "json" in out:
             out["json"].write('{\n"run": ' + dumps(run_header(context)) + ',\n"findings": [')
         for record in records:
             row = export_row(record, lookup)
             if table is not None:
                 table.writerow([csv_cell(row[c]) for c in COLUMNS])
+            ticket = ticket_row(row, record.get("ticket")) if tickets is not None else None
+            if tickets is not None and ticket is not None:
+                tickets.writerow([csv_cell(ticket[c]) for c in TICKET_COLUMNS])
             if "json" in out:
                 out["json"].write((",\n" if count else "\n") + dumps(row))
             if "ocsf" in out:
@@ -400,4 +460,5 @@ def _as_of(iso: str) -> datetime:
     return datetime.fromisoformat(iso.replace("Z", "+00:00"))
 
 
-EXPORT_FORMATS = ("csv", "json", "ocsf", "xlsx")
+EXPORT_FORMATS = ("csv", "json", "ocsf", "xlsx", "tickets")
+CSV_FORMATS = ("csv", "tickets")

@@ -20,6 +20,7 @@ FILE_NAMES = {
     "json": "findings.json",
     "ocsf": "findings.ocsf.jsonl",
     "xlsx": "findings.xlsx",
+    "tickets": "findings.tickets.csv",
 }
 FRAMEWORK_SLUG_LIMIT = 40
 ACCOUNTS_SLUG_LIMIT = 60  # four account ids by name; more are counted and hashed

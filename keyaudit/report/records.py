@@ -47,17 +47,24 @@ def _lifecycle(
 
     A run without a previous one has no lifecycle to show (everything is first seen). An older
     warehouse without the view gets an empty stand-in on `con` while the block runs. The block
-    also has finding_keys(), which finds each finding's key, on `con`."""
+    also has finding_keys(), which finds each finding's key, on `con`, and a finding_tickets
+    (empty in a warehouse from before tickets)."""
     execute(con, "finding_keys")
-    if relations.has("finding_lifecycle", *LIFECYCLE):
-        yield wanted
-        return
-    execute(con, "finding_lifecycle_stand_in")
-    try:
+    with contextlib.ExitStack() as stack:
+        if not relations.has("finding_tickets", "finding_id", "ticket"):
+            execute(con, "finding_tickets_stand_in")
+            stack.callback(_drop, con, "drop_finding_tickets_stand_in")
+        if relations.has("finding_lifecycle", *LIFECYCLE):
+            yield wanted
+            return
+        execute(con, "finding_lifecycle_stand_in")
+        stack.callback(_drop, con, "drop_finding_lifecycle_stand_in")
         yield False
-    finally:
-        with contextlib.suppress(duckdb.Error):
-            execute(con, "drop_finding_lifecycle_stand_in")
+
+
+def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    with contextlib.suppress(duckdb.Error):
+        execute(con, name)
 
 
 def _run_role(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:

@@ -37,7 +37,7 @@ from keyaudit.words import plural
 log = logging.getLogger("keyaudit.report")
 
 REPORT_TEMPLATE = "report.html.j2"
-FORMATS = ("html", "pdf", "csv", "json", "ocsf", "xlsx")
+FORMATS = ("html", "pdf", "csv", "json", "ocsf", "xlsx", "tickets")
 # Data notes are aggregates' footnotes: the PDF lists this many, the HTML all of them.
 PDF_NOTES_LIMIT = 200
 # Evidence lines in the PDF. Past it the PDF lists the run's own files and every manifest (each
@@ -59,6 +59,7 @@ class ReportFiles:
     json: Path | None = None
     ocsf: Path | None = None
     xlsx: Path | None = None
+    tickets: Path | None = None
     view: str | None = None  # the view's name (file_names.view_name); None: the run's report
     kept: tuple[str, ...] = ()  # formats whose file was there already and left unchanged
 
@@ -237,8 +238,9 @@ def write_report(
     """Write the run's report and exports into `out_dir` (0700; files 0600) and name them.
 
     report.html (every finding), report.pdf (capped detail), findings.csv (spreadsheet-safe),
-    findings.json, findings.ocsf.jsonl (OCSF Compliance Finding events) and findings.xlsx
-    (findings, accounts and control results; ids as text). `account_ids`
+    findings.json, findings.ocsf.jsonl (OCSF Compliance Finding events), findings.xlsx
+    (findings, accounts and control results; ids as text) and findings.tickets.csv (Jira's CSV
+    import). `account_ids`
     limits every output to those accounts. Nothing is written when the run is unknown. The PDF
     embeds the run's SHA256SUMS and, from `evidence_dir` (the run's evidence folder), its manifest.
 

@@ -1,6 +1,7 @@
 -- The run's findings (all, or those of the accounts in $account_ids) with their key's facts as
 -- the rules see them (finding_keys.sql, on the keys mart), their user's ARN (the users mart) and, when
--- $with_lifecycle, when each was first seen (finding_lifecycle). Accounts in the order of
+-- $with_lifecycle, when each was first seen (finding_lifecycle), and the ticket tracked for it
+-- (finding_tickets, `keyaudit track`). Accounts in the order of
 -- $account_order, then by id; within an account worst first ($severities), then rule, user and
 -- key. $per_account caps the rows of each account and $total all rows (NULL: no cap), so the
 -- report's detail reads only what it shows.
@@ -26,6 +27,10 @@ users as (
 
 finding_lifecycle as (
     select * from finding_lifecycle where run_id = $run_id and $with_lifecycle
+),
+
+finding_tickets as (
+    select * from finding_tickets
 ),
 
 ranked as (
@@ -71,6 +76,7 @@ final as (
         finding_lifecycle.first_seen_as_of,
         finding_lifecycle.days_open,
         finding_lifecycle.is_new,
+        finding_tickets.ticket,
     from picked
     cross join runs
     left join key_facts
@@ -80,6 +86,8 @@ final as (
         and users.user_name = picked.user_name
     left join finding_lifecycle
         on finding_lifecycle.finding_id = picked.finding_id
+    left join finding_tickets
+        on finding_tickets.finding_id = picked.finding_id
 )
 
 select * from final

@@ -52,7 +52,7 @@ def test_deliver_resends_a_past_run_and_says_where_it_went(run, smtp: SmtpServer
     result = runner.invoke(app, ["deliver", "--run", run.run_id, "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        f"  folder  {run.report_dir} (7 files)",  # 6 report files + evidence-manifest.json
+        f"  folder  {run.report_dir} (8 files)",  # 7 report files + evidence-manifest.json
         "  e-mail  1 of 1 messages sent",
     ]
     (received,) = smtp.recorder.messages

@@ -85,7 +85,7 @@ def test_unknown_format_is_one_line(warehouse_file: Path):
         "--run", RUN_ID, "--db", str(warehouse_file), "--format", "html,docx"
     ) == (
         "keyaudit: error: --format: format 'docx' is not supported; use one or more of "
-        "html,pdf,csv,json,ocsf,xlsx"
+        "html,pdf,csv,json,ocsf,xlsx,tickets"
     )
 
 

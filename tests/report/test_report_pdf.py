@@ -72,6 +72,7 @@ def test_every_format_is_written_privately(written):
         "findings.csv",
         "findings.json",
         "findings.ocsf.jsonl",
+        "findings.tickets.csv",
         "findings.xlsx",
         "report.html",
         "report.pdf",
@@ -204,7 +205,7 @@ def test_unknown_format_writes_nothing(tmp_path: Path, shared_db):
     out = tmp_path / "out"
     with pytest.raises(
         ValueError,
-        match=r"^format 'xls' is not supported; use one or more of html,pdf,csv,json,ocsf,xlsx$",
+        match=r"^format 'xls' is not supported; use one or more of html,pdf,csv,json,ocsf,xlsx,tickets$",
     ):
         write_report(shared_db, RUN_ID, out, rules=RULES, formats="pdf,xls")
     assert not out.exists()

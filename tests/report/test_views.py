@@ -49,6 +49,7 @@ def test_a_view_is_named_after_its_framework_its_accounts_or_both():
         "json": "findings-pci-dss-v4.0.1.json",
         "ocsf": "findings-pci-dss-v4.0.1.ocsf.jsonl",
         "xlsx": "findings-pci-dss-v4.0.1.xlsx",
+        "tickets": "findings-pci-dss-v4.0.1.tickets.csv",
     }
     assert file_names(None) == FILE_NAMES
 
