@@ -12,7 +12,7 @@ RUN := $(UV) run --frozen --no-sync
 # uv for this HOME: a checkout set up under another HOME (or by CI) still finds or installs its own
 ENSURE_UV := command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 scripts/bootstrap_uv.py
 
-.PHONY: help setup demo test lint format bench bench-quick audit-deps wheel-check
+.PHONY: help setup demo test test-slow lint format bench bench-quick audit-deps wheel-check
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -29,8 +29,11 @@ setup: .venv/.keyaudit-synced  ## install uv, the locked Python environment and 
 demo: setup  ## audit a simulated organization end to end and print where the report is
 	@$(RUN) keyaudit demo
 
-test: setup  ## run the test suite
-	@$(RUN) pytest -q -n 2 --dist loadfile
+test: setup  ## run the test suite, but for the slow end-to-end files (≤ 5 min on 2 cores)
+	@$(RUN) pytest -q -n 2 --dist loadfile -m "not slow"
+
+test-slow: setup  ## the slow end-to-end files: Prefect flows, repeated demo runs, fault injection (CI runs them after make test)
+	@$(RUN) pytest -q -n 2 --dist loadfile -m slow
 
 lint: setup  ## ruff lint and format check, mypy, the import contracts of the layout (lint-imports)
 	@$(RUN) ruff check .

@@ -28,6 +28,9 @@ from tests.auditor.given import A, B, FilesRun, access_keys, audit_files, folder
 from tests.auditor.test_verify import verify as verify_command
 from tests.runs import write_config
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 runner = CliRunner()
 
 

@@ -10,6 +10,9 @@ import pytest
 
 from tests.faults.fault_harness import AuditResult, run_audit
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 MISSING_READ = "because no identity-based policy allows the {0} action"
 
 

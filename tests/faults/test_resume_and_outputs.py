@@ -29,6 +29,9 @@ from keyaudit.evidence.scps import SCP_FILE
 from keyaudit.evidence.store import EvidenceStore, sha256_file
 from tests.runs import RecordingSteps, isolated, run_until, stub_pdf
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 runner = CliRunner()
 

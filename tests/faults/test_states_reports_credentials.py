@@ -12,6 +12,9 @@ import pytest
 from keyaudit.sources.credential_report import COLUMNS
 from tests.faults.fault_harness import expired_credentials, run_audit
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 
 def test_suspended_closed_and_pending_closure_accounts_are_skipped_with_their_state(
     org, baseline, vt, faults, tmp_path, healthy

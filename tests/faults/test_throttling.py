@@ -14,6 +14,9 @@ from keyaudit.paths import PROJECT_ROOT
 from keyaudit.sources.aws.session import jittered_backoff, retry_limit_exceeded
 from tests.faults.fault_harness import AuditResult, run_audit
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 IAM_CALLS = (
     "iam.GenerateCredentialReport",
     "iam.GetCredentialReport",

@@ -36,6 +36,8 @@ from tests.runs import AS_OF, isolated, process_state, stub_pdf
 from tests.security.watch import SecretWatch
 
 pytestmark = pytest.mark.filterwarnings("ignore:Session.login_data is deprecated")
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = [pytestmark, pytest.mark.slow]
 runner = CliRunner()
 COMPLIANCE = "grc@example.com"
 

@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 GONE_WITHIN = 10.0  # the watchdog stops the server with SIGTERM, SIGKILL after 5 s
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = [pytestmark, pytest.mark.slow]
 
 
 def state(pid: int) -> str | None:

@@ -29,6 +29,9 @@ from keyaudit.sources.demo.changes import add_months
 from keyaudit.warehouse.demo_anchor import demo_anchor
 from tests.runs import isolated, stub_pdf, write_config
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 T1 = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 MINUTES_LATER = T1 + timedelta(minutes=7)
 A_MONTH_LATER = add_months(T1, 1)

