@@ -34,7 +34,7 @@ from keyaudit.delivery.config import TicketsConfig, redacted_url
 from keyaudit.delivery.dispatch import Backoff, DeliveryReport, DeliveryResult
 from keyaudit.model import KeyauditError
 from keyaudit.report.exports import JIRA_PRIORITY
-from keyaudit.report.queries import rows
+from keyaudit.report.queries import execute, rows
 
 # A Jira issue key: a project key (a capital letter, then capitals, digits or _) and a number.
 TICKET_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,254}-[1-9][0-9]{0,17}$")
@@ -62,23 +62,17 @@ def track(
     """Record `ticket` against the finding `finding_id` (seen in any run); returns the ticket
     it replaces, if any. An unknown finding id is refused: a typo would track nothing."""
     check_ticket_key(ticket)
-    found = con.execute(
-        "select findings.run_id from findings join runs using (run_id) where finding_id = ? "
-        "order by runs.as_of desc, findings.run_id desc limit 1",
-        [finding_id],
-    ).fetchone()
+    found = execute(con, "finding_latest_run", {"finding_id": finding_id}).fetchone()
     if not found:
         raise TrackError(
             f"finding {finding_id!r} is in no run of this warehouse — copy its id from the "
             "report, findings.csv or `keyaudit query`"
         )
-    before = con.execute(
-        "select ticket from finding_tickets where finding_id = ?", [finding_id]
-    ).fetchone()
-    con.execute(
-        "insert or replace into finding_tickets (finding_id, run_id, ticket, recorded_at) "
-        "values (?, ?, ?, ?)",
-        [finding_id, found[0], ticket, now],
+    before = execute(con, "finding_ticket", {"finding_id": finding_id}).fetchone()
+    execute(
+        con,
+        "record_finding_ticket",
+        {"finding_id": finding_id, "run_id": found[0], "ticket": ticket, "recorded_at": now},
     )
     return before[0] if before and before[0] != ticket else None
 
@@ -168,8 +162,8 @@ def send_ticket_events(
     rest. One DeliveryResult per event tried; nothing when no webhook is configured."""
     if not config.url:
         return []
-    run = con.execute("select run_id, as_of from runs where run_id = ?", [run_id]).fetchone()
-    if run is None:
+    found = rows(con, "run", {"run_id": run_id})
+    if not found:
         raise KeyauditError(f"run {run_id} is not in the warehouse — see `keyaudit runs`")
     sender = post or https_post(config)
     results = []
@@ -177,7 +171,8 @@ def send_ticket_events(
         if event["delivered"]:
             continue
         body = json.dumps(
-            event_document(event, {"run_id": run[0], "as_of": run[1]}), ensure_ascii=False
+            event_document(event, {"run_id": run_id, "as_of": found[0]["as_of"]}),
+            ensure_ascii=False,
         ).encode("utf-8")
         headers = {
             "Content-Type": "application/json",
@@ -192,10 +187,15 @@ def send_ticket_events(
         )
         name = f"{event['event']} {event['finding_id']}"
         if error is None:
-            con.execute(
-                "insert or ignore into ticket_events (run_id, finding_id, event, delivered_at) "
-                "values (?, ?, ?, ?)",
-                [run_id, event["finding_id"], event["event"], now()],
+            execute(
+                con,
+                "record_ticket_event",
+                {
+                    "run_id": run_id,
+                    "finding_id": event["finding_id"],
+                    "event": event["event"],
+                    "delivered_at": now(),
+                },
             )
         detail = "posted" if error is None else str(error)
         results.append(DeliveryResult("webhook", name, error is None, detail, attempts))

@@ -26,6 +26,8 @@ from tests.delivery.smtp_server import PASSWORD, USER, SmtpServer, free_port
 from tests.runs import DemoRun, copy_run
 
 pytestmark = pytest.mark.filterwarnings("ignore:Session.login_data is deprecated")
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = [pytestmark, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
-"""The report's SQL lives in sql/report/, one query per file, read by name: no SQL in the report's
-Python, every file used, every name used has its file, and missing files are named."""
+"""The report's SQL lives in sql/report/, one query per file, read by name: no SQL in the Python
+of the report or of delivery (which reads the same files), every file used, every name used has
+its file, and missing files are named."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+import keyaudit.delivery
 import keyaudit.report
 from keyaudit.report import queries
 from keyaudit.report.queries import ReportQueryError
 
-REPORT_PACKAGE = Path(keyaudit.report.__file__).parent
+READERS = (Path(keyaudit.report.__file__).parent, Path(keyaudit.delivery.__file__).parent)
 QUERY_FILES = sorted(p.stem for p in queries.QUERIES_DIR.glob("*.sql"))
 SQL = re.compile(
     r"\bselect\b.+\bfrom\b|\bwith \w+ as \(|\binsert into\b|\bdelete from\b|\bupdate \w+ set\b"
@@ -24,9 +26,9 @@ SQL = re.compile(
 
 
 def string_constants() -> list[tuple[str, str]]:
-    """(module, text) of every string literal in the report's Python, docstrings included."""
+    """(module, text) of every string literal in the readers' Python, docstrings included."""
     found = []
-    for path in sorted(REPORT_PACKAGE.glob("*.py")):
+    for path in sorted(p for package in READERS for p in package.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 found.append((path.name, node.value))
@@ -36,7 +38,7 @@ def string_constants() -> list[tuple[str, str]]:
 def named_queries() -> list[tuple[str, str]]:
     """(module, name) of every query run by a literal name: rows(con, "name"), execute(...)."""
     found = []
-    for path in sorted(REPORT_PACKAGE.glob("*.py")):
+    for path in sorted(p for package in READERS for p in package.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Call)

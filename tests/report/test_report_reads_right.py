@@ -28,6 +28,9 @@ from keyaudit.report.methodology import source_notes
 from keyaudit.warehouse.db import connect
 from tests.auditor.given import A, audit_files, folder_of, report
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 
 def pdf_text(path: Path) -> list[str]:
     return list(_pdf_text(path, path.stat().st_mtime_ns))
