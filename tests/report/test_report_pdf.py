@@ -24,6 +24,9 @@ from keyaudit.report import ReportFiles, write_report
 from keyaudit.report.context import build_report_context
 from keyaudit.report.render import render_html
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 PER_ACCOUNT = 4  # below ASSESSED's 9 findings, so its section must say what it left out
 
 
