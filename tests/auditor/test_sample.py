@@ -57,6 +57,24 @@ def test_the_draw_is_the_first_n_by_sha256_of_seed_and_id(con, demo: DemoRun):
     assert sample.population == len(ids) > 10
 
 
+# the id each saved query draws by, as docs/querying.md states it
+IDS = {
+    "keys": "select coalesce(access_key_id, account_id || '/' || user_name || '/key_' || key_slot) "
+    "from keys where run_id = ?",
+    "findings": "select finding_id from findings where run_id = ?",
+    "users": "select arn from users where run_id = ?",
+}
+
+
+@pytest.mark.parametrize("of", sorted(IDS))
+def test_every_kind_is_drawn_by_the_one_documented_rule(con, demo: DemoRun, of):
+    # three saved queries, one rule: each must agree with the rule written in plain Python
+    ids = [r[0] for r in con.execute(IDS[of], [demo.run_id]).fetchall()]
+    sample = draw(con, of, SEED, 7, demo.run_id)
+    assert sample.ids == redrawn(ids, SEED, 7)
+    assert sample.population == len(ids)
+
+
 def test_the_same_seed_draws_the_same_items_and_another_seed_others(con, demo: DemoRun):
     first = draw(con, "findings", SEED, 8, demo.run_id)
     assert draw(con, "findings", SEED, 8, demo.run_id).ids == first.ids
