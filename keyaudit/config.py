@@ -161,6 +161,15 @@ class WaiversConfig(_Section):
     review_days: int = Field(14, ge=0, le=365)
 
 
+class OwnersConfig(_Section):
+    """Who owns a key before its account's owner (docs/scheduling-and-delivery.md#owners)."""
+
+    # The IAM user tag whose value is the e-mail address of the user's keys' owner; then a key's
+    # description (IAM keeps it as a user tag keyed by the access key id); then the account's
+    # owner ([delivery.email] owner_tag, ou_owners). Empty: no user tag is read.
+    user_tag: str = Field("owner", max_length=128, pattern=r"^[\w\s.:/=+@-]*$")
+
+
 class FilesConfig(_Section):
     """Limits of the "files" source (a folder of credential reports handed in)."""
 
@@ -216,6 +225,7 @@ class Config(_Section):
     rules: dict[str, RuleOverride] = Field(default_factory=dict)
     waivers: WaiversConfig = Field(default_factory=WaiversConfig)
     waivers_file: Path | None = None
+    owners: OwnersConfig = Field(default_factory=OwnersConfig)
 
     def digest(self) -> str:
         """A short hash of the effective configuration, stored with each run."""

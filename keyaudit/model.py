@@ -1,5 +1,5 @@
 """Shared types and facts, one definition each: accounts in scope, the outcome of collecting one,
-severities, the account-id check, how an instant is read (UTC), the injected clock, and the base
+severities, the account-id and e-mail address checks, how an instant is read (UTC), the injected clock, and the base
 of keyaudit's errors."""
 
 from __future__ import annotations
@@ -28,6 +28,35 @@ _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 def is_account_id(value: object) -> bool:
     """An AWS account id: a string of exactly 12 ASCII digits (leading zeros kept)."""
     return isinstance(value, str) and _ACCOUNT_ID.fullmatch(value) is not None
+
+
+def check_address(value: str) -> str:
+    """`value` when it is one deliverable-looking address (syntax only: no DNS lookup), checked
+    by email-validator: no display name, quotes, comments or separators, so it cannot smuggle a
+    second recipient or a header into a message; a non-ASCII domain comes back in its xn-- form.
+    """
+    from email_validator import EmailNotValidError, validate_email  # 60 ms: only when needed
+
+    try:
+        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        reason = " ".join(str(exc).split()).rstrip(".")
+        raise ValueError(
+            f"{value!r} is not an e-mail address like team@example.com ({reason})"
+        ) from None
+    return value if value.isascii() else checked.ascii_email or value
+
+
+def address_in(value: str) -> str | None:
+    """The e-mail address a tag value holds (spaces around it ignored), or None when the value
+    is anything else (`team-payments`, `jenkins deploy key`): an owner is a mailbox or nobody."""
+    text = value.strip()
+    if "@" not in text:  # most tag values: no need to ask email-validator
+        return None
+    try:
+        return check_address(text)
+    except ValueError:
+        return None
 
 
 INSTANT_EXAMPLE = "2026-12-01T06:00:00Z"

@@ -15,24 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
+from keyaudit.model import check_address
+
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-
-
-def check_address(value: str) -> str:
-    """`value` when it is one deliverable-looking address (syntax only: no DNS lookup), checked
-    by email-validator: no display name, quotes, comments or separators, so it cannot smuggle a
-    second recipient or a header into a message; a non-ASCII domain comes back in its xn-- form.
-    """
-    from email_validator import EmailNotValidError, validate_email  # 60 ms: only when needed
-
-    try:
-        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
-    except EmailNotValidError as exc:
-        reason = " ".join(str(exc).split()).rstrip(".")
-        raise ValueError(
-            f"{value!r} is not an e-mail address like team@example.com ({reason})"
-        ) from None
-    return value if value.isascii() else checked.ascii_email or value
 
 
 def _split(value: Any) -> Any:

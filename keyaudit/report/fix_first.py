@@ -9,7 +9,13 @@ from typing import Any
 
 import duckdb
 
-from keyaudit.report.formatting import Relations, account_filter, relations, severity_class
+from keyaudit.report.formatting import (
+    Relations,
+    account_filter,
+    owner_label,
+    relations,
+    severity_class,
+)
 from keyaudit.report.queries import rows
 
 # How many keys the report's summary and an owner's e-mail list.
@@ -27,7 +33,7 @@ def fix_first(
     """The first `limit` keys of the run's Fix first list (of the given accounts only, in the
     run-wide order); [] for a warehouse from before the view."""
     found = relations_ if relations_ is not None else relations(con)
-    if not found.has("fix_first", "fix_rank", "why"):
+    if not found.has("fix_first", "fix_rank", "why", "owner", "owner_source"):
         return []
     params = {"run_id": run_id, "account_ids": account_filter(account_ids), "limit": limit}
     return [
@@ -36,6 +42,7 @@ def fix_first(
             "css": severity_class(row["severity"]),
             "key": row["access_key_id"] or f"key {row['key_slot']} (id not listed)",
             "rules": ", ".join(row["rule_ids"] or ()),
+            "owner_label": owner_label(row["owner"], row["owner_source"]),
         }
         for row in rows(con, "fix_first", params)
     ]

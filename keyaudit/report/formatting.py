@@ -16,6 +16,25 @@ from keyaudit.model import SEVERITIES, is_account_id
 from keyaudit.report.queries import execute, rows
 from keyaudit.textsafe import shortened
 
+# Where a key's owner came from (sql/views/key_owners.sql owner_source), in words.
+OWNER_SOURCES = {
+    "user_tag": "user tag",
+    "key_description": "key description",
+    "account_tag": "account tag",
+    "ou_map": "OU map",
+    "compliance": "compliance list",
+}
+
+
+def owner_label(owner: str | None, source: str | None) -> str | None:
+    """Who owns a key or finding and why, as the report and the e-mails print it:
+    "dev@example.com (user tag)"; "no owner (compliance list)"; None when not known."""
+    if source is None:
+        return None
+    if owner is None:
+        return f"no owner ({OWNER_SOURCES.get(source, source)})"
+    return f"{owner} ({OWNER_SOURCES.get(source, source)})"
+
 
 def ts(value: datetime | None) -> str | None:
     """A timestamp as the report prints it: UTC, to the minute."""

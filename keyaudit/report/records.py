@@ -47,13 +47,16 @@ def _lifecycle(
 
     A run without a previous one has no lifecycle to show (everything is first seen). An older
     warehouse without the view gets an empty stand-in on `con` while the block runs. The block
-    also has finding_keys(), which finds each finding's key, on `con`, and a finding_tickets
-    (empty in a warehouse from before tickets)."""
+    also has finding_keys(), which finds each finding's key, on `con`, a finding_tickets
+    (empty in a warehouse from before tickets) and a finding_owners (empty before owners)."""
     execute(con, "finding_keys")
     with contextlib.ExitStack() as stack:
         if not relations.has("finding_tickets", "finding_id", "ticket"):
             execute(con, "finding_tickets_stand_in")
             stack.callback(_drop, con, "drop_finding_tickets_stand_in")
+        if not relations.has("finding_owners", "finding_id", "owner", "owner_source"):
+            execute(con, "finding_owners_stand_in")
+            stack.callback(_drop, con, "drop_finding_owners_stand_in")
         if relations.has("finding_lifecycle", *LIFECYCLE):
             yield wanted
             return

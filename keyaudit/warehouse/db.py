@@ -41,6 +41,7 @@ RUN_TABLES = (
     "iam_user_privilege",
     "iam_user_privilege_inputs",
     "iam_user_policies",
+    "owner_tags",
     "access_keys",
     "credential_report",
     "accounts",

@@ -18,7 +18,7 @@ import pandas as pd
 
 from keyaudit.evidence.scps import read_scps, scp_gap, scp_levels
 from keyaudit.evidence.store import EvidenceStore
-from keyaudit.model import Account, AccountOutcome
+from keyaudit.model import Account, AccountOutcome, address_in
 from keyaudit.paths import SQL_DIR
 from keyaudit.privilege.account import evaluate_account
 from keyaudit.privilege.catalogue import catalogue_version
@@ -127,6 +127,12 @@ class _Collected:
     user_privilege: list[dict[str, Any]] = field(default_factory=list)
     scps: dict[str, Any] | None = None  # the run's service_control_policies.json
     api_calls: list[dict[str, Any]] = field(default_factory=list)
+    owner_tags: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _owner_tags(account_id: str, tags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of table owner_tags, each with the e-mail address its value holds (or None)."""
+    return [{"account_id": account_id, **t, "address": address_in(t["tag_value"])} for t in tags]
 
 
 # Credential reports are parsed in batches of about this many bytes: the checks run once per
@@ -150,6 +156,10 @@ def _read_account(
     outcome = _outcome(store, account.account_id)
     collected.api_calls += _call_rows(account.account_id, outcome.calls)
     folder = store.run_dir / account.account_id
+    collected.owner_tags += _owner_tags(
+        account.account_id,
+        [{"user_name": None, "tag_key": k, "tag_value": v} for k, v in account.tags.items()],
+    )
     row: dict[str, Any] = {
         "account_id": account.account_id,
         "name": account.name,
@@ -315,6 +325,7 @@ def _read_privilege(
     policies, inputs = privilege.user_privilege_rows(pages, fetched)
     collected.user_policies += [{"account_id": account_id, **r} for r in policies]
     collected.privilege_inputs += [{"account_id": account_id, **r} for r in inputs]
+    collected.owner_tags += _owner_tags(account_id, privilege.user_tag_rows(pages))
     levels = scp_levels(collected.scps, account_id)
     gap = scp_gap(collected.scps, account_id) if levels is None else None
     if gap:
@@ -508,6 +519,7 @@ def load_run(
         insert_frame(
             con, "iam_user_privilege", _with_run(pd.DataFrame(collected.user_privilege), run_id)
         )
+        insert_frame(con, "owner_tags", _with_run(pd.DataFrame(collected.owner_tags), run_id))
         insert_frame(con, "evidence", _with_run(evidence, run_id))
         if signature is not None:
             insert_frame(con, "run_signatures", pd.DataFrame([asdict(signature)]))

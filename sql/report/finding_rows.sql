@@ -1,7 +1,8 @@
 -- The run's findings (all, or those of the accounts in $account_ids) with their key's facts as
 -- the rules see them (finding_keys.sql, on the keys mart), their user's ARN (the users mart) and, when
 -- $with_lifecycle, when each was first seen (finding_lifecycle), and the ticket tracked for it
--- (finding_tickets, `keyaudit track`). Accounts in the order of
+-- (finding_tickets, `keyaudit track`), and who owns it and why (finding_owners: the key's
+-- owner, or the account's). Accounts in the order of
 -- $account_order, then by id; within an account worst first ($severities), then rule, user and
 -- key. $per_account caps the rows of each account and $total all rows (NULL: no cap), so the
 -- report's detail reads only what it shows.
@@ -31,6 +32,10 @@ finding_lifecycle as (
 
 finding_tickets as (
     select * from finding_tickets
+),
+
+finding_owners as (
+    select * from finding_owners where run_id = $run_id
 ),
 
 ranked as (
@@ -77,6 +82,8 @@ final as (
         finding_lifecycle.days_open,
         finding_lifecycle.is_new,
         finding_tickets.ticket,
+        finding_owners.owner,
+        finding_owners.owner_source,
     from picked
     cross join runs
     left join key_facts
@@ -88,6 +95,8 @@ final as (
         on finding_lifecycle.finding_id = picked.finding_id
     left join finding_tickets
         on finding_tickets.finding_id = picked.finding_id
+    left join finding_owners
+        on finding_owners.finding_id = picked.finding_id
 )
 
 select * from final

@@ -28,6 +28,8 @@ final as (
         days_idle,
         age_days,
         why,
+        owner,
+        owner_source,
     from fix_first
     left join accounts using (account_id)
 )

@@ -7,6 +7,7 @@
 --   3. days idle, most first: since the key's last use, or since its creation when never used;
 --   4. age in days, oldest first;
 --   then account, user and key, so the order is total and the same in every reader.
+-- Each key carries its owner and where the owner came from (key_owners).
 -- The one definition behind the report's summary, the owner e-mails and the saved query.
 with findings as (
     select * from findings where not waived
@@ -18,6 +19,10 @@ runs as (
 
 keys as (
     select * from keys
+),
+
+key_owners as (
+    select * from key_owners
 ),
 
 key_findings as (
@@ -86,6 +91,15 @@ measured as (
     inner join runs using (run_id)
 ),
 
+owned as (
+    select
+        measured.*,
+        key_owners.owner,
+        key_owners.owner_source
+    from measured
+    left join key_owners using (run_id, account_id, user_name, key_ref)
+),
+
 final as (
     select
         run_id,
@@ -120,8 +134,10 @@ final as (
                 else '; idle ' || days_idle || ' days, ' || age_days || ' days old'
             end as why,
         privilege_rank,
-        severity_rank
-    from measured
+        severity_rank,
+        owner,
+        owner_source
+    from owned
 )
 
 select * from final

@@ -189,3 +189,14 @@ def user_privilege_rows(
             via = {"user_name": name, "via": "group", "group_name": group_name}
             policy_rows += policies(groups.get(group_name, {}), "GroupPolicyList", via)
     return policy_rows, inputs
+
+
+def user_tag_rows(pages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every tag of every user in the authorization details (user_name, tag_key, tag_value): the
+    owner tag and the keys' descriptions (a tag keyed by the access key id) among them."""
+    return [
+        {"user_name": user["UserName"], "tag_key": tag["Key"], "tag_value": tag.get("Value", "")}
+        for page in pages
+        for user in page.get("UserDetailList", [])
+        for tag in user.get("Tags", []) or []
+    ]

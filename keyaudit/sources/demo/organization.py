@@ -34,6 +34,7 @@ from keyaudit.sources.demo.personas import (
     UserTruth,
     ago,
     expected_findings,
+    owner_tags,
     plan_users,
 )
 
@@ -384,5 +385,9 @@ def _create_users(iam: Any, account_id: str, planned: list[UserTruth]) -> list[U
                 if key.last_used
                 else None
             )
-        created.append(user.with_key_ids(key_ids))
+        user = user.with_key_ids(key_ids)
+        tags = owner_tags(user)
+        if tags:
+            iam.tag_user(UserName=name, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+        created.append(user)
     return created

@@ -56,19 +56,23 @@ class Persona:
     # what the effective-privilege evaluation must say: admin | escalation | other
     grants: tuple[str, ...] = ()
     expected_privilege: str = "other"
+    # who owns the keys before the account's owner (owner_tags): "user_tag" (an address in the
+    # user's owner tag), "key_description" (an address as the first key's description), or
+    # "not_an_address" (an owner tag that names a team, which falls through to the account)
+    owned_by: str | None = None
 
 
 PERSONAS: tuple[Persona, ...] = (
     Persona("rotated-in-use", "recently rotated key used yesterday",
             keys=(KeyPlan((10, 80), RECENT),)),
-    Persona("old-key-in-use", "key older than 90 days, used yesterday",
-            keys=(KeyPlan((120, 900), RECENT),)),
-    Persona("idle-old-key", "old key idle for months",
-            keys=(KeyPlan((200, 900), (60, 180)),)),
+    Persona("old-key-in-use", "key older than 90 days, used yesterday; owner tag on the user",
+            keys=(KeyPlan((120, 900), RECENT),), owned_by="user_tag"),
+    Persona("idle-old-key", "old key idle for months; its description names its owner",
+            keys=(KeyPlan((200, 900), (60, 180)),), owned_by="key_description"),
     Persona("idle-rotated-key", "key younger than 90 days, idle since 50+ days",
             keys=(KeyPlan((70, 85), (50, 65)),)),
-    Persona("never-used-old-key", "key created long ago, never used",
-            keys=(KeyPlan((100, 500)),)),
+    Persona("never-used-old-key", "key created long ago, never used; owner tag names a team",
+            keys=(KeyPlan((100, 500)),), owned_by="not_an_address"),
     Persona("new-unused-key", "key created two days ago, not used yet",
             keys=(KeyPlan((2.0, 2.4)),)),
     Persona("two-active-keys", "rotation left half-done: two active keys",
@@ -173,6 +177,7 @@ class UserTruth:
     password_set: datetime | None = None  # the console password's last change (console users)
     grants: tuple[str, ...] = ()  # as the persona's
     expected_privilege: str = "other"  # admin | escalation | other (effective privilege)
+    owned_by: str | None = None  # as the persona's
 
     def with_key_ids(self, key_ids: list[str]) -> UserTruth:
         keys = tuple(replace(k, access_key_id=i) for k, i in zip(self.keys, key_ids, strict=True))
@@ -200,6 +205,31 @@ class ExpectedFinding:
     user_name: str | None  # ROOT_USER for root findings, None for account-level
     key_slot: int | None  # 1 or 2 for key findings (credential report slot)
     access_key_id: str | None  # moto's id for IAM-user keys; None for root / non-key findings
+
+
+# The IAM user tag the demo names owners with: [owners] user_tag's default.
+OWNER_TAG = "owner"
+
+
+def owner_tags(user: UserTruth) -> dict[str, str]:
+    """The tags that name the owner of the user's keys (after its keys exist, for their ids)."""
+    if user.owned_by == "user_tag":
+        return {OWNER_TAG: f"{user.user_name}-owner@example.com"}
+    if user.owned_by == "key_description" and user.keys:
+        return {user.keys[0].access_key_id: f"{user.user_name}-key-owner@example.com"}
+    if user.owned_by == "not_an_address":
+        return {OWNER_TAG: "platform team"}
+    return {}
+
+
+def expected_key_owner(user: UserTruth, key: KeyTruth) -> tuple[str | None, str | None]:
+    """(owner, owner_source) of a key when its owner is not its account's; else (None, None)."""
+    tags = owner_tags(user)
+    if user.owned_by == "user_tag":
+        return tags[OWNER_TAG], "user_tag"
+    if key.access_key_id in tags:
+        return tags[key.access_key_id], "key_description"
+    return None, None
 
 
 # A user with keys is created 1 hour to 40 days before its first key (see realize_user).
@@ -322,6 +352,7 @@ def realize_user(
         password_set=created if persona.console else None,  # login profile made with the user
         grants=persona.grants,
         expected_privilege=persona.expected_privilege,
+        owned_by=persona.owned_by,
     )
 
 

@@ -1,0 +1,2 @@
+-- Remove the stand-in of finding_owners_stand_in.sql.
+drop view if exists temp.finding_owners
