@@ -177,4 +177,6 @@ def _discovery(meta: dict[str, Any]) -> Discovery:
         skipped=[Account.from_dict(a) for a in meta.get("skipped", [])],
         unknown=list(meta.get("unknown", [])),
         note=meta.get("scope_note", ""),
+        listed=meta.get("accounts_listed"),
+        filtered_out=list(meta.get("filtered_out", [])),
     )

@@ -48,6 +48,8 @@ def run_record(
         "accounts": [a.to_dict() for a in found.in_scope],
         "skipped": [a.to_dict() for a in found.skipped],
         "unknown": found.unknown,
+        "accounts_listed": found.listed,
+        "filtered_out": found.filtered_out,
     }
 
 

@@ -54,6 +54,7 @@ from keyaudit.report.methodology import (
     waiver_lists,
 )
 from keyaudit.report.queries import execute, rows
+from keyaudit.report.reconciliation import completeness
 from keyaudit.report.records import detail_rows, explorer_data
 from keyaudit.rules.commands import audit_role
 from keyaudit.rules.frameworks import (
@@ -236,6 +237,7 @@ def build_report_context(
             "retention": _retention(run),
         },
         "explorer": None,
+        "completeness": completeness(con, run_id, ids, rel),
     }
     context["evidence"]["bytes"] = sum(f["bytes"] or 0 for f in context["evidence"]["files"])
     if with_explorer:
@@ -532,6 +534,7 @@ def _sections(context: dict[str, Any]) -> list[dict[str, Any]]:
     """The report's sections in order; `html_only` ones are left out of the PDF."""
     sections = [
         ("scope", "Scope and coverage", "_scope.html.j2", False),
+        ("completeness", "Completeness and accuracy", "_completeness.html.j2", False),
         ("summary", "Executive summary", "_summary.html.j2", False),
         ("framework", _framework_title(context), "_framework.html.j2", False),
         ("accounts", "Accounts", "_accounts.html.j2", False),

@@ -28,6 +28,22 @@ CUT_MARK = f"… [cut at {MAX_CELL_CHARS:,} characters; full text in findings.js
 FINDINGS_SHEET = "findings"
 ACCOUNTS_SHEET = "accounts"
 CONTROLS_SHEET = "control results"
+RECONCILIATION_SHEET = "reconciliation"
+# Every reconciliation line of the run (the warehouse view `reconciliation`), holding or not.
+RECONCILIATION_COLUMNS = (
+    "check_id",
+    "subject",
+    "account_id",
+    "framework",
+    "requirement",
+    "compares",
+    "expected",
+    "found",
+    "difference",
+    "result",
+    "detail",
+    "query",
+)
 ACCOUNT_COLUMNS = (
     "account_id",
     "name",
@@ -239,7 +255,7 @@ class Workbook:
 
 
 def write_tables(book: Workbook, context: Mapping[str, Any], max_rows: int = MAX_ROWS) -> None:
-    """The accounts and control results sheets, after the findings sheet."""
+    """The accounts, control results and reconciliation sheets, after the findings sheet."""
     accounts = book.sheet(ACCOUNTS_SHEET, ACCOUNT_COLUMNS, max_rows)
     for account in context["accounts"]:
         accounts.add(account_row(account))
@@ -249,3 +265,7 @@ def write_tables(book: Workbook, context: Mapping[str, Any], max_rows: int = MAX
         for row in control_rows(control):
             controls.add(row)
     controls.close()
+    reconciliation = book.sheet(RECONCILIATION_SHEET, RECONCILIATION_COLUMNS, max_rows)
+    for line in context["completeness"]["lines"]:
+        reconciliation.add(line)
+    reconciliation.close()

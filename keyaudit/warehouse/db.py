@@ -46,6 +46,7 @@ RUN_TABLES = (
     "credential_report",
     "accounts",
     "runs",
+    "listed_users",
 )
 # Plain views; the marts between them are tables (keyaudit.warehouse.marts).
 VIEW_FOLDERS = ("staging", "views")

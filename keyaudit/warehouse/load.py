@@ -37,12 +37,14 @@ from keyaudit.sources.credential_report_bulk import REPORT, parse_credential_rep
 from keyaudit.textsafe import shortened
 from keyaudit.warehouse.db import delete_run, insert_frame, transaction
 from keyaudit.warehouse.marts import build_marts
+from keyaudit.warehouse.reconciliation import record_differences
 from keyaudit.words import counted, plural
 
 if TYPE_CHECKING:
     from keyaudit.evidence.signing import ManifestSignature
 
 RUN_FILE = "run.json"
+LISTED_USERS_FILE = "users.json"  # keyaudit.sources.aws.collect writes it (kind list_users)
 
 # The longest reason the warehouse keeps (why an account was not assessed, a run note, why an
 # input file was not used). Reasons are keyaudit's own sentences around names that came from
@@ -128,6 +130,7 @@ class _Collected:
     scps: dict[str, Any] | None = None  # the run's service_control_policies.json
     api_calls: list[dict[str, Any]] = field(default_factory=list)
     owner_tags: list[dict[str, Any]] = field(default_factory=list)
+    listed_users: list[dict[str, Any]] = field(default_factory=list)  # ListUsers (users.json)
 
 
 def _owner_tags(account_id: str, tags: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -217,6 +220,7 @@ def _finish_accounts(store: EvidenceStore, pending: _Pending, collected: _Collec
                 _partial(row, _refused_rows(len(result.refused)))
             if account.account_id not in with_root_row:
                 _without_root_row(row)
+            collected.listed_users += _listed_users(folder, account.account_id)
             keys_path = folder / "access_keys.json"
             listed: list[dict[str, Any]] | None = None
             if keys_path.exists():
@@ -310,6 +314,24 @@ def _passwords_by_account(frame: pd.DataFrame) -> dict[str, dict[str, bool]]:
         if isinstance(enabled, bool):
             found.setdefault(account_id, {})[user] = enabled
     return found
+
+
+def _listed_users(folder: Path, account_id: str) -> list[dict[str, Any]]:
+    """The account's ListUsers answer (users.json), which the reconciliation holds the credential
+    report's users against; none when the listing was not collected (a folder of files)."""
+    path = folder / LISTED_USERS_FILE
+    if not path.exists():
+        return []
+    return [
+        {
+            "account_id": account_id,
+            "user_name": user["UserName"],
+            "user_id": user.get("UserId"),
+            "arn": user.get("Arn"),
+            "created_at": user.get("CreateDate"),
+        }
+        for user in json.loads(path.read_text(encoding="utf-8"))
+    ]
 
 
 def _read_privilege(
@@ -478,10 +500,12 @@ def load_run(
             """insert into runs (run_id, started_at, finished_at, as_of, source, scope, config_digest,
                 config_json, parameters_json, tool_version, status, caller_arn, organization_id,
                 accounts_in_scope, accounts_assessed, accounts_not_assessed, accounts_skipped,
-                manifest_sha256, privilege_catalogue)
+                manifest_sha256, privilege_catalogue, accounts_listed, accounts_filtered_out,
+                accounts_unlisted)
                values ($run_id, $started_at, $finished_at, $as_of, $source, $scope, $digest,
                 $config, $parameters, $version, 'finished', $caller, $org, $in_scope, $assessed,
-                $not_assessed, $skipped, $manifest, $catalogue)""",
+                $not_assessed, $skipped, $manifest, $catalogue, $listed, $filtered_out,
+                $unlisted)""",
             {
                 "run_id": run_id,
                 "started_at": datetime.fromisoformat(meta["started_at"]),
@@ -501,6 +525,9 @@ def load_run(
                 "skipped": statuses.get("skipped", 0),
                 "manifest": manifest_sha256,
                 "catalogue": catalogue_version() if collected.user_privilege else None,
+                "listed": meta.get("accounts_listed"),
+                "filtered_out": len(meta.get("filtered_out", [])),
+                "unlisted": len(meta.get("unknown", [])),
             },
         )
         insert_frame(
@@ -527,6 +554,12 @@ def load_run(
         insert_frame(con, "run_notes", _with_run(notes, run_id))
         insert_frame(con, "input_files", _bounded(_input_files(meta, run_id), "reason"))
         insert_frame(con, "api_calls", _with_run(pd.DataFrame(collected.api_calls), run_id))
+        listed_users = pd.DataFrame(collected.listed_users)
+        if not listed_users.empty:
+            listed_users["created_at"] = pd.to_datetime(
+                listed_users["created_at"], utc=True, format="ISO8601"
+            )
+        insert_frame(con, "listed_users", _with_run(listed_users, run_id))
         build_marts(con, run_id)  # once, here: the notes below and every rule read them
         con.execute(
             "insert into run_notes (run_id, account_id, kind, message) "
@@ -542,6 +575,7 @@ def load_run(
             waivers or read_waiver_evidence(store, rules),
             review_days=waiver_review_days,
         )
+        record_differences(con, run_id)  # last: it reconciles the findings written above
     return summarize(con, run_id)
 
 

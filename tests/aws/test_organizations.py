@@ -81,6 +81,16 @@ def test_include_and_exclude_by_ou_path_and_id(org):
     assert len(found.in_scope) == 9
 
 
+def test_the_listing_and_what_the_filters_left_out_are_recorded_for_reconciliation(org):
+    found = discover(
+        AccountSessions(),
+        DiscoveryConfig(exclude_accounts=[org["ids"][1]], include_ous=["Root/Workloads/Prod"]),
+    )
+    assert found.listed == 26  # management + 25 members, as ListAccounts answered
+    assert org["ids"][1] in found.filtered_out
+    assert len(found.in_scope) + len(found.skipped) + len(found.filtered_out) == found.listed
+
+
 def test_unknown_included_account_is_reported_not_dropped(org):
     found = discover(
         AccountSessions(), DiscoveryConfig(include_accounts=[org["ids"][2], "999988887777"])

@@ -84,7 +84,12 @@ def test_framework_view_lists_each_requirement_with_result_evidence_and_findings
 
 def test_framework_view_section_follows_the_summary_and_restricts_its_controls_table(pci_db):
     context = build_report_context(pci_db, RUN_ID, rules=RULES, framework="pci dss v4.0.1")
-    assert [s["id"] for s in context["sections"]][:3] == ["scope", "summary", "framework"]
+    assert [s["id"] for s in context["sections"]][:4] == [
+        "scope",
+        "completeness",
+        "summary",
+        "framework",
+    ]
     assert {r["framework"] for r in context["controls"]["rows"]} == {"PCI DSS v4.0.1"}
     html = render_html(context)
     assert "<h2>PCI DSS v4.0.1 requirements</h2>" in html

@@ -322,6 +322,7 @@ def test_evidence_lists_every_file_of_the_run(shared_db, shared_context):
 def test_sections_in_order(shared_context):
     assert [s["id"] for s in shared_context["sections"]] == [
         "scope",
+        "completeness",
         "summary",
         "accounts",
         "findings",

@@ -87,6 +87,7 @@ def test_every_format_is_written_privately(written):
 def test_section_headings_are_in_the_text_and_the_outline(reader, text):
     headings = [
         "Scope and coverage",
+        "Completeness and accuracy",
         "Executive summary",
         "Accounts",
         "Waivers",
@@ -110,7 +111,10 @@ def test_section_headings_are_in_the_text_and_the_outline(reader, text):
 
 
 def test_table_of_contents_gives_page_numbers(pages):
-    assert re.search(r"Scope and coverage \.+ ?1 Executive summary \.+ ?\d+ ", pages[0])
+    assert re.search(
+        r"Scope and coverage \.+ ?1 Completeness and accuracy \.+ ?\d+ Executive summary \.+ ?\d+ ",
+        pages[0],
+    )
     assert re.search(r"Evidence appendix \.+ ?\d+", pages[0])
 
 

@@ -42,7 +42,7 @@ def table(sheet: Any) -> list[dict[str, Any]]:
 
 
 def test_workbook_has_the_findings_accounts_and_control_results_sheets(book):
-    assert book.sheetnames == ["findings", "accounts", "control results"]
+    assert book.sheetnames == ["findings", "accounts", "control results", "reconciliation"]
     assert [c.value for c in book["findings"][1]] == list(COLUMNS)
     assert [c.value for c in book["accounts"][1]] == list(ACCOUNT_COLUMNS)
     assert [c.value for c in book["control results"][1]] == list(CONTROL_COLUMNS)

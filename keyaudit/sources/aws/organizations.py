@@ -36,6 +36,10 @@ class Discovery:
     skipped: list[Account] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # configured ids the organization lacks
     note: str = ""
+    # What ListAccounts answered (None when the scope is no organization listing) and the ids
+    # of it the [discovery] filters left out: the reconciliation's first line adds them up.
+    listed: int | None = None
+    filtered_out: list[str] = field(default_factory=list)
 
 
 def account_state(raw: dict[str, Any]) -> str:
@@ -169,17 +173,20 @@ def _from_organization(
         caller_arn=caller["arn"],
         organization_id=described.get("Id"),
         management_account_id=described.get("MasterAccountId"),
+        listed=len(raw_accounts),
     )
     known = {raw["Id"] for raw in raw_accounts}
     found.unknown = sorted(set(config.include_accounts) - known)
     ou_paths = _OuPaths(org)
     for raw in sorted(raw_accounts, key=lambda r: r["Id"]):
         if not _selected(config, raw["Id"]):
+            found.filtered_out.append(raw["Id"])
             continue
         path, ou_ids = ou_paths.path(raw["Id"])
-        if config.include_ous and not _ou_matches(config.include_ous, path, ou_ids):
-            continue
-        if config.exclude_ous and _ou_matches(config.exclude_ous, path, ou_ids):
+        if (config.include_ous and not _ou_matches(config.include_ous, path, ou_ids)) or (
+            config.exclude_ous and _ou_matches(config.exclude_ous, path, ou_ids)
+        ):
+            found.filtered_out.append(raw["Id"])
             continue
         account = Account(
             account_id=raw["Id"],

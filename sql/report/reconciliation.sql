@@ -1,0 +1,33 @@
+-- The report's completeness and accuracy section: every reconciliation line of the run
+-- (sql/views/reconciliation.sql), the lines about accounts narrowed to $account_ids (all when
+-- NULL); run_query lists the items behind the whole check for the run.
+with reconciliation as (
+    select *
+    from reconciliation
+    where run_id = $run_id
+        and (account_id is null
+            or cast($account_ids as varchar[]) is null
+            or list_contains(cast($account_ids as varchar[]), account_id))
+),
+
+final as (
+    select
+        check_order,
+        check_id,
+        subject,
+        account_id,
+        framework,
+        requirement,
+        compares,
+        expected,
+        found,
+        difference,
+        result,
+        detail,
+        query,
+        ka_reconcile_command(query_name, run_id, null) as run_query,
+    from reconciliation
+)
+
+select * from final
+order by check_order, framework nulls first, requirement nulls first, account_id nulls first, subject

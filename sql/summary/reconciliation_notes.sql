@@ -1,0 +1,20 @@
+-- The data notes of a run's reconciliation: every line that does not hold, on its account (a
+-- run note when the line is about the run or a requirement), so a difference is never silent.
+with reconciliation as (
+    select * from reconciliation where run_id = $run_id
+),
+
+final as (
+    select
+        run_id,
+        account_id,
+        'reconciliation' as kind,
+        subject || ': ' || compares || ' does not hold: expected ' || expected || ', found '
+            || found || ', difference ' || difference
+            || case when coalesce(detail, '') <> '' then ' (' || detail || ')' else '' end
+            || ' — re-perform it with `' || query || '`' as message,
+    from reconciliation
+    where result = 'does not hold'
+)
+
+select * from final
