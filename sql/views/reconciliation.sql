@@ -112,105 +112,88 @@ in_scope as (
     select run_id, account_id, status from accounts where status <> 'skipped'
 ),
 
--- what each assessed account's evidence holds: a check without its listing is not performed
-listings as (
-    select
-        evidence.run_id,
-        evidence.account_id,
-        bool_or(evidence.kind = 'list_users' and runs.accounts_filtered_out is not null) as has_users,
-        bool_or(evidence.kind = 'access_keys') as has_keys,
-    from evidence
-    inner join runs using (run_id)
-    where evidence.account_id is not null
-    group by all
+-- the matched checks, one row per item: a user by name, a key by its id (report slot otherwise)
+items as (
+    select run_id, account_id, 'users_listed' as check_id, user_name as item,
+        user_name as report_name, user_name as listed_name, is_in_report, is_listed
+    from users
+    union all
+    select run_id, account_id, 'access_keys_listed', coalesce(access_key_id, user_name || ' slot ' || key_slot),
+        user_name || ' slot ' || key_slot, access_key_id || ' of ' || user_name, is_in_report, is_listed
+    from keys
 ),
 
-user_counts as (
+item_counts as (
     select
         run_id,
         account_id,
+        check_id,
         count(*) filter (where is_in_report) as in_report,
         count(*) filter (where is_listed) as listed,
         count(*) filter (where not (is_in_report and is_listed)) as unmatched,
-        list(user_name order by user_name) filter (where is_in_report and not is_listed) as report_only,
-        list(user_name order by user_name) filter (where is_listed and not is_in_report) as listing_only,
-    from users
+        list(report_name order by item) filter (where is_in_report and not is_listed) as report_only,
+        list(listed_name order by item) filter (where is_listed and not is_in_report) as listing_only,
+    from items
     group by all
 ),
 
-users_listed as (
+-- each matched check in words, and the evidence kind of the listing it needs
+matched_checks (check_order, check_id, evidence_kind, listing, compares, report_only, listing_only, query) as (
+    values
+        (3, 'users_listed', 'list_users', 'ListUsers',
+            'IAM users in the credential report = IAM users listed by ListUsers, matched by name',
+            'in the credential report, not listed: ',
+            'listed, not in the credential report (created after it?): ', 'reconcile_users'),
+        (4, 'access_keys_listed', 'access_keys', 'ListAccessKeys',
+            'access keys of IAM users in the credential report = keys listed by ListAccessKeys, each paired with a key id',
+            'in the credential report, no key id listed: ',
+            'listed, not in the credential report: ', 'reconcile_keys')
+),
+
+-- which listings each account's evidence holds: a check without its listing is not performed;
+-- a run loaded before warehouse version 14 kept no ListUsers (reconciliation_users)
+listings as (
+    select distinct evidence.run_id, evidence.account_id, evidence.kind as evidence_kind
+    from evidence
+    inner join runs using (run_id)
+    where evidence.account_id is not null
+        and (evidence.kind <> 'list_users' or runs.accounts_filtered_out is not null)
+),
+
+matched as (
     select
         in_scope.run_id,
-        3 as check_order,
-        'users_listed' as check_id,
+        checks.check_order,
+        checks.check_id,
         in_scope.account_id,
         cast(null as varchar) as framework,
         cast(null as varchar) as requirement,
         'account ' || in_scope.account_id as subject,
-        'IAM users in the credential report = IAM users listed by ListUsers, matched by name' as compares,
-        case when listings.has_users then coalesce(user_counts.in_report, 0) end::bigint as expected,
-        case when listings.has_users then coalesce(user_counts.listed, 0) end::bigint as found,
-        case when listings.has_users then coalesce(user_counts.unmatched, 0) end::bigint as difference,
+        checks.compares,
+        case when listings.evidence_kind is not null then coalesce(item_counts.in_report, 0) end::bigint as expected,
+        case when listings.evidence_kind is not null then coalesce(item_counts.listed, 0) end::bigint as found,
+        case when listings.evidence_kind is not null then coalesce(item_counts.unmatched, 0) end::bigint as difference,
         case
             when in_scope.status = 'not_assessed' then 'account not assessed'
-            when not coalesce(listings.has_users, false) then 'ListUsers was not collected for this account'
-            when coalesce(user_counts.unmatched, 0) = 0 then ''
+            when listings.evidence_kind is null then checks.listing || ' was not collected for this account'
+            when coalesce(item_counts.unmatched, 0) = 0 then ''
             else concat_ws('; ',
-                case when len(user_counts.report_only) > 0 then
-                    'in the credential report, not listed: ' || ka_named(user_counts.report_only) end,
-                case when len(user_counts.listing_only) > 0 then
-                    'listed, not in the credential report (created after it?): ' || ka_named(user_counts.listing_only) end)
+                case when len(item_counts.report_only) > 0 then checks.report_only || ka_named(item_counts.report_only) end,
+                case when len(item_counts.listing_only) > 0 then checks.listing_only || ka_named(item_counts.listing_only) end)
         end as detail,
-        'reconcile_users' as query,
+        checks.query,
         in_scope.status,
-        coalesce(listings.has_users, false) as is_performed,
+        listings.evidence_kind is not null as is_performed,
     from in_scope
-    left join listings using (run_id, account_id)
-    left join user_counts using (run_id, account_id)
-),
-
-key_counts as (
-    select
-        run_id,
-        account_id,
-        count(*) filter (where is_in_report) as in_report,
-        count(*) filter (where is_listed) as listed,
-        count(*) filter (where not is_matched) as unmatched,
-        list(user_name || ' slot ' || key_slot order by user_name, key_slot) filter (where not is_listed) as report_only,
-        list(access_key_id || ' of ' || user_name order by user_name, access_key_id) filter (where not is_in_report) as listing_only,
-    from keys
-    group by all
-),
-
-access_keys_listed as (
-    select
-        in_scope.run_id,
-        4 as check_order,
-        'access_keys_listed' as check_id,
-        in_scope.account_id,
-        cast(null as varchar) as framework,
-        cast(null as varchar) as requirement,
-        'account ' || in_scope.account_id as subject,
-        'access keys of IAM users in the credential report = keys listed by ListAccessKeys, each paired with a key id' as compares,
-        case when listings.has_keys then coalesce(key_counts.in_report, 0) end::bigint as expected,
-        case when listings.has_keys then coalesce(key_counts.listed, 0) end::bigint as found,
-        case when listings.has_keys then coalesce(key_counts.unmatched, 0) end::bigint as difference,
-        case
-            when in_scope.status = 'not_assessed' then 'account not assessed'
-            when not coalesce(listings.has_keys, false) then 'ListAccessKeys was not collected for this account'
-            when coalesce(key_counts.unmatched, 0) = 0 then ''
-            else concat_ws('; ',
-                case when len(key_counts.report_only) > 0 then
-                    'in the credential report, no key id listed: ' || ka_named(key_counts.report_only) end,
-                case when len(key_counts.listing_only) > 0 then
-                    'listed, not in the credential report: ' || ka_named(key_counts.listing_only) end)
-        end as detail,
-        'reconcile_keys' as query,
-        in_scope.status,
-        coalesce(listings.has_keys, false) as is_performed,
-    from in_scope
-    left join listings using (run_id, account_id)
-    left join key_counts using (run_id, account_id)
+    cross join matched_checks as checks
+    left join listings
+        on listings.run_id = in_scope.run_id
+        and listings.account_id = in_scope.account_id
+        and listings.evidence_kind = checks.evidence_kind
+    left join item_counts
+        on item_counts.run_id = in_scope.run_id
+        and item_counts.account_id = in_scope.account_id
+        and item_counts.check_id = checks.check_id
 ),
 
 finding_counts as (
@@ -255,9 +238,7 @@ findings_of_rule as (
 ),
 
 per_account as (
-    select * from users_listed
-    union all by name
-    select * from access_keys_listed
+    select * from matched
     union all by name
     select * from findings_of_rule
 ),
