@@ -85,6 +85,10 @@ class CollectionConfig(_Section):
     # DescribePolicy, ListTargetsForPolicy, once per run) are not collected; SCPs are then "off"
     # and the privilege evaluation says they are unknown, never that they deny
     scps: bool = True
+    # false: SSH public keys, service-specific credentials and signing certificates
+    # (ListSSHPublicKeys per user, ListServiceSpecificCredentials once, ListSigningCertificates
+    # per holder) are not collected; they are then "off", never "none"
+    other_credentials: bool = True
 
 
 class PathsConfig(_Section):

@@ -40,6 +40,12 @@ from keyaudit.sources.demo.personas import (
 
 AS_OF = datetime(2026, 3, 31, 9, 0, tzinfo=UTC)
 RULES = {rule.rule_id for rule in load_catalogue()}  # the demo exercises every rule
+CREDENTIAL_RULES = {
+    "SSH_PUBLIC_KEY_NOT_ROTATED",
+    "SERVICE_CREDENTIAL_NOT_ROTATED",
+    "SIGNING_CERTIFICATE_NOT_ROTATED",
+    "BEDROCK_API_KEY_WITHOUT_EXPIRY",
+}
 
 
 def snapshot(org: SimulatedOrganization) -> tuple[Any, ...]:
@@ -269,9 +275,12 @@ class TestSimulatedOrganization:
         missing = [f for f in org.expected if f.account_id == org.missing_role_account_id]
         assert [(f.rule_id, f.user_name) for f in missing] == [("ACCOUNT_NOT_ASSESSED", None)]
         key_ids = {k.access_key_id for u in org.users for k in u.keys}
+        credential_ids = {c.credential_id for u in org.users for c in u.credentials}
         for finding in org.expected:
             if finding.rule_id.startswith("ACCESS_KEY_") or finding.rule_id.startswith("INACTIVE"):
                 assert finding.key_slot in (1, 2) and finding.access_key_id in key_ids
+            elif finding.rule_id in CREDENTIAL_RULES:  # listed: an id, no report slot
+                assert finding.key_slot is None and finding.access_key_id in credential_ids
             elif finding.rule_id != "ROOT_ACCESS_KEY_PRESENT":
                 assert finding.key_slot is None and finding.access_key_id is None
 

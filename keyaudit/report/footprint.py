@@ -1,5 +1,7 @@
 """The long-term credential footprint: IAM-user access keys by run, and the share of accounts
-free of them. AWS advises temporary credentials, so fewer keys is better, run after run."""
+free of them; with the other long-term credentials counted by kind (SSH public keys,
+service-specific credentials, signing certificates). AWS advises temporary credentials, so
+fewer is better, run after run."""
 
 from __future__ import annotations
 
@@ -23,6 +25,12 @@ COLUMNS = (
     "count_active_keys_older_than_365_days",
     "has_no_active_user_keys",
     "count_active_keys_on_admin_users",
+)
+# The other long-term credentials by kind; a warehouse from before version 16 has none of them.
+CREDENTIAL_COLUMNS = (
+    "count_active_ssh_public_keys",
+    "count_active_service_credentials",
+    "count_active_signing_certificates",
 )
 
 
@@ -65,6 +73,7 @@ def footprint(
         "available": True,
         "current": runs[-1],
         "share": share(runs[-1]),
+        "credentials": credentials_by_kind(con, run_id, account_ids, relations),
         "runs": runs,
         "chart_svg": Markup(footprint_svg(points)),  # noqa: S704 — built from counts and dates only
     }
@@ -87,6 +96,26 @@ def _run(row: dict[str, Any], *, is_current: bool) -> dict[str, Any]:
         # a sum over the accounts whose privilege is known; unknown when none is
         "admin_keys": row["count_active_keys_on_admin_users"],
         "admin_unknown_accounts": row["count_accounts_admin_unknown"],
+    }
+
+
+def credentials_by_kind(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    account_ids: list[str] | None,
+    relations: Relations,
+) -> dict[str, Any] | None:
+    """The run's other long-term credentials by kind (a count is None where no account's is
+    known); None for a warehouse from before they were collected (version 16)."""
+    if not relations.has("key_footprint", *CREDENTIAL_COLUMNS):
+        return None
+    found = rows(con, "credential_footprint", {"run_id": run_id, "account_ids": account_ids})
+    row = found[0] if found else {}
+    return {
+        "ssh_public_keys": row.get("count_active_ssh_public_keys"),
+        "service_credentials": row.get("count_active_service_credentials"),
+        "signing_certificates": row.get("count_active_signing_certificates"),
+        "unknown_accounts": row.get("count_accounts_credentials_unknown") or 0,
     }
 
 

@@ -23,6 +23,8 @@ PLACEHOLDERS = {
     "KEY_ID": "the access key id",
     "UNUSED_KEY_ID": "the id of the key the workload does not use (compare their last use)",
     "ROOT_KEY_ID": "the root access key id (on the root user's Security credentials page)",
+    "CREDENTIAL_ID": "the credential's id (aws iam list-ssh-public-keys, "
+    "list-service-specific-credentials or list-signing-certificates shows it)",
 }
 PLACEHOLDER = re.compile(r"<([A-Z][A-Z0-9_]*)>")
 ROOT_USER = "<root_account>"  # the credential report's name for the root user
@@ -61,6 +63,8 @@ def fill_command(
         "USER": user_name if user_name != ROOT_USER else None,
         "KEY_ID": access_key_id,
         "ROOT_KEY_ID": access_key_id if user_name == ROOT_USER else None,
+        # an SSH key, service-specific credential or certificate: the finding's resource id
+        "CREDENTIAL_ID": access_key_id,
     }
     missing = [name for name in placeholders_in(template) if not values.get(name)]
 

@@ -42,6 +42,7 @@ RUN_TABLES = (
     "iam_user_privilege_inputs",
     "iam_user_policies",
     "owner_tags",
+    "iam_credentials",
     "access_keys",
     "credential_report",
     "accounts",

@@ -30,7 +30,7 @@ from keyaudit.rules.waivers import (
     apply_waivers,
     read_waiver_evidence,
 )
-from keyaudit.sources.aws import privilege
+from keyaudit.sources.aws import credentials, privilege
 from keyaudit.sources.aws.calls import split_call
 from keyaudit.sources.credential_report import COLUMNS, ROOT_USER
 from keyaudit.sources.credential_report_bulk import REPORT, parse_credential_reports
@@ -131,6 +131,7 @@ class _Collected:
     api_calls: list[dict[str, Any]] = field(default_factory=list)
     owner_tags: list[dict[str, Any]] = field(default_factory=list)
     listed_users: list[dict[str, Any]] = field(default_factory=list)  # ListUsers (users.json)
+    credentials: list[dict[str, Any]] = field(default_factory=list)  # iam_credentials rows
 
 
 def _owner_tags(account_id: str, tags: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -177,6 +178,7 @@ def _read_account(
         "summary_root_access_keys_present": None,
         "summary_root_mfa_enabled": None,
         **_privilege_status(folder),
+        **_credentials_status(folder),
     }
     if outcome.status in ("assessed", "partial"):
         try:
@@ -233,6 +235,7 @@ def _finish_accounts(store: EvidenceStore, pending: _Pending, collected: _Collec
                 row["summary_root_mfa_enabled"] = summary.get("AccountMFAEnabled")
             facts = _UserFacts(_key_counts(listed), passwords.get(account.account_id))
             _read_privilege(folder, account.account_id, collected, facts)
+            collected.credentials += _read_credentials(folder, account.account_id)
         if row["status"] == "partial":
             collected.notes.append(
                 {"account_id": account.account_id, "kind": "partial", "message": row["error"]}
@@ -277,13 +280,45 @@ def _partial(row: dict[str, Any], message: str) -> None:
         row["status"] = "partial"
 
 
-def _privilege_status(folder: Path) -> dict[str, Any]:
-    """accounts.privilege_status and _error; 'not collected' when the evidence has none (files)."""
-    path = folder / privilege.OUTCOME_FILE
+def _part_status(folder: Path, outcome_file: str, column: str) -> dict[str, Any]:
+    """accounts.<column>_status and _error from a part's outcome file (privilege, credentials);
+    'not collected' when the evidence has none (a folder of files, or older evidence)."""
+    path = folder / outcome_file
     if not path.exists():
-        return {"privilege_status": privilege.NOT_COLLECTED, "privilege_error": None}
+        return {f"{column}_status": privilege.NOT_COLLECTED, f"{column}_error": None}
     found = json.loads(path.read_text(encoding="utf-8"))
-    return {"privilege_status": found["status"], "privilege_error": found.get("error")}
+    return {f"{column}_status": found["status"], f"{column}_error": found.get("error")}
+
+
+def _privilege_status(folder: Path) -> dict[str, Any]:
+    return _part_status(folder, privilege.OUTCOME_FILE, "privilege")
+
+
+def _credentials_status(folder: Path) -> dict[str, Any]:
+    return _part_status(folder, credentials.OUTCOME_FILE, "credentials")
+
+
+def _read_credentials(folder: Path, account_id: str) -> list[dict[str, Any]]:
+    """iam_credentials rows from the account's listing evidence (none when not collected)."""
+    names = (
+        credentials.SSH_KEYS_FILE,
+        credentials.SERVICE_CREDENTIALS_FILE,
+        credentials.CERTIFICATES_FILE,
+    )
+    found = {
+        name: json.loads((folder / name).read_text(encoding="utf-8"))
+        for name in names
+        if (folder / name).exists()
+    }
+    return [{"account_id": account_id, **row} for row in credentials.credential_rows(found)]
+
+
+def _credential_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    for column in ("created_at", "expires_at"):
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
+    return frame
 
 
 @dataclass(frozen=True)
@@ -531,7 +566,9 @@ def load_run(
             },
         )
         insert_frame(
-            con, "accounts", _with_run(_bounded(accounts, "error", "privilege_error"), run_id)
+            con,
+            "accounts",
+            _with_run(_bounded(accounts, "error", "privilege_error", "credentials_error"), run_id),
         )
         insert_frame(con, "credential_report", _with_run(reports, run_id))
         insert_frame(con, "access_keys", _with_run(keys, run_id))
@@ -547,6 +584,9 @@ def load_run(
             con, "iam_user_privilege", _with_run(pd.DataFrame(collected.user_privilege), run_id)
         )
         insert_frame(con, "owner_tags", _with_run(pd.DataFrame(collected.owner_tags), run_id))
+        insert_frame(
+            con, "iam_credentials", _with_run(_credential_frame(collected.credentials), run_id)
+        )
         insert_frame(con, "evidence", _with_run(evidence, run_id))
         if signature is not None:
             insert_frame(con, "run_signatures", pd.DataFrame([asdict(signature)]))

@@ -1,4 +1,4 @@
-"""The marts (sql/marts: `keys`, `users`) as tables, built once per run when the run is loaded.
+"""The marts (sql/marts: `keys`, `users`, `credentials`) as tables, built once per run when the run is loaded.
 
 A mart file is one run's model: it reads the staging views `where run_id = $run_id`. Loading a
 run inserts its rows; rules, views, saved queries and the report then read plain tables instead
@@ -17,7 +17,7 @@ import duckdb
 from keyaudit.paths import SQL_DIR
 
 # In build order: users counts the keys of the keys mart.
-MARTS = ("keys", "users")
+MARTS = ("keys", "users", "credentials")
 # What a mart is computed from; a change to any of these files rebuilds the marts.
 MART_INPUTS = ("staging", "marts")
 

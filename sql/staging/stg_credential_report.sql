@@ -32,7 +32,9 @@ final as (
         ka_text(access_key_2_last_used_region) as key_2_last_used_region,
         ka_text(access_key_2_last_used_service) as key_2_last_used_service,
         cert_1_active = 'true' as is_cert_1_active,
-        cert_2_active = 'true' as is_cert_2_active
+        ka_timestamp(cert_1_last_rotated) as cert_1_created_at,
+        cert_2_active = 'true' as is_cert_2_active,
+        ka_timestamp(cert_2_last_rotated) as cert_2_created_at
     from report
 )
 

@@ -13,6 +13,13 @@
 --   count_active_keys_on_admin_users        active IAM-user keys whose user is `admin` by attached
 --                                           policy (keys.privilege); NULL when an active key's
 --                                           privilege is unknown, so it is never an undercount
+--   count_active_ssh_public_keys            active SSH public keys of IAM users (CodeCommit)
+--   count_active_service_credentials        active service-specific credentials (CodeCommit,
+--                                           Amazon Keyspaces, Amazon Bedrock API keys)
+--                                           both NULL unless the account's listing was collected
+--                                           (accounts.credentials_status): unknown, never none
+--   count_active_signing_certificates       active signing certificates (the listing, or the
+--                                           credential report's certificate slots without it)
 -- An account not assessed has is_assessed false, every count NULL and has_no_active_user_keys
 -- false: nothing is known of its keys, so it is never counted as free of them. Partial accounts
 -- are assessed here: their credential report was read, and it lists every user's two key slots.
@@ -30,6 +37,24 @@ keys as (
 
 users as (
     select * from users
+),
+
+credentials as (
+    select * from credentials
+),
+
+credential_counts as (
+    select
+        run_id,
+        account_id,
+        count(*) filter (where is_active and credential_kind = 'ssh_public_key')
+            as count_active_ssh_public_keys,
+        count(*) filter (where is_active and credential_kind = 'service_specific_credential')
+            as count_active_service_credentials,
+        count(*) filter (where is_active and credential_kind = 'signing_certificate')
+            as count_active_signing_certificates
+    from credentials
+    group by all
 ),
 
 iam_users as (
@@ -95,7 +120,14 @@ joined as (
         case
             when coalesce(key_counts.count_active_keys_of_unknown_privilege, 0) = 0
                 then coalesce(key_counts.count_active_keys_on_admin_users, 0)
-        end as count_active_keys_on_admin_users
+        end as count_active_keys_on_admin_users,
+        accounts.credentials_status is not distinct from 'collected' as is_credentials_listed,
+        coalesce(credential_counts.count_active_ssh_public_keys, 0)
+            as count_active_ssh_public_keys,
+        coalesce(credential_counts.count_active_service_credentials, 0)
+            as count_active_service_credentials,
+        coalesce(credential_counts.count_active_signing_certificates, 0)
+            as count_active_signing_certificates
     from accounts
     inner join runs using (run_id)
     left join user_counts
@@ -104,6 +136,9 @@ joined as (
         on key_counts.run_id = accounts.run_id and key_counts.account_id = accounts.account_id
     left join root_rows
         on root_rows.run_id = accounts.run_id and root_rows.account_id = accounts.account_id
+    left join credential_counts
+        on credential_counts.run_id = accounts.run_id
+        and credential_counts.account_id = accounts.account_id
 ),
 
 final as (
@@ -122,7 +157,13 @@ final as (
         case when is_assessed then count_active_root_keys end as count_active_root_keys,
         is_assessed and count_active_keys = 0 as has_no_active_user_keys,
         case when is_assessed then count_active_keys_on_admin_users end
-            as count_active_keys_on_admin_users
+            as count_active_keys_on_admin_users,
+        case when is_assessed and is_credentials_listed then count_active_ssh_public_keys end
+            as count_active_ssh_public_keys,
+        case when is_assessed and is_credentials_listed then count_active_service_credentials end
+            as count_active_service_credentials,
+        case when is_assessed then count_active_signing_certificates end
+            as count_active_signing_certificates
     from joined
 )
 

@@ -20,6 +20,21 @@ users as (
     select * from users
 ),
 
+credentials as (
+    select * from credentials
+),
+
+active_credentials as (
+    select
+        run_id,
+        account_id,
+        credential_kind,
+        service_name,
+        ka_subject('key', account_id, user_name, credential_id, cert_slot) as subject
+    from credentials
+    where is_active
+),
+
 user_keys as (
     select
         run_id,
@@ -74,6 +89,20 @@ final as (
     union all
     select run_id, account_id, 'accounts_in_scope', account_id
     from accounts
+    union all
+    select run_id, account_id, 'active_ssh_public_keys', subject
+    from active_credentials where credential_kind = 'ssh_public_key'
+    union all
+    select run_id, account_id, 'active_service_credentials', subject
+    from active_credentials where credential_kind = 'service_specific_credential'
+    union all
+    select run_id, account_id, 'active_bedrock_api_keys', subject
+    from active_credentials
+    where credential_kind = 'service_specific_credential'
+        and service_name = 'bedrock.amazonaws.com'
+    union all
+    select run_id, account_id, 'active_signing_certificates', subject
+    from active_credentials where credential_kind = 'signing_certificate'
 )
 
 select * from final

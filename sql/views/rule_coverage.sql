@@ -10,6 +10,10 @@
 --   - the privilege rules (populations classified_active_user_keys, listed_active_user_keys)
 --     need the account's user permissions: privilege_status 'collected'. Off, failed or not collected (a folder of files)
 --     leaves it unevaluated there, never passed.
+--   - the SSH key and service-specific credential rules (populations active_ssh_public_keys,
+--     active_service_credentials, active_bedrock_api_keys) need the account's listing:
+--     credentials_status 'collected'; signing certificates are judged from the credential report
+--     where the listing is missing, so they need the account assessed only.
 -- This is the one definition of "evaluated" behind rule_population and control_results: a
 -- control whose rules were evaluated in no account of the run (or of a report's slice) is
 -- NOT EVALUATED, never PASS.
@@ -49,6 +53,10 @@ judged as (
             when kinds.population = 'root_users' then coalesce(root_counts.root_users, 0) > 0
             when kinds.population in ('classified_active_user_keys', 'listed_active_user_keys')
                 then accounts.privilege_status is not distinct from 'collected'
+            when kinds.population in (
+                'active_ssh_public_keys', 'active_service_credentials', 'active_bedrock_api_keys'
+            )
+                then accounts.credentials_status is not distinct from 'collected'
             else true
         end as is_evaluated,
         member_counts.members

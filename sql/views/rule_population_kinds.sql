@@ -27,7 +27,11 @@ definitions (rule_id, population) as (
         ('PASSWORD_UNUSED', 'console_users'),
         ('ROOT_ACCESS_KEY_PRESENT', 'root_users'),
         ('ROOT_MFA_DISABLED', 'root_users'),
-        ('ROOT_USED_RECENTLY', 'root_users')
+        ('ROOT_USED_RECENTLY', 'root_users'),
+        ('SSH_PUBLIC_KEY_NOT_ROTATED', 'active_ssh_public_keys'),
+        ('SERVICE_CREDENTIAL_NOT_ROTATED', 'active_service_credentials'),
+        ('BEDROCK_API_KEY_WITHOUT_EXPIRY', 'active_bedrock_api_keys'),
+        ('SIGNING_CERTIFICATE_NOT_ROTATED', 'active_signing_certificates')
 ),
 
 -- kind: what a member is (key, user, root user, account), the unit a control's population is
@@ -43,7 +47,11 @@ populations (population, resource, kind, broader, population_label) as (
         ('iam_users', 'user', 'user', null, 'IAM users'),
         ('console_users', 'user', 'user', 'iam_users', 'IAM users with a console password'),
         ('root_users', 'account', 'root user', null, 'root users of assessed accounts'),
-        ('accounts_in_scope', 'account', 'account', null, 'accounts in scope')
+        ('accounts_in_scope', 'account', 'account', null, 'accounts in scope'),
+        ('active_ssh_public_keys', 'key', 'SSH public key', null, 'active SSH public keys of IAM users'),
+        ('active_service_credentials', 'key', 'service-specific credential', null, 'active service-specific credentials of IAM users'),
+        ('active_bedrock_api_keys', 'key', 'service-specific credential', 'active_service_credentials', 'active Amazon Bedrock API keys of IAM users'),
+        ('active_signing_certificates', 'key', 'signing certificate', null, 'active signing certificates of IAM users')
 ),
 
 scope_defaults (scope, population) as (

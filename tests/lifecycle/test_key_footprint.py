@@ -180,10 +180,13 @@ def test_skipped_accounts_are_outside_the_footprint(footprint):
     assert set(footprint) == {A, B, C, E}
 
 
-def test_the_columns_keep_the_documented_order_with_the_admin_count_last(footprint):
-    assert list(footprint[A])[-2:] == [
+def test_the_columns_keep_the_documented_order_with_the_other_credentials_last(footprint):
+    assert list(footprint[A])[-5:] == [
         "has_no_active_user_keys",
         "count_active_keys_on_admin_users",
+        "count_active_ssh_public_keys",
+        "count_active_service_credentials",
+        "count_active_signing_certificates",
     ]
 
 
@@ -267,3 +270,43 @@ def test_a_slice_counts_only_its_accounts_and_an_unassessed_month_is_unknown(fou
         (1, 0, None, 0, 0),
         (None, None, None, 0, 1),
     ]
+
+
+def test_other_long_term_credentials_are_counted_by_kind_and_unknown_where_not_listed(history):
+    """A's listing was collected: its active SSH keys, service-specific credentials and
+    certificates are counted; B's was not: SSH keys and service-specific credentials are
+    unknown there (never zero), and its certificates come from the credential report."""
+    report = [*REPORT]
+    erin = next(r for r in report if r["user"] == "erin")
+    report[report.index(erin)] = {**erin, "cert_1_active": "true", "cert_1_last_rotated": ts(50)}
+    load(history, "r1", AS_OF, report, LISTED, ACCOUNTS)
+    con = history.con
+    con.execute(
+        "update accounts set credentials_status = 'collected' where run_id = 'r1' and account_id = ?",
+        [A],
+    )
+    listed = [
+        ("alice", "ssh_public_key", "APKAALICE1", None, "Active"),
+        ("alice", "ssh_public_key", "APKAALICE2", None, "Inactive"),
+        ("bob", "service_specific_credential", "ACCABOB1", "codecommit.amazonaws.com", "Active"),
+        ("bob", "service_specific_credential", "ACCABOB2", "bedrock.amazonaws.com", "Active"),
+        ("dave", "signing_certificate", "CERTDAVE1", None, "Active"),
+    ]
+    for user, kind, credential_id, service, status in listed:
+        con.execute(
+            "insert into iam_credentials (run_id, account_id, user_name, credential_kind, "
+            "credential_id, service_name, status, created_at) values ('r1', ?, ?, ?, ?, ?, ?, ?)",
+            [A, user, kind, credential_id, service, status, AS_OF - timedelta(days=10)],
+        )
+    build_marts(con, "r1")
+    found = dict(
+        (row[0], row[1:])
+        for row in history.rows(
+            "select account_id, count_active_ssh_public_keys, count_active_service_credentials, "
+            "count_active_signing_certificates from key_footprint where run_id = ?",
+            "r1",
+        )
+    )
+    assert found[A] == (1, 2, 1)
+    assert found[B] == (None, None, 1)
+    assert found[C] == (None, None, None)  # not assessed: nothing is known

@@ -121,3 +121,13 @@ def test_the_pdf_carries_the_share_and_the_chart_says_fewer_is_better(shared_con
     )
     assert "1 of 3 accounts (33%) has no active IAM-user access keys" in text
     assert "↓ fewer is better" in text and "Long-term key footprint" in text
+
+
+def test_other_credentials_not_listed_are_unknown_never_zero(shared_html):
+    # the given run lists no SSH keys or service-specific credentials: unknown, not none
+    assert text_of(shared_html, "footprint-other-credentials").replace(" ,", ",") == (
+        "Other long-term credentials of IAM users, active: SSH public keys unknown, "
+        "service-specific credentials unknown, 0 signing certificates (SSH keys and "
+        "service-specific credentials not listed in 2 accounts). No AWS API reports when these "
+        "were last used; their rules judge age and expiry."
+    )

@@ -36,6 +36,7 @@ class Given:
     report: list[dict[str, Any]] = field(default_factory=list)
     keys: list[dict[str, Any]] = field(default_factory=list)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    credentials: list[dict[str, Any]] = field(default_factory=list)  # iam_credentials rows
 
     def account(self, account_id: str = ACCOUNT, **values: Any) -> Given:
         self.accounts[account_id] = {"account_id": account_id, "status": "assessed", **values}
@@ -53,6 +54,8 @@ class Given:
         mfa: bool = False,
         key1: dict[str, Any] | None = None,
         key2: dict[str, Any] | None = None,
+        cert1: dict[str, Any] | None = None,
+        cert2: dict[str, Any] | None = None,
     ) -> Given:
         """A credential-report row; key dicts take active, created, last_used (datetime or None).
 
@@ -102,9 +105,43 @@ class Given:
                         "last_used_region": "us-east-1" if key.get("last_used") else "N/A",
                     }
                 )
+        for slot, cert in ((1, cert1), (2, cert2)):  # the report's certificate columns
+            if cert is not None:
+                row[f"cert_{slot}_active"] = str(cert.get("active", True)).lower()
+                row[f"cert_{slot}_last_rotated"] = ts(cert["created"])
         row["line_number"] = len(self.report) + 2
         row["account_id"] = account_id
         self.report.append(row)
+        return self
+
+    def credential(
+        self,
+        user: str,
+        kind: str,
+        credential_id: str,
+        *,
+        created: datetime,
+        active: bool = True,
+        service: str | None = None,
+        expires: datetime | None = None,
+        account_id: str = ACCOUNT,
+    ) -> Given:
+        """A listed SSH public key, service-specific credential or signing certificate; the
+        account's listing is then collected (accounts.credentials_status)."""
+        self.accounts.setdefault(account_id, {"account_id": account_id, "status": "assessed"})
+        self.accounts[account_id]["credentials_status"] = "collected"
+        self.credentials.append(
+            {
+                "account_id": account_id,
+                "user_name": user,
+                "credential_kind": kind,
+                "credential_id": credential_id,
+                "service_name": service,
+                "status": "Active" if active else "Inactive",
+                "created_at": created,
+                "expires_at": expires,
+            }
+        )
         return self
 
     loaded: bool = False
@@ -136,13 +173,20 @@ class Given:
             ("accounts", list(self.accounts.values())),
             ("credential_report", self.report),
             ("access_keys", self.keys),
+            ("iam_credentials", self.credentials),
         ):
             frame = pd.DataFrame(rows)
             if not frame.empty:
                 frame.insert(0, "run_id", run)
                 if table == "accounts" and "tags" not in frame:
                     frame["tags"] = "{}"
-                for column in ("create_date", "last_used_date", "report_generated_at"):
+                for column in (
+                    "create_date",
+                    "last_used_date",
+                    "report_generated_at",
+                    "created_at",
+                    "expires_at",
+                ):
                     if column in frame:
                         frame[column] = pd.to_datetime(frame[column], utc=True)
             insert_frame(self.con, table, frame)

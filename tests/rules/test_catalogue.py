@@ -336,7 +336,7 @@ def test_missing_rule_folder_is_refused(tmp_path):
 # --- the catalogue itself ---------------------------------------------------------------
 
 
-def test_catalogue_has_the_twelve_rules_of_the_design_and_the_two_privilege_rules():
+def test_catalogue_has_the_design_rules_the_privilege_rules_and_the_other_credential_rules():
     assert CATALOGUE == [
         "ACCESS_KEY_CREATED_AT_SETUP",
         "ACCESS_KEY_NEVER_USED",
@@ -345,6 +345,7 @@ def test_catalogue_has_the_twelve_rules_of_the_design_and_the_two_privilege_rule
         "ACCESS_KEY_QUARANTINED",
         "ACCESS_KEY_UNUSED",
         "ACCOUNT_NOT_ASSESSED",
+        "BEDROCK_API_KEY_WITHOUT_EXPIRY",
         "CONSOLE_USER_WITHOUT_MFA",
         "INACTIVE_KEY_NOT_REMOVED",
         "MULTIPLE_ACTIVE_KEYS",
@@ -352,6 +353,9 @@ def test_catalogue_has_the_twelve_rules_of_the_design_and_the_two_privilege_rule
         "ROOT_ACCESS_KEY_PRESENT",
         "ROOT_MFA_DISABLED",
         "ROOT_USED_RECENTLY",
+        "SERVICE_CREDENTIAL_NOT_ROTATED",
+        "SIGNING_CERTIFICATE_NOT_ROTATED",
+        "SSH_PUBLIC_KEY_NOT_ROTATED",
     ]
 
 

@@ -34,7 +34,7 @@ def test_rules_table_lists_every_rule_with_severity_controls_and_parameters():
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["rule", "severity", "scope", "controls", "parameters"]
-    assert len(lines) == 2 + 14
+    assert len(lines) == 2 + 18
     assert [line.split()[0] for line in lines[2:]] == [r.rule_id for r in load_catalogue()]
     assert lines[lines.index(next(x for x in lines if x.startswith("ACCESS_KEY_NOT_ROTATED")))].split() == [
         "ACCESS_KEY_NOT_ROTATED", "high", "key", "CIS", "1.14/1.13/2.13,", "IAM.3", "max_key_age_days=90",
@@ -43,7 +43,7 @@ def test_rules_table_lists_every_rule_with_severity_controls_and_parameters():
 
 def test_rules_json_gives_values_defaults_and_mappings():
     rules = rules_json()
-    assert len(rules) == 14
+    assert len(rules) == 18
     rotated = rules["ACCESS_KEY_NOT_ROTATED"]
     assert rotated["severity"] == "high"
     assert rotated["controls"] == {

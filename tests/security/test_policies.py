@@ -14,6 +14,7 @@ import pytest
 from keyaudit.paths import PROJECT_ROOT
 from keyaudit.sources.aws.session import ROLE_SESSION_SECONDS
 from keyaudit.sources.demo import simulated_organization
+from keyaudit.sources.demo.credentials import certificate_pem
 from keyaudit.sources.demo.iam import grant, iam_client
 from tests.faults.fault_harness import run_audit
 from tests.security.deploy_files import (
@@ -93,6 +94,10 @@ def org() -> Iterator[Any]:
             user = next(u for u in org.users if u.account_id == account)
             iam = demo_iam_client(account, org.management_account_id)
             grant(iam, account, user.user_name, ("aws:ReadOnlyAccess",))
+            # ListSigningCertificates is called for users the credential report shows with one
+            iam.upload_signing_certificate(
+                UserName=user.user_name, CertificateBody=certificate_pem()
+            )
         yield org
 
 

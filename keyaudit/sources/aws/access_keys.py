@@ -9,16 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from keyaudit.sources.aws.errors import CollectionError, describe
-
-
-def _call(action: str, fn: Any, **kwargs: Any) -> Any:
-    try:
-        return fn(**kwargs)
-    except (ClientError, BotoCoreError) as exc:
-        raise CollectionError(describe(exc, action=action, permission=action)) from exc
+from keyaudit.sources.aws.errors import checked_call
 
 
 def list_users(iam: Any) -> list[dict[str, Any]]:
@@ -38,7 +29,7 @@ def list_users(iam: Any) -> list[dict[str, Any]]:
             "CreateDate": u.get("CreateDate"),
             "PasswordLastUsed": u.get("PasswordLastUsed"),
         }
-        for u in _call("iam:ListUsers", pages)
+        for u in checked_call("iam:ListUsers", pages)
     ]
 
 
@@ -58,13 +49,13 @@ def list_access_keys(iam: Any, user_name: str) -> list[dict[str, Any]]:
             "Status": k["Status"],
             "CreateDate": k["CreateDate"],
         }
-        for k in _call("iam:ListAccessKeys", pages)
+        for k in checked_call("iam:ListAccessKeys", pages)
     ]
 
 
 def access_key_last_used(iam: Any, access_key_id: str) -> dict[str, Any]:
     """LastUsedDate is absent when the key was never used; service and region are then 'N/A'."""
-    found = _call(
+    found = checked_call(
         "iam:GetAccessKeyLastUsed", iam.get_access_key_last_used, AccessKeyId=access_key_id
     )
     used = found.get("AccessKeyLastUsed", {})
@@ -77,7 +68,7 @@ def access_key_last_used(iam: Any, access_key_id: str) -> dict[str, Any]:
 
 def account_summary(iam: Any) -> dict[str, int]:
     """Live root-credential facts: AccountAccessKeysPresent and AccountMFAEnabled."""
-    summary = _call("iam:GetAccountSummary", iam.get_account_summary)["SummaryMap"]
+    summary = checked_call("iam:GetAccountSummary", iam.get_account_summary)["SummaryMap"]
     return {
         "AccountAccessKeysPresent": int(summary.get("AccountAccessKeysPresent", 0)),
         "AccountMFAEnabled": int(summary.get("AccountMFAEnabled", 0)),

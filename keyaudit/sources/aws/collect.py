@@ -23,6 +23,7 @@ from keyaudit.evidence.store import EvidenceFile, EvidenceStore
 from keyaudit.model import Account, AccountOutcome, Clock
 from keyaudit.sources.aws.access_keys import account_summary, collect_key_inventory, list_users
 from keyaudit.sources.aws.credential_report import PollPolicy, fetch_credential_report
+from keyaudit.sources.aws.credentials import collect_credentials, report_holders
 from keyaudit.sources.aws.errors import (
     AccountDeadlineExceeded,
     CollectionError,
@@ -45,6 +46,8 @@ class CollectSettings:
     with_last_used: bool = True  # False: last use comes from the credential report
     account_deadline_seconds: float = 1800.0
     privilege: bool = True  # False: user permissions are not collected ([collection] privilege)
+    # False: SSH keys, service-specific credentials, certificates ([collection] other_credentials)
+    other_credentials: bool = True
 
 
 def collect_settings(config: CollectionConfig) -> CollectSettings:
@@ -58,6 +61,7 @@ def collect_settings(config: CollectionConfig) -> CollectSettings:
         with_last_used=config.last_used == "api",
         account_deadline_seconds=config.account_deadline_seconds,
         privilege=config.privilege,
+        other_credentials=config.other_credentials,
     )
 
 
@@ -103,13 +107,10 @@ def users_with_keys(report: ParsedReport, live_users: list[dict[str, Any]]) -> l
     """Users whose keys must be listed: those the report shows with a key slot, plus users
     created after the report (it can be 4 hours old), never root (it has no user name)."""
     rows = report.rows
-    in_report = set(rows["user"])
-    has_key = rows[
-        (rows["access_key_1_last_rotated"] != "N/A") | (rows["access_key_2_last_rotated"] != "N/A")
-    ]
-    wanted = {u for u in has_key["user"] if u != "<root_account>"}
-    wanted |= {u["UserName"] for u in live_users if u["UserName"] not in in_report}
-    return sorted(wanted)
+    has_key = (rows["access_key_1_last_rotated"] != "N/A") | (
+        rows["access_key_2_last_rotated"] != "N/A"
+    )
+    return report_holders(report, live_users, has_key)
 
 
 def collect_account(
@@ -209,6 +210,7 @@ def _collect_inventory(
 ) -> None:
     """Key inventory and root summary; a failure here leaves the report-based audit standing."""
     inventory_problem: str | None = None
+    users: list[dict[str, Any]] | None = None
     try:
         users = list_users(iam)
         files.append(store.write_json(account.account_id, "users.json", users, "list_users"))
@@ -228,11 +230,27 @@ def _collect_inventory(
             f"account {account.account_id}: {exc}; findings use the credential report only"
         )
     privilege = collect_privilege(iam, account.account_id, store, files, enabled=settings.privilege)
-    if privilege.status == FAILED:
-        outcome.status = "partial"
-        problem = str(privilege.error)
-        if inventory_problem and problem.startswith(inventory_problem):
-            # the same cause (a passed deadline, a dead endpoint): say its consequence only
-            problem = problem[len(inventory_problem) :].lstrip("; ")
-        before = f"{outcome.error}; " if outcome.error else f"account {account.account_id}: "
-        outcome.error = before + problem
+    credentials = collect_credentials(
+        iam,
+        account.account_id,
+        store,
+        files,
+        report=report,
+        users=users,
+        enabled=settings.other_credentials,
+        users_problem=inventory_problem,
+    )
+    for part in (privilege, credentials):
+        if part.status == FAILED:
+            outcome.status = "partial"
+            problem = str(part.error)
+            if inventory_problem and problem.startswith(inventory_problem):
+                # the same cause (a passed deadline, a dead endpoint): say its consequence only
+                problem = problem[len(inventory_problem) :].lstrip("; ")
+            _add_problem(outcome, account, problem)
+
+
+def _add_problem(outcome: AccountOutcome, account: Account, problem: str) -> None:
+    """The account's reason gains one more problem, after what it already says."""
+    before = f"{outcome.error}; " if outcome.error else f"account {account.account_id}: "
+    outcome.error = before + problem

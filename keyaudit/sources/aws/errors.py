@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Any
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -85,6 +86,15 @@ def describe(exc: BaseException, *, action: str, permission: str | None = None) 
             text += " — throttled beyond the retry budget; rerun later or lower concurrency"
         return text
     return f"{type(exc).__name__} on {action}: {exc}"
+
+
+def checked_call(action: str, fn: Any, **kwargs: Any) -> Any:
+    """fn(**kwargs); an AWS error becomes a CollectionError whose one line names `action`,
+    AWS's answer and the permission to grant."""
+    try:
+        return fn(**kwargs)
+    except (ClientError, BotoCoreError) as exc:
+        raise CollectionError(describe(exc, action=action, permission=action)) from exc
 
 
 def endpoint_origin(url: str) -> str | None:

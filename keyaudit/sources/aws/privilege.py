@@ -22,10 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from keyaudit.evidence.store import EvidenceFile, EvidenceStore
-from keyaudit.sources.aws.errors import CollectionError, describe
+from keyaudit.sources.aws.errors import CollectionError, checked_call
 
 DETAILS_FILTER = ("User", "Group", "Role", "LocalManagedPolicy")
 DETAILS_FILE = "authorization_details.json"
@@ -41,13 +39,6 @@ class PrivilegeOutcome:
     error: str | None = None
 
 
-def _call(action: str, fn: Any, **kwargs: Any) -> Any:
-    try:
-        return fn(**kwargs)
-    except (ClientError, BotoCoreError) as exc:
-        raise CollectionError(describe(exc, action=action, permission=action)) from exc
-
-
 def authorization_details(iam: Any) -> list[dict[str, Any]]:
     """Every page of GetAccountAuthorizationDetails for users, groups and local policies."""
 
@@ -58,7 +49,7 @@ def authorization_details(iam: Any) -> list[dict[str, Any]]:
             for page in paginator.paginate(Filter=list(DETAILS_FILTER))
         ]
 
-    return list(_call("iam:GetAccountAuthorizationDetails", pages))
+    return list(checked_call("iam:GetAccountAuthorizationDetails", pages))
 
 
 def is_aws_managed(arn: str) -> bool:
@@ -86,8 +77,8 @@ def aws_managed_arns(pages: list[dict[str, Any]]) -> list[str]:
 
 def aws_managed_policy(iam: Any, arn: str) -> dict[str, Any]:
     """An AWS-managed policy and its default version (GetPolicy, then GetPolicyVersion)."""
-    policy = _call("iam:GetPolicy", iam.get_policy, PolicyArn=arn)["Policy"]
-    version = _call(
+    policy = checked_call("iam:GetPolicy", iam.get_policy, PolicyArn=arn)["Policy"]
+    version = checked_call(
         "iam:GetPolicyVersion",
         iam.get_policy_version,
         PolicyArn=arn,

@@ -140,12 +140,21 @@ def moto_key_usage(account_id: str) -> dict[str, tuple[tuple[str, str] | None, .
     }
 
 
+def moto_certificate_uploads(account_id: str) -> dict[str, tuple[datetime, ...]]:
+    """Each user's signing certificates' upload times (UTC), in moto's slot order."""
+    return {
+        name: tuple(c.upload_date.replace(tzinfo=UTC) for c in user.signing_certificates.values())
+        for name, user in _iam(account_id).users.items()
+    }
+
+
 def real_credential_report(
     content: bytes, root: RootTruth, key_usage: KeyUsage | None = None
 ) -> bytes:
     """moto's report rewritten into real AWS format: root row first, AWS's sentinels."""
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8"))))
     usage = moto_key_usage(root.account_id) if key_usage is None else key_usage
+    certificates = moto_certificate_uploads(root.account_id)
     fixed = [root_row(root)]
     for row in rows:
         if row["password_enabled"] == FALSE:
@@ -160,9 +169,11 @@ def real_credential_report(
                 region, service = used
             row[f"access_key_{slot}_last_used_region"] = region
             row[f"access_key_{slot}_last_used_service"] = service
+        uploaded = certificates.get(row["user"], ())
         for cert in (1, 2):
-            if row[f"cert_{cert}_active"] == FALSE:
-                row[f"cert_{cert}_last_rotated"] = NA
+            # AWS writes the upload date of each certificate held, moto `N/A`
+            held = uploaded[cert - 1] if len(uploaded) >= cert else None
+            row[f"cert_{cert}_last_rotated"] = _stamp(held)
         fixed.append(row)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")

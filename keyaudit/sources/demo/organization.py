@@ -25,7 +25,9 @@ from moto.organizations.models import organizations_backends
 from keyaudit.model import Account
 from keyaudit.sources.demo.aws_like import register_account_hooks, register_assume_role_check
 from keyaudit.sources.demo.changes import DemoChanges, advance, age_monthly
+from keyaudit.sources.demo.credentials import create_credentials
 from keyaudit.sources.demo.iam import REGION, ROLE_NAME, grant, iam_client
+from keyaudit.sources.demo.moto_service_credentials import install as install_service_credentials
 from keyaudit.sources.demo.personas import (
     ROOT_RECENT,
     USAGE,
@@ -145,6 +147,7 @@ def simulated_organization(
                     "simulated_organization cannot run inside another active moto mock_aws: "
                     "it needs moto's state to itself — leave the outer mock first"
                 )
+            install_service_credentials()  # moto 5.2 lacks them: demo.moto_service_credentials
             mock_random.seed(seed)
             built_at = (changes.built_at if changes else anchor or as_of).astimezone(UTC)
             org = _build(built_at, seed, members, users_per_account)
@@ -389,5 +392,5 @@ def _create_users(iam: Any, account_id: str, planned: list[UserTruth]) -> list[U
         tags = owner_tags(user)
         if tags:
             iam.tag_user(UserName=name, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
-        created.append(user)
+        created.append(create_credentials(iam, account_id, user))
     return created

@@ -22,6 +22,9 @@ NEVER_USED_GRACE_DAYS = 7
 INACTIVE_KEY_DAYS = 30
 PASSWORD_UNUSED_DAYS = 45
 ROOT_RECENT_USE_DAYS = 1
+MAX_SSH_KEY_AGE_DAYS = 90
+MAX_SERVICE_CREDENTIAL_AGE_DAYS = 90
+MAX_CERTIFICATE_AGE_DAYS = 365
 ROOT_USER = "<root_account>"
 # Last use is always older than this, so it precedes the report's GeneratedTime.
 MIN_USE_AGE_DAYS = 0.25
@@ -39,6 +42,18 @@ class KeyPlan:
     used: Days | None = None  # None: never used
     active: bool = True
     at_user_creation: bool = False  # created in the same second as its user
+
+
+@dataclass(frozen=True)
+class CredentialPlan:
+    """A long-term credential besides access keys (issue 22.1): an SSH public key, a
+    service-specific credential of `service` (expiring `expires_days` after creation: Bedrock
+    API keys only) or a signing certificate."""
+
+    kind: str  # ssh_public_key | service_specific_credential | signing_certificate
+    age: Days
+    service: str | None = None
+    expires_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +75,11 @@ class Persona:
     # user's owner tag), "key_description" (an address as the first key's description), or
     # "not_an_address" (an owner tag that names a team, which falls through to the account)
     owned_by: str | None = None
+    credentials: tuple[CredentialPlan, ...] = ()  # SSH keys, service credentials, certificates
 
+
+SSH, SERVICE, CERTIFICATE = "ssh_public_key", "service_specific_credential", "signing_certificate"
+CODECOMMIT, BEDROCK = "codecommit.amazonaws.com", "bedrock.amazonaws.com"
 
 PERSONAS: tuple[Persona, ...] = (
     Persona("rotated-in-use", "recently rotated key used yesterday",
@@ -141,6 +160,18 @@ PERSONAS: tuple[Persona, ...] = (
     Persona("quarantined-key", "AWS attached AWSCompromisedKeyQuarantineV2: its key leaked",
             keys=(KeyPlan((10, 80), RECENT),),
             grants=("aws:ReadOnlyAccess", "aws:AWSCompromisedKeyQuarantineV2")),
+    # long-term credentials besides access keys (issue 22.1); no API reports their last use
+    Persona("old-ssh-key", "SSH public key for CodeCommit uploaded long ago", user_age=(950, 1400),
+            credentials=(CredentialPlan(SSH, (120, 900)),)),
+    Persona("idle-codecommit-credential", "CodeCommit Git credential made long ago for a "
+            "departed tool; nobody can say when it was last used", user_age=(950, 1400),
+            credentials=(CredentialPlan(SERVICE, (150, 700), CODECOMMIT),)),
+    Persona("bedrock-key-no-expiry", "Bedrock API key created without an expiry, and a "
+            "second one that expires", user_age=(100, 400),
+            credentials=(CredentialPlan(SERVICE, (20, 60), BEDROCK),
+                         CredentialPlan(SERVICE, (5, 15), BEDROCK, expires_days=30))),
+    Persona("old-signing-certificate", "X.509 signing certificate uploaded years ago",
+            user_age=(950, 1400), credentials=(CredentialPlan(CERTIFICATE, (400, 900)),)),
 )  # fmt: skip
 
 QUARANTINE_GRANTS = frozenset(
@@ -165,6 +196,15 @@ class KeyTruth:
 
 
 @dataclass(frozen=True)
+class CredentialTruth:
+    kind: str  # as CredentialPlan.kind
+    created: datetime
+    service: str | None = None
+    expires: datetime | None = None
+    credential_id: str = ""  # known once moto created it
+
+
+@dataclass(frozen=True)
 class UserTruth:
     account_id: str
     user_name: str
@@ -178,6 +218,13 @@ class UserTruth:
     grants: tuple[str, ...] = ()  # as the persona's
     expected_privilege: str = "other"  # admin | escalation | other (effective privilege)
     owned_by: str | None = None  # as the persona's
+    credentials: tuple[CredentialTruth, ...] = ()
+
+    def with_credential_ids(self, ids: list[str]) -> UserTruth:
+        found = tuple(
+            replace(c, credential_id=i) for c, i in zip(self.credentials, ids, strict=True)
+        )
+        return replace(self, credentials=found)
 
     def with_key_ids(self, key_ids: list[str]) -> UserTruth:
         keys = tuple(replace(k, access_key_id=i) for k, i in zip(self.keys, key_ids, strict=True))
@@ -260,6 +307,12 @@ def _guarded(persona: Persona) -> list[tuple[Days, tuple[int, ...]]]:
         pairs.append((key.age, (MAX_KEY_AGE_DAYS, *never, *inactive)))
         if key.used:
             pairs.append((key.used, (MAX_UNUSED_DAYS, *inactive)))
+    limits = {
+        SSH: MAX_SSH_KEY_AGE_DAYS,
+        SERVICE: MAX_SERVICE_CREDENTIAL_AGE_DAYS,
+        CERTIFICATE: MAX_CERTIFICATE_AGE_DAYS,
+    }
+    pairs += [(c.age, (limits[c.kind],)) for c in persona.credentials]
     if persona.password_used:
         pairs.append((persona.password_used, (PASSWORD_UNUSED_DAYS,)))
     elif persona.console:  # never signed in: idle since the password was set
@@ -279,6 +332,8 @@ def _check_ranges(persona: Persona) -> None:
     for older, newer in zip(persona.keys, persona.keys[1:], strict=False):
         if older.age[0] <= newer.age[1]:
             raise ValueError(f"persona {persona.kind}: keys are not in creation order")
+    if any(c.age[1] >= persona.user_age[0] for c in persona.credentials) and not persona.keys:
+        raise ValueError(f"persona {persona.kind}: a credential exists before its user")
     oldest = persona.keys[0].age[0] if persona.keys else persona.user_age[0]
     if persona.password_used and persona.password_used[1] >= oldest:
         raise ValueError(f"persona {persona.kind}: password used before the user exists")
@@ -340,6 +395,11 @@ def realize_user(
     password_used = None
     if persona.password_used:
         password_used = ago(as_of, rng, persona.password_used).replace(second=0)
+    credentials = []
+    for wanted in persona.credentials:
+        made = ago(as_of, rng, wanted.age)
+        expires = made + timedelta(days=wanted.expires_days) if wanted.expires_days else None
+        credentials.append(CredentialTruth(wanted.kind, made, wanted.service, expires))
     return UserTruth(
         account_id=account_id,
         user_name=name,
@@ -353,6 +413,7 @@ def realize_user(
         grants=persona.grants,
         expected_privilege=persona.expected_privilege,
         owned_by=persona.owned_by,
+        credentials=tuple(credentials),
     )
 
 
@@ -435,6 +496,26 @@ def _user_findings(
     if user.console and idle_since and _over(as_of, idle_since, PASSWORD_UNUSED_DAYS):
         per_user.append("PASSWORD_UNUSED")
     found += [ExpectedFinding(r, user.account_id, user.user_name, None, None) for r in per_user]
+    return found + _credential_findings(as_of, user)
+
+
+def _credential_findings(as_of: datetime, user: UserTruth) -> list[ExpectedFinding]:
+    """SSH keys, service-specific credentials and certificates (all active in the demo)."""
+    rules = {
+        SSH: ("SSH_PUBLIC_KEY_NOT_ROTATED", MAX_SSH_KEY_AGE_DAYS),
+        SERVICE: ("SERVICE_CREDENTIAL_NOT_ROTATED", MAX_SERVICE_CREDENTIAL_AGE_DAYS),
+        CERTIFICATE: ("SIGNING_CERTIFICATE_NOT_ROTATED", MAX_CERTIFICATE_AGE_DAYS),
+    }
+    found = []
+    for cred in user.credentials:
+        rule_id, limit = rules[cred.kind]
+        names = [rule_id] if _over(as_of, cred.created, limit) else []
+        if cred.service == BEDROCK and cred.expires is None:
+            names.append("BEDROCK_API_KEY_WITHOUT_EXPIRY")
+        found += [
+            ExpectedFinding(r, user.account_id, user.user_name, None, cred.credential_id)
+            for r in names
+        ]
     return found
 
 
