@@ -7,7 +7,11 @@ The minimum for an account with U users, of whom K have keys, holding A access k
 + 1 GetAccountSummary (+ 1 AssumeRole for a member account)
 + ceil((U + G + P) / 100) GetAccountAuthorizationDetails pages (G groups, P customer-managed
   policies; moto answers in one page) + 2 x M for the M distinct AWS-managed policies users hold,
-  directly or through a group (GetPolicy + GetPolicyVersion each), with [collection] privilege on.
+  directly or through a group (GetPolicy + GetPolicyVersion each), with [collection] privilege on
++ U ListSSHPublicKeys (nothing shows who holds an SSH key) + ceil(S / 100) (at least 1)
+  ListServiceSpecificCredentials pages with AllUsers for S credentials of every user and service
+  + C ListSigningCertificates for the C users the credential report shows with a certificate,
+  with [collection] other_credentials on.
 Once per run, from the caller's account, the organization's service control policies: 1 ListRoots
 + (when SCPs are enabled) ceil(P / 20) ListPolicies pages + P DescribePolicy + the
 ListTargetsForPolicy pages, ceil(T / 20) for a policy attached to T targets (moto answers in one
@@ -63,7 +67,11 @@ OPERATIONS = (
     "GetAccountAuthorizationDetails",
     "GetPolicy",
     "GetPolicyVersion",
+    "ListSSHPublicKeys",
+    "ListServiceSpecificCredentials",
+    "ListSigningCertificates",
 )
+CREDENTIALS_PAGE = 100  # MaxItems keyaudit asks of ListServiceSpecificCredentials
 DETAILS_PAGE = 100  # GetAccountAuthorizationDetails' default MaxItems
 SCP_PAGE = 20  # ListPolicies' and ListTargetsForPolicy's largest MaxResults
 SCP_OPERATIONS = ("ListRoots", "ListPolicies", "DescribePolicy", "ListTargetsForPolicy")
@@ -82,7 +90,18 @@ def minimum(org: SimulatedOrganization, account_id: str, *, with_last_used: bool
         + (keys if with_last_used else 0)
         + 1
         + privilege_minimum(users)
+        + credentials_minimum(users)
     )
+
+
+def credentials_minimum(users: list[Any]) -> int:
+    """ListSSHPublicKeys per user, the ListServiceSpecificCredentials pages (AllUsers: at least
+    one), ListSigningCertificates per user holding a certificate."""
+    service = sum(
+        1 for u in users for c in u.credentials if c.kind == "service_specific_credential"
+    )
+    holders = sum(1 for u in users if any(c.kind == "signing_certificate" for c in u.credentials))
+    return len(users) + max(1, math.ceil(service / CREDENTIALS_PAGE)) + holders
 
 
 def privilege_minimum(users: list[Any]) -> int:
@@ -225,7 +244,7 @@ def main() -> int:
         for mode in ("api", "report"):
             results[mode] = run_mode(org, mode, Path(tmp))
     header = ["account", "status", "Assume", "Gen", "Get", "ListU", "ListK", "LastU", "Summ"]
-    header += ["AuthD", "GetPol", "GetVer"]
+    header += ["AuthD", "GetPol", "GetVer", "ListSSH", "ListSvc", "ListCert"]
     figures: dict[str, Any] = {"members": args.members, "users_per_account": args.users}
     for mode, result in results.items():
         print(f"\nlast_used = {mode!r}: AWS calls per account (minimum: see the module docstring)")
@@ -263,7 +282,9 @@ def main() -> int:
         "\nper-account minimum: (1 AssumeRole for a member) + 2 credential report + ceil(U/100) "
         "ListUsers + K ListAccessKeys + A GetAccessKeyLastUsed (api mode) + 1 GetAccountSummary "
         "+ user permissions: ceil((U+G+P)/100) GetAccountAuthorizationDetails + 2 per distinct "
-        "AWS-managed policy users hold (GetPolicy, GetPolicyVersion); per run, the SCPs: "
+        "AWS-managed policy users hold (GetPolicy, GetPolicyVersion) + other credentials: "
+        "U ListSSHPublicKeys + ceil(S/100) (at least 1) ListServiceSpecificCredentials (AllUsers) "
+        "+ C ListSigningCertificates (users the report shows with a certificate); per run, the SCPs: "
         "1 ListRoots + ceil(P/20) ListPolicies + P DescribePolicy + ceil(T/20) "
         "ListTargetsForPolicy per policy"
     )
