@@ -32,6 +32,7 @@ from_listing as (
         service_name, status, is_active, created_at, expires_at, last_used_at,
         'listing' as source
     from listed
+    where account_id not in (select account_id from unlisted)  -- a failed listing: unknown
 ),
 
 report_slots as (
