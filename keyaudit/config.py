@@ -206,6 +206,34 @@ class SigningConfig(_Section):
         return value
 
 
+class RemediationConfig(_Section):
+    """The deactivation plan each run writes, and the role `keyaudit remediate` acts through
+    (docs/remediation.md)."""
+
+    # days before its deactivation day a key's owner is warned (the owner e-mail of each run
+    # that falls on or after a warning day says so); the largest is the least notice anyone gets
+    warn_days: list[int] = Field(default_factory=lambda: [14, 7, 1])
+    # a key is deactivated this many days after its first open finding was first seen, never
+    # before the run's as-of + max(warn_days)
+    deactivate_after_days: int = Field(30, ge=1, le=3650)
+    # assumed in each account to call iam:UpdateAccessKey (deploy/remediation-role.yaml); never
+    # the audit role
+    role_name: str = Field("keyaudit-remediation", pattern=r"^[\w+=,.@/-]{1,64}$")
+    external_id: str | None = Field(None, min_length=2, max_length=1224)
+
+    @field_validator("warn_days")
+    @classmethod
+    def _warn_days(cls, value: list[int]) -> list[int]:
+        if not value or any(not 1 <= day <= 365 for day in value) or len(set(value)) < len(value):
+            raise ValueError("give distinct whole days between 1 and 365, e.g. [14, 7, 1]")
+        return sorted(value, reverse=True)
+
+    @property
+    def lead_days(self) -> int:
+        """The least notice a key gets before it is deactivated: the largest warning day."""
+        return max(self.warn_days)
+
+
 class RuleOverride(_Section):
     """Per-rule severity, enablement and parameters; parameters are checked against the catalogue."""
 
@@ -230,6 +258,18 @@ class Config(_Section):
     waivers: WaiversConfig = Field(default_factory=WaiversConfig)
     waivers_file: Path | None = None
     owners: OwnersConfig = Field(default_factory=OwnersConfig)
+    remediation: RemediationConfig = Field(default_factory=RemediationConfig)
+
+    @field_validator("remediation")
+    @classmethod
+    def _separate_role(cls, value: RemediationConfig, info: Any) -> RemediationConfig:
+        aws = info.data.get("aws")
+        if aws is not None and value.role_name == aws.role_name:
+            raise ValueError(
+                f"role_name {value.role_name!r} is the audit role ([aws] role_name): "
+                "remediation acts through a role of its own (deploy/remediation-role.yaml)"
+            )
+        return value
 
     def digest(self) -> str:
         """A short hash of the effective configuration, stored with each run."""
@@ -288,6 +328,7 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
             "exclude_accounts",
             "include_ous",
             "exclude_ous",
+            "warn_days",
         }:
             value = [item.strip() for item in raw.split(",") if item.strip()]
         node[path[-1]] = value

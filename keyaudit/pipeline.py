@@ -496,6 +496,7 @@ def load_and_evaluate(plan: RunPlan, finished_at: datetime) -> RunSummary:
             waivers=plan.waivers,
             signature=signature,
             waiver_review_days=plan.config.waivers.review_days,
+            remediation=plan.config.remediation,
         )
     finally:
         con.close()
@@ -525,8 +526,9 @@ def sign_run_manifest(
 
 
 def write_report(plan: RunPlan, generated_at: datetime) -> ReportOutputs:
-    """SHA256SUMS in the evidence folder, then HTML, PDF (embedding it) and the exports of the
-    run, from the warehouse."""
+    """SHA256SUMS in the evidence folder, then HTML, PDF (embedding it), the exports and the
+    deactivation plan files of the run, from the warehouse."""
+    from keyaudit.report.remediation import write_plan_files
     from keyaudit.report.render import write_report as render_report
     from keyaudit.warehouse.db import connect
 
@@ -545,13 +547,16 @@ def write_report(plan: RunPlan, generated_at: datetime) -> ReportOutputs:
             paper=report.paper,
             evidence_dir=plan.store.run_dir,
         )
+        plan_csv, plan_json = write_plan_files(con, plan.run_id, plan.out_dir)
     finally:
         con.close()
+    outputs = {fmt: str(path.resolve()) for fmt, path in files.paths().items()}
+    outputs.update({"plan csv": str(plan_csv.resolve()), "plan json": str(plan_json.resolve())})
     return ReportOutputs(
         html=str(files.html.resolve()) if files.html else None,
         pdf=str(files.pdf.resolve()) if files.pdf else None,
         pdf_pages=files.pdf_pages,
-        outputs={fmt: str(path.resolve()) for fmt, path in files.paths().items()},
+        outputs=outputs,
     )
 
 

@@ -119,3 +119,33 @@ def test_config_digest_changes_with_a_value():
     a = load_config(environ={})
     b = load_config(environ={"KEYAUDIT_COLLECTION__CONCURRENCY": "3"})
     assert a.digest() != b.digest()
+
+
+def test_remediation_warn_days_from_environment_are_comma_separated_and_sorted():
+    config = load_config(environ={"KEYAUDIT_REMEDIATION__WARN_DAYS": "1, 14,7"})
+    assert config.remediation.warn_days == [14, 7, 1]
+    assert config.remediation.lead_days == 14
+
+
+@pytest.mark.parametrize("days", ["[]", "[0]", "[7, 7]", "[400]"])
+def test_bad_warn_days_are_refused_in_one_line(tmp_path: Path, days: str):
+    path = tmp_path / "keyaudit.toml"
+    path.write_text(f"[remediation]\nwarn_days = {days}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    message = str(caught.value)
+    assert message.startswith(f"{path}: remediation.warn_days = ")
+    assert message.endswith("give distinct whole days between 1 and 365, e.g. [14, 7, 1]")
+    assert "\n" not in message
+
+
+def test_the_remediation_role_must_not_be_the_audit_role(tmp_path: Path):
+    path = tmp_path / "keyaudit.toml"
+    path.write_text('[aws]\nrole_name = "Auditor"\n[remediation]\nrole_name = "Auditor"\n')
+    with pytest.raises(ConfigError, match="is the audit role"):
+        load_config(path, environ={})
+
+
+def test_deactivate_after_days_out_of_range_is_refused():
+    with pytest.raises(ConfigError, match=r"remediation.deactivate_after_days = '0' is invalid"):
+        load_config(environ={"KEYAUDIT_REMEDIATION__DEACTIVATE_AFTER_DAYS": "0"})

@@ -39,6 +39,7 @@ from keyaudit.report.fix_first import fix_first
 from keyaudit.report.formatting import json_object
 from keyaudit.report.pdf_archive import EVIDENCE_MANIFEST
 from keyaudit.report.queries import rows
+from keyaudit.report.remediation import plan_rows
 from keyaudit.sources.aws.errors import is_retryable
 
 OWNER_FORMATS = ("html", "pdf", "json")
@@ -267,6 +268,7 @@ def _write_slice(
                 {"run_id": run_id, "account_ids": list(owner.account_ids)},
             )
         ),
+        deactivations=tuple(plan_rows(con, run_id, list(owner.account_ids)) or ()),
     )
 
 

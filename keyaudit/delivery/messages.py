@@ -275,6 +275,17 @@ def owner_mail(plan: DeliveryPlan, piece: OwnerSlice, config: DeliveryConfig, li
             }
             for w in piece.waivers_to_review
         ],
+        "deactivations": [
+            {
+                "account_id": k["account_id"],
+                "user_name": k["user_name"],
+                "access_key_id": k["access_key_id"],
+                "rule_ids": ", ".join(k["rule_ids"]),
+                "deactivate_on": k["deactivate_on"],
+                "warn_on": ", ".join(d for d in k["warn_on"] if d >= digest.as_of[:10]),
+            }
+            for k in piece.deactivations
+        ],
     }
     text, html = _render("email_owner", context)
     return Mail(piece.owner.recipients, subject, text, html, files)

@@ -29,6 +29,8 @@ class OwnerSlice:
     fix_first: tuple[dict[str, Any], ...] = ()  # keyaudit.report.fix_first: the keys to fix first
     # sql/report/waivers_to_review.sql: waivers of the owner's accounts that expire soon
     waivers_to_review: tuple[dict[str, Any], ...] = ()
+    # keyaudit.report.remediation: the owner's keys the run's plan deactivates, and when
+    deactivations: tuple[dict[str, Any], ...] = ()
 
     @property
     def pdf(self) -> Path:

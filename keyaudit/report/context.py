@@ -56,6 +56,7 @@ from keyaudit.report.methodology import (
 from keyaudit.report.queries import execute, rows
 from keyaudit.report.reconciliation import completeness
 from keyaudit.report.records import detail_rows, explorer_data
+from keyaudit.report.remediation import plan_section
 from keyaudit.rules.commands import audit_role
 from keyaudit.rules.frameworks import (
     BY_KEY,
@@ -238,6 +239,7 @@ def build_report_context(
         },
         "explorer": None,
         "completeness": completeness(con, run_id, ids, rel),
+        "remediation": plan_section(con, run_id, ids, rel),
     }
     context["evidence"]["bytes"] = sum(f["bytes"] or 0 for f in context["evidence"]["files"])
     if with_explorer:
@@ -542,6 +544,7 @@ def _sections(context: dict[str, Any]) -> list[dict[str, Any]]:
         ("waivers", "Waivers", "_waivers.html.j2", False),
         ("methodology", "Methodology", "_methodology.html.j2", False),
         ("evidence", "Evidence appendix", "_evidence.html.j2", False),
+        ("remediation", "Deactivation plan", "_remediation.html.j2", False),
     ]
     return [
         {"id": i, "title": t, "template": p, "html_only": h}

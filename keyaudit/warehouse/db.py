@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pandas costs a second to import; `keyaudit query` never nee
 log = logging.getLogger("keyaudit.warehouse")
 
 RUN_TABLES = (
+    "remediation_plan",
     *reversed(MARTS),
     "input_files",
     "api_calls",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
+from keyaudit.config import RemediationConfig
 from keyaudit.evidence.scps import read_scps, scp_gap, scp_levels
 from keyaudit.evidence.store import EvidenceStore
 from keyaudit.model import Account, AccountOutcome, address_in
@@ -38,6 +39,7 @@ from keyaudit.textsafe import shortened
 from keyaudit.warehouse.db import delete_run, insert_frame, transaction
 from keyaudit.warehouse.marts import build_marts
 from keyaudit.warehouse.reconciliation import record_differences
+from keyaudit.warehouse.remediation_plan import build_plan
 from keyaudit.words import counted, plural
 
 if TYPE_CHECKING:
@@ -507,6 +509,7 @@ def load_run(
     waivers: WaiverFile | None = None,
     signature: ManifestSignature | None = None,
     waiver_review_days: int = DEFAULT_REVIEW_DAYS,
+    remediation: RemediationConfig | None = None,
 ) -> RunSummary:
     """Replace the run in the warehouse with what its evidence says, and evaluate the rules;
     `signature` is the manifest's (keyaudit.evidence.signing), recorded with the run."""
@@ -615,6 +618,7 @@ def load_run(
             waivers or read_waiver_evidence(store, rules),
             review_days=waiver_review_days,
         )
+        build_plan(con, run_id, remediation)  # after the waivers: a waived finding is not planned
         record_differences(con, run_id)  # last: it reconciles the findings written above
     return summarize(con, run_id)
 

@@ -426,3 +426,21 @@ def test_owner_message_asks_to_review_each_waiver_that_expires_soon(prepared):
     assert line in text
     assert 'id="waivers-to-review"' in html and "expires on 2027-03-31: review it." in html
     assert "Waivers to review" not in owner_texts(plan, replace(piece, waivers_to_review=()))[0]
+
+
+def test_owner_message_says_when_each_planned_key_will_be_deactivated(prepared):
+    _, plan = prepared
+    pieces = [piece for piece in plan.slices if piece.deactivations]
+    assert pieces, "the demo plans keys with open findings for deactivation"
+    for piece in pieces:
+        text, html = owner_texts(plan, piece)
+        assert {k["account_id"] for k in piece.deactivations} <= set(piece.owner.account_ids)
+        for k in piece.deactivations:
+            assert (
+                f"{k['account_id']} {k['user_name']} {k['access_key_id']} "
+                f"({', '.join(k['rule_ids'])}): this key will be deactivated on "
+                f"{k['deactivate_on']}"
+            ) in text
+            assert f"this key will be deactivated on {k['deactivate_on']}" in html
+    piece = pieces[0]
+    assert "Keys to be deactivated" not in owner_texts(plan, replace(piece, deactivations=()))[0]

@@ -17,6 +17,7 @@ import duckdb
 
 from keyaudit.warehouse.db import connect
 from keyaudit.warehouse.marts import build_marts
+from keyaudit.warehouse.remediation_plan import build_plan
 
 RUN_ID = "20261201T060000Z-r1"
 PREV_RUN_ID = "20261101T060000Z-r0"
@@ -350,6 +351,7 @@ def make_warehouse(path: Path, *, extra_findings: int = 0) -> duckdb.DuckDBPyCon
     _keys(con, RUN_ID)
     for run_id in (PREV_RUN_ID, RUN_ID):
         build_marts(con, run_id)  # as loading a run does
+        build_plan(con, run_id)  # as loading a run does, after the waivers (none here yet)
     _run_rules(con, RUN_ID)
     for waiver_id, rule, account, user, reason, approver, ticket, expires, status in WAIVERS:
         _insert(

@@ -329,6 +329,7 @@ def test_sections_in_order(shared_context):
         "waivers",
         "methodology",
         "evidence",
+        "remediation",
     ]
 
 

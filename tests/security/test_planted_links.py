@@ -39,7 +39,7 @@ AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 RUN_ID = "20261201T060000Z-11a4ed"
 PRECIOUS = b"root:x:0:0:root:/root:/bin/bash\n"
 # what the run writes into --out, besides the report's own files
-OTHER_OUTPUTS = ("evidence-manifest.json",)
+OTHER_OUTPUTS = ("evidence-manifest.json", "remediation-plan.csv", "remediation-plan.json")
 
 
 def nobodys_folder(path: Path) -> Path:

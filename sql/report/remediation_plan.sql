@@ -1,0 +1,15 @@
+-- The run's deactivation plan (sql/remediation/plan.sql) in the accounts of $account_ids (all
+-- accounts when NULL): the report's section, the plan files and the owner e-mails read it.
+with plan as (
+    select *
+    from remediation_plan
+    where run_id = $run_id
+        and (cast($account_ids as varchar[]) is null
+            or list_contains(cast($account_ids as varchar[]), account_id))
+),
+
+final as (
+    select * exclude (run_id) from plan
+)
+
+select * from final order by deactivate_on, account_id, user_name, access_key_id
