@@ -51,3 +51,22 @@ DELIVER_EXIT_CODES: tuple[tuple[int, str], ...] = (
 def exit_codes_help(codes: tuple[tuple[int, str], ...]) -> str:
     """The codes as a markdown list for a command's help (its epilog)."""
     return "Exit status:\n\n" + "\n".join(f"* {code}: {text}" for code, text in codes)
+
+
+# `keyaudit remediate`: acting on an approved deactivation plan.
+KEY_NOT_DEACTIVATED = 4
+REMEDIATE_EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (OK, "every due key was deactivated (or, in a dry run, could be) or skipped with its reason"),
+    (UNEXPECTED, RUN_EXIT_CODES[1][1]),
+    (
+        BAD_INPUT,
+        "wrong input (the run, the approved plan file, the configuration): one line on stderr "
+        "says what to fix; nothing was changed",
+    ),
+    (
+        KEY_NOT_DEACTIVATED,
+        "a due key could not be re-read or deactivated (the line says why); the others were "
+        "done, and running again skips them as already inactive",
+    ),
+    (INTERRUPTED, "interrupted (Ctrl-C)"),
+)

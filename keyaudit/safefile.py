@@ -38,6 +38,38 @@ class UnsafeFileError(KeyauditError, OSError):
     which and what to do."""
 
 
+class NotRegularFile(KeyauditError, OSError):
+    """A file keyaudit reads is a pipe, device, folder or (where links are refused) a link."""
+
+
+def read_regular(path: Path | str, max_bytes: int, *, follow_links: bool = True) -> bytes:
+    """A regular file's bytes, at most `max_bytes` + 1 of them (so a caller can tell a larger
+    file without reading it whole); never blocks on a FIFO. NotRegularFile for anything else
+    than a regular file (and for a link when `follow_links` is false); OSError when it cannot
+    be read."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow_links else os.O_NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_links:
+            raise NotRegularFile(f"{path} is a link") from None
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(f"{path} is not a regular file (a pipe, device or folder)")
+        chunks: list[bytes] = []
+        left = max_bytes + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1024 * 1024))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
 def owner_only_umask() -> int:
     """From now on, every file and folder this process creates is owner-only (umask 077), those
     created by libraries included (DuckDB's `.wal`); returns the umask it replaces."""

@@ -5,6 +5,7 @@ from keyaudit.cli import (  # noqa: F401  (each module registers its commands on
     audit,
     deliver,
     query,
+    remediate,
     report,
     rules,
     runs,

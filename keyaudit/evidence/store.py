@@ -21,6 +21,10 @@ from keyaudit.safefile import TMP_SUFFIX, make_private_dir, write_atomic
 
 MANIFEST = "manifest.json"
 SHA256SUMS = "SHA256SUMS"  # the run's hashes for `sha256sum -c` (keyaudit.evidence.sums)
+# Records of `keyaudit remediate --apply`, added after the run: never in the run manifest (that
+# would change the manifest the run's signature covers); each file's SHA-256 is in the
+# warehouse's remediation_actions, and `keyaudit verify` checks them there.
+REMEDIATION_DIR = "remediation"
 SIGNATURE_FILE = "manifest.sig.json"  # the manifest's signature (keyaudit.evidence.signing)
 
 
@@ -133,6 +137,7 @@ class EvidenceStore:
             if path.is_file()
             and (relative := path.relative_to(self.run_dir).as_posix()) not in _NOT_EVIDENCE
             and not is_partial_write(path)
+            and not is_remediation_record(relative)
         ]
         listing = {"run_id": self.run_id, "files": [asdict(f) for f in files]}
         written = self.write_json(None, MANIFEST, listing, "manifest")
@@ -157,6 +162,11 @@ class EvidenceStore:
 # Written into the run folder but never evidence: the manifest itself, its signature (made after
 # it), and SHA256SUMS, derived from the warehouse after loading (keyaudit.evidence.sums).
 _NOT_EVIDENCE = frozenset({MANIFEST, SIGNATURE_FILE, SHA256SUMS})
+
+
+def is_remediation_record(relative: str) -> bool:
+    """A file `keyaudit remediate` added to the run's folder after the run (REMEDIATION_DIR)."""
+    return relative.startswith(REMEDIATION_DIR + "/")
 
 
 def is_partial_write(path: Path) -> bool:

@@ -23,9 +23,11 @@ import duckdb
 from keyaudit.evidence.signing import PublicKey, read_signature, signature_problem
 from keyaudit.evidence.store import (
     MANIFEST,
+    REMEDIATION_DIR,
     SHA256SUMS,
     SIGNATURE_FILE,
     is_partial_write,
+    is_remediation_record,
     sha256_file,
 )
 from keyaudit.model import KeyauditError
@@ -117,9 +119,51 @@ def verify_run(
         for p in sorted(run_dir.rglob("*"))
         if p.is_file() and (relative := p.relative_to(run_dir).as_posix()) not in NOT_LISTED
     }
+    records = {p: d for p, d in on_disk.items() if is_remediation_record(p)}
+    on_disk = {p: d for p, d in on_disk.items() if p not in records}
     _check(result, on_disk, recorded, _Rules())
     _check_signature(con, run_dir, run_id, on_disk.get(MANIFEST), trusted, result)
+    _check_remediation(con, run_id, records, result)
+    result.files_checked += len(records)
     return result
+
+
+def _check_remediation(
+    con: duckdb.DuckDBPyConnection, run_id: str, on_disk: dict[str, str], result: Verification
+) -> None:
+    """The records `keyaudit remediate` added after the run (remediation/…json) against the
+    SHA-256 the warehouse's remediation_actions holds for each: added later, so in no manifest."""
+    try:
+        stored = dict(
+            con.execute(
+                "select distinct record_path, record_sha256 from remediation_actions "
+                "where run_id = ?",
+                [run_id],
+            ).fetchall()
+        )
+    except duckdb.CatalogException:  # a warehouse from before remediation, opened read-only
+        stored = {}
+    for path in sorted(set(stored) | set(on_disk)):
+        actual, recorded = on_disk.get(path), stored.get(path)
+        if actual is None:
+            result.differences.append(
+                Difference("missing", path, "a remediation record the warehouse lists is gone")
+            )
+        elif recorded is None:
+            result.differences.append(
+                Difference(
+                    "extra",
+                    path,
+                    f"on disk in {REMEDIATION_DIR}/ (SHA-256 {_short(actual)}…) but no "
+                    "remediation the warehouse records wrote it",
+                )
+            )
+        elif actual != recorded:
+            result.differences.append(
+                Difference(
+                    "altered", path, f"SHA-256 is {_short(actual)}…; warehouse {_short(recorded)}…"
+                )
+            )
 
 
 def _check_signature(
@@ -201,6 +245,7 @@ def verify_before_resume(
         if p.is_file()
         and not is_partial_write(p)
         and (relative := p.relative_to(run_dir).as_posix()) not in NOT_LISTED
+        and not is_remediation_record(relative)  # checked by `keyaudit verify` (verify_run)
     }
     loaded = recorded is not None or MANIFEST in on_disk
     rules = _Rules(

@@ -37,8 +37,6 @@ refused (keyaudit.rules.waiver_yaml); each of those is one line, in well under a
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -51,13 +49,13 @@ from keyaudit.evidence.store import EvidenceStore
 from keyaudit.model import KeyauditError
 from keyaudit.rules.catalogue import Rule
 from keyaudit.rules.waiver_yaml import check_waiver_yaml
+from keyaudit.safefile import NotRegularFile, read_regular
 from keyaudit.warehouse.db import insert_frame
 
 WAIVER_EVIDENCE = "waivers.yml"  # the file as it was at the run, kept with the run's evidence
 STATUSES = ("active", "unused", "reopened", "expired")
 DEFAULT_REVIEW_DAYS = 14
 WAIVER_FILE_MAX_BYTES = 1024 * 1024
-_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
 _CHECK_FILE = "check waivers_file in the configuration and the file's permissions"
 
 
@@ -125,37 +123,19 @@ def read_waiver_bytes(path: Path | str, name: str) -> bytes:
     """The file's bytes, refused (one line) when it is not a regular file or exceeds the cap;
     never reads more than cap + 1 bytes, and never blocks on a FIFO."""
     try:
-        fd = os.open(path, _OPEN_FLAGS)
+        content = read_regular(path, WAIVER_FILE_MAX_BYTES)
+    except NotRegularFile:
+        raise WaiverError(
+            [
+                f"{name}: the waiver file is not a regular file (a pipe, device or folder)"
+                f" — {_CHECK_FILE}"
+            ]
+        ) from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise WaiverError(
             [f"{name}: cannot read the waiver file: {reason} — {_CHECK_FILE}"]
         ) from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise WaiverError(
-                [
-                    f"{name}: the waiver file is not a regular file (a pipe, device or folder)"
-                    f" — {_CHECK_FILE}"
-                ]
-            )
-        chunks: list[bytes] = []
-        left = WAIVER_FILE_MAX_BYTES + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 1024 * 1024))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise WaiverError(
-            [f"{name}: cannot read the waiver file: {reason} — {_CHECK_FILE}"]
-        ) from None
-    finally:
-        os.close(fd)
-    content = b"".join(chunks)
     _check_size(content, name)
     return content
 

@@ -56,8 +56,8 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[st
 _CfnLoader.add_multi_constructor("!", _intrinsic)
 
 
-def template() -> dict[str, Any]:
-    return yaml.load((DEPLOY / "audit-role.yaml").read_text(encoding="utf-8"), _CfnLoader)
+def template(name: str = "audit-role.yaml") -> dict[str, Any]:
+    return yaml.load((DEPLOY / name).read_text(encoding="utf-8"), _CfnLoader)
 
 
 _DROP = object()
