@@ -1,12 +1,12 @@
 -- The report's completeness and accuracy section: every reconciliation line of the run
--- (sql/views/reconciliation.sql), the lines about accounts narrowed to $account_ids (all when
--- NULL); run_query lists the items behind the whole check for the run.
+-- (sql/views/reconciliation.sql); for a slice ($account_ids not NULL) the lines of those accounts
+-- only, as the run's own lines and the requirements' are about the whole run. run_query lists
+-- the items behind the whole check for the run.
 with reconciliation as (
     select *
     from reconciliation
     where run_id = $run_id
-        and (account_id is null
-            or cast($account_ids as varchar[]) is null
+        and (cast($account_ids as varchar[]) is null
             or list_contains(cast($account_ids as varchar[]), account_id))
 ),
 
