@@ -64,19 +64,20 @@ def con(shared: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection
         shared.execute("rollback")
 
 
-def lines(con: duckdb.DuckDBPyConnection, run_id: str, **where: Any) -> list[dict[str, Any]]:
-    sql = "select * from reconciliation where run_id = $run_id"
-    for column in where:
-        sql += f" and {column} = ${column}"
-    cursor = con.execute(sql, {"run_id": run_id, **where})
+def lines(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
+    """Every line of the run, read once (the view is re-performed whenever it is read)."""
+    cursor = con.execute("select * from reconciliation where run_id = ?", [run_id])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def line(con: duckdb.DuckDBPyConnection, run_id: str, **where: Any) -> dict[str, Any]:
-    found = lines(con, run_id, **where)
-    assert len(found) == 1, found
-    return found[0]
+def pick(found: list[dict[str, Any]], **where: Any) -> list[dict[str, Any]]:
+    return [x for x in found if all(x[k] == v for k, v in where.items())]
+
+
+def one(found: list[dict[str, Any]], **where: Any) -> dict[str, Any]:
+    (chosen,) = pick(found, **where)
+    return chosen
 
 
 def notes(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[str | None, str]]:
@@ -108,10 +109,11 @@ def test_every_line_of_a_clean_run_holds_and_none_becomes_a_note(con, loaded):
 
 
 def test_the_organization_listing_adds_up_to_in_scope_skipped_and_filtered_out(con, loaded):
-    listed = line(con, loaded.run_id, check_id="accounts_listed")
+    found = lines(con, loaded.run_id)
+    listed = one(found, check_id="accounts_listed")
     assert (listed["expected"], listed["found"], listed["result"]) == (10, 10, "holds")
     assert listed["detail"] == "9 in scope + 1 skipped + 0 filtered out"
-    in_scope = line(con, loaded.run_id, check_id="accounts_in_scope")
+    in_scope = one(found, check_id="accounts_in_scope")
     assert (in_scope["expected"], in_scope["found"], in_scope["result"]) == (9, 9, "holds")
     assert in_scope["detail"] == "8 assessed + 0 partial + 1 not assessed"
 
@@ -121,7 +123,7 @@ def test_an_account_not_assessed_has_nothing_to_reconcile_and_never_holds(con, l
         "select account_id from accounts where run_id = ? and status = 'not_assessed'",
         [loaded.run_id],
     ).fetchone()
-    mine = lines(con, loaded.run_id, account_id=account_id)
+    mine = pick(lines(con, loaded.run_id), account_id=account_id)
     assert {x["check_id"] for x in mine} == {
         "users_listed",
         "access_keys_listed",
@@ -133,12 +135,13 @@ def test_an_account_not_assessed_has_nothing_to_reconcile_and_never_holds(con, l
 
 def test_each_line_names_the_saved_query_that_lists_its_items(con, loaded):
     account_id = first_assessed(con, loaded.run_id)
-    keys = line(con, loaded.run_id, check_id="access_keys_listed", account_id=account_id)
+    found = lines(con, loaded.run_id)
+    keys = one(found, check_id="access_keys_listed", account_id=account_id)
     assert keys["query"] == (
         f"keyaudit query --file reconcile_keys --param run_id={loaded.run_id} "
         f"--param account_id={account_id}"
     )
-    queries = {x["query_name"] for x in lines(con, loaded.run_id)}
+    queries = {x["query_name"] for x in found}
     names = {p.stem for p in (Path(__file__).parents[2] / "sql" / "queries").glob("reconcile*.sql")}
     assert queries <= names
 
@@ -151,10 +154,11 @@ def test_an_account_missing_from_the_warehouse_breaks_both_account_lines(con, lo
     con.execute(
         "delete from accounts where run_id = ? and account_id = ?", [loaded.run_id, account_id]
     )
-    listed = line(con, loaded.run_id, check_id="accounts_listed")
+    found = lines(con, loaded.run_id)
+    listed = one(found, check_id="accounts_listed")
     assert (listed["expected"], listed["found"], listed["difference"]) == (10, 9, -1)
     assert listed["result"] == "does not hold"
-    in_scope = line(con, loaded.run_id, check_id="accounts_in_scope")
+    in_scope = one(found, check_id="accounts_in_scope")
     assert (in_scope["expected"], in_scope["found"], in_scope["result"]) == (9, 8, "does not hold")
     run_notes = [message for account, message in notes(con, loaded.run_id) if account is None]
     assert any(
@@ -169,14 +173,15 @@ def test_an_account_the_listing_had_but_the_run_does_not_account_for(con, loaded
     con.execute(
         "update runs set accounts_listed = accounts_listed + 1 where run_id = ?", [loaded.run_id]
     )
-    listed = line(con, loaded.run_id, check_id="accounts_listed")
+    found = lines(con, loaded.run_id)
+    listed = one(found, check_id="accounts_listed")
     assert (listed["expected"], listed["found"], listed["result"]) == (11, 10, "does not hold")
-    assert line(con, loaded.run_id, check_id="accounts_in_scope")["result"] == "holds"
+    assert one(found, check_id="accounts_in_scope")["result"] == "holds"
 
 
 def test_without_an_organization_listing_the_listing_line_is_not_performed(con, loaded):
     con.execute("update runs set accounts_listed = null where run_id = ?", [loaded.run_id])
-    listed = line(con, loaded.run_id, check_id="accounts_listed")
+    listed = one(lines(con, loaded.run_id), check_id="accounts_listed")
     assert listed["result"] == "not performed"
     assert listed["detail"] == "scope organization: no organization listing to reconcile with"
     assert notes(con, loaded.run_id) == []
@@ -188,13 +193,13 @@ def test_a_user_missing_from_the_listing_is_named_on_its_account(con, loaded):
         "select min(user_name) from listed_users where run_id = ? and account_id = ?",
         [loaded.run_id, account_id],
     ).fetchone()
-    holding = line(con, loaded.run_id, check_id="users_listed", account_id=account_id)
+    holding = one(lines(con, loaded.run_id), check_id="users_listed", account_id=account_id)
     assert holding["result"] == "holds" and holding["expected"] == holding["found"] > 0
     con.execute(
         "delete from listed_users where run_id = ? and account_id = ? and user_name = ?",
         [loaded.run_id, account_id, user],
     )
-    users = line(con, loaded.run_id, check_id="users_listed", account_id=account_id)
+    users = one(lines(con, loaded.run_id), check_id="users_listed", account_id=account_id)
     assert (users["expected"] - users["found"], users["difference"]) == (1, 1)
     assert users["result"] == "does not hold"
     assert users["detail"] == f"in the credential report, not listed: {user}"
@@ -210,7 +215,7 @@ def test_a_user_listed_but_absent_from_the_report_does_not_hold_either(con, load
         "insert into listed_users (run_id, account_id, user_name) values (?, ?, 'late-user')",
         [loaded.run_id, account_id],
     )
-    users = line(con, loaded.run_id, check_id="users_listed", account_id=account_id)
+    users = one(lines(con, loaded.run_id), check_id="users_listed", account_id=account_id)
     assert (users["found"] - users["expected"], users["difference"]) == (1, 1)
     assert users["detail"] == "listed, not in the credential report (created after it?): late-user"
 
@@ -221,7 +226,7 @@ def test_without_the_user_listing_the_users_line_is_not_performed(con, loaded):
         "delete from evidence where run_id = ? and account_id = ? and kind = 'list_users'",
         [loaded.run_id, account_id],
     )
-    users = line(con, loaded.run_id, check_id="users_listed", account_id=account_id)
+    users = one(lines(con, loaded.run_id), check_id="users_listed", account_id=account_id)
     assert (users["result"], users["expected"]) == ("not performed", None)
 
 
@@ -233,9 +238,9 @@ def test_a_finding_outside_its_rules_population_breaks_its_rule_and_requirement_
         "'nobody', 'AKIAFORGEDFORGED0000', 'planted')",
         [loaded.run_id, account_id],
     )
-    rule = line(
-        con,
-        loaded.run_id,
+    found = lines(con, loaded.run_id)
+    rule = one(
+        found,
         check_id="findings_of_rule",
         account_id=account_id,
         requirement="ACCESS_KEY_NOT_ROTATED",
@@ -243,19 +248,14 @@ def test_a_finding_outside_its_rules_population_breaks_its_rule_and_requirement_
     assert rule["expected"] - rule["found"] == 1 and rule["difference"] == -1
     assert rule["result"] == "does not hold"
     assert rule["detail"] == "outside the active IAM-user access keys: AKIAFORGEDFORGED0000"
-    requirement = line(
-        con,
-        loaded.run_id,
+    requirement = one(
+        found,
         check_id="requirement_population",
         framework="CIS v1.4–v4.0",
         requirement="1.14",
     )
     assert (requirement["difference"], requirement["result"]) == (1, "does not hold")
-    held = [
-        x
-        for x in lines(con, loaded.run_id, check_id="requirement_population")
-        if x["result"] == "holds"
-    ]
+    held = [x for x in pick(found, check_id="requirement_population") if x["result"] == "holds"]
     assert held, "requirements without ACCESS_KEY_NOT_ROTATED still hold"
     noted = notes(con, loaded.run_id)
     assert (account_id, rule["subject"]) in {(a, m.split(": ")[0]) for a, m in noted}
@@ -282,7 +282,7 @@ def test_a_key_missing_from_the_api_listing_is_a_difference_after_loading(demo_r
             finished_at=AS_OF,
             manifest_sha256=None,
         )
-        found = line(con, loaded.run_id, check_id="access_keys_listed", account_id=account_id)
+        found = one(lines(con, loaded.run_id), check_id="access_keys_listed", account_id=account_id)
         assert found["expected"] - found["found"] == 1
         assert (found["difference"], found["result"]) == (1, "does not hold")
         assert found["detail"].startswith("in the credential report, no key id listed: ")
