@@ -11,6 +11,7 @@ from keyaudit.delivery.owners import Owner
 from keyaudit.report.digest import RunDigest
 from keyaudit.report.file_names import FILE_NAMES, file_names
 from keyaudit.report.pdf_archive import EVIDENCE_MANIFEST
+from keyaudit.report.remediation import PLAN_FILES
 from keyaudit.safefile import TMP_SUFFIX
 
 OWNERS_DIR = "owners"  # <report>/owners/<slug>/: each owner's report
@@ -57,7 +58,7 @@ class DeliveryPlan:
     def files(self) -> list[Path]:
         """The run's own files (report, exports, evidence manifest, the owners' reports) and
         those of the views asked for: a view rendered into the folder is never sent otherwise."""
-        sent = {*FILE_NAMES.values(), EVIDENCE_MANIFEST, EVIDENCE_SIGNATURE}
+        sent = {*FILE_NAMES.values(), EVIDENCE_MANIFEST, EVIDENCE_SIGNATURE, *PLAN_FILES}
         sent.update(name for view in self.views for name in file_names(view).values())
         owners = self.report_dir / OWNERS_DIR
         return sorted(

@@ -27,6 +27,7 @@ PDF_PLAN_LIMIT = 200  # planned keys the PDF lists; the HTML and the plan files 
 PLAN_FORMAT = "keyaudit-remediation-plan/1"
 PLAN_CSV = "remediation-plan.csv"
 PLAN_JSON = "remediation-plan.json"
+PLAN_FILES = (PLAN_CSV, PLAN_JSON)  # delivered with the run's report (keyaudit.delivery.plan)
 CSV_COLUMNS = (
     "account_id",
     "user_name",

@@ -52,7 +52,8 @@ def test_deliver_resends_a_past_run_and_says_where_it_went(run, smtp: SmtpServer
     result = runner.invoke(app, ["deliver", "--run", run.run_id, "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        f"  folder  {run.report_dir} (8 files)",  # 7 report files + evidence-manifest.json
+        # 7 report files, evidence-manifest.json, remediation-plan.csv and .json
+        f"  folder  {run.report_dir} (10 files)",
         "  e-mail  1 of 1 messages sent",
     ]
     (received,) = smtp.recorder.messages

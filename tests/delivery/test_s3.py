@@ -46,6 +46,7 @@ def test_the_run_folder_lands_under_prefix_year_month_run_id(plan, s3, sleeps):
     local = sorted(p.relative_to(plan.report_dir).as_posix() for p in plan.files())
     assert keys == [f"audits/2026/12/{plan.run_id}/{name}" for name in local]
     assert "evidence-manifest.json" in local and "report.pdf" in local
+    assert "remediation-plan.json" in local  # what the approver signs off
     assert report.lines() == [
         f"folder  {plan.report_dir} ({len(local)} files)",
         f"S3      {len(local)} of {len(local)} files uploaded to "
