@@ -146,6 +146,31 @@ def test_each_line_names_the_saved_query_that_lists_its_items(con, loaded):
     assert queries <= names
 
 
+def test_each_rule_run_again_as_docs_say_gives_its_findings(con, loaded):
+    """docs/for-auditors.md: a rule's SQL, run with $run_id, the run's as_of and the parameters
+    recorded in run_rules, returns as many rows as the run has findings of that rule."""
+    (as_of,) = con.execute("select as_of from runs where run_id = ?", [loaded.run_id]).fetchone()
+    recorded = dict(
+        con.execute(
+            "select rule_id, parameters from run_rules where run_id = ? and enabled",
+            [loaded.run_id],
+        ).fetchall()
+    )
+    assert recorded
+    for rule in load_catalogue():
+        if rule.rule_id not in recorded:
+            continue
+        given = {"run_id": loaded.run_id, "as_of": as_of, **json.loads(recorded[rule.rule_id])}
+        bound = {name: value for name, value in given.items() if f"${name}" in rule.sql}
+        sql = rule.sql.rstrip().rstrip(";")
+        (rows,) = con.execute(f"select count(*) from ({sql})", bound).fetchone()
+        (findings,) = con.execute(
+            "select count(*) from findings where run_id = ? and rule_id = ?",
+            [loaded.run_id, rule.rule_id],
+        ).fetchone()
+        assert rows == findings, rule.rule_id
+
+
 # --------------------------------------------------------------------------- lines that do not hold
 
 
