@@ -282,16 +282,28 @@ def _finding_compliance(row: Mapping[str, Any], lookup: _Lookup) -> dict[str, An
     return result
 
 
+# The credential a finding of these rules names instead of an access key (issue 22.1), as
+# (resource type, what a report slot holds); named like AWS::IAM::AccessKey, though AWS defines
+# no resource type for them.
+OTHER_CREDENTIALS = {
+    "SSH_PUBLIC_KEY_NOT_ROTATED": ("AWS::IAM::SSHPublicKey", "SSH key"),
+    "SERVICE_CREDENTIAL_NOT_ROTATED": ("AWS::IAM::ServiceSpecificCredential", "credential"),
+    "BEDROCK_API_KEY_WITHOUT_EXPIRY": ("AWS::IAM::ServiceSpecificCredential", "credential"),
+    "SIGNING_CERTIFICATE_NOT_ROTATED": ("AWS::IAM::SigningCertificate", "certificate"),
+}
+
+
 def _resources(row: Mapping[str, Any]) -> list[dict[str, Any]]:
     account = row["account_id"]
     out = []
     if row["access_key_id"] or row["key_slot"] is not None:
-        key = row["access_key_id"] or f"{row['user_name']} key slot {row['key_slot']}"
+        kind, held = OTHER_CREDENTIALS.get(row["rule_id"], ("AWS::IAM::AccessKey", "key"))
+        key = row["access_key_id"] or f"{row['user_name']} {held} slot {row['key_slot']}"
         out.append(
             {
                 "uid": key,
                 "name": key,
-                "type": "AWS::IAM::AccessKey",
+                "type": kind,
                 "cloud_partition": "aws",
             }
         )

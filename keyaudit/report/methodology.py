@@ -176,6 +176,15 @@ def caveats(coverage: Mapping[str, Any], source: str) -> list[dict[str, str]]:
             "is not evaluated there, never passed.",
         },
         {
+            "title": "Other long-term credentials",
+            "text": "SSH public keys, service-specific credentials (CodeCommit, Amazon Keyspaces, "
+            "Amazon Bedrock API keys) and signing certificates are judged by age and, for Bedrock "
+            "API keys, by whether an expiry is set: no AWS API reports when they were last used, "
+            "so no finding says they are unused. Where they were not listed (turned off, denied, "
+            "or a folder of files) they are unknown and their rules are not evaluated there, "
+            "never passed; signing certificates then come from the credential report.",
+        },
+        {
             "title": "Fix first order",
             "text": "Keys AWS quarantined as exposed come first; then keys with open findings "
             "are ranked by the privilege of their user (admin, then escalation, then unknown, "
@@ -400,8 +409,9 @@ def provenance(
         collected = (
             "keyaudit collected, for every account in scope, the IAM credential report, the "
             "users and their access keys with each key's last use, the account summary (root "
-            "keys and root MFA) and, when the run read them, the permissions of the IAM users "
-            "and the organization's service control policies. The AWS API calls it made are "
+            "keys and root MFA) and, when the run read them, the permissions of the IAM users, "
+            "their SSH public keys, service-specific credentials and signing certificates, and "
+            "the organization's service control policies. The AWS API calls it made are "
             "listed below, from the run's own record."
         )
         kept = (

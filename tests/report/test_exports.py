@@ -282,3 +282,25 @@ def test_exports_of_a_slice_hold_only_its_accounts(shared_db, tmp_path: Path):
         assert [r["account_id"] for r in csv.DictReader(handle)] == [OTHER]
     lines = files.ocsf.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["cloud"]["account"]["uid"] for line in lines] == [OTHER]
+
+
+def test_ocsf_names_an_ssh_key_or_certificate_finding_by_its_kind_not_as_an_access_key():
+    from keyaudit.report.exports import _resources
+
+    def resource(rule_id: str, credential_id: str | None, slot: int | None) -> dict:
+        row = {
+            "rule_id": rule_id,
+            "account_id": "111122223333",
+            "user_name": "ana",
+            "user_arn": None,
+            "access_key_id": credential_id,
+            "key_slot": slot,
+        }
+        return _resources(row)[0]
+
+    ssh = resource("SSH_PUBLIC_KEY_NOT_ROTATED", "APKA" + "1" * 16, None)
+    assert (ssh["type"], ssh["uid"]) == ("AWS::IAM::SSHPublicKey", "APKA" + "1" * 16)
+    cert = resource("SIGNING_CERTIFICATE_NOT_ROTATED", None, 2)
+    assert (cert["type"], cert["uid"]) == ("AWS::IAM::SigningCertificate", "ana certificate slot 2")
+    key = resource("ACCESS_KEY_NOT_ROTATED", None, 1)
+    assert (key["type"], key["uid"]) == ("AWS::IAM::AccessKey", "ana key slot 1")
