@@ -310,3 +310,39 @@ def test_the_next_run_sees_the_key_inactive_and_plans_it_no_more(org, run, tmp_p
     con.close()
     assert status == ("Inactive",)
     assert planned == (0,)
+
+
+def test_the_command_is_a_dry_run_unless_told_to_apply(org, run, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import keyaudit.cli.remediate as command
+    from keyaudit.cli import app
+    from tests.runs import write_config
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
+            return LATER  # the command's clock, on a day every planned key is due
+
+    monkeypatch.setattr(command, "datetime", Later)
+
+    (key,) = _pick(run, org)
+    approved = _approve(run, tmp_path, [key])
+    config = write_config(
+        tmp_path / "keyaudit.toml",
+        {"paths": {"warehouse": str(run.warehouse), "evidence_dir": str(run.evidence.parent)}},
+    )
+    result = CliRunner().invoke(
+        app,
+        ["remediate", "--run", run.run_id, "--approved", str(approved), "--config", str(config)],
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert (
+        lines[0]
+        == f"plan plan-{run.run_id} of run {run.run_id}, dry run: nothing changed (--apply acts)"
+    )
+    assert lines[1].startswith(
+        f"  WOULD DEACTIVATE {key['account_id']} {key['user_name']} {key['access_key_id']}: due since "
+    )
+    assert _status(org, key) == "Active"
