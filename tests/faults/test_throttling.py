@@ -146,7 +146,8 @@ def test_endless_throttling_after_the_report_leaves_the_account_partial_at_the_d
         rf"account {stuck}: collection deadline of 40 s passed while AWS kept answering "
         r"Throttling on iam:ListAccessKeys \(\d+ failed attempts\) — raise "
         r"collection\.account_deadline_seconds or rerun later; findings use the credential "
-        r"report only; user privilege is unknown",  # the deadline is said once
+        r"report only; user privilege is unknown; SSH public keys, service-specific "
+        r"credentials and signing certificates are unknown",  # the deadline is said once
         result.error(stuck),
     ), result.error(stuck)
     assert (result.evidence / stuck / "credential_report.csv").is_file()
