@@ -7,6 +7,7 @@ from keyaudit.cli import (  # noqa: F401  (each module registers its commands on
     query,
     remediate,
     report,
+    review,
     rules,
     runs,
     sample,

@@ -204,9 +204,43 @@ def demo(
 ) -> None:
     """Audit a simulated organization (moto, in-process) end to end.
 
+    In its second month (a warehouse holding one earlier demo run), the demo first reviews that
+    run and signs it off, as a reviewer would (docs/evidence.md), so its report shows the loop.
+
     Example: keyaudit demo --as-of 2026-12-01T06:00:00Z
     """
+    _demo_review(config, db, as_of)
     _run_audit("demo", config, db, out, as_of, prefect=prefect)
+
+
+def _demo_review(config: Path | None, db: Path | None, as_of: str | None) -> None:
+    """The demo's review and sign-off of its first month (keyaudit.sources.demo.review)."""
+    from datetime import UTC, datetime
+
+    from keyaudit.config import load_config
+    from keyaudit.model import KeyauditError
+    from keyaudit.sources.demo.review import review_first_month
+    from keyaudit.warehouse.db import connect
+
+    now = datetime.now(UTC)
+    try:
+        cfg = load_config(config, overrides={"paths": {"warehouse": str(db)}} if db else None)
+        if not cfg.paths.warehouse.is_file():
+            return
+        con = connect(cfg.paths.warehouse, storage_version=cfg.warehouse.storage_version)
+        try:
+            done = review_first_month(con, cfg, parse_as_of(as_of) or now, now)
+        finally:
+            con.close()
+    except KeyauditError as exc:
+        raise fail(str(exc)) from None
+    if done is not None:
+        typer.echo(
+            f"keyaudit: demo: reviewed run {done.run_id} as a reviewer would "
+            f"({counted(done.decided, 'decision')}, {done.undecided:,} undecided; "
+            f"{done.review_file}) and signed it off ({done.signed_off})",
+            err=True,
+        )
 
 
 class RunSource(StrEnum):

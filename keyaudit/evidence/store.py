@@ -26,6 +26,8 @@ SHA256SUMS = "SHA256SUMS"  # the run's hashes for `sha256sum -c` (keyaudit.evide
 # warehouse's remediation_actions, and `keyaudit verify` checks them there.
 REMEDIATION_DIR = "remediation"
 SIGNATURE_FILE = "manifest.sig.json"  # the manifest's signature (keyaudit.evidence.signing)
+# Added after the run (review files, sign-offs; keyaudit.evidence.after_run): never the run's own.
+REVIEW_DIR = "review"
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ class EvidenceStore:
             for path in sorted(self.run_dir.rglob("*"))
             if path.is_file()
             and (relative := path.relative_to(self.run_dir).as_posix()) not in _NOT_EVIDENCE
+            and not is_after_run(relative)
             and not is_partial_write(path)
             and not is_remediation_record(relative)
         ]
@@ -167,6 +170,11 @@ _NOT_EVIDENCE = frozenset({MANIFEST, SIGNATURE_FILE, SHA256SUMS})
 def is_remediation_record(relative: str) -> bool:
     """A file `keyaudit remediate` added to the run's folder after the run (REMEDIATION_DIR)."""
     return relative.startswith(REMEDIATION_DIR + "/")
+
+
+def is_after_run(relative: str) -> bool:
+    """A review file or sign-off added after the run (keyaudit.evidence.after_run)."""
+    return relative.startswith(REVIEW_DIR + "/")
 
 
 def is_partial_write(path: Path) -> bool:

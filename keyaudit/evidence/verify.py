@@ -20,12 +20,13 @@ from pathlib import Path
 
 import duckdb
 
+from keyaudit.evidence.after_run import recorded_after_run
 from keyaudit.evidence.signing import PublicKey, read_signature, signature_problem
 from keyaudit.evidence.store import (
     MANIFEST,
-    REMEDIATION_DIR,
     SHA256SUMS,
     SIGNATURE_FILE,
+    is_after_run,
     is_partial_write,
     is_remediation_record,
     sha256_file,
@@ -120,21 +121,21 @@ def verify_run(
         if p.is_file() and (relative := p.relative_to(run_dir).as_posix()) not in NOT_LISTED
     }
     records = {p: d for p, d in on_disk.items() if is_remediation_record(p)}
-    on_disk = {p: d for p, d in on_disk.items() if p not in records}
+    after = {p: d for p, d in on_disk.items() if is_after_run(p)}
+    on_disk = {p: d for p, d in on_disk.items() if p not in records and p not in after}
     _check(result, on_disk, recorded, _Rules())
     _check_signature(con, run_dir, run_id, on_disk.get(MANIFEST), trusted, result)
-    _check_remediation(con, run_id, records, result)
-    result.files_checked += len(records)
+    _check_added_later(records, _remediation_records(con, run_id), "remediation record", result)
+    _check_added_later(after, recorded_after_run(con, run_id), "review file or sign-off", result)
+    result.files_checked += len(records) + len(after)
     return result
 
 
-def _check_remediation(
-    con: duckdb.DuckDBPyConnection, run_id: str, on_disk: dict[str, str], result: Verification
-) -> None:
-    """The records `keyaudit remediate` added after the run (remediation/…json) against the
-    SHA-256 the warehouse's remediation_actions holds for each: added later, so in no manifest."""
+def _remediation_records(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, str]:
+    """The records `keyaudit remediate` added after the run (remediation/…json) and the SHA-256
+    the warehouse's remediation_actions holds for each."""
     try:
-        stored = dict(
+        return dict(
             con.execute(
                 "select distinct record_path, record_sha256 from remediation_actions "
                 "where run_id = ?",
@@ -142,20 +143,28 @@ def _check_remediation(
             ).fetchall()
         )
     except duckdb.CatalogException:  # a warehouse from before remediation, opened read-only
-        stored = {}
+        return {}
+
+
+def _check_added_later(
+    on_disk: dict[str, str], stored: dict[str, str], what: str, result: Verification
+) -> None:
+    """Files added to the run's folder after the run (remediation records, review files and
+    sign-offs) against the SHA-256 the warehouse holds for each: added later, so in no
+    manifest."""
     for path in sorted(set(stored) | set(on_disk)):
         actual, recorded = on_disk.get(path), stored.get(path)
         if actual is None:
             result.differences.append(
-                Difference("missing", path, "a remediation record the warehouse lists is gone")
+                Difference("missing", path, f"a {what} the warehouse lists is gone")
             )
         elif recorded is None:
             result.differences.append(
                 Difference(
                     "extra",
                     path,
-                    f"on disk in {REMEDIATION_DIR}/ (SHA-256 {_short(actual)}…) but no "
-                    "remediation the warehouse records wrote it",
+                    f"on disk (SHA-256 {_short(actual)}…) but no {what} the warehouse records "
+                    "is this file",
                 )
             )
         elif actual != recorded:
@@ -246,6 +255,7 @@ def verify_before_resume(
         and not is_partial_write(p)
         and (relative := p.relative_to(run_dir).as_posix()) not in NOT_LISTED
         and not is_remediation_record(relative)  # checked by `keyaudit verify` (verify_run)
+        and not is_after_run(relative)
     }
     loaded = recorded is not None or MANIFEST in on_disk
     rules = _Rules(

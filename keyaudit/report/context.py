@@ -57,6 +57,7 @@ from keyaudit.report.queries import execute, rows
 from keyaudit.report.reconciliation import completeness
 from keyaudit.report.records import detail_rows, explorer_data
 from keyaudit.report.remediation import plan_section
+from keyaudit.report.review import review_section
 from keyaudit.rules.commands import audit_role
 from keyaudit.rules.frameworks import (
     BY_KEY,
@@ -240,6 +241,7 @@ def build_report_context(
         "explorer": None,
         "completeness": completeness(con, run_id, ids, rel),
         "remediation": plan_section(con, run_id, ids, rel),
+        "review": review_section(con, run_id, history["previous_run_id"], rel, ids),
     }
     context["evidence"]["bytes"] = sum(f["bytes"] or 0 for f in context["evidence"]["files"])
     if with_explorer:
@@ -545,6 +547,7 @@ def _sections(context: dict[str, Any]) -> list[dict[str, Any]]:
         ("methodology", "Methodology", "_methodology.html.j2", False),
         ("evidence", "Evidence appendix", "_evidence.html.j2", False),
         ("remediation", "Deactivation plan", "_remediation.html.j2", False),
+        ("review", "Access review and sign-off", "_review.html.j2", False),
     ]
     return [
         {"id": i, "title": t, "template": p, "html_only": h}

@@ -1,0 +1,68 @@
+-- The keys a run's access review decides on: every active access key with an open finding (not
+-- waived) or an admin or escalation privilege, with its open findings' rules and the tickets
+-- `keyaudit track` recorded against them. A key the credential report shows without an id (no
+-- key listing) is named account/user/key_N, as the samples name it.
+with keys as (
+    select
+        *,
+        coalesce(access_key_id, account_id || '/' || user_name || '/key_' || key_slot) as key_ref,
+    from keys
+    where run_id = $run_id and is_active
+),
+
+runs as (
+    select run_id, as_of from runs where run_id = $run_id
+),
+
+accounts as (
+    select run_id, account_id, name from accounts where run_id = $run_id
+),
+
+findings_open as (
+    select * from findings_open where run_id = $run_id
+),
+
+finding_tickets as (
+    select * from finding_tickets
+),
+
+key_findings as (
+    select
+        keys.key_ref,
+        list(distinct findings_open.rule_id order by findings_open.rule_id) as rule_ids,
+        list(distinct finding_tickets.ticket order by finding_tickets.ticket)
+            filter (where finding_tickets.ticket is not null) as tickets,
+    from keys
+    inner join findings_open
+        on findings_open.account_id = keys.account_id
+        and findings_open.user_name = keys.user_name
+        and (
+            findings_open.access_key_id = keys.access_key_id
+            or (findings_open.access_key_id is null and findings_open.key_slot = keys.key_slot)
+        )
+    left join finding_tickets using (finding_id)
+    group by keys.key_ref
+),
+
+final as (
+    select
+        keys.run_id,
+        keys.key_ref,
+        keys.account_id,
+        accounts.name as account_name,
+        keys.user_name,
+        keys.access_key_id,
+        ka_days(runs.as_of, keys.created_at) as age_days,
+        keys.last_used_at,
+        keys.privilege,
+        coalesce(key_findings.rule_ids, []) as rule_ids,
+        coalesce(key_findings.tickets, []) as tickets,
+    from keys
+    inner join runs using (run_id)
+    left join accounts using (run_id, account_id)
+    left join key_findings using (key_ref)
+    where key_findings.rule_ids is not null or keys.privilege in ('admin', 'escalation')
+)
+
+select * from final
+order by account_id, user_name, key_ref
