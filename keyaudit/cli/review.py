@@ -80,14 +80,14 @@ def export(
 
     Example: keyaudit review export --run 20261201T060000Z-3f9a1c
     """
-    from keyaudit.report.review_sheet import account_owners, population, write_review
+    from keyaudit.report.review_sheet import population, write_review
     from keyaudit.safefile import make_private_dirs
     from keyaudit.warehouse.reviews import ReviewError, run_as_of
 
     cfg, con = _open(config, db)
     try:
         run_as_of(con, run)
-        keys = population(con, run, account_owners(con, run, cfg.delivery.email))
+        keys = population(con, run)
     except ReviewError as exc:
         raise fail(str(exc)) from None
     finally:

@@ -544,10 +544,10 @@ def _sections(context: dict[str, Any]) -> list[dict[str, Any]]:
         ("accounts", "Accounts", "_accounts.html.j2", False),
         ("findings", "All findings", "_explorer.html.j2", True),
         ("waivers", "Waivers", "_waivers.html.j2", False),
+        ("review", "Access review and sign-off", "_review.html.j2", False),
         ("methodology", "Methodology", "_methodology.html.j2", False),
         ("evidence", "Evidence appendix", "_evidence.html.j2", False),
         ("remediation", "Deactivation plan", "_remediation.html.j2", False),
-        ("review", "Access review and sign-off", "_review.html.j2", False),
     ]
     return [
         {"id": i, "title": t, "template": p, "html_only": h}

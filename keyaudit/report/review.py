@@ -33,7 +33,8 @@ def review_section(
 ) -> dict[str, Any]:
     """The review of `run_id` (of its `account_ids` when a slice), its sign-offs, and the
     previous run's sign-offs and deactivations followed up."""
-    if not relations.has("review_decisions", "key_ref") or not relations.has("sign_offs"):
+    needed = ("review_decisions", "review_imports", "sign_offs", "finding_lifecycle", "key_owners")
+    if not all(relations.has(name) for name in needed):  # an older warehouse
         return {"available": False}
 
     def mine(row: Mapping[str, Any]) -> bool:

@@ -3,9 +3,10 @@
 One row per active access key with an open finding or an admin/escalation privilege
 (sql/report/review_population.sql), with the facts a reviewer needs and empty columns for the
 decision. Every row names its run, so `keyaudit review import` knows which run a filled file
-decides on, even after the file was renamed or its rows were copied into another. Where owners
-are configured (an account's owner tag or the OU map, as delivery finds them), the workbook has
-a sheet per owner, so each can be handed the keys they answer for. Text cells stay text and
+decides on, even after the file was renamed or its rows were copied into another. Each key names
+its owner and where the owner came from (a user tag, the key's description, the account's owner
+tag or the OU map; sql/views/key_owners.sql); where owners are configured the workbook has a
+sheet per owner, so each can be handed the keys they answer for. Text cells stay text and
 formula-like text is neutralised, as in findings.xlsx.
 """
 
@@ -13,15 +14,13 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from keyaudit.report.digest import AccountLine
 from keyaudit.report.exports import csv_cell
-from keyaudit.report.formatting import json_object
 from keyaudit.report.queries import rows
 from keyaudit.report.workbook import Workbook
 from keyaudit.safefile import atomic_file
@@ -29,7 +28,6 @@ from keyaudit.safefile import atomic_file
 if TYPE_CHECKING:
     import duckdb
 
-    from keyaudit.delivery.config import EmailDelivery
 
 CSV_NAME = "review.csv"
 XLSX_NAME = "review.xlsx"
@@ -38,6 +36,7 @@ XLSX_NAME = "review.xlsx"
 FACT_COLUMNS = (
     "run_id",
     "owner",
+    "owner_source",
     "account_id",
     "account_name",
     "user_name",
@@ -78,12 +77,14 @@ class ReviewKey:
     rule_ids: tuple[str, ...]
     tickets: tuple[str, ...]
     owner: str | None
+    owner_source: str | None
 
     def row(self) -> dict[str, Any]:
         """The key as a row of the review file, its decision columns empty."""
         return {
             "run_id": self.run_id,
             "owner": self.owner,
+            "owner_source": self.owner_source,
             "account_id": self.account_id,
             "account_name": self.account_name,
             "user_name": self.user_name,
@@ -96,39 +97,9 @@ class ReviewKey:
         }
 
 
-def account_owners(
-    con: duckdb.DuckDBPyConnection, run_id: str, email: EmailDelivery
-) -> dict[str, str | None]:
-    """Each account's owner as delivery finds it (owner tag, else the OU map), or None."""
-    from keyaudit.delivery.owners import owner_address
-
-    owners: dict[str, str | None] = {}
-    for account in rows(con, "accounts", {"run_id": run_id, "account_ids": None}):
-        line = AccountLine(
-            account_id=account["account_id"],
-            name=account["name"] or "",
-            ou_path=account["ou_path"] or "",
-            status=account["status"],
-            tags={str(k): str(v) for k, v in json_object(account["tags"]).items()},
-            open_findings=None,
-            open_by_severity={},
-        )
-        owners[line.account_id], _ = owner_address(
-            line, tag=email.owner_tag, ou_owners=email.ou_owners
-        )
-    return owners
-
-
-def key_owner(key: Mapping[str, Any], owners: Mapping[str, str | None]) -> str | None:
-    """The owner a review row names: today the key's account's owner. The one place to switch
-    to a per-key owner (user tag, key description) when the keys carry one."""
-    return owners.get(key["account_id"])
-
-
-def population(
-    con: duckdb.DuckDBPyConnection, run_id: str, owners: Mapping[str, str | None]
-) -> list[ReviewKey]:
-    """The run's review population, in account, user and key order."""
+def population(con: duckdb.DuckDBPyConnection, run_id: str) -> list[ReviewKey]:
+    """The run's review population, in account, user and key order, each key with its owner
+    (sql/views/key_owners.sql: user tag, key description, then the account's owner)."""
     return [
         ReviewKey(
             run_id=row["run_id"],
@@ -141,7 +112,8 @@ def population(
             privilege=row["privilege"],
             rule_ids=tuple(row["rule_ids"]),
             tickets=tuple(row["tickets"]),
-            owner=key_owner(row, owners),
+            owner=row["owner"],
+            owner_source=row["owner_source"],
         )
         for row in rows(con, "review_population", {"run_id": run_id})
     ]

@@ -68,7 +68,7 @@ def import_review(
         as_of = run_as_of(con, run_id)
     except ReviewError as exc:
         raise ReviewError(f"review file {read.name}: {exc}") from None
-    known = {k.key_ref: KnownKey(k.account_id, k.user_name) for k in population(con, run_id, {})}
+    known = {k.key_ref: KnownKey(k.account_id, k.user_name) for k in population(con, run_id)}
     checked = check_rows(read.name, read.rows, run_id, as_of, known)
     if checked.problems:
         raise ReviewRefused(read.name, checked.problems)

@@ -1,7 +1,8 @@
 -- The keys a run's access review decides on: every active access key with an open finding (not
 -- waived) or an admin or escalation privilege, with its open findings' rules and the tickets
--- `keyaudit track` recorded against them. A key the credential report shows without an id (no
--- key listing) is named account/user/key_N, as the samples name it.
+-- `keyaudit track` recorded against them, and its owner and where the owner came from (key_owners:
+-- the one definition). A key the credential report shows without an id (no key listing) is
+-- named account/user/key_N, as the samples name it.
 with keys as (
     select
         *,
@@ -26,6 +27,10 @@ finding_tickets as (
     select * from finding_tickets
 ),
 
+key_owners as (
+    select * from key_owners where run_id = $run_id
+),
+
 key_findings as (
     select
         keys.key_ref,
@@ -48,6 +53,8 @@ final as (
     select
         keys.run_id,
         keys.key_ref,
+        key_owners.owner,
+        key_owners.owner_source,
         keys.account_id,
         accounts.name as account_name,
         keys.user_name,
@@ -61,6 +68,10 @@ final as (
     inner join runs using (run_id)
     left join accounts using (run_id, account_id)
     left join key_findings using (key_ref)
+    left join key_owners
+        on key_owners.account_id = keys.account_id
+        and key_owners.user_name = keys.user_name
+        and key_owners.key_ref = coalesce(keys.access_key_id, 'slot-' || keys.key_slot)
     where key_findings.rule_ids is not null or keys.privilege in ('admin', 'escalation')
 )
 

@@ -145,6 +145,8 @@ def test_export_lists_each_active_key_with_an_open_finding_or_admin_privilege(
     assert {r["run_id"] for r in rows} == {shared.run_id}  # import knows the run from the file
     assert all(not r[c] for r in rows for c in DECISION_COLUMNS if c != "ticket")
     assert all(r["findings"] or r["privilege"] in ("admin", "escalation") for r in rows)
+    # each key's owner, and where it came from, as key_owners decides it (issue 22.2)
+    assert {r["owner_source"] for r in rows} >= {"user_tag", "key_description", "account_tag"}
 
 
 def test_export_workbook_keeps_ids_as_text_with_a_sheet_per_owner(exported: Path):

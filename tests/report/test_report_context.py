@@ -327,6 +327,7 @@ def test_sections_in_order(shared_context):
         "accounts",
         "findings",
         "waivers",
+        "review",
         "methodology",
         "evidence",
         "remediation",

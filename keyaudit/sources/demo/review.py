@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keyaudit.report.review_sheet import COLUMNS, ReviewKey, account_owners, population
+from keyaudit.report.review_sheet import COLUMNS, ReviewKey, population
 from keyaudit.report.review_sheet import write_review as write_review_files
 from keyaudit.safefile import atomic_file, make_private_dirs
 from keyaudit.warehouse.review_records import import_review, sign_off_run
@@ -90,7 +90,7 @@ def review_first_month(
     report = config.paths.reports_dir / run_id / "report.pdf"
     if reviewed or not report.is_file():
         return None
-    keys = population(con, run_id, account_owners(con, run_id, config.delivery.email))
+    keys = population(con, run_id)
     folder = config.paths.reports_dir.parent / "reviews" / run_id
     make_private_dirs(folder)
     write_review_files(keys, folder)  # what a reviewer is handed
