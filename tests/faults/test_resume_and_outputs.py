@@ -443,10 +443,22 @@ def test_resume_still_collects_an_account_that_died_half_way(copy_of: Path):
 def test_policy_document_that_does_not_parse_makes_its_user_unknown(copy_of: Path):
     """Evidence as collection would have written it (account manifest included): a user's
     inline policy is text that is not JSON. The resume loads it; the user is `unknown`."""
-    account_dir = copy_of / "data" / "evidence" / "killed" / "106792470822"
-    path = account_dir / "authorization_details.json"
-    pages = json.loads(path.read_text(encoding="utf-8"))
-    (user,) = (u for p in pages for u in p["UserDetailList"] if u["UserName"] == "svc-terraform")
+    # the first account with a user of the inline allow-everything policy (persona
+    # admin-inline-star), whichever personas the demo drew for its accounts
+    for path in sorted(
+        (copy_of / "data" / "evidence" / "killed").glob("*/authorization_details.json")
+    ):
+        pages = json.loads(path.read_text(encoding="utf-8"))
+        holders = [
+            u
+            for p in pages
+            for u in p["UserDetailList"]
+            if [d["PolicyName"] for d in u.get("UserPolicyList", [])] == ["allow-everything"]
+        ]
+        if holders:
+            break
+    account_dir = path.parent
+    account, user, name = account_dir.name, holders[0], holders[0]["UserName"]
     user["UserPolicyList"][0]["PolicyDocument"] = '{"Version": "2012-10-17", "Statement": ['
     path.write_text(json.dumps(pages, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     rehash_in_account_manifest(account_dir, "authorization_details.json")
@@ -457,12 +469,13 @@ def test_policy_document_that_does_not_parse_makes_its_user_unknown(copy_of: Pat
     try:
         privilege, reason = con.execute(
             "select privilege, privilege_reason from iam_user_privilege where run_id = 'killed' "
-            "and account_id = '106792470822' and user_name = 'svc-terraform'"
+            "and account_id = ? and user_name = ?",
+            [account, name],
         ).fetchone()
         (document,) = con.execute(
             "select document from iam_user_policies where run_id = 'killed' "
-            "and account_id = '106792470822' and user_name = 'svc-terraform' "
-            "and policy_name = 'allow-everything'"
+            "and account_id = ? and user_name = ? and policy_name = 'allow-everything'",
+            [account, name],
         ).fetchone()
     finally:
         con.close()
