@@ -28,21 +28,23 @@ from keyaudit.delivery.config import DeliveryConfig, EmailDelivery, Retention, S
 from keyaudit.delivery.mail import MailError, SmtpTransport, smtp_login
 from keyaudit.delivery.messages import Links, owner_mail, s3_key, summary_mail
 from keyaudit.delivery.object_lock import ObjectLockRefused, check_bucket, lock_params
-from keyaudit.delivery.owners import Owner, assign_owners
+from keyaudit.delivery.owners import DELIVERED_STATUSES, Owner, assign_owners
 from keyaudit.delivery.plan import EVIDENCE_SIGNATURE, OWNERS_DIR, DeliveryPlan, OwnerSlice
 from keyaudit.evidence.store import MANIFEST, SIGNATURE_FILE, make_private_dir, write_private
 from keyaudit.model import KeyauditError
-from keyaudit.report import FILE_NAMES, RuleInfo, file_names, write_report
+from keyaudit.report import FILE_NAMES, RuleInfo, file_names, write_findings, write_report
 from keyaudit.report.digest import SEVERITIES, run_digest
 from keyaudit.report.file_names import slug
-from keyaudit.report.fix_first import fix_first
-from keyaudit.report.formatting import json_object
+from keyaudit.report.fix_first import FIX_FIRST_LIMIT, fix_first
+from keyaudit.report.formatting import json_object, relations
 from keyaudit.report.pdf_archive import EVIDENCE_MANIFEST
 from keyaudit.report.queries import rows
 from keyaudit.report.remediation import plan_rows
 from keyaudit.sources.aws.errors import is_retryable
 
-OWNER_FORMATS = ("html", "pdf", "json")
+OWNER_FORMATS = ("html", "pdf")  # the report of the accounts an owner owns
+OWNER_EXPORTS = ("json", "csv")  # exactly the owner's findings, owned accounts or keys
+FIX_FIRST_ALL = 1_000_000  # an owner's keys are picked from the slice's whole Fix first list
 EMAIL_FINDINGS_LIMIT = 50  # per owner e-mail; the attached report has every finding
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -202,17 +204,32 @@ def prepare_delivery(
     slices: list[OwnerSlice] = []
     notes: list[str] = []
     if email.enabled and email.owners:
-        owners, notes = assign_owners(
-            digest.accounts,
-            tag=email.owner_tag,
-            ou_owners=email.ou_owners,
-            compliance=email.compliance,
-        )
+        owners, notes = _owners(con, run_id, email.compliance)
         for owner in owners:
             slices.append(_write_slice(con, run_id, owner, config, rules, report_dir))
     return DeliveryPlan(
         run_id, report_dir, digest, tuple(slices), tuple(notes), retention, tuple(views)
     )
+
+
+def _owners(
+    con: duckdb.DuckDBPyConnection, run_id: str, compliance: Sequence[str]
+) -> tuple[list[Owner], list[str]]:
+    """Who receives which findings (the warehouse's finding_owners), and the notes on owner tags
+    that could not be used."""
+    if not relations(con).has("finding_owners", "finding_id", "owner"):
+        raise DeliveryError(
+            f"run {run_id}: the warehouse predates key owners (schema version 17) — open it "
+            "once with a command that writes to it (e.g. `keyaudit run`), then deliver again"
+        )
+    params = {"run_id": run_id}
+    owners = assign_owners(
+        rows(con, "owner_accounts", params),
+        rows(con, "owner_findings", params),
+        compliance=compliance,
+    )
+    notes = rows(con, "owner_notes", {**params, "statuses": list(DELIVERED_STATUSES)})
+    return owners, [n["owner_note"] for n in notes]
 
 
 def _check_view(run_id: str, report_dir: Path, view: str) -> None:
@@ -235,32 +252,46 @@ def _write_slice(
     rules: Sequence[RuleInfo],
     report_dir: Path,
 ) -> OwnerSlice:
+    """One owner's folder: the report of the accounts they own (when they own any), and the
+    exports of exactly their findings, which their e-mail lists."""
     folder = make_private_dir(report_dir / OWNERS_DIR / owner.slug)
-    files = write_report(
+    if owner.account_ids:
+        write_report(
+            con,
+            run_id,
+            folder,
+            rules=rules,
+            account_ids=owner.account_ids,
+            formats=OWNER_FORMATS,
+            names=FILE_NAMES,  # the owner's own report, in a folder of its own
+            pdf_detail_limit=config.report.pdf_detail_limit,
+            pdf_rows_per_account=config.report.pdf_rows_per_account,
+            paper=config.report.paper,
+        )
+    files = write_findings(
         con,
         run_id,
         folder,
         rules=rules,
-        account_ids=owner.account_ids,
-        formats=OWNER_FORMATS,
-        names=FILE_NAMES,  # the owner's own report, in a folder of its own
-        pdf_detail_limit=config.report.pdf_detail_limit,
-        pdf_rows_per_account=config.report.pdf_rows_per_account,
-        paper=config.report.paper,
+        account_ids=owner.all_account_ids,
+        finding_ids=owner.finding_ids,
+        formats=OWNER_EXPORTS,
     )
-    assert files.json is not None
-    records = json.loads(files.json.read_text(encoding="utf-8"))["findings"]
+    records = json.loads(files["json"].read_text(encoding="utf-8"))["findings"]
     open_findings = sorted(
         (r for r in records if r["status"] == "open"),
         key=lambda r: (_SEVERITY_RANK.get(r["severity"], 99), r["account_id"], r["rule_id"]),
     )
+    whose = owner.recipients[0] if owner.via == "owner" else None
+    keys = fix_first(con, run_id, account_ids=owner.all_account_ids, limit=FIX_FIRST_ALL)
+    mine = {r["access_key_id"] for r in records if r["access_key_id"]}  # keys planned: theirs only
     return OwnerSlice(
         owner=owner,
-        digest=run_digest(con, run_id, rules=rules, account_ids=owner.account_ids),
+        digest=run_digest(con, run_id, rules=rules, account_ids=owner.all_account_ids),
         folder=folder,
         findings=tuple(open_findings[:EMAIL_FINDINGS_LIMIT]),
         findings_total=len(open_findings),
-        fix_first=tuple(fix_first(con, run_id, account_ids=owner.account_ids)),
+        fix_first=tuple([k for k in keys if k["owner"] == whose][:FIX_FIRST_LIMIT]),
         waivers_to_review=tuple(
             rows(
                 con,
@@ -268,7 +299,12 @@ def _write_slice(
                 {"run_id": run_id, "account_ids": list(owner.account_ids)},
             )
         ),
-        deactivations=tuple(plan_rows(con, run_id, list(owner.account_ids)) or ()),
+        deactivations=tuple(
+            k
+            for k in plan_rows(con, run_id, owner.all_account_ids) or ()
+            if k["access_key_id"] in mine
+        ),
+        open_by_severity={s: sum(r["severity"] == s for r in open_findings) for s in SEVERITIES},
     )
 
 

@@ -66,15 +66,20 @@ class Links:
         return url, label
 
 
+# What an e-mail attaches: the PDF report, or an owner's findings as CSV.
+_MIME_TYPES = {".pdf": ("application", "pdf"), ".csv": ("text", "csv")}
+
+
 def _size(n: int) -> str:
     return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{max(1, round(n / 1024))} KB"
 
 
 def _attachment(
-    path: Path, filename: str, cfg: EmailDelivery, links: Links
+    path: Path, filename: str, cfg: EmailDelivery, links: Links, what: str = "The PDF report"
 ) -> tuple[dict[str, Any], tuple[Attachment, ...]]:
     size = path.stat().st_size
     info: dict[str, Any] = {
+        "what": what,
         "filename": filename,
         "size": _size(size),
         "attached": size <= cfg.attachment_max_bytes,
@@ -83,7 +88,8 @@ def _attachment(
         "local_path": str(path.resolve()),
     }
     if info["attached"]:
-        return info, (Attachment(filename, path),)
+        maintype, subtype = _MIME_TYPES.get(path.suffix, ("application", "octet-stream"))
+        return info, (Attachment(filename, path, maintype, subtype),)
     link = links.for_file(path)
     if link:
         info["link"], info["link_label"] = link
@@ -120,11 +126,20 @@ def _percent(digest: RunDigest) -> str:
     return f"{digest.coverage * 100:.1f} %"
 
 
-def _subject(prefix: str, digest: RunDigest, who: str | None = None) -> str:
+def _subject(
+    prefix: str,
+    digest: RunDigest,
+    who: str | None = None,
+    open_by_severity: Mapping[str, int] | None = None,
+) -> str:
+    """The subject line; `open_by_severity` counts an owner's own findings instead of the
+    digest's accounts' (an account's owner does not get the keys others own there)."""
     whose = f" — {who}" if who else ""
+    counts = open_by_severity if open_by_severity is not None else digest.open_by_severity
+    worst = [f"{counts.get(s, 0)} {s}" for s in SEVERITIES if counts.get(s, 0)][:2]
     text = (
         f"{prefix} {digest.title} {digest.period}{whose}: "
-        f"{counted(digest.open_total, 'open finding')} ({digest.severity_text()}), "
+        f"{counted(sum(counts.values()), 'open finding')} ({', '.join(worst) or 'none'}), "
         f"{digest.assessed} of {counted(digest.in_scope, 'account')} assessed"
     )
     if not digest.is_complete:
@@ -208,6 +223,7 @@ def summary_mail(plan: DeliveryPlan, config: DeliveryConfig, links: Links) -> Ma
             {
                 "recipients": ", ".join(s.owner.recipients),
                 "accounts": len(s.owner.account_ids),
+                "key_accounts": len(s.owner.key_account_ids),
                 "open": s.findings_total,
                 "unowned": s.owner.via == "compliance",
             }
@@ -229,16 +245,26 @@ def summary_mail(plan: DeliveryPlan, config: DeliveryConfig, links: Links) -> Ma
 
 def owner_mail(plan: DeliveryPlan, piece: OwnerSlice, config: DeliveryConfig, links: Links) -> Mail:
     """One owner's message: their accounts, open findings with the command to fix each."""
-    email, digest = config.email, piece.digest
-    unowned = piece.owner.via == "compliance"
-    who = "accounts without an owner" if unowned else "your accounts"
-    subject = _subject(email.subject_prefix, digest, who)
+    email, digest, owner = config.email, piece.digest, piece.owner
+    unowned = owner.via == "compliance"
+    if unowned:
+        who = "accounts and keys without an owner"
+    else:
+        who = "your accounts" if owner.account_ids else "your access keys"
+    subject = _subject(email.subject_prefix, digest, who, piece.open_by_severity)
+    path = piece.attachment
     attachment, files = _attachment(
-        piece.pdf, f"keyaudit-{plan.run_id}-{piece.owner.slug}.pdf", email, links
+        path,
+        f"keyaudit-{plan.run_id}-{owner.slug}{path.suffix}",
+        email,
+        links,
+        "The PDF report" if piece.pdf else "Your findings (CSV)",
     )
     context = {
         **_base_context(digest, subject, attachment),
         "unowned": unowned,
+        "owns_accounts": bool(owner.account_ids),
+        "key_accounts": list(owner.key_account_ids),
         "owner_tag": email.owner_tag,
         "accounts": [_account_row(a) for a in digest.accounts],
         "findings": [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +32,19 @@ class OwnerSlice:
     waivers_to_review: tuple[dict[str, Any], ...] = ()
     # keyaudit.report.remediation: the owner's keys the run's plan deactivates, and when
     deactivations: tuple[dict[str, Any], ...] = ()
+    # the owner's open findings by severity (all of them, not only those the e-mail lists)
+    open_by_severity: dict[str, int] = field(default_factory=dict)
 
     @property
-    def pdf(self) -> Path:
-        return self.folder / "report.pdf"
+    def pdf(self) -> Path | None:
+        """The report of the accounts they own; None for an owner of keys only."""
+        path = self.folder / FILE_NAMES["pdf"]
+        return path if self.owner.account_ids else None
+
+    @property
+    def attachment(self) -> Path:
+        """What their e-mail attaches: the PDF report, else their findings as CSV."""
+        return self.pdf or self.folder / FILE_NAMES["csv"]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from keyaudit.report.render import (
     render_html,
     render_pdf,
     template_dir,
+    write_findings,
     write_report,
 )
 
@@ -30,5 +31,6 @@ __all__ = [
     "render_pdf",
     "template_dir",
     "view_name",
+    "write_findings",
     "write_report",
 ]

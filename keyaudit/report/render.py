@@ -309,3 +309,41 @@ def write_report(
         ", ".join(timings),
     )
     return ReportFiles(**written, view=view, kept=kept)
+
+
+def write_findings(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    out_dir: Path,
+    *,
+    rules: Sequence[RuleInfo],
+    account_ids: Collection[str],
+    finding_ids: Collection[str],
+    formats: Sequence[str] = ("json", "csv"),
+) -> dict[str, Path]:
+    """Write the exports of exactly `finding_ids` (of the accounts in `account_ids`) into
+    `out_dir` under the run's file names (format → file): an owner's own findings, whoever owns
+    the rest of those accounts."""
+    wanted = set(finding_ids)
+    context = build_report_context(
+        con,
+        run_id,
+        rules=rules,
+        account_ids=account_ids,
+        pdf_detail_limit=0,
+        pdf_rows_per_account=0,
+        with_explorer=False,
+    )
+    records = [
+        r
+        for r in iter_records(
+            con, run_id, relations=relations(con), account_ids=account_filter(account_ids)
+        )
+        if r["finding_id"] in wanted
+    ]
+    names = file_names(None)
+    counted = {**context, "totals": {**context["totals"], "total": len(records)}}
+    make_private_dir(out_dir)
+    written = {f: out_dir / names[f] for f in formats}
+    exports.write_exports(written, records, counted)
+    return written

@@ -108,7 +108,14 @@ def test_each_owner_gets_one_message_with_a_report_of_only_their_accounts(prepar
     send(plan, smtp, sleeps)
     owners = owners_of(run)
     every_account = set().union(*owners.values())
-    assert {r for m in smtp.recorder.messages for r in m.rcpt_tos} == {COMPLIANCE, *owners}
+    # and the owners of keys by user tag or key description (test_owner_email.py)
+    key_owners = {s.owner.recipients[0] for s in plan.slices if not s.owner.account_ids}
+    assert key_owners and all(o.endswith("owner@example.com") for o in key_owners)
+    assert {r for m in smtp.recorder.messages for r in m.rcpt_tos} == {
+        COMPLIANCE,
+        *owners,
+        *key_owners,
+    }
     for owner, accounts in owners.items():
         (received,) = smtp.recorder.to(owner)
         assert received.rcpt_tos == [owner]

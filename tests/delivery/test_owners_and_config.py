@@ -1,4 +1,5 @@
-"""Owner resolution (tag, then OU map, then the compliance list) and the [delivery] settings."""
+"""Grouping findings by owner for delivery (who owns what is the warehouse's business: see
+test_key_owners.py), and the [delivery] settings."""
 
 from __future__ import annotations
 
@@ -6,69 +7,60 @@ import pytest
 
 from keyaudit.config import ConfigError, load_config
 from keyaudit.delivery.owners import Owner, assign_owners
-from keyaudit.report.digest import AccountLine
 
-NONE = dict.fromkeys(("critical", "high", "medium", "low"), 0)
-
-
-def account(
-    account_id: str, ou: str = "Root", status: str = "assessed", **tags: str
-) -> AccountLine:
-    return AccountLine(account_id, f"acct-{account_id[-2:]}", ou, status, tags, 0, NONE)
+A, B, C = "111111111111", "222222222222", "333333333333"
 
 
-def assign(*accounts: AccountLine, ou_owners: dict[str, str] | None = None):
-    return assign_owners(
-        accounts, tag="owner-email", ou_owners=ou_owners or {}, compliance=["grc@example.com"]
-    )
+def account(account_id: str, owner: str | None, status: str = "assessed") -> dict:
+    return {"account_id": account_id, "status": status, "owner": owner}
 
 
-def test_owner_tag_wins_and_accounts_of_one_owner_share_one_report():
-    owners, notes = assign(
-        account("111111111111", **{"owner-email": "pay@example.com"}),
-        account("222222222222", "Root/Prod", **{"Owner-Email": "pay@example.com"}),
-        ou_owners={"Root/Prod": "prod@example.com"},
-    )
-    assert owners == [Owner(("pay@example.com",), ("111111111111", "222222222222"), "owner")]
-    assert notes == []
+def finding(finding_id: str, account_id: str, owner: str | None) -> dict:
+    return {"finding_id": finding_id, "account_id": account_id, "owner": owner}
 
 
-def test_without_a_tag_the_deepest_matching_ou_owns_the_account():
-    owners, _ = assign(
-        account("111111111111", "Root/Workloads/Prod/Payments"),
-        account("222222222222", "Root/Workloads/Dev"),
-        ou_owners={
-            "Root/Workloads": "workloads@example.com",
-            "Root/Workloads/Prod": "prod@example.com",
-        },
+def assign(accounts: list[dict], findings: list[dict]) -> list[Owner]:
+    return assign_owners(accounts, findings, compliance=["grc@example.com"])
+
+
+def test_a_key_owner_gets_their_keys_across_accounts_and_the_account_owner_the_rest():
+    owners = assign(
+        [account(A, "pay@example.com"), account(B, "pay@example.com"), account(C, None)],
+        [
+            finding("a-key", A, "dev@example.com"),  # a key whose user tag names dev
+            finding("a-rest", A, "pay@example.com"),
+            finding("c-key", C, "dev@example.com"),
+            finding("c-rest", C, None),
+        ],
     )
     assert owners == [
-        Owner(("prod@example.com",), ("111111111111",), "owner"),
-        Owner(("workloads@example.com",), ("222222222222",), "owner"),
+        Owner(
+            ("dev@example.com",),
+            (),
+            "owner",
+            key_account_ids=(A, C),
+            finding_ids=frozenset({"a-key", "c-key"}),
+        ),
+        Owner(("pay@example.com",), (A, B), "owner", finding_ids=frozenset({"a-rest"})),
+        Owner(("grc@example.com",), (C,), "compliance", finding_ids=frozenset({"c-rest"})),
     ]
+    assert owners[0].all_account_ids == (A, C)
 
 
-def test_an_ou_map_entry_does_not_match_a_sibling_with_the_same_prefix():
-    owners, _ = assign(
-        account("111111111111", "Root/Production"), ou_owners={"Root/Prod": "prod@example.com"}
+def test_an_account_owner_who_also_owns_keys_elsewhere_gets_one_delivery():
+    (owner,) = assign(
+        [account(A, "pay@example.com"), account(B, "pay@example.com")],
+        [finding("a", A, "pay@example.com"), finding("b", B, "pay@example.com")],
     )
-    assert owners == [Owner(("grc@example.com",), ("111111111111",), "compliance")]
-
-
-def test_a_tag_that_is_not_an_address_falls_through_and_is_noted():
-    owners, notes = assign(account("111111111111", **{"owner-email": "platform team"}))
-    assert owners == [Owner(("grc@example.com",), ("111111111111",), "compliance")]
-    assert notes == [
-        "account 111111111111: tag owner-email = 'platform team' is not an e-mail address"
-    ]
+    assert owner == Owner(("pay@example.com",), (A, B), "owner", finding_ids=frozenset({"a", "b"}))
 
 
 def test_skipped_accounts_get_no_report_but_unassessed_ones_do():
-    owners, _ = assign(
-        account("111111111111", status="skipped", **{"owner-email": "a@example.com"}),
-        account("222222222222", status="not_assessed", **{"owner-email": "b@example.com"}),
+    owners = assign(
+        [account(A, "a@example.com", "skipped"), account(B, "b@example.com", "not_assessed")],
+        [finding("na", B, "b@example.com")],
     )
-    assert owners == [Owner(("b@example.com",), ("222222222222",), "owner")]
+    assert owners == [Owner(("b@example.com",), (B,), "owner", finding_ids=frozenset({"na"}))]
 
 
 def test_owner_folder_names_are_safe_slugs():
