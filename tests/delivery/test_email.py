@@ -4,6 +4,7 @@ the server is down or refuses."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import shlex
 from dataclasses import replace
@@ -376,12 +377,14 @@ def test_evidence_manifest_and_owner_reports_are_in_the_run_folder(prepared):
     ).read_bytes()
     for piece in plan.slices:
         assert piece.folder.parent == run.report_dir / "owners"
+        # the report of the accounts they own, if any; their own findings always
+        report = {"report.html", "report.pdf"} if piece.owner.account_ids else set()
         assert {p.name for p in piece.folder.iterdir()} == {
-            "report.html",
-            "report.pdf",
+            *report,
             "findings.json",
+            "findings.csv",
         }
-        assert oct(piece.pdf.stat().st_mode & 0o777) == "0o600"
+        assert oct(piece.attachment.stat().st_mode & 0o777) == "0o600"
 
 
 def test_owners_can_be_left_out(demo_run: DemoRun, tmp_path: Path, smtp, sleeps):
@@ -399,11 +402,13 @@ def test_owners_can_be_left_out(demo_run: DemoRun, tmp_path: Path, smtp, sleeps)
     assert [m.rcpt_tos for m in smtp.recorder.messages] == [[COMPLIANCE]]
 
 
-def test_owner_message_lists_the_keys_to_fix_first_in_their_accounts(prepared):
+def test_owner_message_lists_the_keys_to_fix_first_that_are_theirs(prepared):
     _, plan = prepared
     for piece in plan.slices:
         text, _ = owner_texts(plan, piece)
-        assert {k["account_id"] for k in piece.fix_first} <= set(piece.owner.account_ids)
+        assert {k["account_id"] for k in piece.fix_first} <= set(piece.owner.all_account_ids)
+        whose = piece.owner.recipients[0] if piece.owner.via == "owner" else None
+        assert {k["owner"] for k in piece.fix_first} <= {whose}
         ranks = [k["fix_rank"] for k in piece.fix_first]
         assert ranks == sorted(ranks) and len(ranks) <= 5
         for k in piece.fix_first:
@@ -441,7 +446,11 @@ def test_owner_message_says_when_each_planned_key_will_be_deactivated(prepared):
     assert pieces, "the demo plans keys with open findings for deactivation"
     for piece in pieces:
         text, html = owner_texts(plan, piece)
-        assert {k["account_id"] for k in piece.deactivations} <= set(piece.owner.account_ids)
+        assert {k["account_id"] for k in piece.deactivations} <= set(piece.owner.all_account_ids)
+        # only the owner's own keys: a key another owner's tag names goes to that owner
+        records = json.loads((piece.folder / "findings.json").read_text())["findings"]
+        mine = {f["access_key_id"] for f in records}
+        assert {k["access_key_id"] for k in piece.deactivations} <= mine
         for k in piece.deactivations:
             assert (
                 f"{k['account_id']} {k['user_name']} {k['access_key_id']} "
