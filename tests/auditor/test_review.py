@@ -9,7 +9,7 @@ import hashlib
 import json
 import os
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +164,19 @@ def test_export_workbook_keeps_ids_as_text_with_a_sheet_per_owner(exported: Path
     assert seen == len(rows)
 
 
+def test_the_exported_workbook_reads_back_as_written(exported: Path):
+    from keyaudit.sources.review_file import read_review_file
+    from keyaudit.warehouse.reviews import REQUIRED_COLUMNS
+
+    read = read_review_file(exported / "review.xlsx", REQUIRED_COLUMNS)
+    rows = csv_rows(exported / "review.csv")
+    assert sorted(r.cells["access_key_id"] for r in read.rows) == sorted(
+        r["access_key_id"] for r in rows
+    )
+    assert {r.cells["account_id"] for r in read.rows} == {r["account_id"] for r in rows}
+    assert all(r.sheet and r.number >= 2 for r in read.rows)  # where each row is, per sheet
+
+
 # --------------------------------------------------------------------------- round trip
 
 
@@ -186,11 +199,12 @@ def fill_workbook(source: Path, target: Path, as_of_date: str) -> dict[str, str]
                 cells["ticket"] = f"SEC-{number}"
             else:
                 cells["defer_owner"] = "owner@example.com"
-                cells["defer_until"] = as_of_date
             for name, value in cells.items():
                 cell = sheet.cell(number, col[name])
                 cell.value = value
                 cell.data_type = "s"  # as typed into a text cell: never a formula
+            if choice == "defer":  # a date cell, as Excel keeps a typed date: a day number
+                sheet.cell(number, col["defer_until"]).value = date.fromisoformat(as_of_date)
             decisions[key] = choice
     book.save(target)
     return decisions
@@ -227,6 +241,8 @@ def test_review_round_trip_records_every_decision_keeps_the_file_and_reports_it(
         "select justification from review_decisions where decision = 'keep' limit 1"
     ).fetchone()[0]
     assert justification == "=the deploy pipeline needs it"  # text kept as text
+    deferred = con.execute("select distinct defer_until from review_decisions").fetchall()
+    assert set(deferred) == {(None,), ((as_of + timedelta(days=30)).date(),)}  # a date cell
     review = review_of(con, demo.run_id)
     con.close()
     assert review["reviewed"] == len(decisions)
