@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from keyaudit.model import KeyauditError
+from keyaudit.model import KeyauditError, check_address
 from keyaudit.textsafe import visible
 
 if TYPE_CHECKING:
@@ -79,10 +79,8 @@ def check_reviewer(text: str) -> str:
     """`text` when it is "Name <address>" (a name, an e-mail address); else ValueError saying
     what is wrong (the caller names where it came from)."""
     found = _REVIEWER.fullmatch(text.strip())
-    if found is None or not found["name"].strip():
+    if found is None or not found["name"].strip() or check_text(text):
         raise ValueError(f"{visible(text[:80])!r} is not a name and an address — {_REVIEWER_FIX}")
-    from keyaudit.delivery.config import check_address
-
     try:
         check_address(found["address"].strip())
     except ValueError as exc:

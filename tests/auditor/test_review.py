@@ -525,6 +525,7 @@ def test_a_changed_sign_off_record_fails_verify(demo: DemoRun):
         ("Dana", "--reviewer 'Dana' is not a name and an address"),
         ("<dana@example.com>", "is not a name and an address"),
         ("Dana <dana>", "is not an e-mail address"),
+        ("Dana\nEvil <dana@example.com>", "is not a name and an address"),
     ],
 )
 def test_sign_off_refuses_a_reviewer_not_written_name_and_address(
