@@ -32,6 +32,10 @@ EVIDENCE_FILES = {
     "authorization_details.json",
     "aws_managed_policies.json",
     "privilege.json",
+    "ssh_public_keys.json",
+    "service_specific_credentials.json",
+    "signing_certificates.json",
+    "credentials.json",
     "collection.json",
     "manifest.json",
 }
