@@ -5,7 +5,9 @@ Bedrock API keys) and X.509 signing certificates.
 The calls are chosen to keep their number low (bench/api_calls.py counts them):
 - service-specific credentials: one ListServiceSpecificCredentials with AllUsers and no
   ServiceName lists every user's credentials of every service (pages of 100; botocore has no
-  paginator for it, so Marker/IsTruncated are followed here);
+  paginator for it, so Marker/IsTruncated are followed here). That is how the IAM API Reference
+  reads (AllUsers: every user; no ServiceName: every service); it has not been seen against live
+  AWS yet, and should AWS refuse it, the account is partial with AWS's answer, never clean;
 - signing certificates: the credential report's cert_1/cert_2 columns show who holds one, so
   ListSigningCertificates (for the ids) is called only for those users, plus users created after
   the report;
