@@ -136,10 +136,11 @@ def _subject(
     digest's accounts' (an account's owner does not get the keys others own there)."""
     whose = f" — {who}" if who else ""
     counts = open_by_severity if open_by_severity is not None else digest.open_by_severity
+    total = sum(counts.values()) if open_by_severity is not None else digest.open_total
     worst = [f"{counts.get(s, 0)} {s}" for s in SEVERITIES if counts.get(s, 0)][:2]
     text = (
         f"{prefix} {digest.title} {digest.period}{whose}: "
-        f"{counted(sum(counts.values()), 'open finding')} ({', '.join(worst) or 'none'}), "
+        f"{counted(total, 'open finding')} ({', '.join(worst) or 'none'}), "
         f"{digest.assessed} of {counted(digest.in_scope, 'account')} assessed"
     )
     if not digest.is_complete:

@@ -15,7 +15,10 @@ def plan(tmp_path: Path, **changes) -> SimpleNamespace:
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(b"%PDF-1.7\n")
     owner = SimpleNamespace(
-        recipients=("pay@example.com",), account_ids=("111122223333",), via="owner"
+        recipients=("pay@example.com",),
+        account_ids=("111122223333",),
+        key_account_ids=(),
+        via="owner",
     )
     return SimpleNamespace(
         digest=digest(**changes),

@@ -115,5 +115,5 @@ def test_a_command_with_an_unknown_placeholder_is_refused(tmp_path: Path):
     )
     assert refusal(tmp_path) == (
         "ACCESS_KEY_UNUSED.yml: command uses <KEY>, which keyaudit cannot fill in; use "
-        "<ACCOUNT_ID>, <ROLE>, <USER>, <KEY_ID>, <UNUSED_KEY_ID>, <ROOT_KEY_ID> or a literal value"
+        "<ACCOUNT_ID>, <ROLE>, <USER>, <KEY_ID>, <UNUSED_KEY_ID>, <ROOT_KEY_ID>, <CREDENTIAL_ID> or a literal value"
     )
