@@ -274,7 +274,8 @@ def owner_mail(plan: DeliveryPlan, piece: OwnerSlice, config: DeliveryConfig, li
                 "rule_id": f["rule_id"],
                 "account_id": f["account_id"],
                 "user_name": f["user_name"],
-                "access_key_id": f["access_key_id"],
+                # the key, SSH key or other credential it names (an older export: its key id)
+                "credential_id": f.get("credential_id", f["access_key_id"]),
                 "reason": f["reason"],
                 "command": f["remediation_command"],
             }

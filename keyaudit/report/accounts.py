@@ -96,10 +96,11 @@ def rank(accounts: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def finding_row(row: dict[str, Any]) -> dict[str, Any]:
     """One finding as the per-account tables and the exports show it."""
-    if row["access_key_id"]:
-        key = row["access_key_id"]
-    elif row["key_slot"] is not None:
-        key = f"slot {row['key_slot']}"
+    # the credential it names: an access key, SSH key, service-specific credential or certificate
+    if row["credential_id"]:
+        key = row["credential_id"]
+    elif row["credential_slot"] is not None:
+        key = f"slot {row['credential_slot']}"
     else:
         key = None
     if not row["is_key_known"]:
@@ -116,7 +117,7 @@ def finding_row(row: dict[str, Any]) -> dict[str, Any]:
         "account_id": row["account_id"],
         "user_name": row["user_name"],
         "key": key,
-        "key_is_slot": not row["access_key_id"] and row["key_slot"] is not None,
+        "key_is_slot": not row["credential_id"] and row["credential_slot"] is not None,
         "age_days": row["key_age_days"],
         "last_used": last_used,
         "last_used_where": ", ".join(

@@ -56,6 +56,9 @@ COLUMNS = (
     "ou_path",
     "user_name",
     "user_arn",
+    "credential_kind",
+    "credential_id",
+    "credential_slot",
     "access_key_id",
     "key_slot",
     "owner",
@@ -98,7 +101,8 @@ def ticket_row(row: Mapping[str, Any], ticket: str | None = None) -> dict[str, A
     if row["status"] != "open":
         return None
     who = row["user_name"] or "the account"
-    key = f" key {row['access_key_id']}" if row["access_key_id"] else ""
+    named = CREDENTIALS.get(row["credential_kind"])
+    key = f" {named[1]} {row['credential_id']}" if named and row["credential_id"] else ""
     account = row["account_id"] + (f" ({row['account_name']})" if row["account_name"] else "")
     summary = " ".join(f"{row['rule_id']}: {who}{key} in {account}".split())  # one line
     lines = [
@@ -106,7 +110,7 @@ def ticket_row(row: Mapping[str, Any], ticket: str | None = None) -> dict[str, A
         f"Reason: {row['reason']}" if row["reason"] else None,
         f"Account: {account}",
         f"User: {row['user_arn'] or row['user_name']}" if row["user_name"] else None,
-        f"Access key: {row['access_key_id']}" if row["access_key_id"] else None,
+        f"{named[2]}: {row['credential_id']}" if named and row["credential_id"] else None,
         f"First seen: {row['first_seen_as_of']}" if row["first_seen_as_of"] else None,
         f"Fix: {row['remediation_command']}" if row["remediation_command"] else None,
         f"keyaudit finding {row['finding_id']}, run {row['run_id']}",
@@ -130,6 +134,7 @@ def command_for(template: str | None, record: Mapping[str, Any]) -> str | None:
         role=record.get("audit_role"),
         user_name=record.get("user_name"),
         access_key_id=record.get("access_key_id"),
+        credential_id=record.get("credential_id"),
     )
 
 
@@ -184,6 +189,9 @@ def export_row(record: Mapping[str, Any], lookup: _Lookup) -> dict[str, Any]:
         "ou_path": account.get("ou_path"),
         "user_name": record["user_name"],
         "user_arn": record["user_arn"],
+        "credential_kind": record["credential_kind"],
+        "credential_id": record["credential_id"],
+        "credential_slot": record["credential_slot"],
         "access_key_id": record["access_key_id"],
         "key_slot": record["key_slot"],
         "owner": record.get("owner"),
@@ -282,23 +290,27 @@ def _finding_compliance(row: Mapping[str, Any], lookup: _Lookup) -> dict[str, An
     return result
 
 
-# The credential a finding of these rules names instead of an access key (issue 22.1), as
-# (resource type, what a report slot holds); named like AWS::IAM::AccessKey, though AWS defines
-# no resource type for them.
-OTHER_CREDENTIALS = {
-    "SSH_PUBLIC_KEY_NOT_ROTATED": ("AWS::IAM::SSHPublicKey", "SSH key"),
-    "SERVICE_CREDENTIAL_NOT_ROTATED": ("AWS::IAM::ServiceSpecificCredential", "credential"),
-    "BEDROCK_API_KEY_WITHOUT_EXPIRY": ("AWS::IAM::ServiceSpecificCredential", "credential"),
-    "SIGNING_CERTIFICATE_NOT_ROTATED": ("AWS::IAM::SigningCertificate", "certificate"),
+# What a finding's credential is (finding_credentials.credential_kind, sql/views): its OCSF
+# resource type (named like AWS::IAM::AccessKey, though AWS defines no resource type for the
+# others), what one is called in a sentence, and in a ticket's field name.
+CREDENTIALS = {
+    "access_key": ("AWS::IAM::AccessKey", "key", "Access key"),
+    "ssh_public_key": ("AWS::IAM::SSHPublicKey", "SSH key", "SSH public key"),
+    "service_specific_credential": (
+        "AWS::IAM::ServiceSpecificCredential",
+        "credential",
+        "Service-specific credential",
+    ),
+    "signing_certificate": ("AWS::IAM::SigningCertificate", "certificate", "Signing certificate"),
 }
 
 
 def _resources(row: Mapping[str, Any]) -> list[dict[str, Any]]:
     account = row["account_id"]
     out = []
-    if row["access_key_id"] or row["key_slot"] is not None:
-        kind, held = OTHER_CREDENTIALS.get(row["rule_id"], ("AWS::IAM::AccessKey", "key"))
-        key = row["access_key_id"] or f"{row['user_name']} {held} slot {row['key_slot']}"
+    if row["credential_kind"] in CREDENTIALS:
+        kind, held, _ = CREDENTIALS[row["credential_kind"]]
+        key = row["credential_id"] or f"{row['user_name']} {held} slot {row['credential_slot']}"
         out.append(
             {
                 "uid": key,

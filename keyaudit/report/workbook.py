@@ -92,6 +92,8 @@ WIDTHS = {
     "account_name": 24,
     "user_name": 20,
     "user_arn": 40,
+    "credential_kind": 26,
+    "credential_id": 24,
     "access_key_id": 22,
     "reason": 50,
     "remediation_command": 60,

@@ -50,8 +50,10 @@ def fill_command(
     role: str | None = None,
     user_name: str | None = None,
     access_key_id: str | None = None,
+    credential_id: str | None = None,
 ) -> str | None:
-    """`template` with every known value shell-quoted in place of its placeholder.
+    """`template` with every known value shell-quoted in place of its placeholder
+    (`credential_id`: the SSH key, service-specific credential or certificate a finding names).
 
     When a value is unknown, the result is a shell comment naming it in words, with the
     placeholder written as a bare word (`# fill in the access key id: aws iam ... KEY_ID`)."""
@@ -63,8 +65,7 @@ def fill_command(
         "USER": user_name if user_name != ROOT_USER else None,
         "KEY_ID": access_key_id,
         "ROOT_KEY_ID": access_key_id if user_name == ROOT_USER else None,
-        # an SSH key, service-specific credential or certificate: the finding's resource id
-        "CREDENTIAL_ID": access_key_id,
+        "CREDENTIAL_ID": credential_id,
     }
     missing = [name for name in placeholders_in(template) if not values.get(name)]
 

@@ -1,5 +1,7 @@
--- The run's findings (all, or those of the accounts in $account_ids) with their key's facts as
--- the rules see them (finding_keys.sql, on the keys mart), their user's ARN (the users mart) and, when
+-- The run's findings (all, or those of the accounts in $account_ids) with the credential each
+-- names (credential_kind, credential_id, credential_slot; access_key_id and key_slot for an
+-- access key only) and their key's facts as the rules see them (finding_keys.sql, on the keys
+-- mart), their user's ARN (the users mart) and, when
 -- $with_lifecycle, when each was first seen (finding_lifecycle), and the ticket tracked for it
 -- (finding_tickets, `keyaudit track`), and who owns it and why (finding_owners: the key's
 -- owner, or the account's). Accounts in the order of
@@ -65,8 +67,11 @@ final as (
         picked.rule_id,
         picked.account_id,
         picked.user_name,
-        picked.access_key_id,
-        picked.key_slot,
+        key_facts.credential_kind,
+        key_facts.credential_id,
+        key_facts.credential_slot,
+        key_facts.access_key_id,
+        key_facts.key_slot,
         picked.reason,
         picked.waived,
         picked.waiver_id,

@@ -19,8 +19,20 @@ accounts as (
     select run_id, account_id, name from accounts where run_id = $run_id
 ),
 
+-- only findings that name an access key (finding_credentials): a signing certificate's slot or
+-- an SSH key is not one of the user's access keys
 findings_open as (
-    select * from findings_open where run_id = $run_id
+    select
+        findings_open.finding_id,
+        findings_open.rule_id,
+        findings_open.account_id,
+        findings_open.user_name,
+        finding_credentials.access_key_id,
+        finding_credentials.key_slot,
+    from findings_open
+    inner join finding_credentials using (run_id, finding_id)
+    where findings_open.run_id = $run_id
+        and finding_credentials.credential_kind = 'access_key'
 ),
 
 finding_tickets as (

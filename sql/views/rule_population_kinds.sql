@@ -36,22 +36,24 @@ definitions (rule_id, population) as (
 
 -- kind: what a member is (key, user, root user, account), the unit a control's population is
 -- counted in per kind, never summed across kinds; broader: the population of the same kind this
--- one is part of, so a control over both is described by the broader one alone.
-populations (population, resource, kind, broader, population_label) as (
+-- one is part of, so a control over both is described by the broader one alone;
+-- credential_kind: the credential a member is (the credentials mart's credential_kind, or
+-- access_key), null for users, root users and accounts (finding_credentials: what a finding names).
+populations (population, resource, kind, broader, credential_kind, population_label) as (
     values
-        ('active_user_keys', 'key', 'key', null, 'active IAM-user access keys'),
-        ('inactive_user_keys', 'key', 'key', null, 'inactive IAM-user access keys'),
-        ('classified_active_user_keys', 'key', 'key', 'active_user_keys', 'active IAM-user access keys of users whose effective privilege is known'),
-        ('listed_active_user_keys', 'key', 'key', 'active_user_keys', 'active IAM-user access keys of users in the permissions listing'),
-        ('console_user_active_keys', 'key', 'key', 'active_user_keys', 'active access keys of IAM users with a console password'),
-        ('iam_users', 'user', 'user', null, 'IAM users'),
-        ('console_users', 'user', 'user', 'iam_users', 'IAM users with a console password'),
-        ('root_users', 'account', 'root user', null, 'root users of assessed accounts'),
-        ('accounts_in_scope', 'account', 'account', null, 'accounts in scope'),
-        ('active_ssh_public_keys', 'key', 'SSH public key', null, 'active SSH public keys of IAM users'),
-        ('active_service_credentials', 'key', 'service-specific credential', null, 'active service-specific credentials of IAM users'),
-        ('active_bedrock_api_keys', 'key', 'service-specific credential', 'active_service_credentials', 'active Amazon Bedrock API keys of IAM users'),
-        ('active_signing_certificates', 'key', 'signing certificate', null, 'active signing certificates of IAM users')
+        ('active_user_keys', 'key', 'key', null, 'access_key', 'active IAM-user access keys'),
+        ('inactive_user_keys', 'key', 'key', null, 'access_key', 'inactive IAM-user access keys'),
+        ('classified_active_user_keys', 'key', 'key', 'active_user_keys', 'access_key', 'active IAM-user access keys of users whose effective privilege is known'),
+        ('listed_active_user_keys', 'key', 'key', 'active_user_keys', 'access_key', 'active IAM-user access keys of users in the permissions listing'),
+        ('console_user_active_keys', 'key', 'key', 'active_user_keys', 'access_key', 'active access keys of IAM users with a console password'),
+        ('iam_users', 'user', 'user', null, null, 'IAM users'),
+        ('console_users', 'user', 'user', 'iam_users', null, 'IAM users with a console password'),
+        ('root_users', 'account', 'root user', null, null, 'root users of assessed accounts'),
+        ('accounts_in_scope', 'account', 'account', null, null, 'accounts in scope'),
+        ('active_ssh_public_keys', 'key', 'SSH public key', null, 'ssh_public_key', 'active SSH public keys of IAM users'),
+        ('active_service_credentials', 'key', 'service-specific credential', null, 'service_specific_credential', 'active service-specific credentials of IAM users'),
+        ('active_bedrock_api_keys', 'key', 'service-specific credential', 'active_service_credentials', 'service_specific_credential', 'active Amazon Bedrock API keys of IAM users'),
+        ('active_signing_certificates', 'key', 'signing certificate', null, 'signing_certificate', 'active signing certificates of IAM users')
 ),
 
 scope_defaults (scope, population) as (
@@ -81,6 +83,7 @@ final as (
         populations.resource,
         populations.kind,
         populations.broader,
+        populations.credential_kind,
         chosen.is_default_population
     from chosen
     inner join populations using (population)

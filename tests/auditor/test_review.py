@@ -27,6 +27,12 @@ from tests.runs import DemoRun, copy_run
 runner = CliRunner()
 REVIEWER = "Dana Reviewer <dana@example.com>"
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+NOT_ACCESS_KEY_RULES = (
+    "SSH_PUBLIC_KEY_NOT_ROTATED",
+    "SERVICE_CREDENTIAL_NOT_ROTATED",
+    "BEDROCK_API_KEY_WITHOUT_EXPIRY",
+    "SIGNING_CERTIFICATE_NOT_ROTATED",
+)
 DECISION_COLUMNS = ("decision", "justification", "ticket", "reviewer", "defer_owner", "defer_until")
 
 
@@ -132,15 +138,28 @@ def test_export_lists_each_active_key_with_an_open_finding_or_admin_privilege(
             "select coalesce(k.access_key_id, k.account_id || '/' || k.user_name || '/key_' "
             "|| k.key_slot) from keys k where k.run_id = ? and k.is_active and ("
             "k.privilege in ('admin', 'escalation') or exists (select 1 from findings f "
+            "join finding_credentials c using (run_id, finding_id) "
             "where f.run_id = k.run_id and not f.waived and f.account_id = k.account_id "
-            "and f.user_name = k.user_name and (f.access_key_id = k.access_key_id "
+            "and f.user_name = k.user_name and c.credential_kind = 'access_key' "
+            "and (f.access_key_id = k.access_key_id "
             "or (f.access_key_id is null and f.key_slot = k.key_slot))))",
             [shared.run_id],
+        ).fetchall()
+    }
+    others = {
+        r[0]
+        for r in con.execute(
+            "select rule_id from findings where run_id = ? and not waived and rule_id in ?",
+            [shared.run_id, list(NOT_ACCESS_KEY_RULES)],
         ).fetchall()
     }
     con.close()
     rows = csv_rows(exported / "review.csv")
     assert {r["access_key_id"] for r in rows} == expected
+    # an SSH key, service-specific credential or signing certificate (even one in a slot, like
+    # an access key) is not an access key to review
+    assert others, "the demo has open findings of the other credentials"
+    assert not [r for r in rows if set(r["findings"].split(", ")) & others]
     assert len(rows) == len(expected) > 10
     assert {r["run_id"] for r in rows} == {shared.run_id}  # import knows the run from the file
     assert all(not r[c] for r in rows for c in DECISION_COLUMNS if c != "ticket")

@@ -18,6 +18,7 @@ from report_rows import (
     OTHER,
     RULES,
     RUN_ID,
+    FakeRule,
     count,
     open_copy,
 )
@@ -287,20 +288,144 @@ def test_exports_of_a_slice_hold_only_its_accounts(shared_db, tmp_path: Path):
 def test_ocsf_names_an_ssh_key_or_certificate_finding_by_its_kind_not_as_an_access_key():
     from keyaudit.report.exports import _resources
 
-    def resource(rule_id: str, credential_id: str | None, slot: int | None) -> dict:
+    def resource(kind: str, credential_id: str | None, slot: int | None) -> dict:
         row = {
-            "rule_id": rule_id,
+            "rule_id": "ANY_RULE",
             "account_id": "111122223333",
             "user_name": "ana",
             "user_arn": None,
-            "access_key_id": credential_id,
-            "key_slot": slot,
+            "credential_kind": kind,
+            "credential_id": credential_id,
+            "credential_slot": slot,
         }
         return _resources(row)[0]
 
-    ssh = resource("SSH_PUBLIC_KEY_NOT_ROTATED", "APKA" + "1" * 16, None)
+    ssh = resource("ssh_public_key", "APKA" + "1" * 16, None)
     assert (ssh["type"], ssh["uid"]) == ("AWS::IAM::SSHPublicKey", "APKA" + "1" * 16)
-    cert = resource("SIGNING_CERTIFICATE_NOT_ROTATED", None, 2)
+    cert = resource("signing_certificate", None, 2)
     assert (cert["type"], cert["uid"]) == ("AWS::IAM::SigningCertificate", "ana certificate slot 2")
-    key = resource("ACCESS_KEY_NOT_ROTATED", None, 1)
+    key = resource("access_key", None, 1)
     assert (key["type"], key["uid"]) == ("AWS::IAM::AccessKey", "ana key slot 1")
+
+
+SSH_KEY = "APKA" + "7" * 16
+BEDROCK_KEY = "ACCA" + "7" * 17
+CREDENTIAL_RULES = [
+    FakeRule(
+        "SSH_PUBLIC_KEY_NOT_ROTATED",
+        "Active SSH public key not rotated within the limit",
+        "medium",
+        "Upload a new key.",
+        "aws iam update-ssh-public-key --user-name <USER> --ssh-public-key-id <CREDENTIAL_ID>"
+        " --status Inactive",
+    ),
+    FakeRule(
+        "BEDROCK_API_KEY_WITHOUT_EXPIRY",
+        "Bedrock API key without expiry",
+        "high",
+        "Delete it.",
+    ),
+    FakeRule(
+        "SIGNING_CERTIFICATE_NOT_ROTATED",
+        "Active signing certificate not rotated within the limit",
+        "medium",
+        "Upload a new certificate.",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def credential_exports(warehouse_file: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The given run with the credential rules enabled and a finding of each: alice's SSH key,
+    a Bedrock API key and her signing certificate in slot 1 (no id: the credential report),
+    where her access key is also in slot 1; exported as CSV, JSON, OCSF and tickets."""
+    folder = tmp_path_factory.mktemp("credentials")
+    con = open_copy(warehouse_file, folder)
+    try:
+        for rule in CREDENTIAL_RULES:
+            con.execute(
+                "insert into run_rules (run_id, rule_id, title, severity, scope, enabled, controls,"
+                " parameters, rationale, remediation, command)"
+                " values (?, ?, ?, ?, 'key', true, '{}', '{}', 'why', ?, ?)",
+                [RUN_ID, rule.rule_id, rule.title, rule.severity, rule.remediation, rule.command],
+            )
+        for finding_id, rule_id, credential_id, slot in [
+            ("f-ssh", "SSH_PUBLIC_KEY_NOT_ROTATED", SSH_KEY, None),
+            ("f-bedrock", "BEDROCK_API_KEY_WITHOUT_EXPIRY", BEDROCK_KEY, None),
+            ("f-cert", "SIGNING_CERTIFICATE_NOT_ROTATED", None, 1),
+        ]:
+            con.execute(
+                "insert into findings (run_id, finding_id, rule_id, severity, account_id,"
+                " user_name, access_key_id, key_slot, reason, waived)"
+                " values (?, ?, ?, 'medium', ?, 'alice', ?, ?, 'old', false)",
+                [RUN_ID, finding_id, rule_id, ASSESSED, credential_id, slot],
+            )
+        files = write_report(
+            con,
+            RUN_ID,
+            folder / "out",
+            rules=RULES + CREDENTIAL_RULES,
+            formats="csv,json,ocsf,tickets",
+        )
+    finally:
+        con.close()
+    with files.csv.open(newline="", encoding="utf-8") as handle:
+        rows = {r["finding_id"]: r for r in csv.DictReader(handle)}
+    findings = {f["finding_id"]: f for f in json.loads(files.json.read_text("utf-8"))["findings"]}
+    events = [json.loads(line) for line in files.ocsf.read_text(encoding="utf-8").splitlines()]
+    with files.tickets.open(newline="", encoding="utf-8") as handle:
+        tickets = {t["External ID"]: t for t in csv.DictReader(handle)}
+    return rows, findings, {e["finding_info"]["uid"]: e for e in events}, tickets
+
+
+def test_exports_say_which_credential_a_finding_names_and_an_access_key_only_for_a_key(
+    credential_exports,
+):
+    rows, findings, _, _ = credential_exports
+    fields = ("credential_kind", "credential_id", "credential_slot", "access_key_id", "key_slot")
+    assert {f: rows["f-alice"][f] for f in fields} == {
+        "credential_kind": "access_key",
+        "credential_id": "AKIAALICE00000000001",
+        "credential_slot": "1",
+        "access_key_id": "AKIAALICE00000000001",
+        "key_slot": "1",
+    }
+    assert {f: rows["f-ssh"][f] for f in fields} == {
+        "credential_kind": "ssh_public_key",
+        "credential_id": SSH_KEY,
+        "credential_slot": "",
+        "access_key_id": "",
+        "key_slot": "",
+    }
+    assert {f: findings["f-bedrock"][f] for f in fields} == {
+        "credential_kind": "service_specific_credential",
+        "credential_id": BEDROCK_KEY,
+        "credential_slot": None,
+        "access_key_id": None,
+        "key_slot": None,
+    }
+    # the certificate in slot 1 is not alice's access key in slot 1: none of the key's facts
+    cert = rows["f-cert"]
+    assert (cert["credential_kind"], cert["credential_slot"]) == ("signing_certificate", "1")
+    assert (cert["access_key_id"], cert["key_slot"], cert["key_created_at"]) == ("", "", "")
+    root, user = rows["f-root"], rows["f-alice-mfa"]
+    assert (root["credential_kind"], root["key_slot"]) == ("access_key", "1")  # the root's key
+    assert (user["credential_kind"], user["credential_id"], user["access_key_id"]) == ("", "", "")
+
+
+def test_credential_findings_fill_the_credential_id_into_ocsf_tickets_and_the_command(
+    credential_exports,
+):
+    rows, _, events, tickets = credential_exports
+    assert rows["f-ssh"]["remediation_command"] == (
+        f"aws iam update-ssh-public-key --user-name alice --ssh-public-key-id {SSH_KEY}"
+        " --status Inactive"
+    )
+    (resource, *_) = events["f-bedrock"]["resources"]
+    assert (resource["type"], resource["uid"]) == (
+        "AWS::IAM::ServiceSpecificCredential",
+        BEDROCK_KEY,
+    )
+    assert f"SSH key {SSH_KEY}" in tickets["f-ssh"]["Summary"]
+    assert f"SSH public key: {SSH_KEY}" in tickets["f-ssh"]["Description"]
+    assert "Access key" not in tickets["f-ssh"]["Description"]

@@ -23,7 +23,14 @@ def run(request, tmp_path_factory):
 
 def test_exported_last_use_of_every_key_finding_is_the_keys_mart_last_use(run):
     with (run.report_dir / "findings.csv").open(newline="", encoding="utf-8") as handle:
-        exported = [row for row in csv.DictReader(handle) if row["access_key_id"]]
+        rows = list(csv.DictReader(handle))
+    # an SSH key, service-specific credential or certificate has no access key id to compare
+    exported = [row for row in rows if row["access_key_id"]]
+    assert {row["credential_kind"] for row in exported} == {"access_key"}
+    assert all(row["access_key_id"] == row["credential_id"] for row in exported)
+    others = [row for row in rows if row["credential_kind"] not in ("access_key", "")]
+    assert others, "the demo has SSH key, service-specific credential and certificate findings"
+    assert not any(row["access_key_id"] for row in others)
     con = duckdb.connect(str(run.warehouse), read_only=True)
     try:
         con.execute("set TimeZone = 'UTC'")

@@ -168,8 +168,8 @@ def _refuse(name: str) -> None:
 
 def test_a_number_json_cannot_carry_fails_the_export_instead_of_writing_nan(tmp_path):
     record = dict.fromkeys(
-        ("user_name", "user_arn", "access_key_id", "key_slot", "key_created_at",
-         "key_last_used_at", "key_last_used_service", "key_last_used_region", "reason",
+        ("user_name", "user_arn", "credential_kind", "credential_id", "credential_slot",
+         "access_key_id", "key_slot", "key_created_at", "key_last_used_at", "key_last_used_service", "key_last_used_region", "reason",
          "waiver_id", "first_seen_as_of", "days_open", "is_new"),
     )  # fmt: skip
     record.update(
