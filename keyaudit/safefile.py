@@ -38,36 +38,73 @@ class UnsafeFileError(KeyauditError, OSError):
     which and what to do."""
 
 
+# What a path is when it is not a regular file, by its type (stat.S_IFMT), in words.
+FILE_KINDS = {
+    stat.S_IFLNK: "a symbolic link",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a folder",
+}
+_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
 class NotRegularFile(KeyauditError, OSError):
-    """A file keyaudit reads is a pipe, device, folder or (where links are refused) a link."""
+    """A file keyaudit reads is a link, pipe, device, socket or folder: `file_type` (stat.S_IFMT)
+    says which, `facts` is what was opened (None when it was not)."""
+
+    def __init__(self, path: Path | str, file_type: int, facts: os.stat_result | None = None):
+        self.file_type = file_type
+        self.kind = FILE_KINDS.get(file_type, "not a file")
+        self.facts = facts
+        super().__init__(f"{path} is {self.kind}, not a regular file")
 
 
-def read_regular(path: Path | str, max_bytes: int, *, follow_links: bool = True) -> bytes:
-    """A regular file's bytes, at most `max_bytes` + 1 of them (so a caller can tell a larger
-    file without reading it whole); never blocks on a FIFO. NotRegularFile for anything else
-    than a regular file (and for a link when `follow_links` is false); OSError when it cannot
-    be read."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow_links else os.O_NOFOLLOW)
+class FileTooLarge(KeyauditError, ValueError):
+    """A file keyaudit reads is larger than its bound; `facts` is what was opened."""
+
+    def __init__(self, path: Path | str, max_bytes: int, facts: os.stat_result):
+        self.max_bytes = max_bytes
+        self.facts = facts
+        super().__init__(f"{path} is larger than {max_bytes:,} bytes")
+
+
+def read_regular(path: Path | str, max_bytes: int) -> tuple[bytes, os.stat_result]:
+    """The bytes of a regular file, and what was opened, read through one descriptor: a path
+    that is not a regular file is never opened (lstat first: opening a device can act), a
+    symbolic link never followed (O_NOFOLLOW), a FIFO never waited on (O_NONBLOCK), what was
+    opened checked again (fstat: not what the path named a moment before), and never more than
+    `max_bytes` + 1 bytes read, whatever stat said. NotRegularFile or FileTooLarge (the caller
+    words the fix); OSError when it cannot be read."""
+    mode = os.lstat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise NotRegularFile(path, stat.S_IFMT(mode))
     try:
-        fd = os.open(path, flags)
+        fd = os.open(path, _READ)
     except OSError as exc:
-        if exc.errno == errno.ELOOP and not follow_links:
-            raise NotRegularFile(f"{path} is a link") from None
+        if exc.errno == errno.ELOOP:  # became a link since the lstat
+            raise NotRegularFile(path, stat.S_IFLNK) from None
         raise
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise NotRegularFile(f"{path} is not a regular file (a pipe, device or folder)")
+        facts = os.fstat(fd)
+        if not stat.S_ISREG(facts.st_mode):
+            raise NotRegularFile(path, stat.S_IFMT(facts.st_mode), facts)
+        if facts.st_size > max_bytes:
+            raise FileTooLarge(path, max_bytes, facts)
         chunks: list[bytes] = []
-        left = max_bytes + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 1024 * 1024))
+        size = 0
+        while size <= max_bytes:  # stop one byte past the bound, whatever stat said
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
             if not chunk:
                 break
             chunks.append(chunk)
-            left -= len(chunk)
+            size += len(chunk)
     finally:
         os.close(fd)
-    return b"".join(chunks)
+    if size > max_bytes:
+        raise FileTooLarge(path, max_bytes, facts)
+    return b"".join(chunks), facts
 
 
 def owner_only_umask() -> int:

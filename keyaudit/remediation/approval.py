@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from keyaudit.model import KeyauditError
 from keyaudit.report.remediation import PLAN_FORMAT, plan_rows
-from keyaudit.safefile import NotRegularFile, read_regular
+from keyaudit.safefile import FileTooLarge, NotRegularFile, read_regular
 from keyaudit.textsafe import visible
 
 MAX_BYTES = 16 * 1024 * 1024  # ≈ 30,000 planned keys with their findings
@@ -84,15 +84,15 @@ def read_approved(path: Path, con: duckdb.DuckDBPyConnection, run_id: str, today
     """Read, parse and check the approved plan file for `run_id`; ApprovalError in one line."""
     name = visible(str(path))
     try:
-        content = read_regular(path, MAX_BYTES, follow_links=False)
+        content, _ = read_regular(path, MAX_BYTES)
     except NotRegularFile as exc:
-        raise ApprovalError(f"{name}: {visible(str(exc))} — {_FIX}") from None
+        raise ApprovalError(f"{name}: {exc.kind}, not a regular file — {_FIX}") from None
+    except FileTooLarge:
+        raise ApprovalError(f"{name}: larger than {MAX_BYTES:,} bytes — {_FIX}") from None
     except OSError as exc:
         raise ApprovalError(
             f"{name}: cannot read the approved plan: {exc.strerror or type(exc).__name__} — {_FIX}"
         ) from None
-    if len(content) > MAX_BYTES:
-        raise ApprovalError(f"{name}: larger than {MAX_BYTES:,} bytes — {_FIX}")
     try:
         plan = ApprovedPlan.model_validate_json(content)
     except ValidationError as exc:

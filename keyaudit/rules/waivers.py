@@ -49,7 +49,7 @@ from keyaudit.evidence.store import EvidenceStore
 from keyaudit.model import KeyauditError
 from keyaudit.rules.catalogue import Rule
 from keyaudit.rules.waiver_yaml import check_waiver_yaml
-from keyaudit.safefile import NotRegularFile, read_regular
+from keyaudit.safefile import FileTooLarge, NotRegularFile, read_regular
 from keyaudit.warehouse.db import insert_frame
 
 WAIVER_EVIDENCE = "waivers.yml"  # the file as it was at the run, kept with the run's evidence
@@ -120,35 +120,32 @@ def load_waivers(path: Path | str, rules: Iterable[Rule] | Mapping[str, str]) ->
 
 
 def read_waiver_bytes(path: Path | str, name: str) -> bytes:
-    """The file's bytes, refused (one line) when it is not a regular file or exceeds the cap;
-    never reads more than cap + 1 bytes, and never blocks on a FIFO."""
+    """The file's bytes, refused (one line) when it is not a regular file (a link too) or
+    exceeds the cap; never reads more than cap + 1 bytes, and never blocks on a FIFO."""
     try:
-        content = read_regular(path, WAIVER_FILE_MAX_BYTES)
-    except NotRegularFile:
+        content, _ = read_regular(path, WAIVER_FILE_MAX_BYTES)
+    except NotRegularFile as exc:
         raise WaiverError(
-            [
-                f"{name}: the waiver file is not a regular file (a pipe, device or folder)"
-                f" — {_CHECK_FILE}"
-            ]
+            [f"{name}: the waiver file is {exc.kind}, not a regular file — {_CHECK_FILE}"]
         ) from None
+    except FileTooLarge:
+        raise _too_large(name) from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise WaiverError(
             [f"{name}: cannot read the waiver file: {reason} — {_CHECK_FILE}"]
         ) from None
-    _check_size(content, name)
     return content
 
 
-def _check_size(content: bytes, name: str) -> None:
-    if len(content) > WAIVER_FILE_MAX_BYTES:
-        raise WaiverError(
-            [
-                f"{name}: the waiver file is larger than {WAIVER_FILE_MAX_BYTES:,} bytes (1 MiB, "
-                "about 3,000 waivers) — keep only current waivers in it (each past run keeps "
-                "its own copy)"
-            ]
-        )
+def _too_large(name: str) -> WaiverError:
+    return WaiverError(
+        [
+            f"{name}: the waiver file is larger than {WAIVER_FILE_MAX_BYTES:,} bytes (1 MiB, "
+            "about 3,000 waivers) — keep only current waivers in it (each past run keeps "
+            "its own copy)"
+        ]
+    )
 
 
 def parse_waivers(
@@ -157,7 +154,8 @@ def parse_waivers(
     """Validate waiver YAML; `name` is how messages refer to the file."""
     scopes = _rule_scopes(rules)
     raw = content.encode("utf-8") if isinstance(content, str) else content
-    _check_size(raw, name)
+    if len(raw) > WAIVER_FILE_MAX_BYTES:
+        raise _too_large(name)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

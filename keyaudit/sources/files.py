@@ -20,7 +20,6 @@ quotes at most a short escaped excerpt of a file (keyaudit.sources.excerpt).
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import logging
 import os
@@ -33,6 +32,7 @@ from typing import Any
 
 from keyaudit.evidence.store import EvidenceFile, EvidenceStore
 from keyaudit.model import Account, AccountOutcome, KeyauditError
+from keyaudit.safefile import FileTooLarge, NotRegularFile, read_regular
 from keyaudit.sources.access_keys_file import AccessKeysFileError, read_access_keys
 from keyaudit.sources.aws.organizations import Discovery
 from keyaudit.sources.credential_report import CredentialReportError, parse_credential_report
@@ -46,7 +46,6 @@ _KEYS_NAME = re.compile(r"([0-9]{12})\.access_keys\.json", re.IGNORECASE)
 _ANY_ARN_ACCOUNT = re.compile(rb"arn:aws[a-z-]*:iam::([0-9]{12}):")
 _NAME_IT = "name the file <12-digit account id>.csv"
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # files.max_file_mb's default
-_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _NOT_REGULAR = {  # what lstat says an entry is → why it is not opened
     stat.S_IFLNK: "symbolic link: not followed — copy the file itself into the folder",
     stat.S_IFDIR: "reports are read from the folder itself, not subfolders",
@@ -274,37 +273,20 @@ def _why_not_read(path: Path) -> str | None:
 def _read_regular(
     path: Path, max_bytes: int
 ) -> tuple[bytes | None, os.stat_result | None, str | None]:
-    """The bytes of a regular file, read through one descriptor: never through a symbolic link,
-    never blocking on a pipe, never more than `max_bytes` + 1 bytes; else why not."""
+    """The bytes of a regular file (keyaudit.safefile.read_regular: never through a symbolic
+    link, never blocking on a pipe, never more than `max_bytes`) and what was opened; else why
+    not, in words."""
     name = shown_name(path.name)
     try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return None, None, f"file {name}: {_NOT_REGULAR[stat.S_IFLNK]}"
-        return None, None, f"file {name} cannot be read ({exc.strerror}) — fix its permissions"
-    try:
-        facts = os.fstat(fd)  # what was opened, not what a path named a moment before
-        if not stat.S_ISREG(facts.st_mode):
-            why = _NOT_REGULAR.get(stat.S_IFMT(facts.st_mode), "not a regular file: not opened")
-            return None, facts, f"file {name}: {why}"
-        if facts.st_size > max_bytes:
-            return None, facts, _too_big(name, max_bytes)
-        chunks: list[bytes] = []
-        size = 0
-        while size <= max_bytes:  # the size stat gave may be wrong: stop one byte past the cap
-            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > max_bytes:
-            return None, facts, _too_big(name, max_bytes)
-        return b"".join(chunks), facts, None
+        content, facts = read_regular(path, max_bytes)
+    except NotRegularFile as exc:
+        why = _NOT_REGULAR.get(exc.file_type, "not a regular file: not opened")
+        return None, exc.facts, f"file {name}: {why}"
+    except FileTooLarge as exc:
+        return None, exc.facts, _too_big(name, max_bytes)
     except OSError as exc:
         return None, None, f"file {name} cannot be read ({exc.strerror}) — fix its permissions"
-    finally:
-        os.close(fd)
+    return content, facts, None
 
 
 def _too_big(name: str, max_bytes: int) -> str:

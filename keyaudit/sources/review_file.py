@@ -11,12 +11,9 @@ its unzipped size. What comes back is text: every cell as the reviewer left it, 
 from __future__ import annotations
 
 import csv
-import errno
 import hashlib
 import io
-import os
 import posixpath
-import stat
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +22,9 @@ from pathlib import Path
 from typing import IO
 from xml.etree import ElementTree
 
+from keyaudit import safefile
 from keyaudit.model import KeyauditError
+from keyaudit.safefile import FileTooLarge, NotRegularFile
 from keyaudit.sources.excerpt import shown_name
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -33,15 +32,6 @@ MAX_UNZIPPED_BYTES = 64 * 1024 * 1024  # a workbook's parts together, as their h
 MAX_PARTS = 500
 MAX_ROWS = 100_000
 MAX_COLUMNS = 64
-_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-_NOT_REGULAR = {
-    stat.S_IFLNK: "a symbolic link",
-    stat.S_IFIFO: "a FIFO",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-    stat.S_IFSOCK: "a socket",
-    stat.S_IFDIR: "a folder",
-}
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _DOC_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -93,50 +83,26 @@ def read_review_file(path: Path, required: tuple[str, ...]) -> ReviewFile:
 
 
 def read_regular(path: Path, max_bytes: int, what: str = "review file") -> bytes:
-    """The bytes of a regular file through one descriptor: never through a symbolic link, never
-    blocking on a FIFO, never more than `max_bytes`; `what` names the file in messages."""
+    """The bytes of a regular file (keyaudit.safefile.read_regular: never through a link, never
+    blocking on a FIFO, never more than `max_bytes`); `what` names the file in messages."""
     name = f"{what} {shown_name(str(path))}"
     try:
-        facts = os.lstat(path)
-    except OSError as exc:
-        raise ReviewFileError(f"{name} cannot be read ({exc.strerror})") from None
-    kind = _NOT_REGULAR.get(stat.S_IFMT(facts.st_mode))
-    if kind:
-        raise _not_regular(name, kind)
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise _not_regular(name, _NOT_REGULAR[stat.S_IFLNK]) from None
+        data, _ = safefile.read_regular(path, max_bytes)
+    except NotRegularFile as exc:
         raise ReviewFileError(
-            f"{name} cannot be read ({exc.strerror}) — fix its permissions"
+            f"{name} is {exc.kind}, not a regular file: not opened — give the path of the file "
+            "itself"
         ) from None
-    try:
-        opened = os.fstat(fd)  # what was opened, not what the path named a moment before
-        if not stat.S_ISREG(opened.st_mode):
-            raise _not_regular(name, _NOT_REGULAR.get(stat.S_IFMT(opened.st_mode), "not a file"))
-        chunks: list[bytes] = []
-        size = 0
-        while size <= max_bytes:  # stop one byte past the bound, whatever stat said
-            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    finally:
-        os.close(fd)
-    if size > max_bytes:
+    except FileTooLarge:
         raise ReviewFileError(
             f"{name} is larger than {max_bytes // (1024 * 1024)} MB: not read — give the file "
             "keyaudit wrote (a review file lists one run's keys)"
-        )
-    return b"".join(chunks)
-
-
-def _not_regular(name: str, kind: str) -> ReviewFileError:
-    return ReviewFileError(
-        f"{name} is {kind}, not a regular file: not opened — give the path of the file itself"
-    )
+        ) from None
+    except OSError as exc:
+        raise ReviewFileError(
+            f"{name} cannot be read ({exc.strerror}) — check the path and its permissions"
+        ) from None
+    return data
 
 
 def _rows(

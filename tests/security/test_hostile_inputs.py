@@ -210,17 +210,18 @@ def test_an_82_mb_waiver_file_is_refused_reading_no_more_than_the_cap(tmp_path, 
     with pytest.raises(WaiverError) as caught:
         load_waivers(path, CATALOGUE)
     assert caught.value.problems == [f"{path}: {TOO_BIG}"]
-    assert sum(read) == WAIVER_FILE_MAX_BYTES + 1
+    assert sum(read) <= WAIVER_FILE_MAX_BYTES + 1  # its size says it is too large: none is read
 
 
 def test_waiver_text_over_the_cap_is_refused_before_yaml_parsing():
     assert waiver_problems("#" * (WAIVER_FILE_MAX_BYTES + 1)) == [f"waivers.yml: {TOO_BIG}"]
 
 
-NOT_REGULAR = (
-    "the waiver file is not a regular file (a pipe, device or folder) — check waivers_file in "
-    "the configuration and the file's permissions"
-)
+def not_regular(kind: str) -> str:
+    return (
+        f"the waiver file is {kind}, not a regular file — check waivers_file in the "
+        "configuration and the file's permissions"
+    )
 
 
 def test_a_fifo_as_waiver_file_is_refused_without_blocking(tmp_path):
@@ -228,15 +229,27 @@ def test_a_fifo_as_waiver_file_is_refused_without_blocking(tmp_path):
     os.mkfifo(fifo)  # nobody writes: a plain open() would wait forever
     with pytest.raises(WaiverError) as caught:
         load_waivers(fifo, CATALOGUE)
-    assert caught.value.problems == [f"{fifo}: {NOT_REGULAR}"]
+    assert caught.value.problems == [f"{fifo}: {not_regular('a FIFO')}"]
 
 
-@pytest.mark.parametrize("path", [os.devnull, "folder"])
-def test_a_device_or_folder_as_waiver_file_is_refused(path, tmp_path):
+@pytest.mark.parametrize(
+    ("path", "kind"), [(os.devnull, "a character device"), ("folder", "a folder")]
+)
+def test_a_device_or_folder_as_waiver_file_is_refused(path, kind, tmp_path):
     target = tmp_path if path == "folder" else Path(path)
     with pytest.raises(WaiverError) as caught:
         load_waivers(target, CATALOGUE)
-    assert caught.value.problems == [f"{target}: {NOT_REGULAR}"]
+    assert caught.value.problems == [f"{target}: {not_regular(kind)}"]
+
+
+def test_a_link_as_waiver_file_is_not_followed(tmp_path):
+    real = tmp_path / "real.yml"
+    real.write_text("[]\n", encoding="utf-8")
+    link = tmp_path / "waivers.yml"
+    link.symlink_to(real)
+    with pytest.raises(WaiverError) as caught:
+        load_waivers(link, CATALOGUE)
+    assert caught.value.problems == [f"{link}: {not_regular('a symbolic link')}"]
 
 
 WAIVER = """\
