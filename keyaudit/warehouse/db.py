@@ -21,7 +21,7 @@ from keyaudit.config import DEFAULT_STORAGE_VERSION
 from keyaudit.model import KeyauditError
 from keyaudit.paths import SQL_DIR
 from keyaudit.safefile import FILE_MODE, make_private_dir, others_can_write, owner_only_if_ours
-from keyaudit.warehouse.marts import MARTS, refresh_marts
+from keyaudit.warehouse.marts import MARTS, refresh_marts, sql_sha256
 
 if TYPE_CHECKING:  # pandas costs a second to import; `keyaudit query` never needs it
     import pandas as pd
@@ -279,6 +279,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     )
     applied = {row[0] for row in con.execute("select version from schema_migrations").fetchall()}
     version = max(applied, default=0)
+    migrated = False
     for path in _sql_files("schema"):
         number = int(path.name.split("_", 1)[0])
         if number in applied:
@@ -294,10 +295,35 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             con.execute("rollback")
             raise
         version = number
+        migrated = True
+    wanted = sql_sha256(VIEW_FOLDERS)
+    if not migrated and _views_built_from(con, wanted):
+        if refresh_marts(con):  # the mart SQL changed: the views read new tables
+            create_views(con, ("views",))
+        return version
     create_views(con, ("staging",))
     refresh_marts(con)  # read staging; read by the auditor views
     create_views(con, ("views",))
+    con.execute("delete from view_builds")
+    con.execute("insert into view_builds values (?)", [wanted])
     return version
+
+
+def _views_built_from(con: duckdb.DuckDBPyConnection, sql_sha256: str) -> bool:
+    """Whether every view of the SQL files is there, built from these very files.
+
+    Creating the 40-odd views binds each one, about half a second on this machine and more for
+    every connection of a run; a writer that finds them made from the same SQL, by a keyaudit
+    whose migrations were all applied already, keeps them (a view someone dropped is made again).
+    """
+    if con.execute("select sql_sha256 from view_builds").fetchall() != [(sql_sha256,)]:
+        return False
+    wanted = {p.stem for folder in VIEW_FOLDERS for p in _sql_files(folder) if p.stem[0] != "_"}
+    found = con.execute(
+        "select count(*) from duckdb_views() where not internal and list_contains(?, view_name)",
+        [sorted(wanted)],
+    ).fetchone()
+    return bool(found) and found[0] == len(wanted)
 
 
 def create_views(con: duckdb.DuckDBPyConnection, folders: tuple[str, ...] = VIEW_FOLDERS) -> None:

@@ -26,14 +26,19 @@ def mart_sql(name: str) -> str:
     return (SQL_DIR / "marts" / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def marts_sha256() -> str:
-    """One hash of the SQL the marts are built from (staging and marts files, names included)."""
+def sql_sha256(folders: tuple[str, ...]) -> str:
+    """One hash of the SQL files of `folders` (names included): what a build was made from."""
     digest = hashlib.sha256()
-    for folder in MART_INPUTS:
+    for folder in folders:
         for path in sorted((SQL_DIR / folder).glob("*.sql")):
             digest.update(f"{folder}/{path.name}\n".encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def marts_sha256() -> str:
+    """One hash of the SQL the marts are built from (staging and marts files, names included)."""
+    return sql_sha256(MART_INPUTS)
 
 
 def build_marts(con: duckdb.DuckDBPyConnection, run_id: str) -> None:

@@ -48,3 +48,48 @@ def test_a_view_that_cannot_be_created_is_named_with_its_file(tmp_path, monkeypa
         WarehouseError, match=r"^views/broken\.sql: Catalog Error: Table with name no_such_table"
     ):
         create_views(duckdb.connect())
+
+
+def test_a_writer_keeps_views_made_from_the_same_sql_and_remakes_a_dropped_one(
+    tmp_path, monkeypatch
+):
+    made: list[tuple[str, ...]] = []
+    real = keyaudit.warehouse.db.create_views
+    monkeypatch.setattr(
+        keyaudit.warehouse.db,
+        "create_views",
+        lambda con, folders: made.append(folders) or real(con, folders),
+    )
+    path = tmp_path / "w" / "keyaudit.duckdb"
+    keyaudit.warehouse.db.connect(path).close()
+    assert made == [("staging",), ("views",)]
+
+    made.clear()
+    keyaudit.warehouse.db.connect(path).close()
+    assert made == []  # same SQL, every view there: nothing is bound again
+
+    con = keyaudit.warehouse.db.connect(path)
+    con.execute("drop view findings_open")
+    con.close()
+    made.clear()
+    con = keyaudit.warehouse.db.connect(path)
+    assert made == [("staging",), ("views",)]
+    assert con.execute("select count(*) from findings_open").fetchone() == (0,)
+    con.close()
+
+
+def test_a_writer_remakes_the_views_when_their_sql_changed(tmp_path, monkeypatch):
+    path = tmp_path / "w" / "keyaudit.duckdb"
+    keyaudit.warehouse.db.connect(path).close()
+    monkeypatch.setattr(keyaudit.warehouse.db, "sql_sha256", lambda folders: "changed")
+    made: list[tuple[str, ...]] = []
+    real = keyaudit.warehouse.db.create_views
+    monkeypatch.setattr(
+        keyaudit.warehouse.db,
+        "create_views",
+        lambda con, folders: made.append(folders) or real(con, folders),
+    )
+    con = keyaudit.warehouse.db.connect(path)
+    assert made == [("staging",), ("views",)]
+    assert con.execute("select sql_sha256 from view_builds").fetchall() == [("changed",)]
+    con.close()
