@@ -174,6 +174,16 @@ def evidence_shown(files: list[dict[str, Any]], *, for_pdf: bool) -> list[dict[s
     return chain[:PDF_EVIDENCE_LIMIT]
 
 
+def anchored_accounts(
+    shown_detail: dict[str, Any], sections_shown: list[dict[str, Any]]
+) -> frozenset[str]:
+    """The accounts this document has a section for (#account-<id>): a link to any other
+    account would point at nothing (a per-owner report, an account past the PDF's budget)."""
+    if not any(s["id"] == "accounts" for s in sections_shown):
+        return frozenset()
+    return frozenset(s["account"]["account_id"] for s in shown_detail["sections"])
+
+
 def render_html(context: dict[str, Any], *, for_pdf: bool = False) -> str:
     """The report as one self-contained HTML page; `for_pdf` caps detail and drops the explorer."""
     notes = context["run_notes"]
@@ -183,11 +193,14 @@ def render_html(context: dict[str, Any], *, for_pdf: bool = False) -> str:
     inputs = context["provenance"]["files"]
     shown_inputs = inputs[:PDF_INPUT_FILES_LIMIT] if for_pdf else inputs
     template = _environment(template_dir()).get_template(REPORT_TEMPLATE)
+    shown_detail = detail(context, for_pdf=for_pdf)
+    sections_shown = [s for s in context["sections"] if not (for_pdf and s["html_only"])]
     return template.render(
         **context,
         for_pdf=for_pdf,
-        detail=detail(context, for_pdf=for_pdf),
-        sections_shown=[s for s in context["sections"] if not (for_pdf and s["html_only"])],
+        detail=shown_detail,
+        sections_shown=sections_shown,
+        anchored_accounts=anchored_accounts(shown_detail, sections_shown),
         notes_shown=shown_notes,
         notes_omitted=len(notes) - len(shown_notes),
         evidence_shown=shown_files,

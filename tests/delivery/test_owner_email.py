@@ -7,17 +7,22 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
+import re
 
 import pytest
 
 from keyaudit.delivery.dispatch import DeliveryPlan, prepare_delivery, send_delivery
 from keyaudit.delivery.mail import SmtpTransport
+from keyaudit.report import FILE_NAMES, build_report_context, render_html, write_report
 from keyaudit.rules.catalogue import load_catalogue
 from keyaudit.sources.demo.personas import expected_key_owner
 from keyaudit.warehouse.db import connect
 from tests.delivery.delivery_helpers import COMPLIANCE, email_config
 from tests.delivery.smtp_server import PASSWORD, USER
 from tests.runs import DemoRun, copy_run
+
+PDF_ROWS = 50  # tests/runs.py's pdf_detail_limit: an owner of several accounts gets some cut
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Session.login_data is deprecated"),
@@ -120,3 +125,49 @@ def test_the_compliance_summary_says_which_owner_got_keys_in_other_accounts(prep
         f"account{'s' if count > 1 else ''}, "
     ) in text
     assert "note: user " in text and "'platform team' is not an e-mail address" in text
+
+
+def test_an_owners_pdf_links_only_to_sections_it_has(prepared, tmp_path, caplog):
+    """An owner's PDF has sections only for the accounts its row budget reaches (50 rows here, as
+    the demo run's configuration): the summary names the others as text, never as a link
+    WeasyPrint cannot resolve ("No anchor #account-… for internal URI reference")."""
+    run, plan = prepared
+    account_slices = [s for s in plan.slices if s.owner.account_ids]
+    assert account_slices
+    left_out = 0
+    con = connect(run.warehouse, read_only=True)
+    try:
+        for piece in account_slices:
+            folder = tmp_path / piece.owner.slug
+            with caplog.at_level(logging.WARNING, logger="weasyprint"):
+                written = write_report(
+                    con,
+                    run.run_id,
+                    folder,
+                    rules=load_catalogue(),
+                    account_ids=piece.owner.account_ids,
+                    formats="pdf",
+                    names=FILE_NAMES,
+                    pdf_detail_limit=PDF_ROWS,
+                )
+            assert written.pdf_pages
+            html = render_html(
+                build_report_context(
+                    con,
+                    run.run_id,
+                    rules=load_catalogue(),
+                    account_ids=piece.owner.account_ids,
+                    pdf_detail_limit=PDF_ROWS,
+                ),
+                for_pdf=True,
+            )
+            ids = set(re.findall(r'id="(account-[0-9]+)"', html))
+            left_out += len(
+                set(piece.owner.account_ids) - {i.removeprefix("account-") for i in ids}
+            )
+            assert set(re.findall(r'href="#(account-[0-9]+)"', html)) <= ids
+    finally:
+        con.close()
+    assert left_out, "every owner's PDF had a section for each of its accounts: nothing to show"
+    anchors = [r.getMessage() for r in caplog.records if "anchor" in r.getMessage()]
+    assert anchors == []
