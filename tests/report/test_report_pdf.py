@@ -65,7 +65,10 @@ def text(pages: list[str]) -> str:
 
 def test_page_count_is_reported_and_sane(written, reader):
     assert written.pdf_pages == len(reader.pages)
-    assert 4 <= written.pdf_pages <= 14  # 13 since the key footprint, 14 since the Fix first list
+    # 13 since the key footprint, 14 since the Fix first list, 16 since the Completeness and
+    # accuracy section (this fixture's reconciliation differs: its lines fill pages 3-4) and the
+    # methodology of the other long-term credentials; the deactivation plan stays capped.
+    assert 4 <= written.pdf_pages <= 16
 
 
 def test_every_format_is_written_privately(written):
