@@ -302,3 +302,29 @@ def test_runs_table_fits_100_columns(tmp_path: Path, monkeypatch):
         "0",
     ]
     assert count == "(1 row)"
+
+
+def test_the_run_summary_lists_its_files_with_the_paths_in_one_column(tmp_path):
+    from keyaudit.cli.audit import _file_lines
+
+    lines = _file_lines(
+        {
+            "html": tmp_path / "report.html",
+            "pdf": tmp_path / "report.pdf",
+            "pdf_pages": 1,
+            "outputs": {"csv": tmp_path / "findings.csv", "plan json": tmp_path / "plan.json"},
+            "warehouse": tmp_path / "keyaudit.duckdb",
+            "evidence": tmp_path / "evidence",
+        }
+    )
+    assert lines[0] == f"  HTML report       {tmp_path / 'report.html'}"
+    assert lines[1] == f"  PDF report        {tmp_path / 'report.pdf'}  (1 page)"
+    assert {line.index(str(tmp_path)) for line in lines} == {20}
+    assert [line.split(str(tmp_path))[0].strip() for line in lines] == [
+        "HTML report",
+        "PDF report",
+        "CSV export",
+        "PLAN JSON export",
+        "warehouse",
+        "evidence",
+    ]

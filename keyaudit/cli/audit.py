@@ -117,6 +117,23 @@ def _on_prefect(request: Any, doing: str) -> AuditResult:
     return cast("AuditResult", result)  # a Failed state would have raised above
 
 
+def _file_lines(result: AuditResult) -> list[str]:
+    """Where the run's files are, one per line, the paths in one column whatever the labels."""
+    files = [
+        ("HTML report", str(result["html"])),
+        ("PDF report", f"{result['pdf']}  ({counted(result['pdf_pages'] or 0, 'page')})"),
+        *(
+            (f"{fmt.upper()} export", str(path))
+            for fmt, path in result.get("outputs", {}).items()
+            if fmt not in ("html", "pdf")
+        ),
+        ("warehouse", str(result["warehouse"])),
+        ("evidence", str(result["evidence"])),
+    ]
+    width = max(len(label) for label, _ in files)
+    return [f"  {label:<{width}}  {where}" for label, where in files]
+
+
 def _print_summary(result: AuditResult) -> None:
     s = result["summary"]
     width = max((len(rule) for rule in s["findings_by_rule"]), default=0)
@@ -134,15 +151,7 @@ def _print_summary(result: AuditResult) -> None:
         "  findings by rule",
         *(f"    {rule:<{width}} {n}" for rule, n in sorted(s["findings_by_rule"].items())),
         "",
-        f"  HTML report  {result['html']}",
-        f"  PDF report   {result['pdf']}  ({counted(result['pdf_pages'] or 0, 'page')})",
-        *(
-            f"  {fmt.upper() + ' export':<11}  {path}"
-            for fmt, path in result.get("outputs", {}).items()
-            if fmt not in ("html", "pdf")
-        ),
-        f"  warehouse    {result['warehouse']}",
-        f"  evidence     {result['evidence']}",
+        *_file_lines(result),
         *_delivery_lines(result),
     ]
     if s["accounts_not_assessed"]:
