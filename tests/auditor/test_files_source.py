@@ -38,6 +38,9 @@ from tests.auditor.given import (
 )
 from tests.runs import RecordingSteps, run_until, write_config
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 
 def findings(run, account_id: str) -> set[tuple[str, str | None]]:
     return {

@@ -20,6 +20,9 @@ from keyaudit.warehouse.saved_queries import list_saved
 from tests.auditor.given import AS_OF, HEADER, A, B, access_keys, folder_of, report, root
 from tests.runs import DemoRun, copy_run, isolated, stub_pdf
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 runner = CliRunner()
 
 # Values for the parameters a saved query requires; optional ones keep their defaults.

@@ -12,6 +12,9 @@ from keyaudit.cli import app
 from keyaudit.evidence.store import sha256_file
 from tests.auditor.given import A, B, FilesRun, access_keys, audit_files, folder_of, report
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 runner = CliRunner()
 
 

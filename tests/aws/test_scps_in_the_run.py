@@ -28,6 +28,9 @@ from tests.faults.fault_harness import (
     run_audit,
 )
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 GRANT = (
     "grant organizations:ListRoots, ListPolicies, DescribePolicy, ListTargetsForPolicy to the "

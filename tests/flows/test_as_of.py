@@ -12,6 +12,9 @@ import pytest
 
 from keyaudit.model import KeyauditError
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 SIX_UTC = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 
 

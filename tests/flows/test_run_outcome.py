@@ -15,6 +15,9 @@ from keyaudit.outcome import AuditResult, IncompleteRun
 from keyaudit.sources.aws.errors import CollectionError
 from keyaudit.warehouse.load import RunSummary
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 runner = CliRunner()
 PROBLEM = (
     "delivery of run r-1 failed for 1 of 2 items (email grc@example.com: cannot reach "

@@ -19,6 +19,9 @@ from keyaudit.config import ConfigError, ReportConfig, load_config
 from keyaudit.report import build_report_context, render_html, write_report
 from keyaudit.rules.frameworks import FRAMEWORKS, UnknownFramework
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 runner = CliRunner()
 PCI = {"ACCESS_KEY_NOT_ROTATED": ["8.3.9", "8.6.3"], "ACCESS_KEY_UNUSED": ["8.2.6"]}
 

@@ -12,6 +12,9 @@ import pytest
 from keyaudit.config import load_config
 from tests.runs import make_demo_run
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module", params=["api", "report"])
 def run(request, tmp_path_factory):

@@ -21,6 +21,9 @@ from keyaudit.rules.frameworks import FRAMEWORKS
 from keyaudit.warehouse.db import RUN_TABLES
 from tests.runs import DemoRun, copy_run, stub_pdf
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 runner = CliRunner()
 A, B = "111122223333", "444455556666"
 

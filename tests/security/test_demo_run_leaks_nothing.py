@@ -22,6 +22,9 @@ from tests.runs import isolated
 from tests.security.deploy_files import actions, policy
 from tests.security.watch import KeepLogs, SecretWatch
 
+# slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
+pytestmark = pytest.mark.slow
+
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 EVIDENCE_FILES = {
     "credential_report.csv",
