@@ -187,7 +187,7 @@ def test_run_below_minimum_coverage_exits_3_with_one_line_after_the_summary(eith
         "/report.html; fix the accounts it lists as not assessed, then rerun"
     )
     assert "INCOMPLETE: 1 account could not be assessed" in result.stdout
-    assert "e-mails: 5 of 5 delivered" in result.stdout
+    assert "e-mails: 10 of 10 delivered" in result.stdout
 
 
 def test_report_of_an_incomplete_run_is_still_written_and_delivered(either):
@@ -195,7 +195,17 @@ def test_report_of_an_incomplete_run_is_still_written_and_delivered(either):
     assert (run_dir / "report.pdf").is_file() and (run_dir / "evidence-manifest.json").is_file()
     subjects = {m.rcpt_tos[0]: m.message["Subject"] for m in either.messages}
     assert subjects[COMPLIANCE].endswith("8 of 9 accounts assessed — INCOMPLETE")
-    assert len(subjects) == 5  # the compliance list and the demo's four owners
+    # the compliance list, the demo's four account owners and each person who owns keys by a
+    # user tag or a key description (issue 22.2) without owning an account
+    key_owners = {
+        owner
+        for (owner,) in either.rows(
+            "select distinct owner from key_owners where run_id = ? and owner_source in "
+            "('user_tag', 'key_description')"
+        )
+    }
+    assert len(key_owners - set(subjects)) == 0 and len(key_owners) == 5
+    assert len(subjects) == 1 + 4 + 5
 
 
 def _flow_run(run_id: str) -> Any:
@@ -224,7 +234,7 @@ def test_prefect_sees_a_failed_run_with_the_message_and_both_artifacts(on_prefec
     assert flow_run.state.message.startswith(f"run {run_id}: coverage 88.9%")
     markdown = next(a.data for a in artifacts if run_id in a.data)
     assert "**INCOMPLETE**" in markdown and "| 9 | 8 | 0 | 1 | 1 | 88.9% | 95% |" in markdown
-    assert "## Problems" in markdown and "e-mails: 5 of 5 delivered" in markdown
+    assert "## Problems" in markdown and "e-mails: 10 of 10 delivered" in markdown
     table = next(a for a in tables if run_id in (a.description or ""))
     rows = json.loads(table.data)  # the API keeps a table as JSON text
     assert len(rows) == 10 and {"account", "status", "open", "critical"} <= set(rows[0])

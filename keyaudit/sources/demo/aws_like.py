@@ -78,12 +78,17 @@ def register_account_hooks(
     root: RootTruth,
     generated_time: datetime,
     key_usage: KeyUsage | None = None,
+    certificates: CertificateUploads | None = None,
 ) -> None:
-    """Credential report and account summary as AWS gives them for this account."""
+    """Credential report and account summary as AWS gives them for this account. `key_usage`
+    and `certificates` default to what moto holds in this process; a worker process, whose moto
+    is empty, is given them as the organization's process read them."""
 
     def report(parsed: dict[str, Any], **_: Any) -> None:
         if "Content" in parsed:
-            parsed["Content"] = real_credential_report(parsed["Content"], root, key_usage)
+            parsed["Content"] = real_credential_report(
+                parsed["Content"], root, key_usage, certificates
+            )
             parsed["GeneratedTime"] = generated_time
 
     def summary(parsed: dict[str, Any], **_: Any) -> None:
@@ -140,7 +145,10 @@ def moto_key_usage(account_id: str) -> dict[str, tuple[tuple[str, str] | None, .
     }
 
 
-def moto_certificate_uploads(account_id: str) -> dict[str, tuple[datetime, ...]]:
+CertificateUploads = dict[str, tuple[datetime, ...]]
+
+
+def moto_certificate_uploads(account_id: str) -> CertificateUploads:
     """Each user's signing certificates' upload times (UTC), in moto's slot order."""
     return {
         name: tuple(c.upload_date.replace(tzinfo=UTC) for c in user.signing_certificates.values())
@@ -149,12 +157,16 @@ def moto_certificate_uploads(account_id: str) -> dict[str, tuple[datetime, ...]]
 
 
 def real_credential_report(
-    content: bytes, root: RootTruth, key_usage: KeyUsage | None = None
+    content: bytes,
+    root: RootTruth,
+    key_usage: KeyUsage | None = None,
+    certificates: CertificateUploads | None = None,
 ) -> bytes:
     """moto's report rewritten into real AWS format: root row first, AWS's sentinels."""
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8"))))
     usage = moto_key_usage(root.account_id) if key_usage is None else key_usage
-    certificates = moto_certificate_uploads(root.account_id)
+    if certificates is None:
+        certificates = moto_certificate_uploads(root.account_id)
     fixed = [root_row(root)]
     for row in rows:
         if row["password_enabled"] == FALSE:

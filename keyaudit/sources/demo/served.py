@@ -25,7 +25,9 @@ from urllib.parse import urlsplit, urlunsplit
 import boto3
 
 from keyaudit.sources.demo.aws_like import (
+    CertificateUploads,
     KeyUsage,
+    moto_certificate_uploads,
     moto_key_usage,
     register_account_hooks,
     register_assume_role_check,
@@ -49,6 +51,7 @@ class ServedDemo:
     roots: dict[str, RootTruth] = field(default_factory=dict)
     report_times: dict[str, datetime] = field(default_factory=dict)
     key_usage: dict[str, KeyUsage] = field(default_factory=dict)
+    certificates: dict[str, CertificateUploads] = field(default_factory=dict)
 
     def role_exists(self, role_arn: str) -> bool:
         parts = role_arn.split(":", 5)
@@ -65,7 +68,13 @@ class ServedDemo:
             account_id = self.management_account_id
         root = self.roots.get(account_id) or RootTruth(account_id, self.as_of - timedelta(1000))
         generated = self.report_times.get(account_id, self.as_of - timedelta(minutes=60))
-        register_account_hooks(session, root, generated, self.key_usage.get(account_id, {}))
+        register_account_hooks(
+            session,
+            root,
+            generated,
+            self.key_usage.get(account_id, {}),
+            self.certificates.get(account_id, {}),
+        )
 
     def _redirect(self, request: Any, **_: Any) -> None:
         """Before signing: the same path and query, sent to the front instead of AWS."""
@@ -155,4 +164,5 @@ def served_customizer(org: SimulatedOrganization, endpoint: str) -> ServedDemo:
         roots=dict(org.roots),
         report_times=dict(org.report_times),
         key_usage={account: moto_key_usage(account) for account in active},
+        certificates={account: moto_certificate_uploads(account) for account in active},
     )
