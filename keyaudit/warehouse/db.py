@@ -323,7 +323,7 @@ def _views_built_from(con: duckdb.DuckDBPyConnection, sql_sha256: str) -> bool:
         "select count(*) from duckdb_views() where not internal and list_contains(?, view_name)",
         [sorted(wanted)],
     ).fetchone()
-    return bool(found) and found[0] == len(wanted)
+    return found is not None and found[0] == len(wanted)
 
 
 def create_views(con: duckdb.DuckDBPyConnection, folders: tuple[str, ...] = VIEW_FOLDERS) -> None:
