@@ -228,7 +228,6 @@ def _demo_review(config: Path | None, db: Path | None, as_of: str | None) -> Non
 
     from keyaudit.config import load_config
     from keyaudit.model import KeyauditError
-    from keyaudit.sources.demo.review import review_first_month
     from keyaudit.warehouse.db import connect
 
     now = datetime.now(UTC)
@@ -236,6 +235,9 @@ def _demo_review(config: Path | None, db: Path | None, as_of: str | None) -> Non
         cfg = load_config(config, overrides={"paths": {"warehouse": str(db)}} if db else None)
         if not cfg.paths.warehouse.is_file():
             return
+        # imports moto: without the demo extra this is the one-line MissingExtraError
+        from keyaudit.sources.demo.review import review_first_month
+
         con = connect(cfg.paths.warehouse, storage_version=cfg.warehouse.storage_version)
         try:
             done = review_first_month(con, cfg, parse_as_of(as_of) or now, now)
