@@ -36,6 +36,12 @@ CALLS = {
     "ka_days": "(select ka_days(as_of, created_at) as value from runs, key_identities)",
     "ka_finding_id": "(select ka_finding_id('RULE', account_id, user_name, access_key_id, key_slot,"
     " created_at, same_second_rank) as value from key_identities)",
+    "ka_named": "(select ka_named(v) as value from (values (['a']), (['a', 'b', 'c', 'd', 'e', 'f', 'g']))"
+    " as t(v))",
+    "ka_kind_plural": "(select ka_kind_plural(v) as value from (values ('key'), ('user'),"
+    " ('root user'), ('account')) as t(v))",
+    "ka_reconcile_command": "(select ka_reconcile_command('reconcile_keys', 'RUN', v) as value"
+    " from (values ('123456789012'), (null)) as t(v))",
 }
 
 
