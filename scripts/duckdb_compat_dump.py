@@ -42,6 +42,12 @@ CALLS = {
     " ('root user'), ('account')) as t(v))",
     "ka_reconcile_command": "(select ka_reconcile_command('reconcile_keys', 'RUN', v) as value"
     " from (values ('123456789012'), (null)) as t(v))",
+    "ka_run_id": "(select ka_run_id(v) as value from (values (null), ('no such run')) as t(v)"
+    " union all select ka_run_id(run_id) from runs)",
+    "ka_run": "(select * from ka_run(null) union all by name select * from ka_run('no such run'))",
+    "ka_in_accounts": "(select account_id, ka_in_accounts(account_id, null) as every_account,"
+    " ka_in_accounts(account_id, ['123456789012']) as one, ka_in_accounts(account_id, []) as none"
+    " from accounts)",
 }
 
 

@@ -1,17 +1,11 @@
 -- question: Which accounts could not be assessed (or only partly), and why?
 -- param run_id (run, optional): the run to look at; default the latest run
-with runs as (
-    select * from runs
-),
-
-accounts as (
+with accounts as (
     select * from accounts
 ),
 
 chosen_run as (
-    select run_id
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id from ka_run($run_id)
 ),
 
 final as (

@@ -14,9 +14,7 @@ accounts as (
 ),
 
 later_run as (
-    select run_id, as_of
-    from runs
-    where run_id = coalesce($to_run, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id, as_of from ka_run($to_run)
 ),
 
 earlier_run as (

@@ -1,17 +1,11 @@
 -- question: Which evidence files back a run, with their SHA-256 (check them with `keyaudit verify`)?
 -- param run_id (run, optional): the run to look at; default the latest run
-with runs as (
-    select * from runs
-),
-
-evidence as (
+with evidence as (
     select * from evidence
 ),
 
 chosen_run as (
-    select run_id, manifest_sha256
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id, manifest_sha256 from ka_run($run_id)
 ),
 
 final as (

@@ -1,18 +1,12 @@
 -- question: Which findings have been open for more than N days (counted from the run where they were first seen)?
 -- param days (integer, default 30): list findings open longer than this many days
 -- param run_id (run, optional): the run to look at; default the latest run
-with runs as (
-    select * from runs
-),
-
-findings_open as (
+with findings_open as (
     select * from findings_open
 ),
 
 chosen_run as (
-    select run_id
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id from ka_run($run_id)
 ),
 
 final as (

@@ -6,18 +6,12 @@
 -- From the fix_first view: each key with open (not waived) findings, one row per key, ranked by
 -- AWS quarantine, then the effective privilege of its user (admin, escalation, unknown, other), then the highest
 -- severity of its findings, then days idle (never used: since creation), then age.
-with runs as (
-    select * from runs
-),
-
-fix_first as (
+with fix_first as (
     select * from fix_first
 ),
 
 chosen_run as (
-    select run_id
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id from ka_run($run_id)
 ),
 
 final as (

@@ -1,17 +1,11 @@
 -- question: For a run audited from files, which files were handed in, with their SHA-256, and what became of each?
 -- param run_id (run, optional): the run to look at; default the latest run
-with runs as (
-    select * from runs
-),
-
-input_files as (
+with input_files as (
     select * from input_files
 ),
 
 chosen_run as (
-    select run_id
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id from ka_run($run_id)
 ),
 
 final as (

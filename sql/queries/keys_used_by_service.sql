@@ -1,18 +1,12 @@
 -- question: Which access keys were last used with a given AWS service?
 -- param service (text): the service as IAM names it, e.g. s3, iam, sts
 -- param run_id (run, optional): the run to look at; default the latest run
-with runs as (
-    select * from runs
-),
-
-keys as (
+with keys as (
     select * from keys
 ),
 
 chosen_run as (
-    select run_id, as_of
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id, as_of from ka_run($run_id)
 ),
 
 final as (

@@ -2,18 +2,12 @@
 -- param region (text): the AWS region, e.g. ap-south-1
 -- param min_age_days (integer, default 0): list only keys older than this many days
 -- param run_id (run, optional): the run to look at; default the latest run
-with runs as (
-    select * from runs
-),
-
-keys as (
+with keys as (
     select * from keys
 ),
 
 chosen_run as (
-    select run_id, as_of
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id, as_of from ka_run($run_id)
 ),
 
 final as (

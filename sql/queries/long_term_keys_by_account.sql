@@ -5,18 +5,12 @@
 -- From key_footprint: active IAM-user access keys by account, most first (then the oldest and
 -- admin-held ones), root keys apart. Accounts not assessed follow, unranked, with NULL counts
 -- whatever the limit: nothing is known of their keys, and they are never shown as free of them.
-with runs as (
-    select * from runs
-),
-
-key_footprint as (
+with key_footprint as (
     select * from key_footprint
 ),
 
 chosen_run as (
-    select run_id
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id from ka_run($run_id)
 ),
 
 ranked as (

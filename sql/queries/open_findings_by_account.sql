@@ -1,10 +1,6 @@
 -- question: How many open (not waived) findings does each account have, by severity?
 -- param run_id (run, optional): the run to look at; default the latest run
-with runs as (
-    select * from runs
-),
-
-accounts as (
+with accounts as (
     select * from accounts
 ),
 
@@ -13,9 +9,7 @@ findings as (
 ),
 
 chosen_run as (
-    select run_id
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id from ka_run($run_id)
 ),
 
 counts as (

@@ -5,18 +5,12 @@
 -- From the users mart (int_user_privilege: effective privilege, Denies, boundary and SCPs
 -- applied). privilege_reason names what an auditor checks by hand in the run's evidence:
 -- authorization_details.json, aws_managed_policies.json and service_control_policies.json.
-with runs as (
-    select * from runs
-),
-
-users as (
+with users as (
     select * from users
 ),
 
 chosen_run as (
-    select run_id
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id from ka_run($run_id)
 ),
 
 final as (

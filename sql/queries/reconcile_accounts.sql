@@ -1,17 +1,11 @@
 -- question: How does a run account for the organization's accounts: listed by ListAccounts, in scope (assessed, partial, not assessed), skipped, filtered out?
 -- param run_id (run, optional): the run to look at; default the latest run
-with runs as (
-    select * from runs
-),
-
-accounts as (
+with accounts as (
     select * from accounts
 ),
 
 chosen_run as (
-    select *
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select * from ka_run($run_id)
 ),
 
 by_status as (

@@ -2,18 +2,12 @@
 -- param run_id (run, optional): the run to look at; default the latest run
 -- param account_id (text, optional): one account; default every account
 -- param differences_only (boolean, default false): only the findings outside their rule's population
-with runs as (
-    select * from runs
-),
-
-findings as (
+with findings as (
     select * from reconciliation_findings
 ),
 
 chosen_run as (
-    select run_id
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id from ka_run($run_id)
 ),
 
 final as (

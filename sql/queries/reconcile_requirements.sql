@@ -1,18 +1,12 @@
 -- question: For each requirement of every framework and kind of resource, does the population add up to passing + failing + waived + not evaluated?
 -- param run_id (run, optional): the run to look at; default the latest run
 -- param framework (text, optional): one framework as control_results names it, e.g. 'PCI DSS v4.0.1'; default every framework
-with runs as (
-    select * from runs
-),
-
-requirements as (
+with requirements as (
     select * from reconciliation_requirements
 ),
 
 chosen_run as (
-    select run_id
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id from ka_run($run_id)
 ),
 
 final as (

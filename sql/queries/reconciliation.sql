@@ -1,18 +1,12 @@
 -- question: Does a run's population reconcile: for each check, what it compares, expected, found, the difference, and the command that lists the items behind it?
 -- param run_id (run, optional): the run to look at; default the latest run
 -- param differences_only (boolean, default false): only the lines that do not hold
-with runs as (
-    select * from runs
-),
-
-reconciliation as (
+with reconciliation as (
     select * from reconciliation
 ),
 
 chosen_run as (
-    select run_id
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id from ka_run($run_id)
 ),
 
 final as (

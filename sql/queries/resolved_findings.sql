@@ -1,17 +1,11 @@
 -- question: Which findings were resolved in a run (open at the previous run, gone now in an account that was assessed), and how long did they take?
 -- param run_id (run, optional): the run to look at; default the latest run
-with runs as (
-    select * from runs
-),
-
-findings_resolved as (
+with findings_resolved as (
     select * from findings_resolved
 ),
 
 chosen_run as (
-    select run_id
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id from ka_run($run_id)
 ),
 
 final as (

@@ -1,17 +1,11 @@
 -- question: In which accounts was the root user used (password or access key) in the calendar month of the run?
 -- param run_id (run, optional): the run to look at; default the latest run
-with runs as (
-    select * from runs
-),
-
-report as (
+with report as (
     select * from stg_credential_report
 ),
 
 chosen_run as (
-    select run_id, as_of, date_trunc('month', as_of) as month_start
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id, as_of, date_trunc('month', as_of) as month_start from ka_run($run_id)
 ),
 
 root_use as (

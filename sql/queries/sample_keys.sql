@@ -2,18 +2,12 @@
 -- param seed (text): the auditor's seed; the same seed draws the same sample on any machine
 -- param size (integer, default 25): how many keys to draw (all of them when the run has fewer)
 -- param run_id (run, optional): the run to sample; default the latest run
-with runs as (
-    select * from runs
-),
-
-keys as (
+with keys as (
     select * from keys
 ),
 
 chosen_run as (
-    select run_id, as_of
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id, as_of from ka_run($run_id)
 ),
 
 population as (

@@ -1,18 +1,12 @@
 -- question: Which waivers of a run expire within N days of its as-of date, and how many findings do they cover?
 -- param days (integer, default 30): list waivers expiring within this many days
 -- param run_id (run, optional): the run to look at; default the latest run
-with runs as (
-    select * from runs
-),
-
-waivers as (
+with waivers as (
     select * from waivers
 ),
 
 chosen_run as (
-    select run_id, as_of
-    from runs
-    where run_id = coalesce($run_id, (select run_id from runs order by as_of desc, run_id desc limit 1))
+    select run_id, as_of from ka_run($run_id)
 ),
 
 final as (

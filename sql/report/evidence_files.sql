@@ -4,9 +4,7 @@ with evidence as (
     select *
     from evidence
     where run_id = $run_id
-        and (account_id is null
-            or cast($account_ids as varchar[]) is null
-            or list_contains(cast($account_ids as varchar[]), account_id))
+        and (account_id is null or ka_in_accounts(account_id, $account_ids))
 ),
 
 final as (

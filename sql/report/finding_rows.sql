@@ -16,8 +16,7 @@ findings as (
     select *
     from findings
     where run_id = $run_id
-        and (cast($account_ids as varchar[]) is null
-            or list_contains(cast($account_ids as varchar[]), account_id))
+        and ka_in_accounts(account_id, $account_ids)
 ),
 
 key_facts as (

@@ -12,8 +12,7 @@ footprint as (
     select *
     from key_footprint
     where list_contains($run_ids, run_id)
-        and (cast($account_ids as varchar[]) is null
-            or list_contains(cast($account_ids as varchar[]), account_id))
+        and ka_in_accounts(account_id, $account_ids)
 ),
 
 by_run as (

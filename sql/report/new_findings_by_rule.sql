@@ -4,8 +4,7 @@ with findings_new as (
     select *
     from findings_new
     where run_id = $run_id
-        and (cast($account_ids as varchar[]) is null
-            or list_contains(cast($account_ids as varchar[]), account_id))
+        and ka_in_accounts(account_id, $account_ids)
 ),
 
 final as (

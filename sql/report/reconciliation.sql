@@ -6,8 +6,7 @@ with reconciliation as (
     select *
     from reconciliation
     where run_id = $run_id
-        and (cast($account_ids as varchar[]) is null
-            or list_contains(cast($account_ids as varchar[]), account_id))
+        and ka_in_accounts(account_id, $account_ids)
 ),
 
 final as (

@@ -5,8 +5,7 @@ with findings as (
     from findings
     where list_contains($run_ids, run_id)
         and not waived
-        and (cast($account_ids as varchar[]) is null
-            or list_contains(cast($account_ids as varchar[]), account_id))
+        and ka_in_accounts(account_id, $account_ids)
 ),
 
 final as (

@@ -29,3 +29,18 @@ create or replace macro ka_subject(resource, account_id, user_name, access_key_i
         else account_id || '/' || coalesce(user_name, '') || '/'
             || coalesce(access_key_id, 'slot-' || key_slot, '')
     end;
+
+-- Which run a saved query looks at: the run asked for, or the latest when none is (NULL). The
+-- latest is the greatest as_of, then the greatest run id, the order `keyaudit runs` lists in.
+create or replace macro ka_run_id(wanted_run_id) as
+    coalesce(wanted_run_id, (select run_id from runs order by as_of desc, run_id desc limit 1));
+
+-- That run's row of runs (none for a run id the warehouse does not hold).
+create or replace macro ka_run(wanted_run_id) as table
+    select * from runs where run_id = ka_run_id(wanted_run_id);
+
+-- Whether an account is one of the accounts asked for: NULL asks for every account (the whole
+-- run), a list for a per-owner slice. A bound NULL parameter has no type, hence the casts.
+create or replace macro ka_in_accounts(account_id, wanted_account_ids) as
+    cast(wanted_account_ids as varchar[]) is null
+    or list_contains(cast(wanted_account_ids as varchar[]), account_id);

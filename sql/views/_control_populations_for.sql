@@ -25,17 +25,17 @@ kinds as (
 rule_coverage as (
     select * from rule_coverage
     where is_evaluated
-        and (wanted_account_ids is null or list_contains(wanted_account_ids, account_id))
+        and ka_in_accounts(account_id, wanted_account_ids)
 ),
 
 members as (
     select * from population_members
-    where wanted_account_ids is null or list_contains(wanted_account_ids, account_id)
+    where ka_in_accounts(account_id, wanted_account_ids)
 ),
 
 rule_resources as (
     select * from finding_resources
-    where wanted_account_ids is null or list_contains(wanted_account_ids, account_id)
+    where ka_in_accounts(account_id, wanted_account_ids)
 ),
 
 control_kinds as (

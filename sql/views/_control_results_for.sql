@@ -22,7 +22,7 @@ with rule_population as (
 
 resources as (
     select * from finding_resources
-    where wanted_account_ids is null or list_contains(wanted_account_ids, account_id)
+    where ka_in_accounts(account_id, wanted_account_ids)
 ),
 
 mappings as (

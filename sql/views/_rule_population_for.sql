@@ -8,7 +8,7 @@ with kinds as (
 
 rule_coverage as (
     select * from rule_coverage
-    where wanted_account_ids is null or list_contains(wanted_account_ids, account_id)
+    where ka_in_accounts(account_id, wanted_account_ids)
 ),
 
 per_rule as (
