@@ -23,7 +23,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from keyaudit.config import Config, RunConfig, load_config
 from keyaudit.evidence.runlock import RunLockedError, check_run_id, exclusive_run
@@ -178,7 +178,18 @@ def utc_now() -> datetime:
 # --------------------------------------------------------------------------- plan
 
 
-def load_settings(request: AuditRequest) -> tuple[Config, list[Rule], WaiverFile | None]:
+class Settings(NamedTuple):
+    """What a run reads from its files before it starts: the configuration (keyaudit.toml, the
+    KEYAUDIT_* environment and the --db flag), the rule catalogue and the waivers. Read once by
+    `load_settings` and handed on, so the check, the plan and the command that asked for the run
+    all work from the same reading."""
+
+    config: Config
+    rules: list[Rule]
+    waivers: WaiverFile | None
+
+
+def load_settings(request: AuditRequest) -> Settings:
     """Configuration, rule catalogue and waivers, validated before anything else happens."""
     from keyaudit.rules.catalogue import load_catalogue
     from keyaudit.rules.waivers import load_waivers
@@ -192,18 +203,19 @@ def load_settings(request: AuditRequest) -> tuple[Config, list[Rule], WaiverFile
         if config.waivers_file and not request.resume
         else None
     )
-    return config, rules, waivers
+    return Settings(config, rules, waivers)
 
 
-def check_request(request: AuditRequest) -> str:
+def check_request(request: AuditRequest, settings: Settings | None = None) -> str:
     """Refuse a request that cannot run, before any folder is made, in this order: settings,
     output folders, warehouse, input files or the run to resume, then who calls AWS
-    (sts:GetCallerIdentity, within seconds). Say what the run will do."""
+    (sts:GetCallerIdentity, within seconds). Say what the run will do. `settings` is what
+    `load_settings(request)` returned, when the caller has read them already."""
     from keyaudit.evidence.resume import check_evidence, plan_resume
     from keyaudit.sources.files import check_folder
     from keyaudit.warehouse.db import check_warehouse
 
-    config, _, _ = load_settings(request)
+    config = (settings or load_settings(request)).config
     check_outputs(config, request.out or config.paths.reports_dir)
     check_warehouse(config.paths.warehouse)  # a wrong --db fails now, not after collecting
     if request.source == "files":
@@ -244,12 +256,18 @@ def check_caller(config: Config) -> dict[str, Any]:
     return AccountSessions(settings=session_settings(config, "check")).caller_identity()
 
 
-def plan_run(request: AuditRequest, *, now: Callable[[], datetime] = utc_now) -> RunPlan:
-    """Settings, run id, instant and output folders; fails before any AWS call."""
+def plan_run(
+    request: AuditRequest,
+    *,
+    now: Callable[[], datetime] = utc_now,
+    settings: Settings | None = None,
+) -> RunPlan:
+    """Settings (read here unless the caller passes what it read), run id, instant and output
+    folders; fails before any AWS call."""
     from keyaudit.evidence.resume import plan_resume
     from keyaudit.rules.catalogue import load_catalogue
 
-    config, rules, waivers = load_settings(request)
+    config, rules, waivers = settings or load_settings(request)
     if config.signing.key_file is not None:  # no AWS call here: a KMS key is checked later
         from keyaudit.evidence.signing import KeyFileSigner
 
@@ -637,14 +655,17 @@ def run_audit(
     steps: Steps | None = None,
     now: Callable[[], datetime] = utc_now,
     open_source: SourceOpener = open_run_source,
+    settings: Settings | None = None,
 ) -> Finished:
     """Run the audit: every step in order, through `steps` (this process by default).
 
     `open_source` gives the run its AWS sessions and clock from its plan (`open_run_source`: real
     AWS or the demo). It is the one seam for callers that bring their own: the test suite's fault
-    matrix passes a simulated organization with injected faults and virtual time."""
+    matrix passes a simulated organization with injected faults and virtual time. `settings`: what
+    the caller read with `load_settings(request)` (the CLI, which checked the request with them),
+    so a run reads its configuration once."""
     steps = steps or LocalSteps()
-    plan = plan_run(request, now=now)
+    plan = plan_run(request, now=now, settings=settings)
     with (
         leave_nothing_empty(plan),
         exclusive_run(plan.config.paths.warehouse, plan.store, plan.started_at),

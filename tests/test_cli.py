@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -328,3 +331,77 @@ def test_the_run_summary_lists_its_files_with_the_paths_in_one_column(tmp_path):
         "warehouse",
         "evidence",
     ]
+
+
+# --------------------------------------------------------------------------- configuration read once
+
+
+@contextmanager
+def opens_of(path: Path) -> Iterator[list[str]]:
+    """Every open of `path` inside the block, however it is opened (open, Path.read_text,
+    os.open): Python's `open` audit event. A hook cannot be removed, so it is added once and
+    records only while a block is active."""
+    if not _OPEN_WATCHES.hooked:
+        sys.addaudithook(_record_open)
+        _OPEN_WATCHES.hooked = True
+    target = os.path.realpath(path)
+    opened: list[str] = []
+    _OPEN_WATCHES.append((target, opened))
+    try:
+        yield opened
+    finally:
+        _OPEN_WATCHES.remove((target, opened))
+
+
+class _Watches(list[tuple[str, list[str]]]):
+    hooked = False
+
+
+_OPEN_WATCHES = _Watches()
+
+
+def _record_open(event: str, args: tuple[Any, ...]) -> None:
+    if event != "open" or not _OPEN_WATCHES or not isinstance(args[0], (str, Path)):
+        return
+    where = os.path.realpath(args[0])
+    for target, opened in _OPEN_WATCHES:
+        if where == target:
+            opened.append(where)
+
+
+def stop_at(monkeypatch: pytest.MonkeyPatch, step: str) -> None:
+    """The in-process run ends at the pipeline function `step`, in one line (exit 1)."""
+    from keyaudit import pipeline
+    from keyaudit.model import KeyauditError
+
+    def stop(*args: Any) -> None:
+        raise KeyauditError(f"stopped at {step}")
+
+    monkeypatch.setattr(pipeline, step, stop)
+
+
+@pytest.mark.parametrize(
+    ("command", "step"),
+    [
+        (["run", "--source", "files"], "load_and_evaluate"),  # checked, planned and collected
+        (["demo"], "refuse_existing_evidence"),  # reviewed (its previous month), checked, planned
+    ],
+)
+def test_a_run_from_the_command_line_reads_its_configuration_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], step: str
+):
+    """The check before the run, the choice of in-process or Prefect and the run's plan all use
+    one reading of keyaudit.toml: a file changed between them cannot split the run. (The steps
+    after collection get the configuration from the plan.)"""
+    from tests.auditor.given import folder_of, report
+    from tests.runs import write_config
+
+    config = write_config(tmp_path / "keyaudit.toml", {}, data_dir=tmp_path / "data")
+    if command[0] == "run":
+        files = folder_of(tmp_path, {"111122223333.csv": report("111122223333")})
+        command = [*command, "--files", str(files)]
+    stop_at(monkeypatch, step)
+    with opens_of(config) as opened:
+        result = runner.invoke(app, [*command, "--config", str(config)])
+    assert result.stderr.splitlines()[-1] == f"keyaudit: error: stopped at {step}"
+    assert len(opened) == 1

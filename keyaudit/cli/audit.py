@@ -14,6 +14,7 @@ from keyaudit.model import SEVERITIES
 from keyaudit.words import counted, plural
 
 if TYPE_CHECKING:  # the CLI imports its heavy parts only when a command runs
+    from keyaudit.config import Config
     from keyaudit.model import SourceName
     from keyaudit.outcome import AuditResult
 
@@ -42,9 +43,12 @@ def _run_audit(
     resume: str | None = None,
     prefect: bool = False,
 ) -> None:
-    """Run the pipeline in this process, or as the Prefect flow when a Prefect API is set."""
+    """Run the pipeline in this process, or as the Prefect flow when a Prefect API is set.
+
+    The configuration is read once, here, and handed to everything that needs it before the
+    run and to the in-process run itself (a Prefect flow reads it in the flow, as a deployment
+    does)."""
     from keyaudit import pipeline
-    from keyaudit.config import load_config
     from keyaudit.model import KeyauditError
 
     request = pipeline.AuditRequest(
@@ -57,13 +61,16 @@ def _run_audit(
         resume=resume,
     )
     try:  # configuration, catalogue, waivers, files and resume: checked before anything runs
-        doing = pipeline.check_request(request)
-        dask = load_config(config).run.task_runner == "dask"  # collection needs Prefect there
+        settings = pipeline.load_settings(request)
+        if source == "demo":
+            _demo_review(settings.config, as_of)
+        doing = pipeline.check_request(request, settings)
     except KeyauditError as exc:
         raise fail(str(exc)) from None
     show_progress()
+    dask = settings.config.run.task_runner == "dask"  # collection needs Prefect there
     if prefect or dask or os.environ.get("PREFECT_API_URL"):
-        result = _on_prefect(request, doing)
+        result = _on_prefect(request, doing, dask=dask)
     else:
         typer.echo(
             f"keyaudit: {doing} in this process (set PREFECT_API_URL or pass --prefect to run "
@@ -71,7 +78,7 @@ def _run_audit(
             err=True,
         )
         try:
-            result = pipeline.run_audit(request).result
+            result = pipeline.run_audit(request, settings=settings).result
         except (KeyauditError, OSError) as exc:
             raise fail(str(exc)) from None
     _print_summary(result)
@@ -81,17 +88,16 @@ def _run_audit(
         raise typer.Exit(result.exit_code)
 
 
-def _on_prefect(request: Any, doing: str) -> AuditResult:
+def _on_prefect(request: Any, doing: str, *, dask: bool) -> AuditResult:
     """The same pipeline as the `keyaudit-audit` flow, on the configured Prefect API."""
     quiet_prefect()
     from flows.audit import audit_flow
     from flows.scale import require_api_server
-    from keyaudit.config import load_config
     from keyaudit.model import KeyauditError
     from keyaudit.outcome import IncompleteRun
 
     try:
-        if load_config(request.config_file).run.task_runner == "dask":
+        if dask:
             require_api_server()  # say so now, not after Prefect has started
     except KeyauditError as exc:
         raise fail(str(exc)) from None
@@ -218,21 +224,19 @@ def demo(
 
     Example: keyaudit demo --as-of 2026-12-01T06:00:00Z
     """
-    _demo_review(config, db, as_of)
-    _run_audit("demo", config, db, out, as_of, prefect=prefect)
+    _run_audit("demo", config, db, out, as_of, prefect=prefect)  # reviews first (_demo_review)
 
 
-def _demo_review(config: Path | None, db: Path | None, as_of: str | None) -> None:
-    """The demo's review and sign-off of its first month (keyaudit.sources.demo.review)."""
+def _demo_review(cfg: Config, as_of: str | None) -> None:
+    """The demo's review and sign-off of its first month (keyaudit.sources.demo.review), with the
+    run's configuration (--db applied)."""
     from datetime import UTC, datetime
 
-    from keyaudit.config import load_config
     from keyaudit.model import KeyauditError
     from keyaudit.warehouse.db import connect
 
     now = datetime.now(UTC)
     try:
-        cfg = load_config(config, overrides={"paths": {"warehouse": str(db)}} if db else None)
         if not cfg.paths.warehouse.is_file():
             return
         # imports moto: without the demo extra this is the one-line MissingExtraError
