@@ -12,14 +12,17 @@ RUN := $(UV) run --frozen --no-sync
 # uv for this HOME: a checkout set up under another HOME (or by CI) still finds or installs its own
 ENSURE_UV := command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 scripts/bootstrap_uv.py
 
-.PHONY: help setup demo test test-slow lint format bench bench-quick audit-deps wheel-check
+.PHONY: help setup demo test test-slow lint format bench bench-quick audit-deps wheel-check test-deps
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
-setup: .venv/.keyaudit-synced  ## install uv, the locked Python environment and WeasyPrint's system libraries
+setup: .venv/.keyaudit-synced  ## install what running needs: uv, the locked Python environment, WeasyPrint's system libraries and fonts
 	@$(ENSURE_UV)
 	@scripts/system-deps.sh
+
+test-deps: setup  ## setup, and what only the tests need: chromium for the browser test (skipped, with a message, where it cannot be installed; CI requires it)
+	@scripts/system-deps.sh test
 
 .venv/.keyaudit-synced: pyproject.toml uv.lock
 	@$(ENSURE_UV)
@@ -29,10 +32,10 @@ setup: .venv/.keyaudit-synced  ## install uv, the locked Python environment and 
 demo: setup  ## audit a simulated organization end to end and print where the report is
 	@$(RUN) keyaudit demo
 
-test: setup  ## run the test suite, but for the slow end-to-end files (≤ 5 min on 2 cores)
+test: test-deps  ## run the test suite, but for the slow end-to-end files (≤ 5 min on 2 cores)
 	@$(RUN) pytest -q -n 2 --dist loadfile -m "not slow"
 
-test-slow: setup  ## the slow end-to-end files: Prefect flows, repeated demo runs, fault injection (CI runs them after make test)
+test-slow: test-deps  ## the slow end-to-end files: Prefect flows, repeated demo runs, fault injection (CI runs them after make test)
 	@$(RUN) pytest -q -n 2 --dist loadfile -m slow
 
 lint: setup  ## ruff lint and format check, mypy, the import contracts of the layout (lint-imports)

@@ -4,6 +4,7 @@ The wheel itself is built, installed and run by `make wheel-check` (scripts/chec
 
 from __future__ import annotations
 
+import subprocess
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,3 +85,55 @@ def test_the_demo_source_refuses_to_open_without_moto(
         pass
     with open_source("files", config, run_id="r", as_of=as_of) as source:  # needs no extra
         assert source.name == "files"
+
+
+# --------------------------------------------------------------------------- setting up
+
+
+def make_plan(target: str) -> list[str]:
+    """The commands `make TARGET` would run from a fresh checkout (make -n: nothing runs)."""
+    result = subprocess.run(
+        ["make", "--always-make", "--dry-run", target],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return result.stdout.splitlines()
+
+
+def test_setting_up_to_run_installs_only_what_running_needs() -> None:
+    for target in ("setup", "demo"):
+        plan = make_plan(target)
+        assert "scripts/system-deps.sh" in plan  # WeasyPrint's libraries and fonts
+        assert not [line for line in plan if "system-deps.sh test" in line]  # no chromium
+
+
+def test_the_tests_bring_their_own_system_packages() -> None:
+    for target in ("test", "test-slow"):
+        plan = make_plan(target)
+        assert plan.index("scripts/system-deps.sh") < plan.index("scripts/system-deps.sh test")
+        assert "pytest" in plan[-1]  # installed before the tests run
+
+
+def test_the_runtime_packages_are_weasyprints_and_never_chromium(tmp_path: Path) -> None:
+    """scripts/system-deps.sh on a machine that has none of them (ldconfig and fc-list find
+    nothing), with apt-get recording what it is asked for."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool, body in {
+        "ldconfig": "",
+        "fc-list": "",
+        "sudo": 'exec "$@"',
+        "apt-get": f'echo "$@" >> {tmp_path / "apt.log"}',
+    }.items():
+        (bin_dir / tool).write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+        (bin_dir / tool).chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    subprocess.run(
+        [REPO / "scripts" / "system-deps.sh"], env=env, check=True, capture_output=True, timeout=60
+    )
+    installed = (tmp_path / "apt.log").read_text(encoding="utf-8").split()
+    assert {"libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"} <= set(installed)
+    assert "chromium" not in installed

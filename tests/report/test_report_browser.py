@@ -1,5 +1,6 @@
 """The HTML report's findings explorer in a real headless browser: Debian's chromium driven by
-Playwright, offline (file:// page, no network). scripts/system-deps.sh installs chromium."""
+Playwright, offline (file:// page, no network). `make test-deps` (a step of `make test`) installs
+chromium: scripts/system-deps.sh test."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ ARGS = [
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists() and not os.environ.get("CI"),
-    reason="/usr/bin/chromium is missing: run scripts/system-deps.sh (under CI this test must run)",
+    reason="/usr/bin/chromium is missing: run `make test-deps` (under CI this test must run)",
 )
 # slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
 pytestmark = [pytestmark, pytest.mark.slow]
