@@ -25,10 +25,10 @@ import boto3
 
 import keyaudit
 from keyaudit.config import Config
+from keyaudit.evidence.run_record import write_run_file
 from keyaudit.evidence.store import EvidenceStore
 from keyaudit.model import Account
 from keyaudit.rules.catalogue import Rule, parameters_in_force
-from keyaudit.warehouse.load import write_run_file
 
 BENCH_DIR = Path(__file__).resolve().parent
 PACKAGES = ("duckdb", "pandas", "pyarrow", "boto3", "moto", "prefect")

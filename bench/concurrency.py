@@ -45,9 +45,9 @@ from _support import Stopwatch, emit, quiet_logs, table
 
 from keyaudit.config import DiscoveryConfig
 from keyaudit.evidence.store import EvidenceStore
-from keyaudit.model import AccountOutcome, VirtualClock
+from keyaudit.model import AccountOutcome, Discovery, VirtualClock
 from keyaudit.sources.aws.collect import CollectSettings, collect_account
-from keyaudit.sources.aws.organizations import Discovery, discover
+from keyaudit.sources.aws.organizations import discover
 from keyaudit.sources.aws.session import AccountSessions, SessionSettings
 from keyaudit.sources.demo import simulated_organization
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -181,3 +182,34 @@ class AccountOutcome:
         if data.get("report_generated_at"):
             data["report_generated_at"] = datetime.fromisoformat(data["report_generated_at"])
         return cls(**data)
+
+
+@dataclass
+class Discovery:
+    """The accounts of one run: in scope (ACTIVE), skipped (other states) and unknown ids."""
+
+    scope: str  # organization | accounts | caller
+    caller_account_id: str
+    caller_arn: str
+    organization_id: str | None = None
+    management_account_id: str | None = None
+    in_scope: list[Account] = field(default_factory=list)
+    skipped: list[Account] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # configured ids the organization lacks
+    note: str = ""
+    # What ListAccounts answered (None when the scope is no organization listing) and the ids
+    # of it the [discovery] filters left out: the reconciliation's first line adds them up.
+    listed: int | None = None
+    filtered_out: list[str] = field(default_factory=list)
+
+
+# service:Operation -> calls, e.g. {"iam:GetCredentialReport": 1}
+Calls = dict[str, int]
+
+
+def add_calls(*records: Mapping[str, int]) -> Calls:
+    """Several records as one (a resumed run adds its calls to the interrupted run's)."""
+    total: Counter[str] = Counter()
+    for record in records:
+        total.update(record)
+    return dict(sorted(total.items()))

@@ -43,11 +43,11 @@ if TYPE_CHECKING:
     from keyaudit.delivery.dispatch import DeliveryPlan, DeliveryReport
     from keyaudit.evidence.resume import ResumePlan
     from keyaudit.evidence.signing import ManifestSignature
+    from keyaudit.model import Discovery
     from keyaudit.report.digest import RunDigest
     from keyaudit.rules.catalogue import Rule
     from keyaudit.rules.waivers import WaiverFile
     from keyaudit.sources.aws.collect import CollectSettings
-    from keyaudit.sources.aws.organizations import Discovery
     from keyaudit.sources.aws.scps import ScpOutcome
     from keyaudit.sources.aws.session import AccountSessions
     from keyaudit.sources.files import FilesCollection
@@ -426,8 +426,7 @@ def discover_accounts(plan: RunPlan, source: Source) -> Discovery:
 
 def record_scope(plan: RunPlan, found: Discovery, files: FilesCollection | None) -> None:
     """run.json: what the run covers and how it was configured, written before collecting."""
-    from keyaudit.evidence.run_record import run_record
-    from keyaudit.warehouse.load import write_run_file
+    from keyaudit.evidence.run_record import run_record, write_run_file
 
     meta = run_record(
         plan.run_id,
@@ -444,8 +443,7 @@ def record_scope(plan: RunPlan, found: Discovery, files: FilesCollection | None)
 def record_calls(plan: RunPlan, source: Source) -> None:
     """run.json gets the AWS calls the run made for itself (discovery, SCPs), added to what an
     interrupted run recorded; each account's calls are already in its collection.json."""
-    from keyaudit.evidence.run_record import with_api_calls
-    from keyaudit.warehouse.load import read_run_file, write_run_file
+    from keyaudit.evidence.run_record import read_run_file, with_api_calls, write_run_file
 
     meta, calls = read_run_file(plan.store), source.run_calls()
     if calls or "api_calls" not in meta:  # a resume that called nothing leaves run.json as it is

@@ -8,14 +8,21 @@ shown on a terminal goes through `visible`. In plain text a CR, LF or line separ
 value starts a line the reader takes for keyaudit's own (a fake `command:` under the real one),
 so every value a text template prints goes through `template_value`, as HTML autoescapes it.
 Text too long for where it goes (a reason in the warehouse, a report cell) goes through
-`shortened`, which keeps its start and its end: a reason ends with what to do about it. Imports
-nothing heavy: `keyaudit query` uses it.
+`shortened`, which keeps its start and its end: a reason ends with what to do about it.
+
+How a message quotes what an input file holds is here too: a short, escaped excerpt
+(`excerpt`, `excerpts`, `few`, `shown_name`), never a whole line. Reasons travel into the
+report, the e-mail, the warehouse and the Prefect UI; a file handed in may be anything (a link
+to a secrets file, a huge value), so no more than a few escaped characters of it ever reach
+them. One module for all of this, on the ground floor: every stage quotes or shows text.
+Imports nothing heavy: `keyaudit query` uses it.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 
@@ -81,3 +88,36 @@ def template_value(value: Any) -> Any:
     if value is None:  # a missing value prints as nothing, never as Python's "None"
         return ""
     return value
+
+
+EXCERPT_CHARS = 40
+
+T = TypeVar("T")
+
+
+def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
+    """repr of the first `limit` characters (control and invisible characters escaped), with
+    '…' when the value was longer; a non-text value is shown as its repr, cut the same way."""
+    if isinstance(value, str):
+        return repr(value[:limit]) + ("…" if len(value) > limit else "")
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[:limit] + "…"
+
+
+def few(items: Sequence[T], most: int = 3, show: Callable[[T], str] = str) -> str:
+    """Up to `most` items, each as `show` gives it, joined by commas, then how many more there
+    are ("a.csv, b.csv, c.csv and 396 more"): a message listing files, columns or lines stays
+    short however many there are."""
+    shown = ", ".join(show(item) for item in items[:most])
+    return shown + (f" and {len(items) - most:,} more" if len(items) > most else "")
+
+
+def excerpts(values: list[str], most: int = 3) -> str:
+    """Up to `most` excerpts joined by commas, then how many more there are."""
+    return few(values, most, excerpt)
+
+
+def shown_name(name: str) -> str:
+    """A file name as a message shows it: as is when it is plain printable text, else escaped
+    (a name may hold a newline or a right-to-left mark)."""
+    return name if name.isprintable() else repr(name)

@@ -191,12 +191,10 @@ def _delivery_lines(result: Any) -> list[str]:
 
 def _add_files_summary(result: AuditResult, lines: list[str]) -> None:
     """A files run also says what became of each file, and warns of files no account owns."""
-    import json
-
+    from keyaudit.evidence.run_record import run_file_of
     from keyaudit.sources.files import summary_line
 
-    run_file = Path(result["evidence"]) / "run.json"
-    meta = json.loads(run_file.read_text(encoding="utf-8")) if run_file.exists() else {}
+    meta = run_file_of(Path(result["evidence"]))
     line = summary_line(meta)
     if line:
         lines.append(f"  input files  {line}")

@@ -89,7 +89,7 @@ def report(
     except ValueError as exc:
         raise fail(f"--format: {exc}") from None
     if framework is not None:
-        from keyaudit.rules.frameworks import UnknownFramework, lookup
+        from keyaudit.frameworks import UnknownFramework, lookup
 
         try:
             framework = lookup(framework).name

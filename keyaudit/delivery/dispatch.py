@@ -24,7 +24,7 @@ from typing import Any, Literal, TypeVar
 import duckdb
 
 from keyaudit.config import Config
-from keyaudit.delivery.config import DeliveryConfig, EmailDelivery, Retention, S3Delivery
+from keyaudit.config.delivery import DeliveryConfig, EmailDelivery, Retention, S3Delivery
 from keyaudit.delivery.mail import MailError, SmtpTransport, smtp_login
 from keyaudit.delivery.messages import Links, owner_mail, s3_key, summary_mail
 from keyaudit.delivery.object_lock import ObjectLockRefused, check_bucket, lock_params

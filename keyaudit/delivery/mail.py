@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from keyaudit.delivery.config import EmailDelivery
+from keyaudit.config.delivery import EmailDelivery
 from keyaudit.model import KeyauditError
 
 

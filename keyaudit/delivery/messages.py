@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import jinja2
 
-from keyaudit.delivery.config import DeliveryConfig, EmailDelivery, S3Delivery
+from keyaudit.config.delivery import DeliveryConfig, EmailDelivery, S3Delivery
 from keyaudit.delivery.mail import Attachment, Mail
 from keyaudit.paths import TEMPLATES_DIR
 from keyaudit.report.digest import SEVERITIES, AccountLine, RunDigest

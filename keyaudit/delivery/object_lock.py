@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from keyaudit.delivery.config import Retention
+from keyaudit.config.delivery import Retention
 from keyaudit.sources.aws.errors import describe, error_code
 
 LOCK_PERMISSION = "s3:GetBucketObjectLockConfiguration"

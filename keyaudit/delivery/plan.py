@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from keyaudit.delivery.config import Retention
+from keyaudit.config.delivery import Retention
 from keyaudit.delivery.owners import Owner
 from keyaudit.report.digest import RunDigest
 from keyaudit.report.file_names import FILE_NAMES, file_names

@@ -30,7 +30,7 @@ from typing import Any
 import duckdb
 
 from keyaudit.config import Config
-from keyaudit.delivery.config import TicketsConfig, redacted_url
+from keyaudit.config.delivery import TicketsConfig, redacted_url
 from keyaudit.delivery.dispatch import Backoff, DeliveryReport, DeliveryResult
 from keyaudit.model import KeyauditError
 from keyaudit.report.exports import JIRA_PRIORITY

@@ -20,7 +20,6 @@ can be trusted then. The run manifest a resume writes keeps every entry it had (
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -30,14 +29,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from keyaudit.config import Config
+from keyaudit.evidence.run_record import RUN_FILE, kept_files, read_run_file
 from keyaudit.evidence.runlock import check_run_id
 from keyaudit.evidence.scps import SCP_FILE
 from keyaudit.evidence.store import MANIFEST, EvidenceStore
 from keyaudit.evidence.verify import Difference, Recorded, recorded_run, verify_before_resume
-from keyaudit.model import Account, KeyauditError, SourceName
+from keyaudit.model import Account, Discovery, KeyauditError, SourceName
 from keyaudit.rules.waivers import WAIVER_EVIDENCE
-from keyaudit.sources.aws.organizations import Discovery
-from keyaudit.warehouse.load import RUN_FILE
 from keyaudit.words import counted
 
 OUTCOME_FILE = "collection.json"
@@ -71,7 +69,7 @@ def plan_resume(current: Config, run_id: str) -> ResumePlan:
         )
     path = store.run_dir / RUN_FILE
     try:
-        meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        meta = read_run_file(store)
         config = Config.model_validate(
             {**meta["config"], "paths": current.paths.model_dump(mode="json")}
         )
@@ -113,20 +111,10 @@ def check_evidence(current: Config, plan: ResumePlan) -> None:
         _recorded(current.paths.warehouse, plan.run_id),
         collecting={a.account_id for a in plan.pending},
         written_before_load=WRITTEN_BEFORE_LOAD,
-        listed_by_run_file=_kept_files(store),
+        listed_by_run_file=kept_files(read_run_file(store)),
     )
     if not result.ok:
         raise ResumeError(refusal(plan.run_id, result.differences))
-
-
-def _kept_files(store: EvidenceStore) -> dict[str, str]:
-    """The evidence files run.json lists with their hashes (a files run's input files)."""
-    meta = json.loads((store.run_dir / RUN_FILE).read_text(encoding="utf-8"))
-    return {
-        f["evidence_path"]: f["sha256"]
-        for f in meta.get("files", [])
-        if f.get("evidence_path") and f.get("sha256")
-    }
 
 
 def _recorded(warehouse: Path, run_id: str) -> Recorded | None:

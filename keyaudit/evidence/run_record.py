@@ -1,22 +1,62 @@
-"""What a run records about itself in run.json: who ran it, on what, with which settings, and
-the AWS calls it made for itself.
+"""run.json, the one module that names, reads and writes it: what a run records about itself
+(who ran it, on what, with which settings) and the AWS calls it made for itself.
 
-The flow writes it before collecting, `keyaudit.warehouse.load` reads it back, and tests and benchmarks
-that drive the pipeline without Prefect write exactly the same record through this function. After
-collecting, the run adds `api_calls` (`with_api_calls`).
+The pipeline writes it before collecting (`write_run_file`) and adds `api_calls` after
+(`with_api_calls`); loading (`keyaudit.warehouse.load`), resuming (`keyaudit.evidence.resume`)
+and the CLI's summary of a files run read it back through `read_run_file`; tests and benchmarks
+that drive the pipeline without Prefect write exactly the same record through these functions.
+The evidence stage: it imports the configuration and the rule catalogue below it, never a
+source or the warehouse.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import keyaudit
-from keyaudit.config import Config
-from keyaudit.rules.catalogue import Rule, parameters_in_force
-from keyaudit.sources.aws.calls import Calls, add_calls
-from keyaudit.sources.aws.organizations import Discovery
+from keyaudit.model import Calls, Discovery, add_calls
+
+if TYPE_CHECKING:
+    from keyaudit.config import Config
+    from keyaudit.evidence.store import EvidenceStore
+    from keyaudit.rules.catalogue import Rule
+
+RUN_FILE = "run.json"
+
+
+def read_run_file(store: EvidenceStore) -> dict[str, Any]:
+    """The run's run.json; FileNotFoundError naming it when the run never started collecting."""
+    path = store.run_dir / RUN_FILE
+    if not path.exists():
+        raise FileNotFoundError(
+            f"run {store.run_id}: {path} is missing — the run never started collecting"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_run_file(store: EvidenceStore, meta: dict[str, Any]) -> Path:
+    """run.json into the run's evidence folder, written whole (keyaudit.safefile)."""
+    store.write_json(None, RUN_FILE, meta, "run")
+    return store.run_dir / RUN_FILE
+
+
+def run_file_of(evidence_dir: Path) -> dict[str, Any]:
+    """run.json of the run whose evidence folder is `evidence_dir`; empty when there is none."""
+    path = evidence_dir / RUN_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def kept_files(meta: dict[str, Any]) -> dict[str, str]:
+    """The evidence files run.json lists with their hashes (a files run's input files)."""
+    return {
+        f["evidence_path"]: f["sha256"]
+        for f in meta.get("files", [])
+        if f.get("evidence_path") and f.get("sha256")
+    }
 
 
 def run_record(
@@ -30,6 +70,8 @@ def run_record(
     found: Discovery,
 ) -> dict[str, Any]:
     """run.json for a run over the accounts `found`, evaluated with `rules` under `config`."""
+    from keyaudit.rules.catalogue import parameters_in_force  # DuckDB and YAML: only when needed
+
     return {
         "run_id": run_id,
         "source": source,

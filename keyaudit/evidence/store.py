@@ -196,7 +196,7 @@ _KINDS = {
     "collection.json": "collection_outcome",
     MANIFEST: "manifest",
     SIGNATURE_FILE: "manifest_signature",
-    "run.json": "run",
+    "run.json": "run",  # named once in keyaudit.evidence.run_record (RUN_FILE), above this module
     SCP_FILE: SCP_KIND,  # run level: the organization's service control policies
 }
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from keyaudit.evidence.after_run import recorded_after_run
+from keyaudit.evidence.run_record import RUN_FILE
 from keyaudit.evidence.signing import PublicKey, read_signature, signature_problem
 from keyaudit.evidence.store import (
     MANIFEST,
@@ -35,7 +36,7 @@ from keyaudit.model import KeyauditError
 
 RUN_MANIFEST_SOURCE = "run manifest"
 WAREHOUSE_SOURCE = "warehouse"
-RUN_FILE_SOURCE = "run.json"  # a files run lists the files it keeps at run level there
+RUN_FILE_SOURCE = RUN_FILE  # a files run lists the files it keeps at run level there
 NOT_SIGNED = (
     "not signed — the hashes show the files are those the warehouse recorded, but no signature "
     "means no protection against an insider who can rewrite the evidence and the warehouse "

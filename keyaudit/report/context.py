@@ -18,7 +18,14 @@ import duckdb
 from markupsafe import Markup
 
 from keyaudit import __version__
-from keyaudit.delivery.config import Retention
+from keyaudit.config.delivery import Retention
+from keyaudit.frameworks import (
+    BY_KEY,
+    DEFAULT_SUMMARY,
+    Framework,
+    UnknownFramework,
+    lookup,
+)
 from keyaudit.model import KeyauditError
 from keyaudit.report.accounts import (
     ASSESSED_STATUSES,
@@ -59,13 +66,6 @@ from keyaudit.report.records import detail_rows, explorer_data
 from keyaudit.report.remediation import plan_section
 from keyaudit.report.review import review_section
 from keyaudit.rules.commands import audit_role
-from keyaudit.rules.frameworks import (
-    BY_KEY,
-    DEFAULT_SUMMARY,
-    Framework,
-    UnknownFramework,
-    lookup,
-)
 
 TITLE = "AWS access key audit"
 PAPERS = {"A4": "A4", "Letter": "letter"}
@@ -103,7 +103,7 @@ def build_report_context(
 ) -> dict[str, Any]:
     """Everything the report templates show for `run_id`, read with bound-parameter SQL.
 
-    `framework` (a name of keyaudit.rules.frameworks, e.g. "PCI DSS v4.0.1") renders that
+    `framework` (a name of keyaudit.frameworks, e.g. "PCI DSS v4.0.1") renders that
     framework's view: its requirements in the Controls table and a section listing each with its
     result, evidence and findings. Without it the Controls table shows the frameworks of the run's
     recorded `[report] frameworks`.

@@ -1,4 +1,4 @@
-"""Per-control results (every framework of keyaudit.rules.frameworks): pass, fail or not
+"""Per-control results (every framework of keyaudit.frameworks): pass, fail or not
 evaluated, and the population evaluated per kind of resource.
 
 The warehouse's `control_results_for` macro is the source of the result, over the whole run or a
@@ -16,13 +16,13 @@ from typing import Any
 
 import duckdb
 
+from keyaudit.frameworks import BASIS, BY_SHORT, Framework, control_title
+from keyaudit.frameworks import FRAMEWORKS as REGISTRY
 from keyaudit.report.formatting import Relations
 from keyaudit.report.queries import rows
-from keyaudit.rules.frameworks import BASIS, BY_SHORT, Framework, control_title
-from keyaudit.rules.frameworks import FRAMEWORKS as REGISTRY
 from keyaudit.words import plural
 
-# From the one registry (keyaudit/rules/frameworks.py): display names and the labels by which the
+# From the one registry (keyaudit/frameworks.py): display names and the labels by which the
 # control_results view names frameworks, in the registry's order.
 FRAMEWORKS = {f.key: f.name for f in REGISTRY}
 SHORT = {f.key: f.short for f in REGISTRY}

@@ -17,9 +17,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from keyaudit.frameworks import FRAMEWORKS
 from keyaudit.report import workbook
 from keyaudit.rules.commands import fill_command
-from keyaudit.rules.frameworks import FRAMEWORKS
 from keyaudit.safefile import atomic_file
 from keyaudit.textsafe import safe_cell  # shared with `keyaudit query`, which avoids pandas
 
@@ -37,7 +37,7 @@ OCSF_SEVERITY = {
 COMPLIANCE_FAIL = (3, "Fail")
 COMPLIANCE_NO_RESULT = (2, "Warning")
 NO_RESULT_RULES = frozenset({"ACCOUNT_NOT_ASSESSED"})
-# compliance.standards names, from the one registry of frameworks (keyaudit/rules/frameworks.py)
+# compliance.standards names, from the one registry of frameworks (keyaudit/frameworks.py)
 STANDARDS = {f.key: f.ocsf for f in FRAMEWORKS}
 # Which mapping names an event's compliance.control, first found first.
 CONTROL_PRIORITY = ("security_hub", "cis_v6_0", "cis_v5_0", "cis_v1_4_to_v4_0", "keyaudit")

@@ -10,12 +10,12 @@ from typing import Any
 
 import duckdb
 
+from keyaudit.frameworks import FRAMEWORKS as REGISTRY
+from keyaudit.frameworks import Framework
 from keyaudit.report.controls import FRAMEWORKS, mappings
 from keyaudit.report.formatting import Relations, day, json_object, severity_class
 from keyaudit.report.queries import rows
 from keyaudit.rules.commands import fill_command
-from keyaudit.rules.frameworks import FRAMEWORKS as REGISTRY
-from keyaudit.rules.frameworks import Framework
 
 _NOT_PARAMETERS = ("severity", "enabled")
 

@@ -17,6 +17,7 @@ import jinja2
 from weasyprint import HTML
 
 from keyaudit.evidence.store import make_private_dir, write_private
+from keyaudit.frameworks import lookup
 from keyaudit.paths import TEMPLATES_DIR
 from keyaudit.report import exports
 from keyaudit.report.accounts import section_groups
@@ -31,7 +32,6 @@ from keyaudit.report.formatting import (
 )
 from keyaudit.report.pdf_archive import PdfArchive, archival_pdf, pdf_archive
 from keyaudit.report.records import iter_records
-from keyaudit.rules.frameworks import lookup
 from keyaudit.words import plural
 
 log = logging.getLogger("keyaudit.report")

@@ -29,10 +29,10 @@ from pydantic import (
 )
 
 from keyaudit.config import RuleOverride
+from keyaudit.frameworks import BY_KEY, FRAMEWORKS
 from keyaudit.model import KeyauditError, Severity
 from keyaudit.paths import SQL_DIR
 from keyaudit.rules.commands import PLACEHOLDERS, placeholders_in
-from keyaudit.rules.frameworks import BY_KEY, FRAMEWORKS
 
 # frameworks whose control ids are checked against the registry's pattern
 VALIDATED = ("nist_800_53_r5", "pci_dss_v4_0_1", "soc2", "iso_27001_2022", "cis_controls_v8_1")
@@ -83,7 +83,7 @@ def _ids(framework: str) -> Any:
 
 
 class Controls(BaseModel):
-    """A rule's mappings, one field per framework of keyaudit.rules.frameworks (the registry)."""
+    """A rule's mappings, one field per framework of keyaudit.frameworks (the registry)."""
 
     model_config = ConfigDict(extra="forbid")
     cis_v1_4_to_v4_0: str | None = Field(None, pattern=r"^[0-9]+(\.[0-9]+)+$")

@@ -1,13 +1,13 @@
 """The rule catalogue described for people and programs: rows for `keyaudit rules`, a JSON-ready
 dict per rule, and the Markdown of docs/rules.md and docs/controls.md. Only formats; the catalogue
-is keyaudit.rules.catalogue, the frameworks keyaudit.rules.frameworks."""
+is keyaudit.rules.catalogue, the frameworks keyaudit.frameworks."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from keyaudit.frameworks import BASIS, FRAMEWORKS, RULE_CHECKS, control_title
 from keyaudit.rules.catalogue import INTERNAL_CONTROLS, Rule
-from keyaudit.rules.frameworks import BASIS, FRAMEWORKS, RULE_CHECKS, control_title
 
 REGENERATE = "keyaudit rules --defaults --format markdown > docs/rules.md"
 REGENERATE_CONTROLS = "keyaudit rules --defaults --format controls > docs/controls.md"
@@ -143,7 +143,7 @@ def controls_markdown(rules: list[Rule]) -> str:
     lines = [
         "# Controls",
         "",
-        f"<!-- Generated from sql/rules/*.yml and keyaudit/rules/frameworks.py by "
+        f"<!-- Generated from sql/rules/*.yml and keyaudit/frameworks.py by "
         f"`{REGENERATE_CONTROLS}`; do not edit by hand. -->",
         "",
         "Each rule's `controls:` (in `sql/rules/<RULE_ID>.yml`) names the controls its findings",

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from keyaudit.sources.excerpt import excerpt
+from keyaudit.textsafe import excerpt
 
 FIELDS = (
     "id",

@@ -16,7 +16,7 @@ from typing import Any
 
 from keyaudit.model import KeyauditError
 from keyaudit.sources.credential_report import MAX_ANY_CELL_CHARS, MAX_CELL_CHARS, instant_problem
-from keyaudit.sources.excerpt import excerpt
+from keyaudit.textsafe import excerpt
 
 STATUSES = ("Active", "Inactive", "Expired")
 # Bounds for a file handed in by someone else. IAM allows 5,000 users per account and 2 keys per

@@ -26,7 +26,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from keyaudit.model import KeyauditError
-from keyaudit.sources.excerpt import excerpt, excerpts, few
 from keyaudit.sources.iam_names import (
     IAM_ARN,
     IAM_ARN_RULE,
@@ -35,6 +34,7 @@ from keyaudit.sources.iam_names import (
     USER_NAME_RULE,
 )
 from keyaudit.sources.unquoted_commas import rejoined
+from keyaudit.textsafe import excerpt, excerpts, few
 
 COLUMNS: tuple[str, ...] = (
     "user",

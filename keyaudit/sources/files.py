@@ -15,7 +15,7 @@ between look and open), and no more than `files.max_file_mb` is read from one fi
 named for an account (`<id>.csv`, `<id>.access_keys.json`) that is refused keeps its account in
 scope, not assessed (or partial, for a keys file) with the reason, so coverage never counts an
 account whose report was not read; any other entry not opened is listed as ignored. A reason
-quotes at most a short escaped excerpt of a file (keyaudit.sources.excerpt).
+quotes at most a short escaped excerpt of a file (keyaudit.textsafe).
 """
 
 from __future__ import annotations
@@ -31,12 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from keyaudit.evidence.store import EvidenceFile, EvidenceStore
-from keyaudit.model import Account, AccountOutcome, KeyauditError
+from keyaudit.model import Account, AccountOutcome, Discovery, KeyauditError
 from keyaudit.safefile import FileTooLarge, NotRegularFile, read_regular
 from keyaudit.sources.access_keys_file import AccessKeysFileError, read_access_keys
-from keyaudit.sources.aws.organizations import Discovery
 from keyaudit.sources.credential_report import CredentialReportError, parse_credential_report
-from keyaudit.sources.excerpt import few, shown_name
+from keyaudit.textsafe import few, shown_name
 
 log = logging.getLogger("keyaudit.files")
 

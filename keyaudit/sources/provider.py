@@ -13,8 +13,7 @@ from functools import cached_property
 
 from keyaudit.config import Config
 from keyaudit.extras import require_extra
-from keyaudit.model import Clock, VirtualClock
-from keyaudit.sources.aws.calls import Calls
+from keyaudit.model import Calls, Clock, VirtualClock
 from keyaudit.sources.aws.session import AccountSessions, SessionSettings
 from keyaudit.sources.remote import WorkerSessions
 

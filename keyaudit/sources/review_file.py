@@ -25,7 +25,7 @@ from xml.etree import ElementTree
 from keyaudit import safefile
 from keyaudit.model import KeyauditError
 from keyaudit.safefile import FileTooLarge, NotRegularFile
-from keyaudit.sources.excerpt import shown_name
+from keyaudit.textsafe import shown_name
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 64 * 1024 * 1024  # a workbook's parts together, as their headers say

@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from keyaudit.config import RemediationConfig
+from keyaudit.evidence.run_record import read_run_file
 from keyaudit.evidence.scps import read_scps, scp_gap, scp_levels
 from keyaudit.evidence.store import EvidenceStore
 from keyaudit.model import Account, AccountOutcome, address_in
@@ -45,7 +46,6 @@ from keyaudit.words import counted, plural
 if TYPE_CHECKING:
     from keyaudit.evidence.signing import ManifestSignature
 
-RUN_FILE = "run.json"
 LISTED_USERS_FILE = "users.json"  # keyaudit.sources.aws.collect writes it (kind list_users)
 
 # The longest reason the warehouse keeps (why an account was not assessed, a run note, why an
@@ -79,15 +79,6 @@ class RunSummary:
         if not self.accounts_in_scope:
             return 1.0
         return (self.accounts_assessed + self.accounts_partial) / self.accounts_in_scope
-
-
-def read_run_file(store: EvidenceStore) -> dict[str, Any]:
-    path = store.run_dir / RUN_FILE
-    if not path.exists():
-        raise FileNotFoundError(
-            f"run {store.run_id}: {path} is missing — the run never started collecting"
-        )
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _outcome(store: EvidenceStore, account_id: str) -> AccountOutcome:
@@ -676,8 +667,3 @@ def _input_files(meta: dict[str, Any], run_id: str) -> pd.DataFrame:
     if not frame.empty:
         frame["modified_at"] = pd.to_datetime(frame["modified_at"], utc=True)
     return _with_run(frame, run_id)
-
-
-def write_run_file(store: EvidenceStore, meta: dict[str, Any]) -> Path:
-    store.write_json(None, RUN_FILE, meta, "run")
-    return store.run_dir / RUN_FILE

@@ -5,7 +5,7 @@
 -- own accounts.
 --
 -- Controls come from the catalogue in force for the run (control_rules: run_rules.controls,
--- each framework named by its label in keyaudit/rules/frameworks.py). A control
+-- each framework named by its label in keyaudit/frameworks.py). A control
 -- that several rules implement (CIS 1.12: unused keys and unused passwords) has one row per
 -- rule, because their populations differ. evaluated and the account counts come from
 -- rule_population_for; failing counts distinct resources (finding_resources) with a finding not

@@ -1,6 +1,6 @@
 -- Per run: each control of every framework and the enabled rules that evidence it, from the
 -- catalogue in force for the run (run_rules.controls). One branch per framework of
--- keyaudit/rules/frameworks.py, named by its label there (a test checks they agree); a run
+-- keyaudit/frameworks.py, named by its label there (a test checks they agree); a run
 -- recorded before a framework existed has no rows for it. control_results_for and
 -- control_populations_for read it.
 with run_rules as (

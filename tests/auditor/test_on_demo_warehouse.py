@@ -66,10 +66,11 @@ def warehouse(demo_run: DemoRun, tmp_path_factory) -> dict:
 
 def _a_month_later(demo: dict, evidence: Path, db: Path) -> dict:
     """The same evidence audited 30 days later: nothing fixed, so keys age past thresholds."""
+    from keyaudit.evidence.run_record import read_run_file, write_run_file
     from keyaudit.evidence.store import MANIFEST, EvidenceStore
     from keyaudit.rules.catalogue import load_catalogue
     from keyaudit.warehouse.db import connect
-    from keyaudit.warehouse.load import load_run, read_run_file, write_run_file
+    from keyaudit.warehouse.load import load_run
 
     earlier = demo["summary"]["run_id"]
     later = f"{earlier}-next"

@@ -23,8 +23,9 @@ import pytest
 from keyaudit import pipeline
 from keyaudit.config import Config
 from keyaudit.evidence.run_record import with_api_calls
+from keyaudit.model import add_calls
 from keyaudit.report.methodology import provenance
-from keyaudit.sources.aws.calls import CallRecord, add_calls
+from keyaudit.sources.aws.calls import CallRecord
 from keyaudit.sources.demo import simulated_organization
 from tests.runs import AS_OF, isolated, simulated_source, stub_pdf, write_config
 

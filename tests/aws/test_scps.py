@@ -17,8 +17,8 @@ from moto import mock_aws
 from keyaudit.config import DiscoveryConfig
 from keyaudit.evidence.scps import read_scps, scp_gap, scp_levels
 from keyaudit.evidence.store import EvidenceStore
-from keyaudit.model import Account
-from keyaudit.sources.aws.organizations import Discovery, discover
+from keyaudit.model import Account, Discovery
+from keyaudit.sources.aws.organizations import discover
 from keyaudit.sources.aws.scps import collect_scps
 from keyaudit.sources.aws.session import AccountSessions
 from keyaudit.sources.demo.organization import DENY_IAM_SCP_DOCUMENT

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-from keyaudit.delivery.config import DeliveryConfig, EmailDelivery, S3Delivery
+from keyaudit.config.delivery import DeliveryConfig, EmailDelivery, S3Delivery
 from keyaudit.delivery.messages import Links, _subject, summary_mail
 from tests.flows.test_artifacts import SEV, digest, result
 

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from keyaudit.config import Config, ConfigError, load_config
-from keyaudit.delivery.config import Retention
+from keyaudit.config.delivery import Retention
 from keyaudit.delivery.dispatch import DeliveryPlan, send_delivery
 from tests.runs import DemoRun, copy_run
 

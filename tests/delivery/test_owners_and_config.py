@@ -133,7 +133,7 @@ def test_compliance_list_can_come_from_one_environment_variable():
 def test_example_file_documents_every_delivery_and_run_key():
     from pathlib import Path
 
-    from keyaudit.delivery.config import DeliveryConfig, EmailDelivery, S3Delivery
+    from keyaudit.config.delivery import DeliveryConfig, EmailDelivery, S3Delivery
 
     text = (Path(__file__).parents[2] / "keyaudit.example.toml").read_text()
     for section, model in (
@@ -190,7 +190,7 @@ def test_addresses_are_checked_by_email_validator_in_one_line_naming_key_and_val
 
 
 def test_an_international_domain_is_kept_in_its_ascii_form():
-    from keyaudit.delivery.config import check_address
+    from keyaudit.config.delivery import check_address
 
     assert check_address("grc@example.com") == "grc@example.com"
     assert check_address("grc@bücher.example") == "grc@xn--bcher-kva.example"

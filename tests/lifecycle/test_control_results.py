@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from lifecycle_given import A, B, C, History
 
+from keyaudit.frameworks import BY_KEY, FRAMEWORKS
 from keyaudit.rules.catalogue import evaluate
-from keyaudit.rules.frameworks import BY_KEY, FRAMEWORKS
 from keyaudit.rules.run_rules import record_run_rules
 from keyaudit.rules.waivers import Waiver, apply_waivers
 from keyaudit.sources.credential_report import COLUMNS

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from keyaudit.cli import app
 from keyaudit.config import ConfigError, ReportConfig, load_config
+from keyaudit.frameworks import FRAMEWORKS, UnknownFramework
 from keyaudit.report import build_report_context, render_html, write_report
-from keyaudit.rules.frameworks import FRAMEWORKS, UnknownFramework
 
 # slow end to end: `make test-slow` runs it, `make test` leaves it out, CI runs both
 pytestmark = pytest.mark.slow

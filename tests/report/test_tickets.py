@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from keyaudit.cli import app
 from keyaudit.config import ConfigError, load_config
-from keyaudit.delivery.config import TicketsConfig
+from keyaudit.config.delivery import TicketsConfig
 from keyaudit.delivery.dispatch import Backoff
 from keyaudit.delivery.tickets import send_ticket_events
 from keyaudit.report import build_report_context, render_html, write_report

@@ -15,9 +15,9 @@ from report_rows import RUN_ID, open_copy
 from typer.testing import CliRunner
 
 from keyaudit.cli import app
+from keyaudit.frameworks import FRAMEWORKS
 from keyaudit.report import FILE_NAMES, file_names, view_name
 from keyaudit.report.file_names import slug
-from keyaudit.rules.frameworks import FRAMEWORKS
 from keyaudit.warehouse.db import RUN_TABLES
 from tests.runs import DemoRun, copy_run, stub_pdf
 

@@ -18,10 +18,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from keyaudit.model import is_account_id
-
-# service:Operation -> calls, e.g. {"iam:GetCredentialReport": 1}
-Calls = dict[str, int]
+from keyaudit.model import Calls, is_account_id
 
 
 def call_name(service: str, operation: str) -> str:
@@ -32,14 +29,6 @@ def call_name(service: str, operation: str) -> str:
 def split_call(name: str) -> tuple[str, str]:
     service, _, operation = name.partition(":")
     return service, operation
-
-
-def add_calls(*records: Mapping[str, int]) -> Calls:
-    """Several records as one (a resumed run adds its calls to the interrupted run's)."""
-    total: Counter[str] = Counter()
-    for record in records:
-        total.update(record)
-    return dict(sorted(total.items()))
 
 
 class CallRecord:

@@ -6,13 +6,12 @@ each account gets its OU path and tags. Non-ACTIVE accounts are kept, marked ski
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from keyaudit.config import DiscoveryConfig
-from keyaudit.model import Account
+from keyaudit.model import Account, Discovery
 from keyaudit.sources.aws.errors import CollectionError, describe, error_code
 from keyaudit.sources.aws.session import AccountSessions
 
@@ -21,25 +20,6 @@ _NO_ORG_ACCESS = {
     "AccessDeniedException",
     "AccessDenied",
 }
-
-
-@dataclass
-class Discovery:
-    """The accounts of one run: in scope (ACTIVE), skipped (other states) and unknown ids."""
-
-    scope: str  # organization | accounts | caller
-    caller_account_id: str
-    caller_arn: str
-    organization_id: str | None = None
-    management_account_id: str | None = None
-    in_scope: list[Account] = field(default_factory=list)
-    skipped: list[Account] = field(default_factory=list)
-    unknown: list[str] = field(default_factory=list)  # configured ids the organization lacks
-    note: str = ""
-    # What ListAccounts answered (None when the scope is no organization listing) and the ids
-    # of it the [discovery] filters left out: the reconciliation's first line adds them up.
-    listed: int | None = None
-    filtered_out: list[str] = field(default_factory=list)
 
 
 def account_state(raw: dict[str, Any]) -> str:

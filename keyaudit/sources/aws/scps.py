@@ -34,8 +34,8 @@ from keyaudit.evidence.scps import (
     SCP_KIND,
 )
 from keyaudit.evidence.store import EvidenceFile, EvidenceStore
+from keyaudit.model import Discovery
 from keyaudit.sources.aws.errors import describe, error_code
-from keyaudit.sources.aws.organizations import Discovery
 
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
 GRANT = (

@@ -2,6 +2,11 @@
 
 Every key has a default, so the file is optional. Invalid values are refused with one line that
 names the key, the value and what is allowed. No secret is ever read from or stored here.
+
+The config stage owns every section of keyaudit.toml: this module (`Config` and its sections)
+and `delivery` (the `[delivery]` and `[tickets]` sections). Every stage above reads it; it may
+import only the ground floor (`keyaudit.model`, `keyaudit.frameworks`, …), never a stage
+(docs/architecture.md, "Layers").
 """
 
 from __future__ import annotations
@@ -17,9 +22,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from keyaudit.delivery.config import DeliveryConfig, TicketsConfig, redacted_url
+from keyaudit.config.delivery import DeliveryConfig, TicketsConfig, redacted_url
+from keyaudit.frameworks import BY_KEY, DEFAULT_SUMMARY, UnknownFramework, lookup
 from keyaudit.model import KeyauditError, Severity, is_account_id
-from keyaudit.rules.frameworks import BY_KEY, DEFAULT_SUMMARY, UnknownFramework, lookup
 
 ENV_PREFIX = "KEYAUDIT_"
 DEFAULT_CONFIG_FILE = Path("keyaudit.toml")
@@ -123,7 +128,7 @@ class ReportConfig(_Section):
     pdf_detail_limit: int = Field(300, ge=0, le=5000)
     pdf_rows_per_account: int = Field(25, ge=0, le=1000)
     paper: Literal["A4", "Letter"] = "A4"
-    # The frameworks of the executive summary's Controls table, by name (keyaudit.rules.frameworks;
+    # The frameworks of the executive summary's Controls table, by name (keyaudit.frameworks;
     # docs/controls.md). The methodology lists every framework; `keyaudit report --framework`
     # shows any one of them.
     frameworks: list[str] = Field(
