@@ -1,42 +1,53 @@
-"""The trend charts, as inline SVG (matplotlib): open findings by severity across recent runs
-(trend_svg), and the long-term key footprint as lines that should fall (footprint_svg).
+"""The trend charts, as inline SVG drawn from templates: open findings by severity across recent
+runs (trend_svg), and the long-term key footprint as lines that should fall (footprint_svg).
+
+This module computes the geometry (where each bar, line, tick and label goes, in points); the
+templates reports/templates/_trend_chart.svg.j2 and _footprint_chart.svg.j2 draw it. No plotting
+library: two small charts do not justify one (matplotlib cost ~0.6 s to import and ~0.3 s to draw
+them on every run).
 
 Every non-zero segment carries its count and is drawn at least MIN_SEGMENT_SHARE of the tallest
-bar high, so 2 critical findings among 145 stay readable. Deterministic: a fixed hash salt for element ids, no date or creator metadata, text kept as
-text in the report's font. Each severity has a fill and a hatch, so the bars read in greyscale.
+bar high, so 2 critical findings among 145 stay readable. Deterministic (no date, no random
+ids), text kept as text in the report's font, every id prefixed with the chart's name so two
+charts inline in one page never share one. Each severity has a fill and a hatch, so the bars
+read in greyscale.
 """
 
 from __future__ import annotations
 
-import io
-import re
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
-# severity → (fill, edge, hatch); the order is the stacking order, worst at the bottom.
+import jinja2
+
+from keyaudit.paths import TEMPLATES_DIR
+
+# severity → (fill, edge, hatch); the order is the stacking order, worst at the bottom. A hatch
+# is "/" (diagonal), "-" (horizontal), "x" (crossed) or "" (none).
 STYLE = {
     "critical": ("#000000", "#000000", ""),
-    "high": ("#b3261e", "#ffffff", "////"),
-    "medium": ("#f2c230", "#6b5200", "---"),
-    "low": ("#ffffff", "#1a3e8a", "xx"),
+    "high": ("#b3261e", "#ffffff", "/"),
+    "medium": ("#f2c230", "#6b5200", "-"),
+    "low": ("#ffffff", "#1a3e8a", "x"),
     "info": ("#ffffff", "#666666", ""),
 }
-_RC: dict[str, Any] = {
-    "svg.hashsalt": "keyaudit-trend",
-    "svg.fonttype": "none",
-    "font.family": "DejaVu Sans",
-    "font.size": 7.5,
-    "hatch.linewidth": 0.6,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
+UNKNOWN_SEVERITY_STYLE = ("#ffffff", "#000000", "x")
 # The smallest height a non-zero segment is drawn with, as a share of the tallest bar: enough for
 # its printed count (the chart is about 110 pt tall in the PDF).
 MIN_SEGMENT_SHARE = 0.1
-_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
-_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
+
+# The canvas, in points (7 × 2.3 inches), and the plot area inside it.
+WIDTH, HEIGHT = 504.0, 165.6
+PLOT_LEFT, PLOT_RIGHT = 37.8, 501.5
+PLOT_TOP, PLOT_BOTTOM = 23.2, 134.1
+BAR_WIDTH = 0.62  # in run positions (1 apart)
+MAX_TICKS = 6
+FONT = "DejaVu Sans"
+SMALL, NORMAL = 6.5, 7.5  # font sizes, pt
+CHAR_WIDTH = 0.6  # of the font size: DejaVu Sans's average advance, for boxes and legend gaps
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,97 @@ class TrendPoint:
     label: str  # the run's as_of date (and time or run id when dates repeat); may hold a line break
     counts: dict[str, int]  # open findings by severity
     is_current: bool = False
+
+
+@dataclass(frozen=True)
+class FootprintPoint:
+    label: str  # as TrendPoint.label
+    counts: dict[str, int | None]  # by FOOTPRINT_STYLE key; None: not known at that run
+    is_current: bool = False
+
+
+# footprint series → (label, colour, dashes, marker); drawn in this order, the total first.
+FOOTPRINT_STYLE = {
+    "active": ("active IAM-user keys", "#000000", "", "circle"),
+    "old": ("older than 365 days", "#b3261e", "4 2", "square"),
+    "admin": ("on admin users", "#1a3e8a", "1 2", "triangle"),
+}
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,  # labels carry run ids
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _draw(template: str, **values: Any) -> str:
+    svg = (
+        _environment()
+        .get_template(template)
+        .render(width=WIDTH, height=HEIGHT, font=FONT, small=SMALL, normal=NORMAL, **values)
+    )
+    return svg.strip()
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """The axes of one chart: runs along x (oldest left), counts up y."""
+
+    runs: int
+    top: float  # the highest count the y axis shows
+
+    def x(self, position: float) -> float:
+        low, high = -0.6, max(self.runs, 4) - 0.4
+        return PLOT_LEFT + (position - low) / (high - low) * (PLOT_RIGHT - PLOT_LEFT)
+
+    def y(self, value: float) -> float:
+        return PLOT_BOTTOM - value / self.top * (PLOT_BOTTOM - PLOT_TOP)
+
+    def scale(self, value: float) -> float:
+        return value / self.top * (PLOT_BOTTOM - PLOT_TOP)
+
+
+def ticks(top: float) -> list[int]:
+    """Whole-number y ticks from 0 up to `top`: steps of 1, 2 or 5 times a power of ten, at most
+    MAX_TICKS intervals."""
+    step = 1
+    while top / step > MAX_TICKS:
+        magnitude = 10 ** int(math.log10(step))
+        step = {1: 2, 2: 5, 5: 10}[step // magnitude] * magnitude
+    return list(range(0, int(top) + 1, step))
+
+
+def text_width(text: str, size: float) -> float:
+    """About how wide `text` is set in the chart's font, in points."""
+    return len(text) * size * CHAR_WIDTH
+
+
+def _axes(frame: _Frame, labels: Sequence[tuple[str, bool]]) -> dict[str, Any]:
+    return {
+        "left": PLOT_LEFT,
+        "right": PLOT_RIGHT,
+        "top": PLOT_TOP,
+        "bottom": PLOT_BOTTOM,
+        "y_ticks": [{"y": frame.y(t), "label": f"{t:,}"} for t in ticks(frame.top)],
+        "x_labels": [
+            {"x": frame.x(i), "lines": label.split("\n"), "bold": current}
+            for i, (label, current) in enumerate(labels)
+        ],
+    }
+
+
+def _legend(entries: Sequence[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """Legend entries left to right from the top left, each as wide as its label."""
+    out, x = [], 0.065 * WIDTH
+    for label, style in entries:
+        out.append({"x": x, "label": label, "style": style})
+        x += 16 + text_width(label, SMALL) + 8
+    return out
 
 
 def trend_svg(points: Sequence[TrendPoint], severities: Sequence[str]) -> str:
@@ -56,111 +158,65 @@ def trend_svg(points: Sequence[TrendPoint], severities: Sequence[str]) -> str:
 def _trend_svg(
     key: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...], severities: tuple[str, ...]
 ) -> str:
-    # Imported here, not at the top: matplotlib costs ~0.6 s to import, which every keyaudit
-    # command that never draws a chart (query, runs, verify) would otherwise pay.
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display, no network
-    from matplotlib import rc_context
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
     points = [TrendPoint(label, dict(counts), current) for label, counts, current in key]
-    with rc_context(cast(Any, _RC)):
-        # Fixed margins rather than a layout engine: as good for one chart shape, and 3x faster.
-        figure = Figure(figsize=(7.0, 2.3))
-        figure.subplots_adjust(left=0.075, right=0.995, top=0.86, bottom=0.19)
-        axes = figure.add_subplot()
-        positions = list(range(len(points)))
-        totals = [sum(p.counts.get(s, 0) for s in severities) for p in points]
-        floor = max([*totals, 1]) * MIN_SEGMENT_SHARE
-        bottom = [0.0] * len(points)
-        for severity in severities:
-            values = [p.counts.get(severity, 0) for p in points]
-            if not any(values):
+    totals = [sum(p.counts.get(s, 0) for s in severities) for p in points]
+    floor = max([*totals, 1]) * MIN_SEGMENT_SHARE
+    stacked = [0.0] * len(points)
+    layers = []  # (severity, style, [(position, value, base, height)])
+    for severity in severities:
+        values = [p.counts.get(severity, 0) for p in points]
+        if not any(values):
+            continue
+        # A small count (2 critical of 145) is drawn at least `floor` tall, so it is a band that
+        # carries its number, not a 1-pixel line; the number printed is exact.
+        heights = [max(v, floor) if v else 0 for v in values]
+        layers.append((severity, values, list(stacked), heights))
+        stacked = [b + h for b, h in zip(stacked, heights, strict=True)]
+    frame = _Frame(len(points), max([*stacked, 1.0]) * 1.12)
+    half = (frame.x(BAR_WIDTH) - frame.x(0)) / 2
+    segments, counts, hatches, entries = [], [], [], []
+    for severity, values, bases, heights in layers:
+        fill, edge, hatch = STYLE.get(severity, UNKNOWN_SEVERITY_STYLE)
+        style = {"fill": fill, "edge": edge if hatch else "#000000", "hatch": hatch}
+        pattern = f"trend-hatch-{len(hatches)}" if hatch else None
+        if pattern:
+            hatches.append({"id": pattern, **style})
+        entries.append((severity, {**style, "fill": f"url(#{pattern})" if pattern else fill}))
+        for i, (value, base, height) in enumerate(zip(values, bases, heights, strict=True)):
+            if not value:
                 continue
-            # A small count (2 critical of 145) is drawn at least `floor` tall, so it is a band
-            # that carries its number, not a 1-pixel line; the number printed is exact.
-            heights = [max(v, floor) if v else 0 for v in values]
-            fill, edge, hatch = STYLE.get(severity, ("#ffffff", "#000000", "++"))
-            axes.bar(
-                positions,
-                heights,
-                bottom=bottom,
-                width=0.62,
-                color=fill,
-                edgecolor=edge if hatch else "#000000",
-                hatch=hatch,
-                linewidth=0.6,
-                label=severity,
+            segments.append(
+                {
+                    "x": frame.x(i) - half,
+                    "y": frame.y(base + height),
+                    "width": 2 * half,
+                    "height": frame.scale(height),
+                    "fill": entries[-1][1]["fill"],
+                    "edge": style["edge"],
+                }
             )
-            for position, value, height, base in zip(
-                positions, values, heights, bottom, strict=True
-            ):
-                if value:
-                    axes.text(
-                        position,
-                        base + height / 2,
-                        f"{value:,}",
-                        ha="center",
-                        va="center",
-                        fontsize=6.5,
-                        color="#000000",
-                        bbox={"boxstyle": "square,pad=0.12", "fc": "#ffffff", "ec": "none"},
-                    )
-            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
-        for position, total, top in zip(positions, totals, bottom, strict=True):
-            axes.annotate(
-                f"{total:,}",
-                (position, top),
-                xytext=(0, 2),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=6.5,
-                fontweight="bold",
+            text = f"{value:,}"
+            counts.append(
+                {
+                    "x": frame.x(i),
+                    "y": frame.y(base + height / 2),
+                    "text": text,
+                    "box": text_width(text, SMALL) + 3,
+                }
             )
-        axes.set_xticks(positions, [p.label for p in points])
-        for tick, point in zip(axes.get_xticklabels(), points, strict=True):
-            if point.is_current:  # this run's label in bold; the table below says so in words
-                tick.set_fontweight("bold")
-        axes.tick_params(axis="x", labelsize=6.5, length=0)
-        axes.set_ylabel("open findings")
-        axes.set_xlim(-0.6, max(len(points), 4) - 0.4)
-        axes.set_ylim(0, max([*bottom, 1.0]) * 1.12)
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.grid(axis="y", linewidth=0.4, color="#bbbbbb")
-        axes.set_axisbelow(True)
-        if any(totals):
-            figure.legend(
-                loc="upper left",
-                bbox_to_anchor=(0.065, 1.0),
-                ncols=5,
-                frameon=False,
-                fontsize=6.5,
-            )
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    svg = _PROLOGUE.sub("", buffer.getvalue(), count=1)
-    return _METADATA.sub("", svg, count=1).strip()
-
-
-# footprint series → (label, colour, line style, marker); drawn in this order, the total first.
-FOOTPRINT_STYLE = {
-    "active": ("active IAM-user keys", "#000000", "-", "o"),
-    "old": ("older than 365 days", "#b3261e", "--", "s"),
-    "admin": ("on admin users", "#1a3e8a", ":", "^"),
-}
-
-
-_ID_REFERENCE = re.compile(r'(\bid="|url\(#|href="#)([^"()]+)')
-
-
-@dataclass(frozen=True)
-class FootprintPoint:
-    label: str  # as TrendPoint.label
-    counts: dict[str, int | None]  # by FOOTPRINT_STYLE key; None: not known at that run
-    is_current: bool = False
+    return _draw(
+        "_trend_chart.svg.j2",
+        axes=_axes(frame, [(p.label, p.is_current) for p in points]),
+        y_label="open findings",
+        hatches=hatches,
+        segments=segments,
+        counts=counts,
+        totals=[
+            {"x": frame.x(i), "y": frame.y(top) - 2, "text": f"{total:,}"}
+            for i, (total, top) in enumerate(zip(totals, stacked, strict=True))
+        ],
+        legend=_legend(entries) if any(totals) else [],
+    )
 
 
 def footprint_svg(points: Sequence[FootprintPoint]) -> str:
@@ -175,86 +231,48 @@ def footprint_svg(points: Sequence[FootprintPoint]) -> str:
 
 @lru_cache(maxsize=32)
 def _footprint_svg(key: tuple[tuple[str, tuple[tuple[str, int | None], ...], bool], ...]) -> str:
-    import matplotlib  # imported here for the reason _trend_svg gives
-
-    matplotlib.use("Agg")
-    from matplotlib import rc_context
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
     points = [FootprintPoint(label, dict(counts), current) for label, counts, current in key]
-    with rc_context(cast(Any, _RC)):
-        figure = Figure(figsize=(7.0, 2.3))
-        figure.subplots_adjust(left=0.075, right=0.995, top=0.86, bottom=0.19)
-        axes = figure.add_subplot()
-        positions = list(range(len(points)))
-        highest = 1.0
-        for series, (label, colour, style, marker) in FOOTPRINT_STYLE.items():
-            values = [p.counts.get(series) for p in points]
-            known = [(x, v) for x, v in zip(positions, values, strict=True) if v is not None]
-            if not known:
-                continue
-            # NaN breaks the line where a run's count is not known, rather than drawing it as 0
-            axes.plot(
-                positions,
-                [float("nan") if v is None else v for v in values],
-                linestyle=style,
-                color=colour,
-                marker=marker,
-                markersize=3.5,
-                linewidth=1.2,
-                label=label,
-            )
-            highest = max(highest, *(v for _, v in known))
-            # every count of the total; the other series at this run only (the table has them all)
-            shown = (
-                known if series == "active" else [xv for xv in known if points[xv[0]].is_current]
-            )
-            for x, v in shown:
-                axes.annotate(
-                    f"{v:,}",
-                    (x, v),
-                    xytext=(0, 4) if series == "active" else (6, 0),
-                    textcoords="offset points",
-                    ha="center" if series == "active" else "left",
-                    va="bottom" if series == "active" else "center",
-                    fontsize=6.5,
-                    fontweight="bold" if series == "active" else "normal",
-                    color=colour,
-                )
-        axes.set_xticks(positions, [p.label for p in points])
-        for tick, point in zip(axes.get_xticklabels(), points, strict=True):
-            if point.is_current:
-                tick.set_fontweight("bold")
-        axes.tick_params(axis="x", labelsize=6.5, length=0)
-        axes.set_ylabel("active access keys")
-        axes.set_xlim(-0.6, max(len(points), 4) - 0.4)
-        axes.set_ylim(0, highest * 1.2)
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.grid(axis="y", linewidth=0.4, color="#bbbbbb")
-        axes.set_axisbelow(True)
-        if axes.lines:
-            figure.legend(
-                loc="upper left",
-                bbox_to_anchor=(0.065, 1.0),
-                ncols=3,
-                frameon=False,
-                fontsize=6.5,
-            )
-        # The direction of good, in the chart itself: a reader of the PDF alone sees it.
-        figure.text(
-            0.995,
-            0.985,
-            "↓ fewer is better",
-            ha="right",
-            va="top",
-            fontsize=7,
-            fontweight="bold",
+    known_values = [v for p in points for v in p.counts.values() if v is not None]
+    frame = _Frame(len(points), max([*known_values, 1]) * 1.2)
+    series = []
+    for name, (label, colour, dashes, marker) in FOOTPRINT_STYLE.items():
+        values = [p.counts.get(name) for p in points]
+        known = [(i, v) for i, v in enumerate(values) if v is not None]
+        if not known:
+            continue
+        # a run whose count is not known breaks the line, rather than drawing it as 0
+        runs: list[list[tuple[float, float]]] = [[]]
+        for i, value in enumerate(values):
+            if value is None:
+                runs.append([])
+            else:
+                runs[-1].append((frame.x(i), frame.y(value)))
+        # every count of the total; the other series at this run only (the table has them all)
+        shown = known if name == "active" else [(i, v) for i, v in known if points[i].is_current]
+        series.append(
+            {
+                "label": label,
+                "colour": colour,
+                "dashes": dashes,
+                "marker": marker,
+                "lines": [line for line in runs if len(line) > 1],
+                "points": [(frame.x(i), frame.y(v)) for i, v in known],
+                "annotations": [
+                    {
+                        "x": frame.x(i) if name == "active" else frame.x(i) + 6,
+                        "y": frame.y(v) - 4 if name == "active" else frame.y(v) + SMALL * 0.35,
+                        "text": f"{v:,}",
+                        "anchor": "middle" if name == "active" else "start",
+                        "bold": name == "active",
+                    }
+                    for i, v in shown
+                ],
+            }
         )
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    svg = _PROLOGUE.sub("", buffer.getvalue(), count=1)
-    svg = _METADATA.sub("", svg, count=1).strip()
-    # matplotlib numbers ids per figure (figure_1, axes_1, clip paths): prefixed, so this chart and
-    # the findings trend inline in one page never share an id
-    return _ID_REFERENCE.sub(lambda m: f"{m.group(1)}footprint-{m.group(2)}", svg)
+    return _draw(
+        "_footprint_chart.svg.j2",
+        axes=_axes(frame, [(p.label, p.is_current) for p in points]),
+        y_label="active access keys",
+        series=series,
+        legend=_legend([(s["label"], s) for s in series]),
+    )
