@@ -174,7 +174,10 @@ def _trend_svg(
         stacked = [b + h for b, h in zip(stacked, heights, strict=True)]
     frame = _Frame(len(points), max([*stacked, 1.0]) * 1.12)
     half = (frame.x(BAR_WIDTH) - frame.x(0)) / 2
-    segments, counts, hatches, entries = [], [], [], []
+    segments: list[dict[str, Any]] = []
+    counts: list[dict[str, Any]] = []
+    hatches: list[dict[str, Any]] = []
+    entries: list[tuple[str, dict[str, Any]]] = []
     for severity, values, bases, heights in layers:
         fill, edge, hatch = STYLE.get(severity, UNKNOWN_SEVERITY_STYLE)
         style = {"fill": fill, "edge": edge if hatch else "#000000", "hatch": hatch}
@@ -234,7 +237,7 @@ def _footprint_svg(key: tuple[tuple[str, tuple[tuple[str, int | None], ...], boo
     points = [FootprintPoint(label, dict(counts), current) for label, counts, current in key]
     known_values = [v for p in points for v in p.counts.values() if v is not None]
     frame = _Frame(len(points), max([*known_values, 1]) * 1.2)
-    series = []
+    series: list[dict[str, Any]] = []
     for name, (label, colour, dashes, marker) in FOOTPRINT_STYLE.items():
         values = [p.counts.get(name) for p in points]
         known = [(i, v) for i, v in enumerate(values) if v is not None]
