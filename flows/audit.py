@@ -37,15 +37,21 @@ T = TypeVar("T")
 
 LOCAL: dict[str, Any] = {"cache_policy": NO_CACHE}
 
-# One task per pipeline step; steps not listed here (planning) run in the flow itself.
-TASKS: dict[str, Any] = {
-    "read-files": task(name="read-files", **LOCAL)(pipeline.read_files),
-    "discover": task(name="discover", **AWS_TASK)(pipeline.discover_accounts),
-    "scps": task(name="collect-scps", **AWS_TASK)(pipeline.collect_scps),
-    "load": task(name="load-and-evaluate", **LOCAL)(pipeline.load_and_evaluate),
-    "report": task(name="report", **LOCAL)(pipeline.write_report),
-    "prepare-delivery": task(name="prepare-delivery", **LOCAL)(pipeline.prepare_delivery),
-    "deliver": task(name="deliver", **LOCAL)(pipeline.deliver),
+
+def _task(fn: Callable[..., Any], options: dict[str, Any]) -> Any:
+    return task(name=pipeline.step_name(fn), **options)(fn)
+
+
+# One task per pipeline step, keyed by the step's function (pipeline.STEPS): a step without a task
+# here is refused, never run bare. Planning and collection's mapping run in the flow itself.
+TASKS: dict[Callable[..., Any], Any] = {
+    pipeline.read_files: _task(pipeline.read_files, LOCAL),
+    pipeline.discover_accounts: _task(pipeline.discover_accounts, AWS_TASK),
+    pipeline.collect_scps: _task(pipeline.collect_scps, AWS_TASK),
+    pipeline.load_and_evaluate: _task(pipeline.load_and_evaluate, LOCAL),
+    pipeline.write_report: _task(pipeline.write_report, LOCAL),
+    pipeline.prepare_delivery: _task(pipeline.prepare_delivery, LOCAL),
+    pipeline.deliver: _task(pipeline.deliver, LOCAL),
 }
 
 
@@ -60,9 +66,15 @@ class PrefectSteps:
     threads built for each run from its configuration (a task_runner on the @flow decorator would
     be sized once, at import), or on the Dask cluster (run.task_runner = "dask")."""
 
-    def run(self, name: str, fn: Callable[..., T], *args: Any) -> T:
-        step = TASKS.get(name)
-        return step(*args) if step is not None else fn(*args)
+    def run(self, fn: Callable[..., T], *args: Any) -> T:
+        step = TASKS.get(fn)
+        if step is None:
+            raise pipeline.UnknownStepError(
+                f"pipeline step {pipeline.step_name(fn)} has no Prefect task — add it to "
+                "flows/audit.py TASKS"
+            )
+        result: T = step(*args)
+        return result
 
     def collect(
         self, job: pipeline.CollectJob, accounts: Sequence[Account]

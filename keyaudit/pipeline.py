@@ -144,9 +144,10 @@ class Finished:
 
 
 class Steps(Protocol):
-    """How the pipeline's steps are called and how the per-account step is mapped."""
+    """How the pipeline's steps are called and how the per-account step is mapped. A step is
+    named by its function, one of `STEPS`; anything else is refused (`step_name`)."""
 
-    def run(self, name: str, fn: Callable[..., T], *args: Any) -> T: ...
+    def run(self, fn: Callable[..., T], *args: Any) -> T: ...
 
     def collect(self, job: CollectJob, accounts: Sequence[Account]) -> list[AccountOutcome]: ...
 
@@ -154,7 +155,8 @@ class Steps(Protocol):
 class LocalSteps:
     """In this process: steps are plain calls, accounts are collected on a thread pool."""
 
-    def run(self, name: str, fn: Callable[..., T], *args: Any) -> T:
+    def run(self, fn: Callable[..., T], *args: Any) -> T:
+        step_name(fn)  # refuse what is not a step, here as under Prefect
         return fn(*args)
 
     def collect(self, job: CollectJob, accounts: Sequence[Account]) -> list[AccountOutcome]:
@@ -644,6 +646,35 @@ def audit_result(
 # --------------------------------------------------------------------------- the pipeline
 
 
+class UnknownStepError(LookupError):
+    """`Steps.run` was given a function that is not one of the pipeline's steps."""
+
+
+# The steps `run_audit` hands to `Steps.run`, keyed by function, with the name a run shows for
+# each (the Prefect task's). The flow keys its tasks by these functions: a step missing here or
+# there is refused by name, never run without its task and retries.
+STEPS: dict[Callable[..., Any], str] = {
+    read_files: "read-files",
+    discover_accounts: "discover",
+    collect_scps: "scps",
+    load_and_evaluate: "load",
+    write_report: "report",
+    prepare_delivery: "prepare-delivery",
+    deliver: "deliver",
+}
+
+
+def step_name(fn: Callable[..., Any]) -> str:
+    """The name of pipeline step `fn`; an `UnknownStepError` naming it when it is none."""
+    name = STEPS.get(fn)
+    if name is None:
+        raise UnknownStepError(
+            f"{getattr(fn, '__qualname__', fn)!s} is not a step of keyaudit.pipeline — add it "
+            "to pipeline.STEPS, and give it a task in flows/audit.py"
+        )
+    return name
+
+
 SourceOpener = Callable[[RunPlan], AbstractContextManager["Source"]]
 
 
@@ -694,10 +725,10 @@ def run_audit(
                 steps.collect(collect_job(plan, source, scope.found), scope.pending)
             record_calls(plan, source)
         finished_at = now()
-        summary = steps.run("load", load_and_evaluate, plan, finished_at)
-        report = steps.run("report", write_report, plan, finished_at)
-        delivery_plan = steps.run("prepare-delivery", prepare_delivery, plan)
-    delivery = steps.run("deliver", deliver, plan, delivery_plan)
+        summary = steps.run(load_and_evaluate, plan, finished_at)
+        report = steps.run(write_report, plan, finished_at)
+        delivery_plan = steps.run(prepare_delivery, plan)
+    delivery = steps.run(deliver, plan, delivery_plan)
     return Finished(audit_result(plan, summary, report, delivery), delivery_plan.digest)
 
 
@@ -707,14 +738,14 @@ def _scope(plan: RunPlan, source: Source, steps: Steps) -> Scope:
     the interrupted run had not)."""
     if plan.resume is not None:
         if plan.resume.pending and not has_scps(plan):
-            steps.run("scps", collect_scps, plan, source, plan.resume.discovery)
+            steps.run(collect_scps, plan, source, plan.resume.discovery)
         return Scope(plan.resume.discovery, plan.resume.pending)
     if plan.source == "files":
-        files = steps.run("read-files", read_files, plan)
+        files = steps.run(read_files, plan)
         found = files.discovery()
         record_scope(plan, found, files)
         return Scope(found, [])  # the files were read into evidence above
-    found = steps.run("discover", discover_accounts, plan, source)
+    found = steps.run(discover_accounts, plan, source)
     record_scope(plan, found, None)
-    steps.run("scps", collect_scps, plan, source, found)
+    steps.run(collect_scps, plan, source, found)
     return Scope(found, list(found.in_scope))

@@ -160,6 +160,8 @@ class RecordingSteps(pipeline.LocalSteps):
         one_by_one: bool = False,
         monotonic: Callable[[], float] | None = None,
     ) -> None:
+        known = {*pipeline.STEPS.values(), "collect", None}
+        assert {stop_before, stop_after} <= known, f"no such step; the steps are {known - {None}}"
         self.stop_before, self.stop_after = stop_before, stop_after
         self.one_by_one = one_by_one
         self.monotonic = monotonic
@@ -169,7 +171,8 @@ class RecordingSteps(pipeline.LocalSteps):
         self.outcomes: dict[str, AccountOutcome] = {}
         self.elapsed: dict[str, float] = {}  # per account, by `monotonic` (one_by_one only)
 
-    def run(self, name: str, fn: Callable[..., T], *args: Any) -> T:
+    def run(self, fn: Callable[..., T], *args: Any) -> T:
+        name = pipeline.step_name(fn)
         if name == self.stop_before:
             raise Stopped(name)
         self.called.append(name)

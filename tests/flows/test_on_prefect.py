@@ -304,13 +304,16 @@ def discover_with(sessions: Sessions) -> Any:
     from prefect import flow
 
     from flows.audit import TASKS
+    from keyaudit.pipeline import discover_accounts
 
     plan = SimpleNamespace(config=Config.model_validate({"discovery": {"mode": "caller"}}))
     source = SimpleNamespace(sessions=sessions)
 
     @flow
     def just_discover() -> Any:
-        quick = TASKS["discover"].with_options(retry_delay_seconds=0, retry_jitter_factor=None)
+        quick = TASKS[discover_accounts].with_options(
+            retry_delay_seconds=0, retry_jitter_factor=None
+        )
         return quick(plan, source)
 
     return just_discover(return_state=True)
