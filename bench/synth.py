@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _support import run_meta, write_run
 
 from keyaudit.evidence.store import EvidenceFile, EvidenceStore
-from keyaudit.model import Account, AccountOutcome
+from keyaudit.model import ROOT_USER, Account, AccountOutcome
 from keyaudit.rules.catalogue import load_catalogue
 from keyaudit.sources.credential_report import COLUMNS
 from keyaudit.warehouse.db import connect
@@ -135,7 +135,7 @@ def _root_row(
     row = dict.fromkeys(COLUMNS, NA)
     has_key = rng.random() < 0.02
     row.update(
-        user="<root_account>",
+        user=ROOT_USER,
         arn=f"arn:aws:iam::{account_id}:root",
         user_creation_time=_stamp(joined),
         password_enabled=NOT_SUPPORTED,

@@ -23,8 +23,15 @@ class KeyauditError(Exception):
 Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
 
-# 12 ASCII digits; str.isdigit() would also take full-width and other Unicode digits.
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+# An AWS account id: 12 ASCII digits (str.isdigit() would also take full-width and other Unicode
+# digits). The regex text, for patterns that hold an account id (ARNs, file names, pydantic
+# fields); quote it, never restate it.
+ACCOUNT_ID_PATTERN = "[0-9]{12}"
+_ACCOUNT_ID = re.compile(ACCOUNT_ID_PATTERN)
+
+# The credential report's name for the root user: its row's `user`, and the user_name of every
+# finding about root. SQL reads it as the macro ka_root_user() (sql/staging/_macros.sql).
+ROOT_USER = "<root_account>"
 
 
 def is_account_id(value: object) -> bool:

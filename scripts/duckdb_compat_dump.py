@@ -48,6 +48,7 @@ CALLS = {
     "ka_in_accounts": "(select account_id, ka_in_accounts(account_id, null) as every_account,"
     " ka_in_accounts(account_id, ['123456789012']) as one, ka_in_accounts(account_id, []) as none"
     " from accounts)",
+    "ka_root_user": "(select ka_root_user() as value)",
 }
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
+from keyaudit.model import ACCOUNT_ID_PATTERN
 from keyaudit.privilege.documents import Policy, for_principal, parse_policy
 from keyaudit.privilege.escalation import Account, Target, Trust, escalation
 from keyaudit.privilege.evaluator import AccountContext, Attached, Principal, partition_of
@@ -30,7 +31,7 @@ ADMINISTRATOR_ACCESS = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
 }
-_ARN_IN_TEXT = re.compile(r"arn:[a-z-]+:iam::[0-9]{12}:user/[^\"\s]+")
+_ARN_IN_TEXT = re.compile(rf"arn:[a-z-]+:iam::{ACCOUNT_ID_PATTERN}:user/[^\"\s]+")
 
 ScpLevels = list[tuple[str, list[tuple[str, Any]]]]  # (target id, [(label, document)])
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import duckdb
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from keyaudit.model import KeyauditError
+from keyaudit.model import ACCOUNT_ID_PATTERN, KeyauditError
 from keyaudit.report.remediation import PLAN_FORMAT, plan_rows
 from keyaudit.safefile import FileTooLarge, NotRegularFile, read_regular
 from keyaudit.textsafe import visible
@@ -44,7 +44,7 @@ class Approval(_Strict):
 
 
 class ApprovedKey(_Strict):
-    account_id: Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
+    account_id: Annotated[str, StringConstraints(pattern=rf"^{ACCOUNT_ID_PATTERN}$")]
     user_name: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     access_key_id: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{16,128}$")]
     deactivate_on: date

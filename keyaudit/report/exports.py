@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from keyaudit.frameworks import FRAMEWORKS
+from keyaudit.model import ROOT_USER
 from keyaudit.report import workbook
 from keyaudit.rules.commands import fill_command
 from keyaudit.safefile import atomic_file
@@ -319,7 +320,7 @@ def _resources(row: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "cloud_partition": "aws",
             }
         )
-    if row["user_name"] == "<root_account>":
+    if row["user_name"] == ROOT_USER:
         out.append(
             {"uid": f"arn:aws:iam::{account}:root", "name": "root user", "type": "AWS::::Account"}
         )

@@ -15,6 +15,8 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
+from keyaudit.model import ROOT_USER
+
 # Each placeholder a command may use, and what it stands for in words.
 PLACEHOLDERS = {
     "ACCOUNT_ID": "the account id",
@@ -27,7 +29,6 @@ PLACEHOLDERS = {
     "list-service-specific-credentials or list-signing-certificates shows it)",
 }
 PLACEHOLDER = re.compile(r"<([A-Z][A-Z0-9_]*)>")
-ROOT_USER = "<root_account>"  # the credential report's name for the root user
 
 
 def placeholders_in(template: str) -> list[str]:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from keyaudit.model import ACCOUNT_ID_PATTERN, ROOT_USER
 from keyaudit.textsafe import excerpt
 
 FIELDS = (
@@ -45,7 +46,7 @@ _FIELD_HELP = {
     "id": "id: a unique name such as W-2026-001",
     "rule": "rule: the rule id, e.g. ACCESS_KEY_NOT_ROTATED",
     "account": 'account: the 12-digit account id, e.g. "111122223333"',
-    "user": "user: an IAM user name, <root_account>, or a glob pattern such as svc-*",
+    "user": f"user: an IAM user name, {ROOT_USER}, or a glob pattern such as svc-*",
     "key": "key: the access key id, e.g. AKIAIOSFODNN7EXAMPLE",
     "reason": "reason: why the risk is accepted",
     "approved_by": "approved_by: who accepted the risk",
@@ -64,7 +65,7 @@ _INVALID = {
     ),
     "user": (
         "user {raw!r} is not an IAM user name or glob pattern",
-        "use the user name (letters, digits and + = , . @ _ -), <root_account>, or a pattern "
+        f"use the user name (letters, digits and + = , . @ _ -), {ROOT_USER}, or a pattern "
         "with * (any text), ? (one character) or [abc] (one of), e.g. svc-*",
     ),
     "key": (
@@ -87,8 +88,10 @@ class WaiverSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
     rule: str = Field(min_length=1, max_length=MAX_TEXT["rule"])
-    account: str = Field(pattern=r"^[0-9]{12}$")
-    user: str | None = Field(None, pattern=r"^(<root_account>|[A-Za-z0-9_+=,.@*?\[\]!-]{1,64})$")
+    account: str = Field(pattern=rf"^{ACCOUNT_ID_PATTERN}$")
+    user: str | None = Field(
+        None, pattern=rf"^({re.escape(ROOT_USER)}|[A-Za-z0-9_+=,.@*?\[\]!-]{{1,64}})$"
+    )
     key: str | None = Field(None, pattern=r"^[A-Z0-9]{16,128}$")
     reason: str = Field(min_length=1, max_length=MAX_TEXT["reason"])
     approved_by: str = Field(min_length=1, max_length=MAX_TEXT["approved_by"])

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from keyaudit.model import KeyauditError
+from keyaudit.model import ROOT_USER, KeyauditError
 from keyaudit.sources.iam_names import (
     IAM_ARN,
     IAM_ARN_RULE,
@@ -81,7 +81,6 @@ BOOLEAN_COLUMNS: tuple[str, ...] = (
     "cert_1_active",
     "cert_2_active",
 )
-ROOT_USER = "<root_account>"
 
 # The root row has no password metadata: AWS writes not_supported there, and newer member
 # accounts (centrally managed root credentials) write true/false instead.

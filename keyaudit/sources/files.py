@@ -31,7 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from keyaudit.evidence.store import EvidenceFile, EvidenceStore
-from keyaudit.model import Account, AccountOutcome, Discovery, KeyauditError
+from keyaudit.model import (
+    ACCOUNT_ID_PATTERN,
+    ROOT_USER,
+    Account,
+    AccountOutcome,
+    Discovery,
+    KeyauditError,
+)
 from keyaudit.safefile import FileTooLarge, NotRegularFile, read_regular
 from keyaudit.sources.access_keys_file import AccessKeysFileError, read_access_keys
 from keyaudit.sources.credential_report import CredentialReportError, parse_credential_report
@@ -40,9 +47,9 @@ from keyaudit.textsafe import few, shown_name
 log = logging.getLogger("keyaudit.files")
 
 SCOPE = "files"
-_REPORT_NAME = re.compile(r"([0-9]{12})\.csv", re.IGNORECASE)
-_KEYS_NAME = re.compile(r"([0-9]{12})\.access_keys\.json", re.IGNORECASE)
-_ANY_ARN_ACCOUNT = re.compile(rb"arn:aws[a-z-]*:iam::([0-9]{12}):")
+_REPORT_NAME = re.compile(rf"({ACCOUNT_ID_PATTERN})\.csv", re.IGNORECASE)
+_KEYS_NAME = re.compile(rf"({ACCOUNT_ID_PATTERN})\.access_keys\.json", re.IGNORECASE)
+_ANY_ARN_ACCOUNT = re.compile(rf"arn:aws[a-z-]*:iam::({ACCOUNT_ID_PATTERN}):".encode())
 _NAME_IT = "name the file <12-digit account id>.csv"
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # files.max_file_mb's default
 _NOT_REGULAR = {  # what lstat says an entry is → why it is not opened
@@ -333,11 +340,11 @@ def _read_report(path: Path, max_bytes: int) -> _Report:
             arn_id = ids.pop() if len(ids) == 1 else None
         else:
             arn_id = parsed.account_id
-            report.users = int((parsed.rows["user"] != "<root_account>").sum())
+            report.users = int((parsed.rows["user"] != ROOT_USER).sum())
             if parsed.rows.empty:
                 report.problem = (
                     f"file {name}: a header but no rows (a real report always has the "
-                    "<root_account> row) — the file looks truncated; fetch the report again"
+                    f"{ROOT_USER} row) — the file looks truncated; fetch the report again"
                 )
     if name_id and arn_id and name_id != arn_id:
         report.problem = (

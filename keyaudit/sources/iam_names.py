@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from keyaudit.model import ACCOUNT_ID_PATTERN
+
 # AWS's \w means ASCII letters, digits and underscore (its own words above); Python's \w and
 # RE2's Unicode classes would also take any letter of any script, so the class is spelled out.
 USER_NAME = r"[A-Za-z0-9_+=,.@-]{1,64}"
@@ -25,9 +27,9 @@ USER_NAME_RULE = "1 to 64 of A-Z a-z 0-9 _ + = , . @ -"
 PARTITION = r"aws[a-z-]*"  # aws, aws-cn, aws-us-gov, aws-iso-b, ...
 # Everything before the name: the path's alternatives longest first, so that a match (Python's
 # and RE2's alternation both take the first alternative that fits) runs to the last slash.
-USER_ARN_HEAD = rf"arn:{PARTITION}:iam::[0-9]{{12}}:user(?:/[!-~]+/|/)"
+USER_ARN_HEAD = rf"arn:{PARTITION}:iam::{ACCOUNT_ID_PATTERN}:user(?:/[!-~]+/|/)"
 # A user or root ARN; group 1 is its account.
-IAM_ARN = rf"arn:{PARTITION}:iam::([0-9]{{12}}):(?:root|user/[!-~]+)"
+IAM_ARN = rf"arn:{PARTITION}:iam::({ACCOUNT_ID_PATTERN}):(?:root|user/[!-~]+)"
 IAM_ARN_RULE = "arn:aws:iam::<12 digits>:user/<name> or :root"
 
 _USER_ARN_HEAD = re.compile(USER_ARN_HEAD)

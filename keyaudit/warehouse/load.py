@@ -20,7 +20,7 @@ from keyaudit.config import RemediationConfig
 from keyaudit.evidence.run_record import read_run_file
 from keyaudit.evidence.scps import read_scps, scp_gap, scp_levels
 from keyaudit.evidence.store import EvidenceStore
-from keyaudit.model import Account, AccountOutcome, address_in
+from keyaudit.model import ROOT_USER, Account, AccountOutcome, address_in
 from keyaudit.paths import SQL_DIR
 from keyaudit.privilege.account import evaluate_account
 from keyaudit.privilege.catalogue import catalogue_version
@@ -34,7 +34,7 @@ from keyaudit.rules.waivers import (
 )
 from keyaudit.sources.aws import credentials, privilege
 from keyaudit.sources.aws.calls import split_call
-from keyaudit.sources.credential_report import COLUMNS, ROOT_USER
+from keyaudit.sources.credential_report import COLUMNS
 from keyaudit.sources.credential_report_bulk import REPORT, parse_credential_reports
 from keyaudit.textsafe import shortened
 from keyaudit.warehouse.db import delete_run, insert_frame, transaction

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from keyaudit.model import KeyauditError
+from keyaudit.model import KeyauditError, is_account_id
 from keyaudit.paths import SQL_DIR
 from keyaudit.textsafe import visible
 
@@ -29,7 +29,7 @@ QUERIES_DIR = SQL_DIR / "queries"
 TYPES = ("integer", "number", "text", "boolean", "date", "timestamp", "run")  # run: a run id
 _QUESTION = re.compile(r"--\s*question:\s*(.+)")
 _PARAM = re.compile(r"--\s*param\s+([a-z_][a-z0-9_]*)\s*\(([^)]*)\)\s*:\s*(.+)")
-_INTEGER = re.compile(r"-?(0|[1-9][0-9]{0,10}|[1-9][0-9]{12,17})")  # 12 digits: an account id
+_INTEGER = re.compile(r"-?(0|[1-9][0-9]{0,17})")
 _NUMBER = re.compile(r"-?[0-9]+\.[0-9]+")
 _BOOLEANS = {"true": True, "false": False, "yes": True, "no": False}
 _REQUIRED = object()
@@ -153,7 +153,7 @@ def parse_param_args(args: list[str]) -> dict[str, str]:
 
 def infer(value: str) -> Any:
     """Typing for undeclared parameters: ints stay ints, account ids and zero-led numbers text."""
-    if _INTEGER.fullmatch(value):
+    if _INTEGER.fullmatch(value) and not is_account_id(value.removeprefix("-")):
         return int(value)
     if _NUMBER.fullmatch(value):
         return float(value)

@@ -11,7 +11,7 @@ accounts as (
 root_keys as (
     select
         account_id,
-        '<root_account>' as user_name,
+        ka_root_user() as user_name,
         access_key_id,
         key_slot,
         'root access key in slot ' || key_slot || ' is active (created '
@@ -25,7 +25,7 @@ root_keys as (
 summary_only as (
     select
         account_id,
-        '<root_account>' as user_name,
+        ka_root_user() as user_name,
         null as access_key_id,
         null as key_slot,
         'GetAccountSummary reports a root access key that the credential report of '

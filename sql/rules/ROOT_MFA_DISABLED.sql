@@ -41,7 +41,7 @@ judged as (
 final as (
     select
         account_id,
-        '<root_account>' as user_name,
+        ka_root_user() as user_name,
         null as access_key_id,
         null as key_slot,
         case

@@ -52,7 +52,7 @@ per_account as (
 final as (
     select
         account_id,
-        '<root_account>' as user_name,
+        ka_root_user() as user_name,
         null as access_key_id,
         null as key_slot,
         'root ' || uses || '; limit: no root use within ' || $recent_use_days

@@ -44,3 +44,7 @@ create or replace macro ka_run(wanted_run_id) as table
 create or replace macro ka_in_accounts(account_id, wanted_account_ids) as
     cast(wanted_account_ids as varchar[]) is null
     or list_contains(cast(wanted_account_ids as varchar[]), account_id);
+
+-- The credential report's name for the root user (its row's "user", and the user_name of every
+-- finding about root): keyaudit.model.ROOT_USER, which tests/test_one_definition.py holds equal.
+create or replace macro ka_root_user() as '<root_account>';

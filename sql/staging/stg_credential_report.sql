@@ -11,7 +11,7 @@ final as (
         line_number,
         "user" as user_name,
         arn,
-        "user" = '<root_account>' as is_root,
+        "user" = ka_root_user() as is_root,
         ka_timestamp(user_creation_time) as user_created_at,
         password_enabled = 'true' as is_password_enabled,
         ka_sentinel(password_enabled) as password_enabled_sentinel,

@@ -20,7 +20,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from keyaudit.config import CollectionConfig
 from keyaudit.evidence.store import EvidenceFile, EvidenceStore
-from keyaudit.model import Account, AccountOutcome, Clock
+from keyaudit.model import ROOT_USER, Account, AccountOutcome, Clock
 from keyaudit.sources.aws.access_keys import account_summary, collect_key_inventory, list_users
 from keyaudit.sources.aws.credential_report import PollPolicy, fetch_credential_report
 from keyaudit.sources.aws.credentials import collect_credentials, report_holders
@@ -160,7 +160,7 @@ def collect_account(
                 f"credential report belongs to account {report.account_id}, not {account.account_id}"
                 " — check the role ARN and the account mapping"
             )
-        outcome.users = int((report.rows["user"] != "<root_account>").sum())
+        outcome.users = int((report.rows["user"] != ROOT_USER).sum())
         outcome.status = "assessed"
         _collect_inventory(iam, account, report, store, files, outcome, settings)
     except (CollectionError, CredentialReportError) as exc:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keyaudit.evidence.store import EvidenceFile, EvidenceStore
+from keyaudit.model import ROOT_USER
 from keyaudit.sources.aws.errors import CollectionError, checked_call
 from keyaudit.sources.credential_report import ParsedReport
 
@@ -95,7 +96,7 @@ def report_holders(report: ParsedReport, live_users: list[dict[str, Any]], holds
     """Users the report shows holding something (`holds`: a mask over its rows), plus users
     created after the report (it can be 4 hours old); never root (it has no user name)."""
     rows = report.rows
-    wanted = {u for u in rows[holds]["user"] if u != "<root_account>"}
+    wanted = {u for u in rows[holds]["user"] if u != ROOT_USER}
     in_report = set(rows["user"])
     wanted |= {u["UserName"] for u in live_users if u["UserName"] not in in_report}
     return sorted(wanted)

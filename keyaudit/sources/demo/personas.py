@@ -13,6 +13,8 @@ import random
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from keyaudit.model import ROOT_USER
+
 Days = tuple[float, float]
 
 # Rule thresholds (DESIGN.md defaults) that demo ages must stay clear of.
@@ -25,7 +27,6 @@ ROOT_RECENT_USE_DAYS = 1
 MAX_SSH_KEY_AGE_DAYS = 90
 MAX_SERVICE_CREDENTIAL_AGE_DAYS = 90
 MAX_CERTIFICATE_AGE_DAYS = 365
-ROOT_USER = "<root_account>"
 # Last use is always older than this, so it precedes the report's GeneratedTime.
 MIN_USE_AGE_DAYS = 0.25
 

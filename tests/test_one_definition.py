@@ -1,0 +1,97 @@
+"""Facts every stage uses are written once, where DESIGN.md puts them, and read from there: the
+root user's name, the account-id pattern. Each test below fails when a second definition creeps
+back into the code (Python string literals other than docstrings, SQL outside its comments,
+templates), and names the file."""
+
+from __future__ import annotations
+
+import ast
+import re
+from functools import cache
+from pathlib import Path
+
+from keyaudit.model import ACCOUNT_ID_PATTERN, ROOT_USER, is_account_id
+
+ROOT = Path(__file__).resolve().parents[1]
+CODE_FOLDERS = ("keyaudit", "flows", "bench", "scripts")
+
+
+@cache
+def python_strings() -> dict[str, tuple[str, ...]]:
+    """Every string literal of the code, by file relative to the checkout, docstrings left out
+    (they explain; they define nothing). f-strings give their literal parts."""
+    found: dict[str, tuple[str, ...]] = {}
+    for folder in CODE_FOLDERS:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            docstrings = {
+                id(node.body[0].value)
+                for node in ast.walk(tree)
+                if isinstance(
+                    node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+                )
+                and node.body
+                and isinstance(node.body[0], ast.Expr)
+                and isinstance(node.body[0].value, ast.Constant)
+            }
+            found[str(path.relative_to(ROOT))] = tuple(
+                node.value if isinstance(node.value, str) else node.value.decode("latin-1")
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Constant)
+                and isinstance(node.value, (str, bytes))
+                and id(node) not in docstrings
+            )
+    return found
+
+
+@cache
+def sql_code() -> dict[str, str]:
+    """Every SQL file without its `--` comments, by file relative to the checkout."""
+    return {
+        str(path.relative_to(ROOT)): re.sub(r"--[^\n]*", "", path.read_text(encoding="utf-8"))
+        for path in sorted((ROOT / "sql").rglob("*.sql"))
+    }
+
+
+@cache
+def templates() -> dict[str, str]:
+    return {
+        str(path.relative_to(ROOT)): path.read_text(encoding="utf-8")
+        for path in sorted((ROOT / "reports" / "templates").rglob("*"))
+        if path.is_file()
+    }
+
+
+def python_files_with(text: str) -> set[str]:
+    return {name for name, strings in python_strings().items() if any(text in s for s in strings)}
+
+
+def sql_files_with(text: str) -> set[str]:
+    return {name for name, code in sql_code().items() if text in code}
+
+
+def test_the_scan_sees_the_code():
+    assert len(python_strings()) > 100 and len(sql_code()) > 50 and templates()
+    assert "keyaudit/model.py" in python_files_with(ROOT_USER)  # the home is found, so others are
+
+
+def test_the_root_users_name_is_written_once_in_python_and_once_in_sql():
+    assert python_files_with(ROOT_USER) == {"keyaudit/model.py"}
+    assert sql_files_with(ROOT_USER) == {"sql/staging/_macros.sql"}
+    assert [name for name, text in templates().items() if ROOT_USER in text] == []
+
+
+def test_sql_reads_the_root_users_name_python_defines(warehouse):
+    assert warehouse.execute("select ka_root_user()").fetchone() == (ROOT_USER,)
+
+
+def test_the_account_id_pattern_is_written_once():
+    # any repetition count of 12 ({12}, {12,17}) is the account id's length spelt again
+    assert python_files_with("{12}") | python_files_with("{12,") == {"keyaudit/model.py"}
+    assert sql_files_with("{12}") == set()
+
+
+def test_the_account_id_pattern_is_the_account_id_check():
+    assert re.fullmatch(ACCOUNT_ID_PATTERN, "012345678901")
+    for value in ("012345678901", "12345678901", "1234567890123", "１２３４５６７８９０１２"):
+        assert is_account_id(value) == (re.fullmatch(ACCOUNT_ID_PATTERN, value) is not None)
