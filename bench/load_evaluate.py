@@ -2,7 +2,7 @@
 
 Synthetic evidence (bench/synth.py, no moto) for 500 accounts / 50,000 keys and 5,000 accounts /
 500,000 keys is loaded by `keyaudit.warehouse.load.load_run` (rules left out, so the load is timed alone),
-then `keyaudit.rules.catalogue.evaluate` runs the whole catalogue. Each size is measured in a fresh process,
+then `keyaudit.warehouse.findings.evaluate` runs the whole catalogue. Each size is measured in a fresh process,
 so its peak memory (RSS) is its own. Targets at 5,000 accounts on a 2-core machine: load ≤ 30 s,
 evaluate ≤ 10 s, peak ≤ 2 GB, and 10× the data within 12× the time.
 
@@ -56,8 +56,9 @@ def measure(root: Path) -> dict[str, Any]:
     from synth import manifest_sha256
 
     from keyaudit.evidence.store import EvidenceStore
-    from keyaudit.rules.catalogue import evaluate, load_catalogue
+    from keyaudit.rules.catalogue import load_catalogue
     from keyaudit.warehouse.db import connect
+    from keyaudit.warehouse.findings import evaluate
     from keyaudit.warehouse.load import load_run
 
     rules = load_catalogue()

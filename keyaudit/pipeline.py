@@ -707,7 +707,7 @@ def run_audit(
             check_evidence(plan.config, plan.resume)  # before it collects or loads anything
         plan.store.prepare()
         if plan.waivers is not None:
-            from keyaudit.rules.waivers import write_waiver_evidence
+            from keyaudit.evidence.kept_waivers import write_waiver_evidence
 
             write_waiver_evidence(plan.store, plan.waivers)
         with open_source(plan) as source:

@@ -29,13 +29,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from keyaudit.config import Config
+from keyaudit.evidence.kept_waivers import WAIVER_EVIDENCE
 from keyaudit.evidence.run_record import RUN_FILE, kept_files, read_run_file
 from keyaudit.evidence.runlock import check_run_id
 from keyaudit.evidence.scps import SCP_FILE
 from keyaudit.evidence.store import MANIFEST, EvidenceStore
 from keyaudit.evidence.verify import Difference, Recorded, recorded_run, verify_before_resume
 from keyaudit.model import Account, Discovery, KeyauditError, SourceName
-from keyaudit.rules.waivers import WAIVER_EVIDENCE
 from keyaudit.words import counted
 
 OUTCOME_FILE = "collection.json"

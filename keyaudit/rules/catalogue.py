@@ -1,21 +1,19 @@
-"""The rule catalogue (sql/rules/<ID>.sql + <ID>.yml), validated on load, and its evaluation.
+"""The rule catalogue (sql/rules/<ID>.sql + <ID>.yml), validated on load.
 
 Validation happens before any AWS call, so a typo in a rule or in a threshold override stops the
-run at once with the file and the allowed values named. Evaluation binds every parameter
-(`$run_id`, `$as_of` and the rule's own) and never reads the clock.
+run at once with the file and the allowed values named. Evaluation, which writes the findings
+tables, is the warehouse's (keyaudit.warehouse.findings): it binds every parameter (`$run_id`,
+`$as_of` and the rule's own) and never reads the clock.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import duckdb
 import yaml
 from pydantic import (
     BaseModel,
@@ -353,95 +351,9 @@ def _override(rule: Rule, override: RuleOverride | None) -> Rule:
     )
 
 
-_INSERT = """
-insert into findings (run_id, finding_id, rule_id, severity, account_id, user_name,
-                      access_key_id, key_slot, reason, waived, waiver_id)
-select
-    $run_id,
-    -- one key, one id in every run, known by its id or only by its report slot (0006_key_identity)
-    ka_finding_id($rule_id, rule_rows.account_id, rule_rows.user_name, rule_rows.access_key_id,
-        rule_rows.key_slot, known.created_at, known.same_second_rank),
-    $rule_id,
-    $severity,
-    rule_rows.account_id,
-    rule_rows.user_name,
-    rule_rows.access_key_id,
-    cast(rule_rows.key_slot as integer),
-    rule_rows.reason,
-    false,
-    null
-from (
-{sql}
-) as rule_rows
-left join _run_key_refs as known
-    on known.account_id = rule_rows.account_id
-    and known.user_name = rule_rows.user_name
-    and known.key_ref
-        = coalesce(rule_rows.access_key_id, 'slot-' || cast(rule_rows.key_slot as varchar))
-"""
-
-
-_KEY_REFS = """
-create or replace temp table _run_key_refs as
-select
-    account_id,
-    user_name,
-    unnest(list_filter([access_key_id, 'slot-' || key_slot], lambda ref: ref is not null)) as key_ref,
-    created_at,
-    same_second_rank
-from key_identities
-where run_id = $run_id
-"""
-
-
-def evaluate(
-    con: duckdb.DuckDBPyConnection, run_id: str, as_of: datetime, rules: list[Rule]
-) -> dict[str, int]:
-    """Write the findings of every enabled rule for the run; returns counts per rule.
-
-    Rules read the run's marts, which loading the run builds (keyaudit.warehouse.marts)."""
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware (UTC)")
-    enabled = [rule for rule in rules if rule.enabled]
-    if not enabled:
-        return {}
-    # The run's keys by each name a finding may give them (id, or report slot), with what names
-    # them across runs: computed once here, not once per rule.
-    con.execute(_KEY_REFS, {"run_id": run_id})
-    try:
-        return {rule.rule_id: _evaluate_one(con, run_id, as_of, rule) for rule in enabled}
-    finally:
-        with contextlib.suppress(duckdb.Error):  # an aborted transaction keeps it till rollback
-            con.execute("drop table if exists temp._run_key_refs")
-
-
-def _evaluate_one(con: duckdb.DuckDBPyConnection, run_id: str, as_of: datetime, rule: Rule) -> int:
-    """Insert one rule's findings for the run; returns how many it found."""
-    params: dict[str, Any] = {
-        "run_id": run_id,
-        "rule_id": rule.rule_id,
-        "severity": rule.severity,
-    }
-    if "as_of" in rule.used_parameters:
-        params["as_of"] = as_of
-    params.update(rule.parameters)
-    before = _findings_of(con, run_id)
-    try:
-        con.execute(_INSERT.format(sql=rule.sql.rstrip().rstrip(";")), params)
-    except duckdb.Error as exc:
-        raise CatalogueError(f"{rule.sql_path.name}: {str(exc).splitlines()[0]}") from exc
-    after = _findings_of(con, run_id)
-    return int(after - before)
-
-
 def parameters_in_force(rules: list[Rule]) -> dict[str, dict[str, Any]]:
     """What the run used, stored with it and shown in the report."""
     return {
         rule.rule_id: {"severity": rule.severity, "enabled": rule.enabled, **rule.parameters}
         for rule in rules
     }
-
-
-def _findings_of(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
-    row = con.execute("select count(*) from findings where run_id = ?", [run_id]).fetchone()
-    return int(row[0]) if row else 0

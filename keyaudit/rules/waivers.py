@@ -15,7 +15,7 @@ such as `svc-*`) and to an access key id:
       expires_on: 2027-03-31
 
 The file is validated before a run starts; every problem is refused as `<file>:<line>: problem —
-fix`. After evaluation, inside the load transaction, a finding matched by a waiver that has not
+fix`. After evaluation, inside the load transaction (keyaudit.warehouse.waivers), a finding matched by a waiver that has not
 expired is marked waived with the waiver id and stays in the data. `expires_on` is inclusive: the
 waiver holds through 23:59:59 UTC of that day and stops at the next midnight UTC, so a run whose
 as_of is that instant or later is not suppressed (an expired waiver suppresses nothing).
@@ -42,17 +42,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import duckdb
-import pandas as pd
-
-from keyaudit.evidence.store import EvidenceStore
 from keyaudit.model import KeyauditError
 from keyaudit.rules.catalogue import Rule
 from keyaudit.rules.waiver_yaml import check_waiver_yaml
 from keyaudit.safefile import FileTooLarge, NotRegularFile, read_regular
-from keyaudit.warehouse.db import insert_frame
 
-WAIVER_EVIDENCE = "waivers.yml"  # the file as it was at the run, kept with the run's evidence
 STATUSES = ("active", "unused", "reopened", "expired")
 DEFAULT_REVIEW_DAYS = 14
 WAIVER_FILE_MAX_BYTES = 1024 * 1024
@@ -99,18 +93,6 @@ class WaiverFile:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.content).hexdigest()
-
-
-@dataclass(frozen=True)
-class WaiverOutcome:
-    """What applying the waivers did to one run."""
-
-    findings_waived: int
-    active: int
-    unused: int
-    expired: int
-    reopened: int = 0
-    needs_review: int = 0
 
 
 def load_waivers(path: Path | str, rules: Iterable[Rule] | Mapping[str, str]) -> WaiverFile:
@@ -190,121 +172,3 @@ def _rule_scopes(rules: Iterable[Rule] | Mapping[str, str]) -> dict[str, str]:
     if isinstance(rules, Mapping):
         return dict(rules)
     return {rule.rule_id: rule.scope for rule in rules}
-
-
-def write_waiver_evidence(store: EvidenceStore, waivers: WaiverFile) -> None:
-    """Keep the waiver file verbatim with the run, so a reload applies the same waivers."""
-    store.write(None, WAIVER_EVIDENCE, waivers.content, "waivers")
-
-
-def read_waiver_evidence(
-    store: EvidenceStore, rules: Iterable[Rule] | Mapping[str, str]
-) -> WaiverFile | None:
-    """The waiver file kept with the run, validated; None when the run had none."""
-    path = store.run_dir / WAIVER_EVIDENCE
-    if not path.exists():
-        return None
-    name = f"{store.run_id}/{WAIVER_EVIDENCE}"
-    return parse_waivers(read_waiver_bytes(path, name), name, rules)
-
-
-def waivers_frame(run_id: str, waivers: Iterable[Waiver]) -> pd.DataFrame:
-    rows = [
-        {
-            "run_id": run_id,
-            "waiver_id": w.waiver_id,
-            "rule_id": w.rule_id,
-            "account_id": w.account_id,
-            "user_name": w.user_name,
-            "access_key_id": w.access_key_id,
-            "reason": w.reason,
-            "approved_by": w.approved_by,
-            "ticket": w.ticket,
-            "expires_on": w.expires_on,
-            "granted_on": w.granted_on,
-            "line_number": w.line or position,
-        }
-        for position, w in enumerate(waivers, start=1)
-    ]
-    frame = pd.DataFrame(rows)
-    if not frame.empty:
-        frame["expires_on"] = pd.to_datetime(frame["expires_on"]).dt.date
-        frame["granted_on"] = pd.to_datetime(frame["granted_on"]).dt.date.astype(object)
-        frame.loc[frame["granted_on"].isna(), "granted_on"] = None
-    return frame
-
-
-_MARK_WAIVED = """
-update findings
-set waived = true, waiver_id = chosen.waiver_id
-from (
-    select finding_id, first(waiver_id order by line_number, waiver_id) as waiver_id
-    from waiver_matches
-    where run_id = $run_id and finding_id is not null and not is_expired and not is_reopened
-    group by finding_id
-) as chosen
-where findings.run_id = $run_id and findings.finding_id = chosen.finding_id
-"""
-
-_SET_STATUS = """
-update waivers
-set
-    status = outcome.status,
-    count_matched = outcome.count_matched,
-    count_reopened = outcome.count_reopened,
-    needs_review = outcome.needs_review
-from (
-    select
-        waiver_id,
-        count(finding_id) filter (where not is_reopened) as count_matched,
-        count(finding_id) filter (where is_reopened) as count_reopened,
-        case
-            when bool_or(is_expired) then 'expired'
-            when count(finding_id) filter (where not is_reopened) > 0 then 'active'
-            when count(finding_id) > 0 then 'reopened'
-            else 'unused'
-        end as status,
-        not bool_or(is_expired) and min(days_left) <= $review_days as needs_review
-    from waiver_matches
-    where run_id = $run_id
-    group by waiver_id
-) as outcome
-where waivers.run_id = $run_id and waivers.waiver_id = outcome.waiver_id
-"""
-
-
-def apply_waivers(
-    con: duckdb.DuckDBPyConnection,
-    run_id: str,
-    waivers: WaiverFile | Iterable[Waiver] | None,
-    *,
-    review_days: int = DEFAULT_REVIEW_DAYS,
-) -> WaiverOutcome:
-    """Store the run's waivers and mark the findings they cover; call inside the load transaction,
-    after the rules ran and the keys mart was built (the run's row gives the as_of date that
-    decides expiry and review, the keys' creation times decide reopening)."""
-    listed = waivers.waivers if isinstance(waivers, WaiverFile) else tuple(waivers or ())
-    con.execute("delete from waivers where run_id = ?", [run_id])
-    insert_frame(con, "waivers", waivers_frame(run_id, listed))
-    if listed:
-        con.execute(_MARK_WAIVED, {"run_id": run_id})
-        con.execute(_SET_STATUS, {"run_id": run_id, "review_days": review_days})
-    (waived,) = con.execute(
-        "select count(*) from findings where run_id = ? and waived", [run_id]
-    ).fetchone() or (0,)
-    statuses = dict(
-        con.execute(
-            "select status, count(*) from waivers where run_id = ? group by status", [run_id]
-        ).fetchall()
-    )
-    (review,) = con.execute(
-        "select count(*) from waivers where run_id = ? and needs_review", [run_id]
-    ).fetchone() or (0,)
-    return WaiverOutcome(
-        findings_waived=waived,
-        active=statuses.get("active", 0),
-        unused=statuses.get("unused", 0),
-        expired=statuses.get("expired", 0),
-        reopened=statuses.get("reopened", 0),
-        needs_review=review,
-    )

@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from keyaudit.config import RemediationConfig
+from keyaudit.evidence.kept_waivers import read_waiver_evidence
 from keyaudit.evidence.run_record import read_run_file
 from keyaudit.evidence.scps import read_scps, scp_gap, scp_levels
 from keyaudit.evidence.store import EvidenceStore
@@ -24,23 +25,20 @@ from keyaudit.model import ROOT_USER, Account, AccountOutcome, address_in
 from keyaudit.paths import SQL_DIR
 from keyaudit.privilege.account import evaluate_account
 from keyaudit.privilege.catalogue import catalogue_version
-from keyaudit.rules.catalogue import Rule, evaluate
-from keyaudit.rules.run_rules import record_run_rules
-from keyaudit.rules.waivers import (
-    DEFAULT_REVIEW_DAYS,
-    WaiverFile,
-    apply_waivers,
-    read_waiver_evidence,
-)
+from keyaudit.rules.catalogue import Rule
+from keyaudit.rules.waivers import DEFAULT_REVIEW_DAYS, WaiverFile
 from keyaudit.sources.aws import credentials, privilege
 from keyaudit.sources.aws.calls import split_call
 from keyaudit.sources.credential_report import COLUMNS
 from keyaudit.sources.credential_report_bulk import REPORT, parse_credential_reports
 from keyaudit.textsafe import shortened
 from keyaudit.warehouse.db import delete_run, insert_frame, transaction
+from keyaudit.warehouse.findings import evaluate
 from keyaudit.warehouse.marts import build_marts
 from keyaudit.warehouse.reconciliation import record_differences
 from keyaudit.warehouse.remediation_plan import build_plan
+from keyaudit.warehouse.run_rules import record_run_rules
+from keyaudit.warehouse.waivers import apply_waivers
 from keyaudit.words import counted, plural
 
 if TYPE_CHECKING:

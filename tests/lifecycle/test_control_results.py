@@ -15,12 +15,13 @@ import pytest
 from lifecycle_given import A, B, C, History
 
 from keyaudit.frameworks import BY_KEY, FRAMEWORKS
-from keyaudit.rules.catalogue import evaluate
-from keyaudit.rules.run_rules import record_run_rules
-from keyaudit.rules.waivers import Waiver, apply_waivers
+from keyaudit.rules.waivers import Waiver
 from keyaudit.sources.credential_report import COLUMNS
 from keyaudit.warehouse.db import insert_frame
+from keyaudit.warehouse.findings import evaluate
 from keyaudit.warehouse.marts import build_marts
+from keyaudit.warehouse.run_rules import record_run_rules
+from keyaudit.warehouse.waivers import apply_waivers
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 D = "444444444444"  # a suspended account: skipped

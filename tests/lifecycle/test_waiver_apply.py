@@ -7,13 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from lifecycle_given import A, B, finding, waiver
 
+from keyaudit.evidence.kept_waivers import read_waiver_evidence, write_waiver_evidence
 from keyaudit.evidence.store import EvidenceStore
-from keyaudit.rules.waivers import (
-    apply_waivers,
-    parse_waivers,
-    read_waiver_evidence,
-    write_waiver_evidence,
-)
+from keyaudit.rules.waivers import parse_waivers
+from keyaudit.warehouse.waivers import apply_waivers
 
 AS_OF = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 KEY_1, KEY_2 = "AKIAAAAAAAAAAAAAAAA1", "AKIAAAAAAAAAAAAAAAA2"

@@ -18,8 +18,9 @@ from lifecycle_given import waiver as given_waiver
 from keyaudit.report.formatting import relations
 from keyaudit.report.methodology import waiver_lists
 from keyaudit.report.queries import rows
-from keyaudit.rules.waivers import Waiver, apply_waivers, parse_waivers
+from keyaudit.rules.waivers import Waiver, parse_waivers
 from keyaudit.warehouse.db import insert_frame
+from keyaudit.warehouse.waivers import apply_waivers
 
 RULE = "ACCESS_KEY_NOT_ROTATED"
 OLD_KEY, NEW_KEY = "AKIAOLDKEY0000000001", "AKIANEWKEY0000000002"

@@ -8,9 +8,10 @@ from typing import Any
 
 import pandas as pd
 
-from keyaudit.rules.catalogue import evaluate, load_catalogue
+from keyaudit.rules.catalogue import load_catalogue
 from keyaudit.sources.credential_report import COLUMNS
 from keyaudit.warehouse.db import insert_frame
+from keyaudit.warehouse.findings import evaluate
 from keyaudit.warehouse.marts import build_marts
 
 AS_OF = datetime.fromisoformat("2026-12-01T06:00:00+00:00")

@@ -184,7 +184,8 @@ def test_findings_are_deterministic_for_a_fixed_as_of(given, warehouse):
     first = given.findings()
     ids = warehouse.execute("select finding_id from findings order by all").fetchall()
     warehouse.execute("delete from findings")
-    from keyaudit.rules.catalogue import evaluate, load_catalogue
+    from keyaudit.rules.catalogue import load_catalogue
+    from keyaudit.warehouse.findings import evaluate
 
     evaluate(warehouse, "run-1", AS_OF, load_catalogue())
     assert warehouse.execute("select finding_id from findings order by all").fetchall() == ids

@@ -14,8 +14,8 @@ from rules_given import ACCOUNT, AS_OF, Given, days_ago
 
 from keyaudit.privilege.account import evaluate_account
 from keyaudit.rules.catalogue import load_catalogue
-from keyaudit.rules.run_rules import record_run_rules
 from keyaudit.warehouse.db import insert_frame
+from keyaudit.warehouse.run_rules import record_run_rules
 
 RULE = "ACCESS_KEY_ON_PRIVILEGED_USER"
 OTHER_ACCOUNT = "444455556666"

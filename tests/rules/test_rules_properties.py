@@ -13,9 +13,10 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keyaudit.rules.catalogue import evaluate, load_catalogue
+from keyaudit.rules.catalogue import load_catalogue
 from keyaudit.sources.credential_report import COLUMNS, ROOT_USER, parse_credential_report
 from keyaudit.warehouse.db import delete_run, insert_frame
+from keyaudit.warehouse.findings import evaluate
 from keyaudit.warehouse.marts import build_marts
 
 RUN = "run-prop"
