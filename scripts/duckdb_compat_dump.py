@@ -49,6 +49,12 @@ CALLS = {
     " ka_in_accounts(account_id, ['123456789012']) as one, ka_in_accounts(account_id, []) as none"
     " from accounts)",
     "ka_root_user": "(select ka_root_user() as value)",
+    "ka_one_account": "(select ka_one_account(v) as value from (values ('123456789012'), (null)) as t(v))",
+    "fix_first_for": "(select * from fix_first_for(null, null) union all by name"
+    " select * from fix_first_for(null, ka_one_account('123456789012')))",
+    "evidence_files_for": "(select * from evidence_files_for(null, ['123456789012']))",
+    "input_files_for": "(select * from input_files_for(null, null))",
+    "remediation_times_for": "(select * from remediation_times_for(null, null))",
 }
 
 

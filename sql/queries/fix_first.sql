@@ -3,15 +3,12 @@
 -- param account_id (text, optional): limit to one account (12 digits); default every account
 -- param limit (integer, optional): how many keys to list; default all
 --
--- From the fix_first view: each key with open (not waived) findings, one row per key, ranked by
--- AWS quarantine, then the effective privilege of its user (admin, escalation, unknown, other), then the highest
--- severity of its findings, then days idle (never used: since creation), then age.
+-- From fix_first_for (the fix_first view of one run): each key with open (not waived) findings,
+-- one row per key, ranked by AWS quarantine, then the effective privilege of its user (admin,
+-- escalation, unknown, other), then the highest severity of its findings, then days idle (never
+-- used: since creation), then age.
 with fix_first as (
-    select * from fix_first
-),
-
-chosen_run as (
-    select run_id from ka_run($run_id)
+    select * from fix_first_for($run_id, ka_one_account($account_id))
 ),
 
 final as (
@@ -29,8 +26,6 @@ final as (
         privilege_reason,
         why,
     from fix_first
-    inner join chosen_run using (run_id)
-    where $account_id is null or account_id = $account_id
 )
 
 select * from final

@@ -1,10 +1,7 @@
 -- The run's evidence files: run-level ones and those of the accounts in $account_ids (all
--- accounts when NULL), with their hashes.
+-- accounts when NULL), with their hashes (evidence_files_for).
 with evidence as (
-    select *
-    from evidence
-    where run_id = $run_id
-        and (account_id is null or ka_in_accounts(account_id, $account_ids))
+    select * from evidence_files_for($run_id, $account_ids)
 ),
 
 final as (

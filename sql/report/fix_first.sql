@@ -1,21 +1,14 @@
 -- The Fix first list of the run (or of the accounts in $account_ids), best first: the first
--- $limit keys of the fix_first view, in its order (sql/views/fix_first.sql defines it).
+-- $limit keys of fix_first_for (sql/views/_fix_first_for.sql), in its order.
 with fix_first as (
-    select *
-    from fix_first
-    where run_id = $run_id
-        and ka_in_accounts(account_id, $account_ids)
-),
-
-accounts as (
-    select * from accounts where run_id = $run_id
+    select * from fix_first_for($run_id, $account_ids)
 ),
 
 final as (
     select
         fix_rank,
-        fix_first.account_id,
-        accounts.name,
+        account_id,
+        account_name as name,
         user_name,
         access_key_id,
         key_slot,
@@ -30,7 +23,6 @@ final as (
         owner,
         owner_source,
     from fix_first
-    left join accounts using (account_id)
 )
 
 select * from final order by fix_rank limit $limit

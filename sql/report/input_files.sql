@@ -1,8 +1,8 @@
 -- The files handed in for a files-source run (`keyaudit run --source files --files DIR`), one
--- row per entry of the folder with its hash, the account it was attributed to and how, and what
--- became of it. Empty for runs collected from AWS or the demo.
+-- row per entry of the folder (input_files_for; every account's: the report's provenance lists
+-- the whole folder). Empty for runs collected from AWS or the demo.
 with input_files as (
-    select * from input_files where run_id = $run_id
+    select * from input_files_for($run_id, null)
 ),
 
 final as (

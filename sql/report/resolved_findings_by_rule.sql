@@ -1,10 +1,9 @@
--- Findings of the previous run of this run's scope that this run no longer has
--- (findings_resolved), by rule and severity, in the accounts of $account_ids (all when NULL).
-with findings_resolved as (
-    select *
-    from findings_resolved
+-- Findings of the previous run of this run's scope that this run no longer has, by rule and
+-- severity, in the accounts of $account_ids (all when NULL): the ones remediation_times_for says
+-- this run resolved.
+with remediation_times as (
+    select * from remediation_times_for($run_id, $account_ids)
     where run_id = $run_id
-        and ka_in_accounts(account_id, $account_ids)
 ),
 
 final as (
@@ -12,7 +11,7 @@ final as (
         rule_id,
         severity,
         count(*) as count_findings,
-    from findings_resolved
+    from remediation_times
     group by rule_id, severity
 )
 

@@ -48,3 +48,8 @@ create or replace macro ka_in_accounts(account_id, wanted_account_ids) as
 -- The credential report's name for the root user (its row's "user", and the user_name of every
 -- finding about root): keyaudit.model.ROOT_USER, which tests/test_one_definition.py holds equal.
 create or replace macro ka_root_user() as '<root_account>';
+
+-- A saved query's one optional account (NULL: every account) as the list ka_in_accounts and the
+-- table macros take.
+create or replace macro ka_one_account(account_id) as
+    case when account_id is null then null else [cast(account_id as varchar)] end;

@@ -11,6 +11,7 @@ from report_rows import RULES, RUN_ID
 
 from keyaudit.report import build_report_context
 from keyaudit.report.fix_first import FIX_FIRST_LIMIT
+from keyaudit.warehouse.saved_queries import bind, find_query
 
 
 def view(con: duckdb.DuckDBPyConnection, accounts: list[str] | None = None) -> list[tuple]:
@@ -55,3 +56,15 @@ def test_a_slice_lists_its_own_keys_with_their_rank_in_the_run(shared_db):
     context = build_report_context(shared_db, RUN_ID, rules=RULES, account_ids=[account])
     assert shown(context) == view(shared_db, [account])[:FIX_FIRST_LIMIT]
     assert {k["account_id"] for k in context["fix_first"]} == {account}
+
+
+def test_the_saved_query_lists_the_same_keys_in_the_same_order_for_a_run_or_an_account(
+    shared_db,
+):
+    """One question, one definition: `keyaudit query --file fix_first` and the report both read
+    fix_first_for, so an auditor's list and the report's never disagree."""
+    query = find_query("fix_first")
+    account = view(shared_db)[-1][1]
+    for given, accounts in (({}, None), ({"account_id": account}, [account])):
+        rows = shared_db.execute(query.sql, bind(query, {"run_id": RUN_ID, **given})).fetchall()
+        assert [tuple(r[:3]) for r in rows] == view(shared_db, accounts)

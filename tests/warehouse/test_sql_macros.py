@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+from keyaudit.warehouse.db import connect
+from keyaudit.warehouse.saved_queries import bind, find_query
+
 OLD, NEW, SAME_TIME = (
     "20261101T060000Z-aaaaaa",
     "20261201T060000Z-aaaaaa",
@@ -77,3 +80,34 @@ def test_the_account_filter_binds_as_one_condition_beside_others(warehouse: Any)
         {"ids": None},
     ).fetchone()
     assert found == (0,)
+
+
+def test_a_slice_of_evidence_keeps_the_run_level_files_and_its_own_accounts(demo_run):
+    con = connect(demo_run.warehouse, read_only=True)
+    every = con.execute("select account_id, path from evidence_files_for(null, null)").fetchall()
+    account = next(a for a, _ in every if a is not None)
+    sliced = con.execute(
+        "select account_id, path from evidence_files_for(?, ?)", [demo_run.run_id, [account]]
+    ).fetchall()
+    assert {a for a, _ in sliced} == {None, account}
+    assert sorted(sliced, key=str) == sorted(
+        [(a, p) for a, p in every if a in (None, account)], key=str
+    )
+    saved = find_query("evidence_files")
+    listed = con.execute(saved.sql, bind(saved, {})).fetchall()
+    assert [(a, p) for a, p, *_ in listed] == sorted(every, key=lambda row: row[1])
+    con.close()
+
+
+def test_a_slice_of_input_files_keeps_the_files_no_account_was_found_for(warehouse: Any):
+    add_run(warehouse, NEW, "2026-12-01 06:00:00Z")
+    warehouse.execute(
+        """insert into input_files (run_id, file_name, kind, status, account_id)
+           values (?, 'a.csv', 'credential_report', 'assessed', '111111111111'),
+                  (?, 'b.csv', 'credential_report', 'assessed', '222222222222'),
+                  (?, 'notes.txt', 'ignored', 'ignored', null)""",
+        [NEW, NEW, NEW],
+    )
+    files = "select file_name from input_files_for(null, ?) order by 1"
+    assert warehouse.execute(files, [["222222222222"]]).fetchall() == [("b.csv",), ("notes.txt",)]
+    assert len(warehouse.execute(files, [None]).fetchall()) == 3
