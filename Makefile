@@ -41,7 +41,7 @@ test-slow: test-deps  ## the slow end-to-end files: Prefect flows, repeated demo
 lint: setup  ## ruff lint and format check, mypy, the import contracts of the layout (lint-imports)
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
-	@$(RUN) mypy keyaudit flows
+	@$(RUN) mypy keyaudit   # flows/ too, as keyaudit.flows (through the link keyaudit/flows)
 	@$(RUN) lint-imports --no-cache
 
 wheel-check: setup  ## build the wheel, pip-install it into clean venvs and run keyaudit demo from an empty folder (≈ 2.5 min)

@@ -117,8 +117,8 @@ def replay_prefect(
         os.environ.setdefault(name, value)
     from prefect import flow
 
-    from flows.audit import PrefectSteps
     from keyaudit.config import RunConfig
+    from keyaudit.flows.audit import PrefectSteps
     from keyaudit.pipeline import CollectJob
     from keyaudit.sources.provider import Source
 

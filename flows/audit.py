@@ -25,10 +25,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows import artifacts
-from flows.logs import keyaudit_logs_to_prefect
-from flows.scale import AWS_TASK, collect_on_dask
 from keyaudit import pipeline
+from keyaudit.flows import artifacts
+from keyaudit.flows.logs import keyaudit_logs_to_prefect
+from keyaudit.flows.scale import AWS_TASK, collect_on_dask
 from keyaudit.model import Account, AccountOutcome, utc_instant
 from keyaudit.outcome import AuditResult, IncompleteRun
 from keyaudit.safefile import owner_only_umask

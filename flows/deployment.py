@@ -18,6 +18,7 @@ from prefect import Flow
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.deployments.runner import RunnerDeployment
+from prefect.types.entrypoint import EntrypointType
 
 from keyaudit.paths import PROJECT_ROOT
 
@@ -72,6 +73,9 @@ class DeploymentSpec:
             "tags": list(self.tags),
             "enforce_parameter_schema": self.enforce_parameter_schema,
             "concurrency_limit": self.concurrency(),
+            # keyaudit.flows.audit.audit_flow, as prefect.yaml names it: not a path relative to
+            # the working folder, which an installed keyaudit does not have
+            "entrypoint_type": EntrypointType.MODULE_PATH,
         }
 
     def to_deployment(self, flow: Flow[..., Any]) -> RunnerDeployment:

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Prove that keyaudit installs: build the wheel, check that it carries the SQL, the templates and
-# the other shipped files, pip-install it into clean virtual environments outside the checkout and
-# run it from an empty folder with an empty HOME.
+# the other shipped files, and nothing outside keyaudit/ (flows/ ships as keyaudit/flows), pip-install
+# it into clean virtual environments outside the checkout and run it from an empty folder with an
+# empty HOME.
 #
 #   1. `pip install <wheel>`         (no extras): --help, `query --help` and `rules` work, and every
-#      module outside the demo source imports without moto or Dask; `keyaudit demo` answers with one
-#      error line naming `pip install 'keyaudit[demo]'`, exit 2, no traceback.
+#      module outside the demo source imports without moto or Dask (keyaudit.flows included; no
+#      top-level `flows`); prefect.yaml's entrypoint loads the installed flow; `keyaudit demo`
+#      answers with one error line naming `pip install 'keyaudit[demo]'`, exit 2, no traceback.
 #   2. `pip install '<wheel>[demo]'` (a new venv): `keyaudit demo` exits 0 and writes report.html
 #      and report.pdf.
 #
@@ -39,9 +41,15 @@ missing = [
     and f"{inside}/{path.relative_to(folder).as_posix()}" not in names
 ]
 missing += [f for f in ("prefect.yaml", "keyaudit.example.toml") if f"keyaudit/_data/{f}" not in names]
-missing += [m for m in ("keyaudit/cli/__init__.py", "flows/audit.py") if m not in names]
+missing += [m for m in ("keyaudit/cli/__init__.py", "keyaudit/flows/audit.py") if m not in names]
 if missing:
     print("missing from the wheel:", *missing, sep="\n  ", file=sys.stderr)
+    sys.exit(1)
+# keyaudit and its .dist-info only: a top-level `flows` (any other name) would clash with others'
+tops = {n.split("/")[0] for n in names}
+foreign = sorted(t for t in tops if t != "keyaudit" and not t.endswith(".dist-info"))
+if foreign:
+    print("the wheel installs top-level names besides keyaudit:", *foreign, sep="\n  ", file=sys.stderr)
     sys.exit(1)
 sql = sum(n.startswith("keyaudit/_data/sql/") for n in names)
 templates = sum(n.startswith("keyaudit/_data/reports/templates/") for n in names)
@@ -86,7 +94,7 @@ run_clean "$work/lean" keyaudit --help >/dev/null || die "keyaudit --help"
 run_clean "$work/lean" keyaudit query --help >/dev/null || die "keyaudit query --help"
 run_clean "$work/lean" keyaudit rules >"$work/rules.txt" || die "keyaudit rules (reads the packaged sql/rules)"
 run_clean "$work/lean" python - <<'EOF' || die "a module outside the demo source needs an optional extra, or the data is not the packaged one"
-import importlib, pkgutil, sys
+import importlib, importlib.util, pkgutil, sys
 import keyaudit.paths as paths
 assert "site-packages" in str(paths.SQL_DIR), paths.SQL_DIR
 skip = ("keyaudit.sources.demo", "keyaudit.__main__")  # the demo needs moto; __main__ runs the CLI
@@ -95,10 +103,20 @@ def walk(name):
     for info in pkgutil.iter_modules(getattr(module, "__path__", [])):
         if f"{name}.{info.name}" not in skip:
             walk(f"{name}.{info.name}")
-walk("keyaudit")
-walk("flows")
+walk("keyaudit")  # keyaudit.flows included
+assert importlib.util.find_spec("flows") is None, "a top-level flows package is installed"
 loaded = sorted({m.split(".")[0] for m in sys.modules} & {"moto", "dask", "distributed", "prefect_dask"})
 assert not loaded, f"imported without being asked for: {loaded}"
+EOF
+# the deployment's entrypoint (the packaged prefect.yaml) loads the installed flow from any folder
+run_clean "$work/lean" python - <<'EOF' || die "prefect.yaml's entrypoint does not load the flow from the installed wheel"
+import yaml
+from prefect.flows import load_flow_from_entrypoint
+import keyaudit.paths as paths
+(deployment,) = yaml.safe_load(paths.PREFECT_YAML.read_text())["deployments"]
+flow = load_flow_from_entrypoint(deployment["entrypoint"], use_placeholder_flow=False)
+assert flow.fn.__module__ == "keyaudit.flows.audit", flow.fn.__module__
+assert "site-packages" in flow.fn.__code__.co_filename, flow.fn.__code__.co_filename
 EOF
 set +e
 run_clean "$work/lean" keyaudit demo >"$work/demo.out" 2>"$work/demo.err"

@@ -137,3 +137,19 @@ def test_the_runtime_packages_are_weasyprints_and_never_chromium(tmp_path: Path)
     installed = (tmp_path / "apt.log").read_text(encoding="utf-8").split()
     assert {"libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"} <= set(installed)
     assert "chromium" not in installed
+
+
+# --------------------------------------------------------------------------- keyaudit.flows
+
+
+def test_flows_is_keyaudit_flows_in_the_checkout_and_in_the_wheel() -> None:
+    """The repository's flows/ is the package keyaudit.flows: through the link keyaudit/flows
+    here, at keyaudit/flows in the wheel, which installs no top-level `flows`."""
+    import keyaudit.flows.audit
+
+    assert (REPO / "keyaudit" / "flows").resolve() == REPO / "flows"
+    assert Path(keyaudit.flows.audit.__file__).resolve() == REPO / "flows" / "audit.py"
+    wheel = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["hatch"]
+    wheel = wheel["build"]["targets"]["wheel"]
+    assert wheel["packages"] == ["keyaudit"]
+    assert wheel["force-include"]["flows"] == "keyaudit/flows"

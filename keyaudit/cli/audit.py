@@ -91,8 +91,8 @@ def _run_audit(
 def _on_prefect(request: Any, doing: str, *, dask: bool) -> AuditResult:
     """The same pipeline as the `keyaudit-audit` flow, on the configured Prefect API."""
     quiet_prefect()
-    from flows.audit import audit_flow
-    from flows.scale import require_api_server
+    from keyaudit.flows.audit import audit_flow
+    from keyaudit.flows.scale import require_api_server
     from keyaudit.model import KeyauditError
     from keyaudit.outcome import IncompleteRun
 
@@ -103,7 +103,7 @@ def _on_prefect(request: Any, doing: str, *, dask: bool) -> AuditResult:
         raise fail(str(exc)) from None
     api = os.environ.get("PREFECT_API_URL") or "a temporary local Prefect server"
     typer.echo(f"keyaudit: {doing} as a Prefect flow on {api} …", err=True)
-    from flows.temporary_server import start_temporary_server
+    from keyaudit.flows.temporary_server import start_temporary_server
 
     start_temporary_server()  # if it is ours: it ends with this process, even on kill -9
     try:
@@ -184,7 +184,7 @@ def _delivery_lines(result: Any) -> list[str]:
     delivery = result.get("delivery")
     if not delivery or all(r["target"] == "folder" for r in delivery["results"]):
         return []
-    from flows.artifacts import delivery_lines
+    from keyaudit.flows.artifacts import delivery_lines
 
     return ["", "  delivery", *(f"    {line}" for line in delivery_lines(delivery))]
 

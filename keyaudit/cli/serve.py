@@ -52,7 +52,7 @@ def serve(
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from prefect.settings import get_current_settings
 
-    from flows.deployment import PREFECT_YAML, DeploymentFileError, load_spec
+    from keyaudit.flows.deployment import PREFECT_YAML, DeploymentFileError, load_spec
 
     try:
         spec = load_spec(prefect_yaml or PREFECT_YAML, deployment).with_timezone(timezone)
@@ -67,7 +67,7 @@ def serve(
         raise fail(NO_API)
     from prefect import serve as prefect_serve
 
-    from flows.audit import audit_flow
+    from keyaudit.flows.audit import audit_flow
 
     limit = (
         f", concurrency limit {spec.concurrency_limit} ({spec.collision_strategy})"

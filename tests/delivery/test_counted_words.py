@@ -57,7 +57,7 @@ def test_the_summary_mail_says_one_account_and_one_waived_finding(tmp_path: Path
 
 
 def test_the_artifact_says_waived_findings_in_the_plural_and_one_in_the_singular(tmp_path: Path):
-    from flows.artifacts import run_markdown
+    from keyaudit.flows.artifacts import run_markdown
 
     assert "1 waived finding is not counted as open." in run_markdown(
         digest(waived_total=1), result(tmp_path)

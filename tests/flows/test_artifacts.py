@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.artifacts import account_rows, run_markdown
+from keyaudit.flows.artifacts import account_rows, run_markdown
 from keyaudit.outcome import AuditResult
 from keyaudit.report.digest import AccountLine, RunDigest
 from keyaudit.warehouse.load import RunSummary
@@ -113,7 +113,7 @@ def test_account_table_has_one_row_per_account_and_unknown_is_not_zero():
 
 
 def test_delivery_lines_say_how_long_s3_keeps_the_objects_or_why_nothing_went():
-    from flows.artifacts import delivery_lines
+    from keyaudit.flows.artifacts import delivery_lines
 
     locked = {
         "results": [{"target": "s3", "name": "report.pdf", "ok": True, "detail": "s3://b/k"}],

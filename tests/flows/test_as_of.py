@@ -53,7 +53,7 @@ def requests_seen(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 def test_the_flow_reads_as_of_without_a_zone_as_utc(
     prefect_harness, machine_in_tokyo, requests_seen, given
 ):
-    from flows.audit import audit_flow
+    from keyaudit.flows.audit import audit_flow
 
     state = audit_flow(source="demo", as_of=given, return_state=True)
     assert state.is_failed()

@@ -9,8 +9,8 @@ import pytest
 def test_dask_without_a_prefect_api_server_is_refused_with_the_fix(monkeypatch):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows.scale import ScaleOutError, dask_runner
     from keyaudit.config import RunConfig
+    from keyaudit.flows.scale import ScaleOutError, dask_runner
 
     with (
         temporary_settings(restore_defaults={PREFECT_API_URL}),

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from flows.deployment import PREFECT_YAML, DeploymentFileError, load_spec
 from keyaudit.cli import app
+from keyaudit.flows.deployment import PREFECT_YAML, DeploymentFileError, load_spec
 
 runner = CliRunner()
 
@@ -43,7 +43,7 @@ def test_entrypoint_loads_the_audit_flow_and_the_parameters_fit_its_schema():
     from prefect.utilities.callables import parameter_schema
     from prefect.utilities.schema_tools import validate
 
-    from flows.audit import audit_flow
+    from keyaudit.flows.audit import audit_flow
 
     raw = raw_deployment()
     flow = load_flow_from_entrypoint(raw["entrypoint"])
@@ -59,7 +59,7 @@ def test_a_wrong_parameter_is_refused_by_the_schema_the_deployment_enforces():
     from prefect.utilities.callables import parameter_schema
     from prefect.utilities.schema_tools import ValidationError, validate
 
-    from flows.audit import audit_flow
+    from keyaudit.flows.audit import audit_flow
 
     schema = parameter_schema(audit_flow).model_dump_for_openapi()
     with pytest.raises((ValidationError, ParameterTypeError)):
@@ -91,7 +91,7 @@ def test_spec_refuses_an_unknown_timezone_with_one_line():
 def test_one_run_at_a_time_reaches_the_deployment_and_later_runs_wait():
     from prefect.client.schemas.objects import ConcurrencyLimitStrategy
 
-    from flows.audit import audit_flow
+    from keyaudit.flows.audit import audit_flow
 
     spec = load_spec()
     assert (spec.concurrency_limit, spec.collision_strategy) == (1, "ENQUEUE")
@@ -152,7 +152,7 @@ def test_serve_serves_the_deployment_of_prefect_yaml_in_the_timezone_asked(serve
     (deployment,) = served
     raw = raw_deployment()
     assert deployment.name == "monthly-audit" and deployment.flow_name == "keyaudit-audit"
-    assert deployment.entrypoint.endswith(raw["entrypoint"])  # relative to the working folder
+    assert deployment.entrypoint == raw["entrypoint"] == "keyaudit.flows.audit.audit_flow"
     (schedule,) = deployment.schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 6 1 * *", "Europe/Berlin")
     assert schedule.active is True and not deployment.paused
@@ -199,7 +199,7 @@ def test_the_flow_survives_the_by_value_pickling_of_served_runs():
 
     import cloudpickle
 
-    from flows.audit import audit_flow
+    from keyaudit.flows.audit import audit_flow
 
     copy = pickle.loads(cloudpickle.dumps(audit_flow))
     assert copy.validate_parameters({"source": "demo"})["source"] == "demo"

@@ -10,8 +10,8 @@ import pytest
 from prefect.logging.handlers import APILogHandler
 from prefect.settings import PREFECT_LOGGING_TO_API_ENABLED, temporary_settings
 
-from flows.logs import keyaudit_logs_to_prefect
 from keyaudit.cli.common import show_progress
+from keyaudit.flows.logs import keyaudit_logs_to_prefect
 
 
 @pytest.fixture

@@ -303,7 +303,7 @@ def discover_with(sessions: Sessions) -> Any:
     """The flow's discover task (its retry options, without the waits) in a flow of its own."""
     from prefect import flow
 
-    from flows.audit import TASKS
+    from keyaudit.flows.audit import TASKS
     from keyaudit.pipeline import discover_accounts
 
     plan = SimpleNamespace(config=Config.model_validate({"discovery": {"mode": "caller"}}))
@@ -342,7 +342,7 @@ def dask_run(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) ->
     to the harness's Prefect API server."""
     from distributed import Client, LocalCluster
 
-    from flows.audit import audit_flow
+    from keyaudit.flows.audit import audit_flow
 
     folder = tmp_path_factory.mktemp("dask")
     with isolated(folder) as monkey, process_state(), stub_pdf():
@@ -435,7 +435,7 @@ def deployed_run(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
     from prefect.logging.handlers import APILogHandler
 
-    from flows.audit import audit_flow
+    from keyaudit.flows.audit import audit_flow
     from keyaudit.pipeline import CollectJob
 
     folder = tmp_path_factory.mktemp("deployed")
@@ -482,8 +482,8 @@ def test_keyaudits_log_lines_reach_the_prefect_run_log_once_in_a_deployment(depl
 def test_the_deployment_registers_with_a_prefect_server(prefect_harness):
     from prefect.client.orchestration import get_client
 
-    from flows.audit import audit_flow
-    from flows.deployment import load_spec
+    from keyaudit.flows.audit import audit_flow
+    from keyaudit.flows.deployment import load_spec
 
     deployment_id = load_spec().to_deployment(audit_flow).apply()
     with get_client(sync_client=True) as client:

@@ -55,11 +55,13 @@ class FakeFlow:
 def test_a_flow_run_whose_delivery_failed_exits_4_with_the_line_naming_the_resend(
     monkeypatch, tmp_path
 ):
-    import flows.audit
+    import keyaudit.flows.audit
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(
-        flows.audit, "audit_flow", FakeFlow(IncompleteRun(result_with(delivery_problem=PROBLEM)))
+        keyaudit.flows.audit,
+        "audit_flow",
+        FakeFlow(IncompleteRun(result_with(delivery_problem=PROBLEM))),
     )
     result = runner.invoke(app, ["demo", "--prefect"])
     assert result.exit_code == 4
@@ -98,7 +100,7 @@ def test_an_in_process_run_whose_delivery_failed_exits_4_with_the_line_naming_th
 def test_retry_condition_takes_only_throttling_and_server_errors(code, status, retried):
     from prefect.states import Failed
 
-    from flows.scale import only_throttling_or_5xx
+    from keyaudit.flows.scale import only_throttling_or_5xx
 
     error = ClientError(
         {"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Op"

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from flows.audit import TASKS, PrefectSteps
-from flows.scale import AWS_TASK
 from keyaudit import pipeline
+from keyaudit.flows.audit import TASKS, PrefectSteps
+from keyaudit.flows.scale import AWS_TASK
 
 
 def test_every_pipeline_step_has_a_prefect_task_and_nothing_else_does():

@@ -66,7 +66,7 @@ def keyaudit_with_a_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[st
     code = textwrap.dedent(
         """
         import sys
-        from flows.temporary_server import start_temporary_server
+        from keyaudit.flows.temporary_server import start_temporary_server
         from prefect.server.api.server import SubprocessASGIServer
 
         start_temporary_server()

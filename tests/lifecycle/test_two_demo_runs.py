@@ -114,7 +114,7 @@ def _one_page_pdf(html: str, path: Path, base_url: Path, archive: object = None)
 
 @pytest.fixture(scope="module")
 def month(prefect_harness, tmp_path_factory) -> Month:
-    from flows.audit import audit_flow
+    from keyaudit.flows.audit import audit_flow
 
     folder = tmp_path_factory.mktemp("month")
     month = Month(folder)

@@ -26,14 +26,14 @@ def test_a_bad_waiver_file_stops_the_run_before_prefect_starts(tmp_path: Path, m
     waivers.write_text(BAD, encoding="utf-8")
     config = tmp_path / "keyaudit.toml"
     config.write_text(f'waivers_file = "{waivers}"\n', encoding="utf-8")
-    monkeypatch.delitem(sys.modules, "flows.audit", raising=False)
+    monkeypatch.delitem(sys.modules, "keyaudit.flows.audit", raising=False)
     result = runner.invoke(app, ["run", "--config", str(config), "--db", str(tmp_path / "w.db")])
     assert result.exit_code == 2
     assert result.output == (
         f"keyaudit: error: {waivers}:1: waiver W-1 has no expires_on — add expires_on: the last "
         "day the waiver applies, as YYYY-MM-DD; every waiver must expire\n"
     )
-    assert "flows.audit" not in sys.modules  # the flow (and Prefect) never started
+    assert "keyaudit.flows.audit" not in sys.modules  # the flow (and Prefect) never started
 
 
 def test_a_missing_waiver_file_stops_the_run_with_the_os_error(tmp_path: Path, monkeypatch):

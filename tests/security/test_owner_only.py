@@ -118,7 +118,7 @@ def test_every_command_starts_with_an_owner_only_umask(tmp_path: Path):
 
 
 def test_the_flow_starts_with_an_owner_only_umask(monkeypatch: pytest.MonkeyPatch):
-    import flows.audit
+    import keyaudit.flows.audit
 
     seen: list[int] = []
 
@@ -129,8 +129,8 @@ def test_the_flow_starts_with_an_owner_only_umask(monkeypatch: pytest.MonkeyPatc
         seen.append(current_umask())
         raise Stop
 
-    monkeypatch.setattr(flows.audit.pipeline, "run_audit", run_audit)
+    monkeypatch.setattr(keyaudit.flows.audit.pipeline, "run_audit", run_audit)
     os.umask(0o022)
     with pytest.raises(Stop):
-        flows.audit.audit_flow.fn(source="files", files_dir="x")
+        keyaudit.flows.audit.audit_flow.fn(source="files", files_dir="x")
     assert seen == [0o077]
