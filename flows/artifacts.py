@@ -10,8 +10,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from keyaudit.model import HEADLINE_SEVERITIES
 from keyaudit.outcome import AuditResult
-from keyaudit.report.digest import SEVERITIES, RunDigest
+from keyaudit.report.digest import RunDigest
 from keyaudit.textsafe import visible
 from keyaudit.words import counted, plural
 
@@ -52,7 +53,7 @@ def run_markdown(digest: RunDigest, result: AuditResult) -> str:
     ]
     if digest.new is None:
         lines += ["| severity | open |", "| --- | ---: |"]
-        lines += [f"| {s} | {digest.open_by_severity[s]} |" for s in SEVERITIES]
+        lines += [f"| {s} | {digest.open_by_severity[s]} |" for s in HEADLINE_SEVERITIES]
         lines += [f"| **total** | **{digest.open_total}** |", ""]
         lines += ["No earlier run over the same scope: nothing is new or resolved yet."]
     else:
@@ -60,7 +61,7 @@ def run_markdown(digest: RunDigest, result: AuditResult) -> str:
         lines += [
             f"| {s} | {digest.open_by_severity[s]} | {digest.new_by_severity.get(s, 0)} "
             f"| {digest.resolved_by_severity.get(s, 0)} |"
-            for s in SEVERITIES
+            for s in HEADLINE_SEVERITIES
         ]
         lines += [
             f"| **total** | **{digest.open_total}** | **{digest.new}** | **{digest.resolved}** |",
@@ -119,7 +120,7 @@ def account_rows(digest: RunDigest) -> list[dict[str, Any]]:
             "ou": a.ou_path,
             "status": a.status,
             "open": a.open_findings,
-            **{s: a.open_by_severity[s] for s in SEVERITIES},
+            **{s: a.open_by_severity[s] for s in HEADLINE_SEVERITIES},
             "error": a.error or "",
         }
         for a in digest.accounts

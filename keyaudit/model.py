@@ -22,6 +22,10 @@ class KeyauditError(Exception):
 # Most severe first: the order of every table, count and chart.
 Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
+# The severities every count shows even at 0 (critical to low): the headline of the report, the
+# digest, the e-mails, the flow's artifact and the command's summary. The others (info, and any
+# severity a catalogue adds) appear only where they occur, or together as "other".
+HEADLINE_SEVERITIES: tuple[Severity, ...] = SEVERITIES[:4]
 
 # An AWS account id: 12 ASCII digits (str.isdigit() would also take full-width and other Unicode
 # digits). The regex text, for patterns that hold an account id (ARNs, file names, pydantic

@@ -55,6 +55,10 @@ CALLS = {
     "evidence_files_for": "(select * from evidence_files_for(null, ['123456789012']))",
     "input_files_for": "(select * from input_files_for(null, null))",
     "remediation_times_for": "(select * from remediation_times_for(null, null))",
+    "ka_severities": "(select ka_severities() as value)",
+    "ka_headline_severities": "(select ka_headline_severities() as value)",
+    "ka_severity_rank": "(select ka_severity_rank(v) as value from (values ('critical'), ('info'),"
+    " ('other')) as t(v))",
 }
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 
 from keyaudit.exits import RUN_EXIT_CODES, exit_codes_help
-from keyaudit.model import SEVERITIES
+from keyaudit.model import HEADLINE_SEVERITIES
 from keyaudit.words import counted, plural
 
 if TYPE_CHECKING:  # the CLI imports its heavy parts only when a command runs
@@ -152,7 +152,9 @@ def _print_summary(result: AuditResult) -> None:
         f"  not assessed          {s['accounts_not_assessed']}",
         f"  skipped (not ACTIVE)  {s['accounts_skipped']}",
         "  findings by severity  "
-        + ", ".join(f"{sev} {s['findings_by_severity'].get(sev, 0)}" for sev in SEVERITIES[:4]),
+        + ", ".join(
+            f"{sev} {s['findings_by_severity'].get(sev, 0)}" for sev in HEADLINE_SEVERITIES
+        ),
         _changes_line(s),  # new and resolved since the previous run
         "  findings by rule",
         *(f"    {rule:<{width}} {n}" for rule, n in sorted(s["findings_by_rule"].items())),

@@ -7,6 +7,9 @@ from typing import Any
 
 from keyaudit.cli.common import Db, app, fail
 from keyaudit.cli.query import Format, QueryFormat, open_read_only, print_rows, run_sql
+from keyaudit.model import HEADLINE_SEVERITIES
+
+_SHORT = {"critical": "crit", "medium": "med"}  # the table's headers, in 100 characters
 
 
 @app.command()
@@ -40,7 +43,8 @@ def _compact(
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The table's columns: what a reader compares across runs, in 100 characters. CSV, JSON
     and markdown keep every column of the saved query (`keyaudit query --file runs`)."""
-    shown = ["run_id", "as_of", "source", "status", "assessed", "crit", "high", "med", "low"]
+    shown = ["run_id", "as_of", "source", "status", "assessed"]
+    shown += [_SHORT.get(s, s) for s in HEADLINE_SEVERITIES]
     out = []
     for row in rows:
         r = dict(zip(columns, row, strict=True))
@@ -52,10 +56,7 @@ def _compact(
                 r["source"],
                 r["status"],
                 f"{r['accounts_assessed']}/{r['accounts_in_scope']}",
-                r["critical"],
-                r["high"],
-                r["medium"],
-                r["low"],
+                *(r[s] for s in HEADLINE_SEVERITIES),
             )
         )
     return shown, out

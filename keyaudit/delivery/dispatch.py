@@ -31,12 +31,12 @@ from keyaudit.delivery.object_lock import ObjectLockRefused, check_bucket, lock_
 from keyaudit.delivery.owners import DELIVERED_STATUSES, Owner, assign_owners
 from keyaudit.delivery.plan import EVIDENCE_SIGNATURE, OWNERS_DIR, DeliveryPlan, OwnerSlice
 from keyaudit.evidence.store import MANIFEST, SIGNATURE_FILE, make_private_dir, write_private
-from keyaudit.model import KeyauditError
+from keyaudit.model import HEADLINE_SEVERITIES, KeyauditError
 from keyaudit.report import FILE_NAMES, RuleInfo, file_names, write_findings, write_report
-from keyaudit.report.digest import SEVERITIES, run_digest
+from keyaudit.report.digest import run_digest
 from keyaudit.report.file_names import slug
 from keyaudit.report.fix_first import FIX_FIRST_LIMIT, fix_first
-from keyaudit.report.formatting import json_object, relations
+from keyaudit.report.formatting import json_object, relations, severity_sort_key
 from keyaudit.report.pdf_archive import EVIDENCE_MANIFEST
 from keyaudit.report.queries import rows
 from keyaudit.report.remediation import plan_rows
@@ -54,7 +54,6 @@ CONTENT_TYPES = {
     ".jsonl": "application/x-ndjson",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 T = TypeVar("T")
 
 
@@ -280,7 +279,7 @@ def _write_slice(
     records = json.loads(files["json"].read_text(encoding="utf-8"))["findings"]
     open_findings = sorted(
         (r for r in records if r["status"] == "open"),
-        key=lambda r: (_SEVERITY_RANK.get(r["severity"], 99), r["account_id"], r["rule_id"]),
+        key=lambda r: (severity_sort_key(r["severity"]), r["account_id"], r["rule_id"]),
     )
     whose = owner.recipients[0] if owner.via == "owner" else None
     keys = fix_first(con, run_id, account_ids=owner.all_account_ids, limit=FIX_FIRST_ALL)
@@ -304,7 +303,9 @@ def _write_slice(
             for k in plan_rows(con, run_id, owner.all_account_ids) or ()
             if k["access_key_id"] in mine
         ),
-        open_by_severity={s: sum(r["severity"] == s for r in open_findings) for s in SEVERITIES},
+        open_by_severity={
+            s: sum(r["severity"] == s for r in open_findings) for s in HEADLINE_SEVERITIES
+        },
     )
 
 

@@ -20,8 +20,9 @@ import jinja2
 
 from keyaudit.config.delivery import DeliveryConfig, EmailDelivery, S3Delivery
 from keyaudit.delivery.mail import Attachment, Mail
+from keyaudit.model import HEADLINE_SEVERITIES
 from keyaudit.paths import TEMPLATES_DIR
-from keyaudit.report.digest import SEVERITIES, AccountLine, RunDigest
+from keyaudit.report.digest import AccountLine, RunDigest
 from keyaudit.report.methodology import waiver_scope
 from keyaudit.textsafe import template_value
 from keyaudit.words import counted, plural
@@ -137,7 +138,7 @@ def _subject(
     whose = f" — {who}" if who else ""
     counts = open_by_severity if open_by_severity is not None else digest.open_by_severity
     total = sum(counts.values()) if open_by_severity is not None else digest.open_total
-    worst = [f"{counts.get(s, 0)} {s}" for s in SEVERITIES if counts.get(s, 0)][:2]
+    worst = [f"{counts.get(s, 0)} {s}" for s in HEADLINE_SEVERITIES if counts.get(s, 0)][:2]
     text = (
         f"{prefix} {digest.title} {digest.period}{whose}: "
         f"{counted(total, 'open finding')} ({', '.join(worst) or 'none'}), "
@@ -208,7 +209,7 @@ def summary_mail(plan: DeliveryPlan, config: DeliveryConfig, links: Links) -> Ma
                 "new": digest.new_by_severity.get(s, 0),
                 "resolved": digest.resolved_by_severity.get(s, 0),
             }
-            for s in SEVERITIES
+            for s in HEADLINE_SEVERITIES
         ],
         "open_total": digest.open_total,
         "waived_total": digest.waived_total,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from keyaudit.model import HEADLINE_SEVERITIES
 from keyaudit.report.formatting import (
-    SEVERITIES,
     day,
     json_object,
     owner_label,
@@ -176,7 +176,7 @@ _SHORT = {"critical": "Crit.", "high": "High", "medium": "Med.", "low": "Low", "
 
 def severity_columns(accounts: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     """Critical to low always; a column for other severities only when one occurs."""
-    keys: list[str] = list(SEVERITIES[:4])
+    keys: list[str] = list(HEADLINE_SEVERITIES)
     if any(a["open_by_severity"]["other"] for a in accounts):
         keys.append("other")
     return [{"key": k, "label": _SHORT[k]} for k in keys]

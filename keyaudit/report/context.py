@@ -26,7 +26,7 @@ from keyaudit.frameworks import (
     UnknownFramework,
     lookup,
 )
-from keyaudit.model import KeyauditError
+from keyaudit.model import HEADLINE_SEVERITIES, KeyauditError
 from keyaudit.report.accounts import (
     ASSESSED_STATUSES,
     COUNTED_STATUSES,
@@ -459,7 +459,9 @@ def _severity_summary(counts: list[dict[str, Any]], change: dict[str, Any]) -> l
         open_by[row["severity"]] += row["count_open"]
         waived_by[row["severity"]] += row["count_waived"]
     new_by = {s["severity"]: s for s in change.get("by_severity", [])}
-    shown = set(SEVERITIES[:4]) | {s for s in open_by | waived_by if open_by[s] or waived_by[s]}
+    shown = set(HEADLINE_SEVERITIES) | {
+        s for s in open_by | waived_by if open_by[s] or waived_by[s]
+    }
     return [
         {
             "severity": s,

@@ -13,12 +13,8 @@ from typing import Any
 
 import duckdb
 
-from keyaudit.model import SEVERITIES as ALL_SEVERITIES
+from keyaudit.model import HEADLINE_SEVERITIES
 from keyaudit.report import RuleInfo, build_report_context
-
-SEVERITIES = tuple(
-    s for s in ALL_SEVERITIES if s != "info"
-)  # the digest's columns: critical to low
 
 
 @dataclass(frozen=True)
@@ -71,7 +67,11 @@ class RunDigest:
 
     def severity_text(self, limit: int = 2) -> str:
         """'3 critical, 12 high' — the worst non-zero severities, or 'none'."""
-        parts = [f"{self.open_by_severity[s]} {s}" for s in SEVERITIES if self.open_by_severity[s]]
+        parts = [
+            f"{self.open_by_severity[s]} {s}"
+            for s in HEADLINE_SEVERITIES
+            if self.open_by_severity[s]
+        ]
         return ", ".join(parts[:limit]) or "none"
 
 
@@ -112,7 +112,7 @@ def digest_from_context(ctx: dict[str, Any]) -> RunDigest:
         not_assessed=coverage["not_assessed"],
         skipped=coverage["skipped"],
         is_complete=coverage["is_complete"],
-        open_by_severity={s: by_severity.get(s, {}).get("open", 0) for s in SEVERITIES},
+        open_by_severity={s: by_severity.get(s, {}).get("open", 0) for s in HEADLINE_SEVERITIES},
         open_total=ctx["totals"]["open"],
         waived_total=ctx["totals"]["waived"],
         new=changes["new"] if available else None,
@@ -130,7 +130,7 @@ def digest_from_context(ctx: dict[str, Any]) -> RunDigest:
                 status=a["status"],
                 tags={t["key"]: t["value"] for t in a["tags"]},
                 open_findings=a["open_findings"],
-                open_by_severity={s: a["open_by_severity"].get(s, 0) for s in SEVERITIES},
+                open_by_severity={s: a["open_by_severity"].get(s, 0) for s in HEADLINE_SEVERITIES},
                 error=a["error"],
             )
             for a in ctx["accounts"]

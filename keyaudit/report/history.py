@@ -9,9 +9,9 @@ from typing import Any
 import duckdb
 from markupsafe import Markup
 
+from keyaudit.model import HEADLINE_SEVERITIES
 from keyaudit.report.chart import TrendPoint, trend_svg
 from keyaudit.report.formatting import (
-    SEVERITIES,
     Relations,
     severity_class,
     severity_sort_key,
@@ -81,7 +81,7 @@ def trend(
         counts[row["run_id"]][row["severity"]] += row["count_open"]
     coverage = {r["run_id"]: r for r in rows(con, "trend_coverage", params)}
     shown = sorted(
-        set(SEVERITIES[:4]) | {s for c in counts.values() for s in c if c[s]},
+        set(HEADLINE_SEVERITIES) | {s for c in counts.values() for s in c if c[s]},
         key=severity_sort_key,
     )
     runs = []
@@ -158,7 +158,7 @@ def changes(
             )
         ]
     keys = sorted(set(new) | set(resolved), key=lambda k: (severity_sort_key(k[1]), k[0]))
-    severities = sorted({k[1] for k in keys} | set(SEVERITIES[:4]), key=severity_sort_key)
+    severities = sorted({k[1] for k in keys} | set(HEADLINE_SEVERITIES), key=severity_sort_key)
     return {
         "available": True,
         "note": None,

@@ -19,6 +19,7 @@ from typing import Any
 
 import xlsxwriter
 
+from keyaudit.model import HEADLINE_SEVERITIES
 from keyaudit.safefile import AtomicFile
 from keyaudit.textsafe import safe_cell
 
@@ -124,7 +125,7 @@ def account_row(account: Mapping[str, Any]) -> dict[str, Any]:
         "is_management": account["is_management"],
         "report_generated_at": account["report_generated_at"],
         "open_findings": account["open_findings"],  # empty, never 0, when not assessed
-        **{f"open_{s}": by_severity[s] for s in ("critical", "high", "medium", "low", "other")},
+        **{f"open_{s}": by_severity[s] for s in (*HEADLINE_SEVERITIES, "other")},
         "waived_findings": account["waived_findings"],
         "tags": "; ".join(f"{t['key']}={t['value']}" for t in account["tags"]),
     }

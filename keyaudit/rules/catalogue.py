@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -317,6 +318,15 @@ def load_catalogue(
                 f"rules.{rule_id}: no such rule — known rules: {', '.join(sorted(known))}"
             )
     return [_override(rule, overrides.get(rule.rule_id)) for rule in rules]
+
+
+@cache
+def default_parameter(rule_id: str, name: str) -> int:
+    """A built-in rule's parameter default as its YAML file states it, without loading the whole
+    catalogue: for what must agree with the rules' defaults (the demo's simulated ages)."""
+    path = SQL_DIR / "rules" / f"{rule_id}.yml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return ParameterSpec.model_validate(raw["parameters"][name]).default
 
 
 def _override(rule: Rule, override: RuleOverride | None) -> Rule:

@@ -20,7 +20,7 @@ finding_counts as (
         count(*) filter (where not waived and severity = 'high') as count_high,
         count(*) filter (where not waived and severity = 'medium') as count_medium,
         count(*) filter (where not waived and severity = 'low') as count_low,
-        count(*) filter (where not waived and severity not in ('critical', 'high', 'medium', 'low'))
+        count(*) filter (where not waived and not list_contains(ka_headline_severities(), severity))
             as count_other,
     from findings
     group by account_id

@@ -53,3 +53,13 @@ create or replace macro ka_root_user() as '<root_account>';
 -- table macros take.
 create or replace macro ka_one_account(account_id) as
     case when account_id is null then null else [cast(account_id as varchar)] end;
+
+-- Severities most severe first (keyaudit.model.SEVERITIES) and those every count shows even at 0
+-- (HEADLINE_SEVERITIES); a severity's rank orders findings, one the catalogue adds comes last.
+-- tests/test_one_definition.py holds them equal to the Python ones.
+create or replace macro ka_severities() as ['critical', 'high', 'medium', 'low', 'info'];
+
+create or replace macro ka_headline_severities() as ['critical', 'high', 'medium', 'low'];
+
+create or replace macro ka_severity_rank(severity) as
+    coalesce(list_position(ka_severities(), severity), 99);

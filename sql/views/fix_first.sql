@@ -40,8 +40,7 @@ key_findings as (
         keys.last_used_at,
         findings.rule_id,
         findings.severity,
-        coalesce(list_position(['critical', 'high', 'medium', 'low', 'info'], findings.severity), 99)
-            as severity_rank
+        ka_severity_rank(findings.severity) as severity_rank
     from findings
     inner join keys
         on keys.run_id = findings.run_id

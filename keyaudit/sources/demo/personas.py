@@ -14,19 +14,25 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from keyaudit.model import ROOT_USER
+from keyaudit.rules.catalogue import default_parameter
 
 Days = tuple[float, float]
 
-# Rule thresholds (DESIGN.md defaults) that demo ages must stay clear of.
-MAX_KEY_AGE_DAYS = 90
-MAX_UNUSED_DAYS = 45
-NEVER_USED_GRACE_DAYS = 7
-INACTIVE_KEY_DAYS = 30
-PASSWORD_UNUSED_DAYS = 45
-ROOT_RECENT_USE_DAYS = 1
-MAX_SSH_KEY_AGE_DAYS = 90
-MAX_SERVICE_CREDENTIAL_AGE_DAYS = 90
-MAX_CERTIFICATE_AGE_DAYS = 365
+# Rule thresholds that demo ages must stay clear of: the catalogue's defaults (sql/rules/*.yml),
+# read from there, so a changed default moves the demo's ground truth with it.
+MAX_KEY_AGE_DAYS = default_parameter("ACCESS_KEY_NOT_ROTATED", "max_key_age_days")
+MAX_UNUSED_DAYS = default_parameter("ACCESS_KEY_UNUSED", "max_unused_days")
+NEVER_USED_GRACE_DAYS = default_parameter("ACCESS_KEY_NEVER_USED", "grace_days")
+INACTIVE_KEY_DAYS = default_parameter("INACTIVE_KEY_NOT_REMOVED", "max_inactive_days")
+PASSWORD_UNUSED_DAYS = default_parameter("PASSWORD_UNUSED", "max_unused_days")
+ROOT_RECENT_USE_DAYS = default_parameter("ROOT_USED_RECENTLY", "recent_use_days")
+MAX_SSH_KEY_AGE_DAYS = default_parameter("SSH_PUBLIC_KEY_NOT_ROTATED", "max_ssh_key_age_days")
+MAX_SERVICE_CREDENTIAL_AGE_DAYS = default_parameter(
+    "SERVICE_CREDENTIAL_NOT_ROTATED", "max_credential_age_days"
+)
+MAX_CERTIFICATE_AGE_DAYS = default_parameter(
+    "SIGNING_CERTIFICATE_NOT_ROTATED", "max_certificate_age_days"
+)
 # Last use is always older than this, so it precedes the report's GeneratedTime.
 MIN_USE_AGE_DAYS = 0.25
 
