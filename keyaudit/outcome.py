@@ -67,9 +67,8 @@ def coverage_problem(summary: RunSummary, min_coverage: float, report: str | Non
     """One line when fewer than `min_coverage` of the accounts in scope were assessed."""
     if summary.coverage >= min_coverage:
         return None
-    assessed = summary.accounts_assessed + summary.accounts_partial
     return (
-        f"run {summary.run_id}: coverage {summary.coverage:.1%} ({assessed} of "
+        f"run {summary.run_id}: coverage {summary.coverage:.1%} ({summary.accounts_assessed} of "
         f"{summary.accounts_in_scope} accounts in scope assessed) is below run.min_coverage "
         f"{min_coverage:.0%} — the report, marked INCOMPLETE, is {report}; fix the accounts it "
         "lists as not assessed, then rerun"

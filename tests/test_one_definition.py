@@ -172,3 +172,11 @@ def test_sql_lists_the_severities_once_and_as_python_does(warehouse):
         "select list(ka_severity_rank(s) order by s) from unnest(?) as t(s)", [list(SEVERITIES)]
     ).fetchone()
     assert ranks == ([SEVERITIES.index(s) + 1 for s in sorted(SEVERITIES)],)
+
+
+def test_assessed_counts_partial_accounts_and_fully_assessed_does_not():
+    from keyaudit.warehouse.load import RunSummary
+
+    summary = RunSummary("r", "2026-12-01T06:00:00+00:00", 4, 2, 1, 1, 0)
+    assert (summary.accounts_fully_assessed, summary.accounts_partial) == (2, 1)
+    assert summary.accounts_assessed == 3 and summary.coverage == 0.75

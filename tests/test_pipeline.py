@@ -63,7 +63,8 @@ def test_missing_role_account_is_not_assessed_with_the_error(result):
 def test_suspended_account_is_skipped_not_assessed(result):
     summary = result["summary"]
     assert summary["accounts_skipped"] == 1
-    assert summary["accounts_assessed"] == summary["accounts_in_scope"] - 1
+    assert summary["accounts_fully_assessed"] == summary["accounts_in_scope"] - 1
+    assert summary["accounts_partial"] == 0
 
 
 def test_report_files_are_written_and_the_pdf_reads_back(result):

@@ -147,7 +147,7 @@ def _print_summary(result: AuditResult) -> None:
         "",
         f"Run {s['run_id']}  (as of {s['as_of']})",
         f"  accounts in scope     {s['accounts_in_scope']}",
-        f"  assessed              {s['accounts_assessed'] + s['accounts_partial']}"
+        f"  assessed              {result.summary.accounts_assessed}"
         + (f"  ({s['accounts_partial']} partially)" if s["accounts_partial"] else ""),
         f"  not assessed          {s['accounts_not_assessed']}",
         f"  skipped (not ACTIVE)  {s['accounts_skipped']}",

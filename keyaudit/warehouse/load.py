@@ -60,7 +60,9 @@ class RunSummary:
     run_id: str
     as_of: str
     accounts_in_scope: int
-    accounts_assessed: int
+    # Status 'assessed': every rule had its evidence. A 'partial' account is assessed but not
+    # fully (a rule lacked its evidence there): never counted as fully assessed, or as clean.
+    accounts_fully_assessed: int
     accounts_partial: int
     accounts_not_assessed: int
     accounts_skipped: int
@@ -73,10 +75,16 @@ class RunSummary:
     findings_resolved: int | None = None
 
     @property
+    def accounts_assessed(self) -> int:
+        """Assessed fully or partially: what coverage counts, the report's and the warehouse's
+        "assessed" (runs.accounts_assessed), always shown with how many of them partially."""
+        return self.accounts_fully_assessed + self.accounts_partial
+
+    @property
     def coverage(self) -> float:
         if not self.accounts_in_scope:
             return 1.0
-        return (self.accounts_assessed + self.accounts_partial) / self.accounts_in_scope
+        return self.accounts_assessed / self.accounts_in_scope
 
 
 def _outcome(store: EvidenceStore, account_id: str) -> AccountOutcome:
@@ -640,7 +648,7 @@ def summarize(con: duckdb.DuckDBPyConnection, run_id: str) -> RunSummary:
         run_id=run_id,
         as_of=run[0].isoformat(),
         accounts_in_scope=run[1],
-        accounts_assessed=statuses.get("assessed", 0),
+        accounts_fully_assessed=statuses.get("assessed", 0),
         accounts_partial=statuses.get("partial", 0),
         accounts_not_assessed=run[2],
         accounts_skipped=run[3],

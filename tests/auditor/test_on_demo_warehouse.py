@@ -216,7 +216,7 @@ def test_untouched_demo_run_verifies(warehouse: dict):
 def test_files_run_goes_through_the_same_flow_rules_and_report(warehouse: dict):
     result = warehouse["runs"]["files"]
     summary = result["summary"]
-    assert (summary["accounts_in_scope"], summary["accounts_assessed"]) == (2, 1)
+    assert (summary["accounts_in_scope"], summary["accounts_fully_assessed"]) == (2, 1)
     assert summary["findings_by_rule"]["ACCESS_KEY_NOT_ROTATED"] >= 1
     assert summary["findings_by_rule"]["ACCOUNT_NOT_ASSESSED"] == 1
     assert Path(result["html"]).exists() and Path(result["pdf"]).exists()

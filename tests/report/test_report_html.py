@@ -322,6 +322,21 @@ def test_complete_run_has_no_incomplete_banner(report_db):
     assert "All 2 accounts in scope were assessed." in words(html)
 
 
+def test_partially_assessed_accounts_are_never_called_clean(report_db):
+    report_db.execute("delete from accounts where status = 'not_assessed'")
+    report_db.execute("delete from findings")
+    report_db.execute(f"update accounts set status = 'partial' where account_id = '{ASSESSED}'")
+    report_db.execute("update runs set accounts_in_scope = 2, accounts_not_assessed = 0")
+    text = words(
+        render_html(build_report_context(report_db, RUN_ID, rules=RULES, with_explorer=False))
+    )
+    assert "All 2 accounts in scope were assessed, 1 of them partially." in text
+    assert (
+        "No open findings in the 2 assessed accounts (1 of them partially: the rules their "
+        "evidence lacks were not evaluated there)."
+    ) in text
+
+
 def test_html_is_self_contained(shared_html):
     assert "<style>" in shared_html
     assert "@page" in shared_html
