@@ -102,7 +102,7 @@ def audit_flow(
     """Audit every account in scope, write the warehouse run and the report, and deliver it.
 
     source "files" audits the credential reports in `files_dir` instead of calling AWS.
-    `resume=RUN_ID` finishes an interrupted run from its evidence (see keyaudit.evidence.resume):
+    `resume=RUN_ID` finishes an interrupted run from its evidence (see keyaudit.integrity.resume):
     it keeps the run's recorded source, as_of and rule settings and collects only unfinished
     accounts. An `as_of` without a time zone is UTC, as on the command line (utc_instant)."""
     owner_only_umask()  # a deployment's run starts here, not in the CLI

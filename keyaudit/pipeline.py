@@ -41,8 +41,8 @@ from keyaudit.safefile import check_can_create, make_private_dirs, remove_empty
 
 if TYPE_CHECKING:
     from keyaudit.delivery.dispatch import DeliveryPlan, DeliveryReport
-    from keyaudit.evidence.resume import ResumePlan
     from keyaudit.evidence.signing import ManifestSignature
+    from keyaudit.integrity.resume import ResumePlan
     from keyaudit.model import Discovery
     from keyaudit.report.digest import RunDigest
     from keyaudit.rules.catalogue import Rule
@@ -213,7 +213,7 @@ def check_request(request: AuditRequest, settings: Settings | None = None) -> st
     output folders, warehouse, input files or the run to resume, then who calls AWS
     (sts:GetCallerIdentity, within seconds). Say what the run will do. `settings` is what
     `load_settings(request)` returned, when the caller has read them already."""
-    from keyaudit.evidence.resume import check_evidence, plan_resume
+    from keyaudit.integrity.resume import check_evidence, plan_resume
     from keyaudit.sources.files import check_folder
     from keyaudit.warehouse.db import check_warehouse
 
@@ -266,7 +266,7 @@ def plan_run(
 ) -> RunPlan:
     """Settings (read here unless the caller passes what it read), run id, instant and output
     folders; fails before any AWS call."""
-    from keyaudit.evidence.resume import plan_resume
+    from keyaudit.integrity.resume import plan_resume
     from keyaudit.rules.catalogue import load_catalogue
 
     config, rules, waivers = settings or load_settings(request)
@@ -496,7 +496,7 @@ def load_and_evaluate(plan: RunPlan, finished_at: datetime) -> RunSummary:
     from keyaudit.warehouse.load import load_run
 
     if plan.resume is not None:  # nothing saved changed while the resume collected
-        from keyaudit.evidence.resume import check_evidence
+        from keyaudit.integrity.resume import check_evidence
 
         check_evidence(plan.config, plan.resume)
     manifest_sha, _ = plan.store.write_run_manifest(keep=plan.resume is not None)
@@ -702,7 +702,7 @@ def run_audit(
         if plan.resume is None:
             refuse_existing_evidence(plan.store)
         else:
-            from keyaudit.evidence.resume import check_evidence
+            from keyaudit.integrity.resume import check_evidence
 
             check_evidence(plan.config, plan.resume)  # before it collects or loads anything
         plan.store.prepare()

@@ -228,7 +228,7 @@ def demo(
 
 
 def _demo_review(cfg: Config, as_of: str | None) -> None:
-    """The demo's review and sign-off of its first month (keyaudit.sources.demo.review), with the
+    """The demo's review and sign-off of its first month (keyaudit.review.demo), with the
     run's configuration (--db applied)."""
     from datetime import UTC, datetime
 
@@ -240,7 +240,7 @@ def _demo_review(cfg: Config, as_of: str | None) -> None:
         if not cfg.paths.warehouse.is_file():
             return
         # imports moto: without the demo extra this is the one-line MissingExtraError
-        from keyaudit.sources.demo.review import review_first_month
+        from keyaudit.review.demo import review_first_month
 
         con = connect(cfg.paths.warehouse, storage_version=cfg.warehouse.storage_version)
         try:

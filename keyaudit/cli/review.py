@@ -80,7 +80,7 @@ def export(
 
     Example: keyaudit review export --run 20261201T060000Z-3f9a1c
     """
-    from keyaudit.report.review_sheet import population, write_review
+    from keyaudit.review.sheet import population, write_review
     from keyaudit.safefile import make_private_dirs
     from keyaudit.warehouse.reviews import ReviewError, run_as_of
 
@@ -124,8 +124,8 @@ def import_(
     """
     from keyaudit.evidence.after_run import AfterRunError
     from keyaudit.evidence.store import EvidenceWriteError
+    from keyaudit.review.records import ReviewRefused, import_review
     from keyaudit.sources.review_file import ReviewFileError
-    from keyaudit.warehouse.review_records import ReviewRefused, import_review
     from keyaudit.warehouse.reviews import ReviewError
 
     cfg, con = _open(config, db)
@@ -187,8 +187,8 @@ def sign_off(
     from keyaudit.evidence.after_run import AfterRunError
     from keyaudit.evidence.store import EvidenceWriteError
     from keyaudit.report.file_names import FILE_NAMES
+    from keyaudit.review.records import sign_off_run
     from keyaudit.sources.review_file import ReviewFileError
-    from keyaudit.warehouse.review_records import sign_off_run
     from keyaudit.warehouse.reviews import ReviewError
 
     cfg, con = _open(config, db)

@@ -49,7 +49,7 @@ def verify(
     from keyaudit.cli.query import open_read_only
     from keyaudit.config import ConfigError, load_config
     from keyaudit.evidence.signing import SigningError
-    from keyaudit.evidence.verify import VerifyError, verify_run
+    from keyaudit.integrity.verify import VerifyError, verify_run
     from keyaudit.sources.aws.kms import trusted_key
     from keyaudit.sources.provider import session_settings
 

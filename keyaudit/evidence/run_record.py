@@ -2,7 +2,7 @@
 (who ran it, on what, with which settings) and the AWS calls it made for itself.
 
 The pipeline writes it before collecting (`write_run_file`) and adds `api_calls` after
-(`with_api_calls`); loading (`keyaudit.warehouse.load`), resuming (`keyaudit.evidence.resume`)
+(`with_api_calls`); loading (`keyaudit.warehouse.load`), resuming (`keyaudit.integrity.resume`)
 and the CLI's summary of a files run read it back through `read_run_file`; tests and benchmarks
 that drive the pipeline without Prefect write exactly the same record through these functions.
 The evidence stage: it imports the configuration and the rule catalogue below it, never a

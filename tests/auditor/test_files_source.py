@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from keyaudit.evidence.resume import ResumeError
 from keyaudit.evidence.store import EvidenceStore, sha256_file
+from keyaudit.integrity.resume import ResumeError
 from keyaudit.pipeline import AuditRequest
 from keyaudit.rules.catalogue import load_catalogue
 from keyaudit.sources.files import FilesSourceError, check_folder, collect_files

@@ -92,7 +92,7 @@ def con(shared: DemoRun):
 
 def problems_of(con, run: DemoRun, path: Path) -> tuple[str, ...]:
     """The lines a refused import prints (library call: the CLI's own output is tested once)."""
-    from keyaudit.warehouse.review_records import ReviewRefused, import_review
+    from keyaudit.review.records import ReviewRefused, import_review
 
     with pytest.raises(ReviewRefused) as refused:
         import_review(con, path, run.evidence_run_dir.parent, now=NOW, user="tester")
@@ -102,7 +102,7 @@ def problems_of(con, run: DemoRun, path: Path) -> tuple[str, ...]:
 def refusal_of(con, run: DemoRun, path: Path) -> str:
     """The one line a file refused as a whole gets."""
     from keyaudit.model import KeyauditError
-    from keyaudit.warehouse.review_records import import_review
+    from keyaudit.review.records import import_review
 
     with pytest.raises(KeyauditError) as refused:
         import_review(con, path, run.evidence_run_dir.parent, now=NOW, user="tester")
@@ -614,8 +614,8 @@ def test_the_demo_reviews_and_signs_off_its_first_month(demo: DemoRun):
     from datetime import UTC, datetime
 
     from keyaudit.config import load_config
-    from keyaudit.sources.demo.review import REVIEWER as DEMO_REVIEWER
-    from keyaudit.sources.demo.review import review_first_month
+    from keyaudit.review.demo import REVIEWER as DEMO_REVIEWER
+    from keyaudit.review.demo import review_first_month
 
     config = load_config(demo.warehouse.parent / "keyaudit.toml")
     con = connect(demo.warehouse)

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from keyaudit.cli import app
 from keyaudit.evidence.signing import SIGNATURE_FILE, SigningError, fingerprint
 from keyaudit.evidence.store import sha256_file
-from keyaudit.evidence.verify import verify_run
+from keyaudit.integrity.verify import verify_run
 from keyaudit.pipeline import AuditRequest, check_request
 from keyaudit.warehouse.db import connect
 from tests.auditor.given import A, B, FilesRun, access_keys, audit_files, folder_of, report

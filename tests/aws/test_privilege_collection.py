@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from keyaudit.config import Config
-from keyaudit.evidence.verify import verify_run
+from keyaudit.integrity.verify import verify_run
 from keyaudit.sources.aws import privilege
 from keyaudit.sources.demo import simulated_organization
 from keyaudit.sources.demo.iam import AWS_MANAGED

@@ -13,7 +13,7 @@ import pytest
 
 from keyaudit.config import Config
 from keyaudit.evidence.scps import SCP_FILE, read_scps, scp_levels
-from keyaudit.evidence.verify import verify_run
+from keyaudit.integrity.verify import verify_run
 from keyaudit.sources.demo import simulated_organization
 from keyaudit.sources.demo.organization import (
     DENY_IAM_SCP_DOCUMENT,

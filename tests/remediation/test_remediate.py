@@ -17,7 +17,7 @@ import pytest
 from moto.iam.models import AccessKeyLastUsed, iam_backends
 
 from keyaudit.config import Config
-from keyaudit.evidence.verify import verify_run
+from keyaudit.integrity.verify import verify_run
 from keyaudit.remediation.runner import Remediation, run_remediation
 from keyaudit.report.remediation import plan_document
 from keyaudit.sources.aws.session import AccountSessions, SessionSettings

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from report_rows import ASSESSED, NOT_ASSESSED, RULES, RUN_ID
 
 from keyaudit.evidence.sums import SHA256SUMS, sha256sums_line
-from keyaudit.evidence.verify import verify_run
+from keyaudit.integrity.verify import verify_run
 from keyaudit.report import build_report_context, render_html, render_pdf
 from keyaudit.report import render as render_module
 from keyaudit.report.chart import TrendPoint, trend_svg

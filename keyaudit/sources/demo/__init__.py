@@ -12,11 +12,7 @@ require_extra("demo")  # before any module below imports moto
 
 # ruff: noqa: E402
 
-from keyaudit.sources.demo.organization import (
-    ROLE_NAME,
-    SimulatedOrganization,
-    simulated_organization,
-)
+from keyaudit.sources.demo.organization import ROLE_NAME, simulated_organization
 from keyaudit.sources.demo.personas import (
     PERSONAS,
     ROOT_USER,
@@ -26,6 +22,7 @@ from keyaudit.sources.demo.personas import (
     RootTruth,
     UserTruth,
 )
+from keyaudit.sources.demo.simulated import SimulatedOrganization
 
 __all__ = [
     "PERSONAS",

@@ -37,7 +37,7 @@ from keyaudit.sources.demo.personas import (
 )
 
 if TYPE_CHECKING:
-    from keyaudit.sources.demo.organization import SimulatedOrganization
+    from keyaudit.sources.demo.simulated import SimulatedOrganization
 
 # A rotated key's replacement: created this many days before the later audit, and in use.
 REPLACEMENT_AGE = (5.0, 20.0)

@@ -12,7 +12,6 @@ import os
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +22,6 @@ from moto.moto_api._internal import mock_random
 from moto.organizations.models import organizations_backends
 
 from keyaudit.model import Account
-from keyaudit.sources.demo.aws_like import register_account_hooks, register_assume_role_check
 from keyaudit.sources.demo.changes import DemoChanges, advance, age_monthly
 from keyaudit.sources.demo.credentials import create_credentials
 from keyaudit.sources.demo.iam import REGION, ROLE_NAME, grant, iam_client
@@ -31,7 +29,6 @@ from keyaudit.sources.demo.moto_service_credentials import install as install_se
 from keyaudit.sources.demo.personas import (
     ROOT_RECENT,
     USAGE,
-    ExpectedFinding,
     RootTruth,
     UserTruth,
     ago,
@@ -39,6 +36,7 @@ from keyaudit.sources.demo.personas import (
     owner_tags,
     plan_users,
 )
+from keyaudit.sources.demo.simulated import SimulatedOrganization
 
 OU_PATHS = ("Root/Security", "Root/Workloads/Prod", "Root/Workloads/Dev", "Root/Sandbox")
 MEMBER_SLOTS = (
@@ -78,35 +76,6 @@ _ENV_UNSET = (
     "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IAM",
     "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_ORGANIZATIONS",
 )  # fmt: skip
-
-
-@dataclass
-class SimulatedOrganization:
-    """The simulated organization and what keyaudit must find in it."""
-
-    as_of: datetime
-    management_account_id: str
-    accounts: list[Account]
-    missing_role_account_id: str
-    expected: frozenset[ExpectedFinding]
-    users: tuple[UserTruth, ...] = ()
-    roots: dict[str, RootTruth] = field(default_factory=dict)
-    report_times: dict[str, datetime] = field(default_factory=dict)
-    # ACTIVE accounts below DENY_IAM_SCP_OU: an SCP denies every IAM action to their principals
-    iam_denied_by_scp: frozenset[str] = frozenset()
-
-    @property
-    def caller_arn(self) -> str:
-        return f"arn:aws:iam::{self.management_account_id}:user/moto"
-
-    def customize(self, account_id: str, session: boto3.Session) -> None:
-        """SessionCustomizer: make moto answer like AWS on this session."""
-        if account_id == "base":
-            register_assume_role_check(session, self.caller_arn)
-            account_id = self.management_account_id  # the base session is the caller's account
-        root = self.roots.get(account_id) or RootTruth(account_id, self.as_of - timedelta(1000))
-        generated = self.report_times.get(account_id, self.as_of - timedelta(minutes=60))
-        register_account_hooks(session, root, generated)
 
 
 @contextmanager

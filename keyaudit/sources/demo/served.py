@@ -32,8 +32,9 @@ from keyaudit.sources.demo.aws_like import (
     register_account_hooks,
     register_assume_role_check,
 )
-from keyaudit.sources.demo.organization import SimulatedOrganization, simulated_organization
+from keyaudit.sources.demo.organization import simulated_organization
 from keyaudit.sources.demo.personas import RootTruth
+from keyaudit.sources.demo.simulated import SimulatedOrganization
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 DEMO_ACCESS_KEY = "testing"  # moto's dummy credentials: the organization's management account

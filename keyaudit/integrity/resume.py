@@ -34,7 +34,7 @@ from keyaudit.evidence.run_record import RUN_FILE, kept_files, read_run_file
 from keyaudit.evidence.runlock import check_run_id
 from keyaudit.evidence.scps import SCP_FILE
 from keyaudit.evidence.store import MANIFEST, EvidenceStore
-from keyaudit.evidence.verify import Difference, Recorded, recorded_run, verify_before_resume
+from keyaudit.integrity.verify import Difference, Recorded, recorded_run, verify_before_resume
 from keyaudit.model import Account, Discovery, KeyauditError, SourceName
 from keyaudit.words import counted
 

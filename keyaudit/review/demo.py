@@ -17,10 +17,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keyaudit.report.review_sheet import COLUMNS, ReviewKey, population
-from keyaudit.report.review_sheet import write_review as write_review_files
+from keyaudit.extras import require_extra
+
+# Part of `keyaudit demo`: without the demo extra, importing this is the one-line
+# MissingExtraError, before anything is reviewed (as when it lived in keyaudit.sources.demo).
+require_extra("demo")
+
+# ruff: noqa: E402
+
+from keyaudit.review.records import import_review, sign_off_run
+from keyaudit.review.sheet import COLUMNS, ReviewKey, population
+from keyaudit.review.sheet import write_review as write_review_files
 from keyaudit.safefile import atomic_file, make_private_dirs
-from keyaudit.warehouse.review_records import import_review, sign_off_run
 
 if TYPE_CHECKING:
     import duckdb

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from keyaudit.evidence.after_run import add_after_run
 from keyaudit.evidence.store import to_json_bytes
-from keyaudit.report.review_sheet import population
+from keyaudit.review.sheet import population
 from keyaudit.sources.review_file import read_regular, read_review_file
 from keyaudit.warehouse.reviews import (
     REQUIRED_COLUMNS,
