@@ -1,5 +1,8 @@
 """The `keyaudit` command. Each command group lives in its own module and registers itself on
-the shared Typer app when imported here."""
+the shared Typer app when imported here.
+
+The top stage: it may import every stage of the library and flows; nothing imports it but
+`keyaudit.__main__` (docs/architecture.md, "Layers")."""
 
 from keyaudit.cli import (  # noqa: F401  (each module registers its commands on import)
     audit,

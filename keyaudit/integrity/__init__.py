@@ -3,6 +3,8 @@
 `verify.py` compares a run's evidence folder with its manifests, its signature and what the
 warehouse recorded when the run was loaded (`keyaudit verify`); `resume.py` continues an
 interrupted run from its evidence (`keyaudit run --resume`), after the same comparison. Both
-read the warehouse, so they sit above it and above the evidence stage; the pipeline and the CLI
-import them (docs/architecture.md, "Layers").
+read the warehouse, so they sit above it and above the evidence stage (docs/architecture.md,
+"Layers").
+
+May import: the warehouse and every stage below it. Imported by: the pipeline and the CLI.
 """

