@@ -377,6 +377,9 @@ def stop_at(monkeypatch: pytest.MonkeyPatch, step: str) -> None:
     def stop(*args: Any) -> None:
         raise KeyauditError(f"stopped at {step}")
 
+    name = pipeline.STEPS.get(getattr(pipeline, step))
+    if name is not None:  # a step run through Steps.run: the stand-in takes its name
+        monkeypatch.setitem(pipeline.STEPS, stop, name)
     monkeypatch.setattr(pipeline, step, stop)
 
 

@@ -4,6 +4,7 @@ The wheel itself is built, installed and run by `make wheel-check` (scripts/chec
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tomllib
 from datetime import UTC, datetime
@@ -93,8 +94,10 @@ def test_the_demo_source_refuses_to_open_without_moto(
 def make_plan(target: str) -> list[str]:
     """The commands `make TARGET` would run from a fresh checkout (make -n: nothing runs)."""
     result = subprocess.run(
-        ["make", "--always-make", "--dry-run", target],
+        ["make", "--no-print-directory", "--always-make", "--dry-run", target],
         cwd=REPO,
+        # under CI's own make (MAKELEVEL, MAKEFLAGS) make would announce the directory it enters
+        env={k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")},
         capture_output=True,
         text=True,
         check=True,
