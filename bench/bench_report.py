@@ -1,4 +1,4 @@
-"""Report benchmark: PDF and HTML of a large organization (default 1,000 accounts, 250,000 keys).
+"""Report benchmark: PDF, HTML and exports of a large organization (default 1,000 accounts, 250,000 keys).
 
 Each output is rendered in its own child process, so its peak memory (VmHWM of the child's own address space) is
 that output's alone, the way `keyaudit report --format pdf` would use it. Targets (issue 4):
@@ -7,6 +7,11 @@ evidence loaded and evaluated like a real run) and is kept for re-runs with --db
 
     .venv/bin/python bench/bench_report.py                      # build /tmp/keyaudit-bench, measure
     .venv/bin/python bench/bench_report.py --db /tmp/keyaudit-bench/bench.duckdb   # reuse
+    .venv/bin/python bench/bench_report.py --db ... --tasks pdf,formats   # some of it
+
+`formats` writes each export format on its own (CSV, JSON, OCSF, XLSX, tickets), each after
+one report context, and prints beside it the time of writing as many bytes in one write: how
+far each writer is from disk speed.
 """
 
 from __future__ import annotations
@@ -68,12 +73,46 @@ def _child(task: str, db: Path, out: Path) -> dict[str, Any]:
         figures["bytes"] = len(html.encode("utf-8"))
         figures["findings"] = context["totals"]["total"]
         figures["dom_rows"] = html.count("<tr")
+    elif task == "formats":
+        figures["formats"] = _each_format(con, run_id, out, rules)
+        figures["bytes"] = sum(f["bytes"] for f in figures["formats"].values())
     else:  # the exports, as write_report writes them
         files = write_report(con, run_id, out, rules=rules, formats="csv,json,ocsf")
         figures["bytes"] = sum(p.stat().st_size for p in files.paths().values())
     figures["seconds"] = time.perf_counter() - started
     figures["work_cpu_s"] = time.process_time() - figures["import_cpu_s"]
     figures["peak_mb"] = peak_rss_mb()
+    return figures
+
+
+def _each_format(con: Any, run_id: str, out: Path, rules: Any) -> dict[str, dict[str, float]]:
+    """Each export format written on its own, from one report context (what `keyaudit report
+    --format <one>` spends past the context), beside the time of writing as many bytes to the
+    same folder in one write: how far each writer is from disk speed."""
+    from keyaudit.report import build_report_context, exports
+    from keyaudit.report.formatting import relations
+    from keyaudit.report.records import iter_records
+
+    context = build_report_context(con, run_id, rules=rules, with_explorer=False)
+    found = relations(con)
+    figures: dict[str, dict[str, float]] = {}
+    for fmt in exports.EXPORT_FORMATS:
+        path = out / f"only-{fmt}"
+        started, cpu = time.perf_counter(), time.process_time()
+        records = iter_records(con, run_id, relations=found, account_ids=None)
+        exports.write_exports({fmt: path}, records, context)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        size = path.stat().st_size
+        path.unlink()
+        reference = out / "disk-reference"
+        block = b"x" * size
+        mark = time.perf_counter()
+        with reference.open("wb") as f:
+            f.write(block)
+        disk = time.perf_counter() - mark
+        reference.unlink()
+        del block
+        figures[fmt] = {"seconds": seconds, "cpu_s": cpu, "bytes": size, "disk_s": disk}
     return figures
 
 
@@ -122,7 +161,14 @@ def main() -> int:
     parser.add_argument("--keys", type=int, default=250_000)
     parser.add_argument("--work", type=Path, default=Path("/tmp/keyaudit-bench"))
     parser.add_argument("--db", type=Path, help="reuse this warehouse instead of building one")
-    parser.add_argument("--child", choices=("pdf", "html", "exports"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--tasks",
+        default="pdf,html,exports,formats,browser",
+        help="what to measure, of pdf,html,exports,formats,browser (default: all)",
+    )
+    parser.add_argument(
+        "--child", choices=("pdf", "html", "exports", "formats"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -143,7 +189,8 @@ def main() -> int:
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (busy machines inflate the times)"
     )
     failed = False
-    for task in ("pdf", "html", "exports"):
+    tasks = {t.strip() for t in args.tasks.split(",") if t.strip()}
+    for task in [t for t in ("pdf", "html", "exports", "formats") if t in tasks]:
         f = _measure(task, db, args.work / f"out-{task}")
         line = (
             f"{task:<8} {f['seconds']:6.1f} s (CPU {f['work_cpu_s']:.1f} s; {f['wall_s']:.1f} s with "
@@ -162,6 +209,14 @@ def main() -> int:
                 f"in the page (context {f['context_s']:.1f} s / CPU {f['context_cpu_s']:.1f} s, "
                 f"template {f['template_s']:.1f} s)"
             )
+        elif task == "formats":
+            line = f"formats  each export on its own (its own pass over the findings; peak {f['peak_mb']:.0f} MB):"
+            for fmt, g in f["formats"].items():
+                line += (
+                    f"\n  {fmt:<8} {g['seconds']:6.1f} s (CPU {g['cpu_s']:.1f} s)  "
+                    f"{g['bytes'] / 1e6:7.1f} MB  {g['bytes'] / 1e6 / g['seconds']:6.1f} MB/s  "
+                    f"(disk speed: the same bytes in one write {g['disk_s']:.2f} s)"
+                )
         seconds, megabytes = TARGETS.get(task, (None, None))
         verdict = []
         if seconds is not None:
@@ -173,7 +228,8 @@ def main() -> int:
             )
             failed |= f["peak_mb"] > megabytes
         print(line + ("  — " + ", ".join(verdict) if verdict else ""))
-    _measure_browser(args.work / "out-html" / "report.html")
+    if "browser" in tasks:
+        _measure_browser(args.work / "out-html" / "report.html")
     return 1 if failed else 0
 
 
