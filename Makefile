@@ -38,11 +38,12 @@ test: test-deps  ## run the test suite, but for the slow end-to-end files (≤ 5
 test-slow: test-deps  ## the slow end-to-end files: Prefect flows, repeated demo runs, fault injection (CI runs them after make test)
 	@$(RUN) pytest -q -n 2 --dist loadfile -m slow
 
-lint: setup  ## ruff lint and format check, mypy, the import contracts of the layout (lint-imports)
+lint: setup  ## ruff lint and format check, mypy, the import contracts of the layout (lint-imports), sqlfluff on sql/
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
 	@$(RUN) mypy keyaudit   # flows/ too, as keyaudit.flows (through the link keyaudit/flows)
 	@$(RUN) lint-imports --no-cache
+	@$(RUN) sqlfluff lint sql/   # rules and their exceptions: pyproject.toml, [tool.sqlfluff]
 
 wheel-check: setup  ## build the wheel, pip-install it into clean venvs and run keyaudit demo from an empty folder (≈ 2.5 min)
 	@scripts/check_wheel.sh

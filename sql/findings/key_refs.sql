@@ -5,7 +5,9 @@ create or replace temp table _run_key_refs as
 select
     account_id,
     user_name,
-    unnest(list_filter([access_key_id, 'slot-' || key_slot], lambda ref: ref is not null)) as key_ref,
+    unnest(
+        list_filter([access_key_id, 'slot-' || key_slot], lambda ref: ref is not null)
+    ) as key_ref,
     created_at,
     same_second_rank
 from key_identities

@@ -21,7 +21,7 @@ from (
 rule_rows_query
 ) as rule_rows
 left join _run_key_refs as known
-    on known.account_id = rule_rows.account_id
-    and known.user_name = rule_rows.user_name
+    on rule_rows.account_id = known.account_id
+    and rule_rows.user_name = known.user_name
     and known.key_ref
         = coalesce(rule_rows.access_key_id, 'slot-' || cast(rule_rows.key_slot as varchar))

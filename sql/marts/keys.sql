@@ -50,7 +50,7 @@ slots as (
         select * from slot_1
         union all
         select * from slot_2
-    )
+    ) as report_slots
 ),
 
 api_ranked as (
@@ -85,9 +85,15 @@ joined as (
         -- last use from the API when it was collected, else from the report (last_used = "report")
         case when api.is_last_used_collected then api.last_used_at else slots.last_used_at end
             as last_used_at,
-        case when api.is_last_used_collected then api.last_used_region else slots.last_used_region end
+        case
+            when api.is_last_used_collected then api.last_used_region
+            else slots.last_used_region
+        end
             as last_used_region,
-        case when api.is_last_used_collected then api.last_used_service else slots.last_used_service end
+        case
+            when api.is_last_used_collected then api.last_used_service
+            else slots.last_used_service
+        end
             as last_used_service,
         case
             when slots.key_slot is not null and api.access_key_id is not null then 'report+api'

@@ -66,10 +66,14 @@ gone_findings as (
 ),
 
 final as (
-    select change, rule_id, severity, account_id, user_name, access_key_id, key_slot, reason, waived, finding_id
+    select
+        change, rule_id, severity, account_id, user_name, access_key_id, key_slot, reason, waived,
+        finding_id
     from new_findings
     union all
-    select change, rule_id, severity, account_id, user_name, access_key_id, key_slot, reason, waived, finding_id
+    select
+        change, rule_id, severity, account_id, user_name, access_key_id, key_slot, reason, waived,
+        finding_id
     from gone_findings
 )
 

@@ -20,7 +20,8 @@ recorded (bucket, accounts) as (
     union all
     select 'filtered out by [discovery]', accounts_filtered_out from chosen_run
     union all
-    select 'configured but not in the listing (in scope, not assessed)', accounts_unlisted from chosen_run
+    select 'configured but not in the listing (in scope, not assessed)', accounts_unlisted
+    from chosen_run
     union all
     select 'in scope, as the run recorded it', accounts_in_scope from chosen_run
 ),

@@ -29,7 +29,7 @@ drawn as (
         row_number() over (order by sha256($seed || sample_id), sample_id) as sample_rank,
         count(*) over () as population_size,
         sha256($seed || sample_id) as draw_hash,
-        population.*,
+        *,
     from population
 )
 

@@ -13,7 +13,10 @@ chosen_run as (
 population as (
     select
         -- a key's id; a root key the credential report shows without one is named by its slot
-        coalesce(keys.access_key_id, keys.account_id || '/' || keys.user_name || '/key_' || keys.key_slot) as sample_id,
+        coalesce(
+            keys.access_key_id,
+            keys.account_id || '/' || keys.user_name || '/key_' || keys.key_slot
+        ) as sample_id,
         keys.account_id,
         keys.user_name,
         keys.access_key_id,
@@ -31,7 +34,7 @@ drawn as (
         row_number() over (order by sha256($seed || sample_id), sample_id) as sample_rank,
         count(*) over () as population_size,
         sha256($seed || sample_id) as draw_hash,
-        population.*,
+        *,
     from population
 )
 

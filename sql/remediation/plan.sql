@@ -58,10 +58,10 @@ planned as (
         ) as deactivate_on
     from open_key_findings
     inner join keys
-        on keys.account_id = open_key_findings.account_id
-        and keys.access_key_id = open_key_findings.access_key_id
+        on open_key_findings.account_id = keys.account_id
+        and open_key_findings.access_key_id = keys.access_key_id
     cross join runs
-    left join previous_plan on previous_plan.access_key_id = open_key_findings.access_key_id
+    left join previous_plan on open_key_findings.access_key_id = previous_plan.access_key_id
     where keys.is_active and not keys.is_root
 ),
 

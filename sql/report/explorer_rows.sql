@@ -33,9 +33,9 @@ joined as (
     from findings
     cross join runs
     left join key_facts
-        on key_facts.finding_id = findings.finding_id
+        on findings.finding_id = key_facts.finding_id
     left join finding_lifecycle
-        on finding_lifecycle.finding_id = findings.finding_id
+        on findings.finding_id = finding_lifecycle.finding_id
 ),
 
 final as (

@@ -33,11 +33,11 @@ final as (
     from findings
     inner join finding_credentials using (finding_id)
     left join keys
-        on keys.account_id = findings.account_id
-        and keys.user_name = findings.user_name
+        on findings.account_id = keys.account_id
+        and findings.user_name = keys.user_name
         and keys.access_key_id is not distinct from finding_credentials.access_key_id
         and (finding_credentials.access_key_id is not null
-            or keys.key_slot = finding_credentials.key_slot)
+            or finding_credentials.key_slot = keys.key_slot)
 )
 
 select * from final

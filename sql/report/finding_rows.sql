@@ -91,16 +91,16 @@ final as (
     from picked
     cross join runs
     left join key_facts
-        on key_facts.finding_id = picked.finding_id
+        on picked.finding_id = key_facts.finding_id
     left join users
-        on users.account_id = picked.account_id
-        and users.user_name = picked.user_name
+        on picked.account_id = users.account_id
+        and picked.user_name = users.user_name
     left join finding_lifecycle
-        on finding_lifecycle.finding_id = picked.finding_id
+        on picked.finding_id = finding_lifecycle.finding_id
     left join finding_tickets
-        on finding_tickets.finding_id = picked.finding_id
+        on picked.finding_id = finding_tickets.finding_id
     left join finding_owners
-        on finding_owners.finding_id = picked.finding_id
+        on picked.finding_id = finding_owners.finding_id
 )
 
 select * from final

@@ -29,4 +29,5 @@ final as (
 )
 
 select * from final
-order by check_order, framework nulls first, requirement nulls first, account_id nulls first, subject
+order by
+    check_order, framework nulls first, requirement nulls first, account_id nulls first, subject

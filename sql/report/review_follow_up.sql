@@ -57,12 +57,12 @@ final as (
         deactivate.ticket,
         deactivate.reviewer,
         case
-            when accounts_now.status is distinct from 'assessed' then 'not assessed'
+            when (accounts_now.status is distinct from 'assessed') then 'not assessed'
             when keys_now.key_ref is null then 'gone'
             when not keys_now.is_active then 'inactive'
             else 'still active'
         end as outcome,
-        accounts_now.status is not distinct from 'assessed' and (
+        (accounts_now.status is not distinct from 'assessed') and (
             keys_now.key_ref is null or not keys_now.is_active
         ) as is_carried_out,
     from deactivate

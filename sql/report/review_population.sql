@@ -51,11 +51,11 @@ key_findings as (
             filter (where finding_tickets.ticket is not null) as tickets,
     from keys
     inner join findings_open
-        on findings_open.account_id = keys.account_id
-        and findings_open.user_name = keys.user_name
+        on keys.account_id = findings_open.account_id
+        and keys.user_name = findings_open.user_name
         and (
-            findings_open.access_key_id = keys.access_key_id
-            or (findings_open.access_key_id is null and findings_open.key_slot = keys.key_slot)
+            keys.access_key_id = findings_open.access_key_id
+            or (findings_open.access_key_id is null and keys.key_slot = findings_open.key_slot)
         )
     left join finding_tickets using (finding_id)
     group by keys.key_ref
@@ -81,8 +81,8 @@ final as (
     left join accounts using (run_id, account_id)
     left join key_findings using (key_ref)
     left join key_owners
-        on key_owners.account_id = keys.account_id
-        and key_owners.user_name = keys.user_name
+        on keys.account_id = key_owners.account_id
+        and keys.user_name = key_owners.user_name
         and key_owners.key_ref = coalesce(keys.access_key_id, 'slot-' || keys.key_slot)
     where key_findings.rule_ids is not null or keys.privilege in ('admin', 'escalation')
 )

@@ -37,10 +37,10 @@ final as (
         ticket_events.finding_id is not null as delivered,
     from events
     left join finding_tickets
-        on finding_tickets.finding_id = events.finding_id
+        on events.finding_id = finding_tickets.finding_id
     left join ticket_events
-        on ticket_events.finding_id = events.finding_id
-        and ticket_events.event = events.event
+        on events.finding_id = ticket_events.finding_id
+        and events.event = ticket_events.event
 )
 
 select * from final

@@ -38,7 +38,7 @@ principals as (
         select run_id, account_id, user_name, is_root from report
         union all
         select run_id, account_id, user_name, false from api
-    )
+    ) as listed
     group by all
 ),
 
@@ -58,15 +58,15 @@ joined as (
         evaluated.quarantine_policy
     from principals
     left join accounts
-        on accounts.run_id = principals.run_id and accounts.account_id = principals.account_id
+        on principals.run_id = accounts.run_id and principals.account_id = accounts.account_id
     left join inputs
-        on inputs.run_id = principals.run_id
-        and inputs.account_id = principals.account_id
-        and inputs.user_name = principals.user_name
+        on principals.run_id = inputs.run_id
+        and principals.account_id = inputs.account_id
+        and principals.user_name = inputs.user_name
     left join evaluated
-        on evaluated.run_id = principals.run_id
-        and evaluated.account_id = principals.account_id
-        and evaluated.user_name = principals.user_name
+        on principals.run_id = evaluated.run_id
+        and principals.account_id = evaluated.account_id
+        and principals.user_name = evaluated.user_name
 ),
 
 final as (

@@ -32,10 +32,10 @@ chain as (
 ),
 
 final as (
-    select findings_resolved.*
+    select *
     from findings_resolved
-    where findings_resolved.run_id in (select run_id from chain)
-        and ka_in_accounts(findings_resolved.account_id, wanted_account_ids)
+    where run_id in (select run_id from chain)
+        and ka_in_accounts(account_id, wanted_account_ids)
 )
 
 select * from final

@@ -21,12 +21,12 @@ owner_tag_picks as (
 ),
 
 ou_map as (
-    select run_id, entry.key as ou_path, entry.value as address
+    select ou_entries.run_id, entry.key as ou_path, entry.value as address
     from (
         select run_id, unnest(map_entries(from_json(ou_owners, '"MAP(VARCHAR, VARCHAR)"'))) as entry
         from runs
         where ou_owners is not null
-    )
+    ) as ou_entries
 ),
 
 by_ou as (
@@ -36,8 +36,11 @@ by_ou as (
         arg_max(ou_map.address, length(ou_map.ou_path)) as address
     from accounts
     inner join ou_map
-        on ou_map.run_id = accounts.run_id
-        and (accounts.ou_path = ou_map.ou_path or starts_with(accounts.ou_path, ou_map.ou_path || '/'))
+        on accounts.run_id = ou_map.run_id
+        and (
+            accounts.ou_path = ou_map.ou_path
+            or starts_with(accounts.ou_path, ou_map.ou_path || '/')
+        )
     group by all
 ),
 

@@ -8,7 +8,8 @@ with run_rules as (
 ),
 
 mappings as (
-    select run_id, rule_id, 'CIS v1.4–v4.0' as framework, controls ->> 'cis_v1_4_to_v4_0' as control_id
+    select
+        run_id, rule_id, 'CIS v1.4–v4.0' as framework, controls ->> 'cis_v1_4_to_v4_0' as control_id
     from run_rules
     union all
     select run_id, rule_id, 'CIS v5.0', controls ->> 'cis_v5_0'
@@ -17,25 +18,35 @@ mappings as (
     select run_id, rule_id, 'CIS v6.0', controls ->> 'cis_v6_0'
     from run_rules
     union all
-    select run_id, rule_id, 'Security Hub', unnest(from_json(controls -> 'security_hub', '["VARCHAR"]'))
+    select
+        run_id, rule_id, 'Security Hub',
+        unnest(from_json(controls -> 'security_hub', '["VARCHAR"]'))
     from run_rules
     union all
     select run_id, rule_id, 'AWS Config', unnest(from_json(controls -> 'aws_config', '["VARCHAR"]'))
     from run_rules
     union all
-    select run_id, rule_id, 'NIST SP 800-53 Rev. 5', unnest(from_json(controls -> 'nist_800_53_r5', '["VARCHAR"]'))
+    select
+        run_id, rule_id, 'NIST SP 800-53 Rev. 5',
+        unnest(from_json(controls -> 'nist_800_53_r5', '["VARCHAR"]'))
     from run_rules
     union all
-    select run_id, rule_id, 'PCI DSS v4.0.1', unnest(from_json(controls -> 'pci_dss_v4_0_1', '["VARCHAR"]'))
+    select
+        run_id, rule_id, 'PCI DSS v4.0.1',
+        unnest(from_json(controls -> 'pci_dss_v4_0_1', '["VARCHAR"]'))
     from run_rules
     union all
     select run_id, rule_id, 'SOC 2', unnest(from_json(controls -> 'soc2', '["VARCHAR"]'))
     from run_rules
     union all
-    select run_id, rule_id, 'ISO/IEC 27001:2022', unnest(from_json(controls -> 'iso_27001_2022', '["VARCHAR"]'))
+    select
+        run_id, rule_id, 'ISO/IEC 27001:2022',
+        unnest(from_json(controls -> 'iso_27001_2022', '["VARCHAR"]'))
     from run_rules
     union all
-    select run_id, rule_id, 'CIS Controls v8.1', unnest(from_json(controls -> 'cis_controls_v8_1', '["VARCHAR"]'))
+    select
+        run_id, rule_id, 'CIS Controls v8.1',
+        unnest(from_json(controls -> 'cis_controls_v8_1', '["VARCHAR"]'))
     from run_rules
     union all
     select run_id, rule_id, 'keyaudit', controls ->> 'keyaudit'

@@ -57,8 +57,8 @@ grid as (
         chain.chain_position
     from first_positions
     inner join chain
-        on chain.scope_key = first_positions.scope_key
-        and chain.chain_position >= first_positions.first_position
+        on first_positions.scope_key = chain.scope_key
+        and first_positions.first_position <= chain.chain_position
 ),
 
 states as (
@@ -71,11 +71,11 @@ states as (
         end as state
     from grid
     left join chain_findings
-        on chain_findings.run_id = grid.run_id
-        and chain_findings.finding_id = grid.finding_id
+        on grid.run_id = chain_findings.run_id
+        and grid.finding_id = chain_findings.finding_id
     left join accounts
-        on accounts.run_id = grid.run_id
-        and accounts.account_id = grid.account_id
+        on grid.run_id = accounts.run_id
+        and grid.account_id = accounts.account_id
 ),
 
 episodes as (
@@ -122,11 +122,11 @@ final as (
         last_seen.as_of as last_seen_as_of
     from bounds
     left join chain as first_seen
-        on first_seen.scope_key = bounds.scope_key
-        and first_seen.chain_position = bounds.first_seen_position
+        on bounds.scope_key = first_seen.scope_key
+        and bounds.first_seen_position = first_seen.chain_position
     left join chain as last_seen
-        on last_seen.scope_key = bounds.scope_key
-        and last_seen.chain_position = bounds.last_seen_position
+        on bounds.scope_key = last_seen.scope_key
+        and bounds.last_seen_position = last_seen.chain_position
 )
 
 select * from final

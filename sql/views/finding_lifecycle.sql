@@ -27,8 +27,8 @@ carried as (
         finding_history.first_seen_as_of
     from previous_runs
     inner join finding_history
-        on finding_history.run_id = previous_runs.previous_run_id
-        and finding_history.scope_key = previous_runs.scope_key
+        on previous_runs.previous_run_id = finding_history.run_id
+        and previous_runs.scope_key = finding_history.scope_key
     where finding_history.is_open
 ),
 
@@ -46,7 +46,9 @@ final as (
         coalesce(carried.first_seen_run_id, findings.run_id) as first_seen_run_id,
         coalesce(carried.first_seen_as_of, runs.as_of) as first_seen_as_of,
         cast(
-            floor((epoch(runs.as_of) - epoch(coalesce(carried.first_seen_as_of, runs.as_of))) / 86400)
+            floor(
+                (epoch(runs.as_of) - epoch(coalesce(carried.first_seen_as_of, runs.as_of))) / 86400
+            )
             as integer
         ) as days_open,
         carried.finding_id is null as is_new,
@@ -57,8 +59,8 @@ final as (
     inner join runs using (run_id)
     left join previous_runs using (run_id)
     left join carried
-        on carried.run_id = findings.run_id
-        and carried.finding_id = findings.finding_id
+        on findings.run_id = carried.run_id
+        and findings.finding_id = carried.finding_id
 )
 
 select * from final

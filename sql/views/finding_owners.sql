@@ -24,9 +24,9 @@ by_key as (
         any_value(key_owners.owner_note) as owner_note
     from findings
     inner join key_owners
-        on key_owners.run_id = findings.run_id
-        and key_owners.account_id = findings.account_id
-        and key_owners.user_name = findings.user_name
+        on findings.run_id = key_owners.run_id
+        and findings.account_id = key_owners.account_id
+        and findings.user_name = key_owners.user_name
         and (
             findings.access_key_id = key_owners.access_key_id
             or (findings.access_key_id is null and findings.key_slot = key_owners.key_slot)
@@ -51,8 +51,8 @@ final as (
     from findings
     left join by_key using (run_id, finding_id)
     left join account_owners
-        on account_owners.run_id = findings.run_id
-        and account_owners.account_id = findings.account_id
+        on findings.run_id = account_owners.run_id
+        and findings.account_id = account_owners.account_id
 )
 
 select * from final

@@ -36,8 +36,8 @@ open_before as (
         finding_history.last_seen_as_of
     from previous_runs
     inner join finding_history
-        on finding_history.run_id = previous_runs.previous_run_id
-        and finding_history.scope_key = previous_runs.scope_key
+        on previous_runs.previous_run_id = finding_history.run_id
+        and previous_runs.scope_key = finding_history.scope_key
     where finding_history.is_open
 ),
 
@@ -45,12 +45,12 @@ gone as (
     select open_before.*
     from open_before
     inner join accounts
-        on accounts.run_id = open_before.run_id
-        and accounts.account_id = open_before.account_id
+        on open_before.run_id = accounts.run_id
+        and open_before.account_id = accounts.account_id
         and accounts.status = 'assessed'
     left join findings as still
-        on still.run_id = open_before.run_id
-        and still.finding_id = open_before.finding_id
+        on open_before.run_id = still.run_id
+        and open_before.finding_id = still.finding_id
     where still.finding_id is null
 ),
 
@@ -77,8 +77,8 @@ final as (
     from gone
     inner join runs using (run_id)
     inner join findings as last_seen
-        on last_seen.run_id = gone.last_seen_run_id
-        and last_seen.finding_id = gone.finding_id
+        on gone.last_seen_run_id = last_seen.run_id
+        and gone.finding_id = last_seen.finding_id
 )
 
 select * from final

@@ -43,9 +43,9 @@ key_findings as (
         ka_severity_rank(findings.severity) as severity_rank
     from findings
     inner join keys
-        on keys.run_id = findings.run_id
-        and keys.account_id = findings.account_id
-        and keys.user_name = findings.user_name
+        on findings.run_id = keys.run_id
+        and findings.account_id = keys.account_id
+        and findings.user_name = keys.user_name
         and (
             findings.access_key_id = keys.access_key_id
             or (findings.access_key_id is null and findings.key_slot = keys.key_slot)

@@ -121,7 +121,7 @@ joined as (
             when coalesce(key_counts.count_active_keys_of_unknown_privilege, 0) = 0
                 then coalesce(key_counts.count_active_keys_on_admin_users, 0)
         end as count_active_keys_on_admin_users,
-        accounts.credentials_status is not distinct from 'collected' as is_credentials_listed,
+        (accounts.credentials_status is not distinct from 'collected') as is_credentials_listed,
         coalesce(credential_counts.count_active_ssh_public_keys, 0)
             as count_active_ssh_public_keys,
         coalesce(credential_counts.count_active_service_credentials, 0)
@@ -131,14 +131,14 @@ joined as (
     from accounts
     inner join runs using (run_id)
     left join user_counts
-        on user_counts.run_id = accounts.run_id and user_counts.account_id = accounts.account_id
+        on accounts.run_id = user_counts.run_id and accounts.account_id = user_counts.account_id
     left join key_counts
-        on key_counts.run_id = accounts.run_id and key_counts.account_id = accounts.account_id
+        on accounts.run_id = key_counts.run_id and accounts.account_id = key_counts.account_id
     left join root_rows
-        on root_rows.run_id = accounts.run_id and root_rows.account_id = accounts.account_id
+        on accounts.run_id = root_rows.run_id and accounts.account_id = root_rows.account_id
     left join credential_counts
-        on credential_counts.run_id = accounts.run_id
-        and credential_counts.account_id = accounts.account_id
+        on accounts.run_id = credential_counts.run_id
+        and accounts.account_id = credential_counts.account_id
 ),
 
 final as (

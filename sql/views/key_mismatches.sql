@@ -19,7 +19,8 @@ final as (
         keys.source,
         case keys.source
             when 'api' then 'key ' || keys.access_key_id || ' of ' || keys.user_name
-                || ' is listed by the API but not in the credential report (created after the report?)'
+                || ' is listed by the API but not in the credential report'
+                || ' (created after the report?)'
             else 'credential report slot ' || keys.key_slot || ' of ' || keys.user_name
                 || ' (created ' || strftime(keys.created_at, '%Y-%m-%d %H:%M:%S')
                 || ') matches no key listed by the API (deleted after the report?)'

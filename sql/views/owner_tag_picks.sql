@@ -19,7 +19,7 @@ named as (
     select owner_tags.*
     from owner_tags
     inner join runs
-        on runs.run_id = owner_tags.run_id
+        on owner_tags.run_id = runs.run_id
         and lower(owner_tags.tag_key)
             = case when owner_tags.user_name is null then runs.account_tag else runs.user_tag end
 ),

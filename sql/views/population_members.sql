@@ -84,10 +84,10 @@ final as (
     select run_id, account_id, 'console_users', subject
     from iam_users where is_password_enabled
     union all
-    select run_id, account_id, 'root_users', account_id
+    select run_id, account_id, 'root_users', account_id as subject
     from users where is_root
     union all
-    select run_id, account_id, 'accounts_in_scope', account_id
+    select run_id, account_id, 'accounts_in_scope', account_id as subject
     from accounts
     union all
     select run_id, account_id, 'active_ssh_public_keys', subject

@@ -17,8 +17,8 @@ candidates as (
         chain.chain_position as previous_chain_position
     from run_scopes
     inner join chain
-        on chain.scope_key = run_scopes.scope_key
-        and chain.as_of < run_scopes.as_of
+        on run_scopes.scope_key = chain.scope_key
+        and run_scopes.as_of > chain.as_of
 ),
 
 latest as (

@@ -46,14 +46,14 @@ final as (
         members.subject is not null and coverage.rule_id is not null as is_in_population,
     from named
     left join members
-        on members.run_id = named.run_id
-        and members.account_id = named.account_id
-        and members.population = named.population
-        and members.subject = named.subject
+        on named.run_id = members.run_id
+        and named.account_id = members.account_id
+        and named.population = members.population
+        and named.subject = members.subject
     left join coverage
-        on coverage.run_id = named.run_id
-        and coverage.account_id = named.account_id
-        and coverage.rule_id = named.rule_id
+        on named.run_id = coverage.run_id
+        and named.account_id = coverage.account_id
+        and named.rule_id = coverage.rule_id
 )
 
 select * from final

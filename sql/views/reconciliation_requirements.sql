@@ -48,7 +48,7 @@ control_sets as (
 -- made this view 30 s of a 1,000-account report)
 distinct_sets as (
     select *, row_number() over (order by run_id, kind, populations, rules) as set_id
-    from (select distinct run_id, kind, populations, rules from control_sets)
+    from (select distinct run_id, kind, populations, rules from control_sets) as sets
 ),
 
 evaluated_in as (

@@ -52,22 +52,22 @@ judged as (
             when accounts.status not in ('assessed', 'partial') then false
             when kinds.population = 'root_users' then coalesce(root_counts.root_users, 0) > 0
             when kinds.population in ('classified_active_user_keys', 'listed_active_user_keys')
-                then accounts.privilege_status is not distinct from 'collected'
+                then (accounts.privilege_status is not distinct from 'collected')
             when kinds.population in (
                 'active_ssh_public_keys', 'active_service_credentials', 'active_bedrock_api_keys'
             )
-                then accounts.credentials_status is not distinct from 'collected'
+                then (accounts.credentials_status is not distinct from 'collected')
             else true
         end as is_evaluated,
         member_counts.members
     from kinds
-    inner join accounts on accounts.run_id = kinds.run_id
+    inner join accounts on kinds.run_id = accounts.run_id
     left join member_counts
-        on member_counts.run_id = accounts.run_id
-        and member_counts.account_id = accounts.account_id
-        and member_counts.population = kinds.population
+        on accounts.run_id = member_counts.run_id
+        and accounts.account_id = member_counts.account_id
+        and kinds.population = member_counts.population
     left join root_counts
-        on root_counts.run_id = accounts.run_id and root_counts.account_id = accounts.account_id
+        on accounts.run_id = root_counts.run_id and accounts.account_id = root_counts.account_id
 ),
 
 final as (

@@ -40,6 +40,8 @@ definitions (rule_id, population) as (
 -- credential_kind: the credential a member is (the credentials mart's credential_kind, or
 -- access_key), null for users, root users and accounts (finding_credentials: what a finding names).
 populations (population, resource, kind, broader, credential_kind, population_label) as (
+    -- a table of values, one population a line, however long
+    -- noqa: disable=LT05
     values
         ('active_user_keys', 'key', 'key', null, 'access_key', 'active IAM-user access keys'),
         ('inactive_user_keys', 'key', 'key', null, 'access_key', 'inactive IAM-user access keys'),
@@ -54,6 +56,7 @@ populations (population, resource, kind, broader, credential_kind, population_la
         ('active_service_credentials', 'key', 'service-specific credential', null, 'service_specific_credential', 'active service-specific credentials of IAM users'),
         ('active_bedrock_api_keys', 'key', 'service-specific credential', 'active_service_credentials', 'service_specific_credential', 'active Amazon Bedrock API keys of IAM users'),
         ('active_signing_certificates', 'key', 'signing certificate', null, 'signing_certificate', 'active signing certificates of IAM users')
+    -- noqa: enable=LT05
 ),
 
 scope_defaults (scope, population) as (

@@ -59,11 +59,11 @@ matched as (
         findings.key_slot
     from waivers
     left join findings
-        on findings.run_id = waivers.run_id
-        and findings.rule_id = waivers.rule_id
-        and findings.account_id = waivers.account_id
+        on waivers.run_id = findings.run_id
+        and waivers.rule_id = findings.rule_id
+        and waivers.account_id = findings.account_id
         and (waivers.user_name is null or lower(findings.user_name) glob lower(waivers.user_name))
-        and (waivers.access_key_id is null or findings.access_key_id = waivers.access_key_id)
+        and (waivers.access_key_id is null or waivers.access_key_id = findings.access_key_id)
 ),
 
 with_keys as (
@@ -72,15 +72,15 @@ with_keys as (
         coalesce(keys_by_id.key_created_at, keys_by_slot.key_created_at) as key_created_at,
     from matched
     left join keys_by_id
-        on keys_by_id.run_id = matched.run_id
-        and keys_by_id.account_id = matched.account_id
-        and keys_by_id.access_key_id = matched.access_key_id
+        on matched.run_id = keys_by_id.run_id
+        and matched.account_id = keys_by_id.account_id
+        and matched.access_key_id = keys_by_id.access_key_id
     left join keys_by_slot
         on matched.access_key_id is null
-        and keys_by_slot.run_id = matched.run_id
-        and keys_by_slot.account_id = matched.account_id
-        and keys_by_slot.user_name = matched.user_name
-        and keys_by_slot.key_slot = matched.key_slot
+        and matched.run_id = keys_by_slot.run_id
+        and matched.account_id = keys_by_slot.account_id
+        and matched.user_name = keys_by_slot.user_name
+        and matched.key_slot = keys_by_slot.key_slot
 ),
 
 final as (
