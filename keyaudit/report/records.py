@@ -183,5 +183,7 @@ def iter_records(
         columns = [d[0] for d in cursor.description]
         while chunk := cursor.fetchmany(batch):
             for row in chunk:
-                yield {**dict(zip(columns, row, strict=True)), "audit_role": role}
+                record = dict(zip(columns, row, strict=True))
+                record["audit_role"] = role
+                yield record
     cursor.close()
