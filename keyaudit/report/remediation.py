@@ -65,7 +65,21 @@ def plan_rows(
     if not found.has("remediation_plan", "deactivate_on"):
         return None
     params = {"run_id": run_id, "account_ids": list(account_ids) if account_ids else None}
-    return [{k: _iso(v) for k, v in row.items()} for row in rows(con, "remediation_plan", params)]
+    return [_iso_row(row) for row in rows(con, "remediation_plan", params)]
+
+
+def _iso_row(row: dict[str, Any]) -> dict[str, Any]:
+    """`_iso` of every value of a plan row, with a call only for the lists: a 1,000-account
+    plan has some 150,000 rows of 12 values (2.7 million calls of `_iso` took most of the
+    report context's time there)."""
+    return {
+        k: v.isoformat()
+        if isinstance(v, date)  # datetime included
+        else [_iso(x) for x in v]
+        if isinstance(v, list)
+        else v
+        for k, v in row.items()
+    }
 
 
 def plan_section(
