@@ -12,7 +12,7 @@ RUN := $(UV) run --frozen --no-sync
 # uv for this HOME: a checkout set up under another HOME (or by CI) still finds or installs its own
 ENSURE_UV := command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 scripts/bootstrap_uv.py
 
-.PHONY: help setup demo test test-slow lint format bench bench-quick audit-deps wheel-check test-deps
+.PHONY: help setup demo test test-quick test-slow lint format bench bench-quick audit-deps wheel-check test-deps
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -34,6 +34,9 @@ demo: setup  ## audit a simulated organization end to end and print where the re
 
 test: test-deps  ## run the test suite, but for the slow end-to-end files (≤ 5 min on 2 cores)
 	@$(RUN) pytest -q -n 2 --dist loadfile -m "not slow"
+
+test-quick: setup  ## while you work: make test without Prefect and without the shared demo run (≈ 1 min)
+	@$(RUN) pytest -q -n 2 --dist loadfile -m "not slow and not prefect and not demo"
 
 test-slow: test-deps  ## the slow end-to-end files: Prefect flows, repeated demo runs, fault injection (CI runs them after make test)
 	@$(RUN) pytest -q -n 2 --dist loadfile -m slow

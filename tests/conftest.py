@@ -1,10 +1,12 @@
 """Shared fixtures: AWS isolated from the machine, warehouses in tmp folders, one finished demo
-run per test process for the tests that only read it, and Prefect's temporary API server for the
+run per test session for the tests that only read it, and Prefect's temporary API server for the
 few tests that run the Prefect flow."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -51,12 +53,29 @@ def prefect_harness() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    """The simulated organization audited by the pipeline (a real PDF), once per test process:
-    for the tests that only read it. Copy it (tests.runs.copy_run) to change anything."""
-    folder = tmp_path_factory.mktemp("demo-run")
-    with isolated(folder):
-        return make_demo_run(folder)
+def demo_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DemoRun:
+    """The simulated organization audited by the pipeline (a real PDF), once per test session:
+    for the tests that only read it. Copy it (tests.runs.copy_run) to change anything.
+
+    Under xdist the first worker to ask audits it and the others wait for it and read it back
+    (the xdist recipe: a lock in the session's shared temporary folder), so `make test` pays
+    for one demo audit, not one per worker."""
+    if worker_id == "master":  # no xdist: the base folder's parent is not this session's own
+        folder = tmp_path_factory.mktemp("demo-run")
+        with isolated(folder):
+            return make_demo_run(folder)
+    shared = tmp_path_factory.getbasetemp().parent  # pytest-N/, shared by this session's workers
+    with (shared / "demo-run.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        done = shared / "demo-run.pickle"
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        folder = shared / "demo-run"
+        folder.mkdir()
+        with isolated(folder):
+            run = make_demo_run(folder)
+        done.write_bytes(pickle.dumps(run))
+        return run
 
 
 @pytest.fixture(scope="session")
@@ -88,12 +107,35 @@ SLOW_FILES_FIRST = (
     "tests/auditor/test_on_demo_warehouse.py",
     "tests/report/test_report_reads_right.py",
     "tests/report/test_last_used_modes.py",
+    # make test's longest: one worker starts on the shared demo run, the other on files without it
+    "tests/auditor/test_review.py",
+    "tests/report/test_report_context.py",
+    "tests/report/test_exports.py",
+    "tests/report/test_report_html.py",
 )
 
 
+# Tests whose subject is Prefect itself, outside tests/flows/ (which is all about Prefect).
+PREFECT_FILES = ("tests/delivery/test_counted_words.py",)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order the long files first, and mark what a quick run leaves out (`make test-quick`):
+    `prefect` for tests that run or load Prefect, `demo` for tests that read the shared demo
+    run (one whole audit per test process, ~20 s)."""
     rank = {path: i for i, path in enumerate(SLOW_FILES_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        fixtures = getattr(item, "fixturenames", ())
+        if (
+            path.startswith("tests/flows/")
+            or path in PREFECT_FILES
+            or "prefect_harness" in fixtures
+        ):
+            item.add_marker(pytest.mark.prefect)
+        if "demo_run" in fixtures:
+            item.add_marker(pytest.mark.demo)
 
 
 @pytest.fixture

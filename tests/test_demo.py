@@ -59,6 +59,7 @@ def snapshot(org: SimulatedOrganization) -> tuple[Any, ...]:
     )
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_same_seed_and_as_of_give_the_same_organization() -> None:
     before = dict(os.environ)
     with simulated_organization(AS_OF) as first:

@@ -204,6 +204,7 @@ def test_an_account_the_listing_had_but_the_run_does_not_account_for(con, loaded
     assert one(found, check_id="accounts_in_scope")["result"] == "holds"
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_without_an_organization_listing_the_listing_line_is_not_performed(con, loaded):
     con.execute("update runs set accounts_listed = null where run_id = ?", [loaded.run_id])
     listed = one(lines(con, loaded.run_id), check_id="accounts_listed")
@@ -212,6 +213,7 @@ def test_without_an_organization_listing_the_listing_line_is_not_performed(con, 
     assert notes(con, loaded.run_id) == []
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_a_user_missing_from_the_listing_is_named_on_its_account(con, loaded):
     account_id = first_assessed(con, loaded.run_id)
     (user,) = con.execute(
@@ -255,6 +257,7 @@ def test_without_the_user_listing_the_users_line_is_not_performed(con, loaded):
     assert (users["result"], users["expected"]) == ("not performed", None)
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_a_finding_outside_its_rules_population_breaks_its_rule_and_requirement_lines(con, loaded):
     account_id = first_assessed(con, loaded.run_id)
     con.execute(
@@ -287,6 +290,7 @@ def test_a_finding_outside_its_rules_population_breaks_its_rule_and_requirement_
     assert any(a is None and m.startswith("CIS v1.4–v4.0 1.14 (keys): ") for a, m in noted)
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_a_key_missing_from_the_api_listing_is_a_difference_after_loading(demo_run, tmp_path):
     """The evidence says ListAccessKeys did not list one key the credential report shows:
     loading the run makes the line fail and notes it on the account."""
@@ -330,6 +334,7 @@ def test_a_key_missing_from_the_api_listing_is_a_difference_after_loading(demo_r
 runner = CliRunner()
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_the_saved_queries_list_the_lines_and_the_items_behind_them(demo_run, tmp_path):
     loaded = copy_run(demo_run, tmp_path / "copy")
     db = loaded.warehouse
@@ -377,6 +382,7 @@ def test_the_report_shows_completeness_and_accuracy_right_after_scope(demo_run):
     assert f"keyaudit query --file reconcile_users --param run_id={demo_run.run_id}" in html
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_a_line_that_does_not_hold_is_listed_in_the_report_and_its_notes(con, loaded):
     account_id = first_assessed(con, loaded.run_id)
     con.execute(

@@ -93,10 +93,12 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         yield Run(folder, org, count.calls)
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_every_call_the_run_made_is_recorded_once(run):
     assert run.recorded() == dict(run.counted)
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_the_record_names_the_privilege_and_credential_calls(run):
     recorded = run.recorded()
     for call in (
@@ -117,6 +119,7 @@ def test_the_record_names_the_privilege_and_credential_calls(run):
         assert recorded.get(call, 0) > 0, call
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_the_methodology_lists_exactly_the_recorded_calls(run):
     html = (run.folder / "reports" / RUN_ID / "report.html").read_text(encoding="utf-8")
     table = html[html.index('id="api-calls-table"') : html.index('id="frameworks"')]
@@ -131,6 +134,7 @@ def test_the_methodology_lists_exactly_the_recorded_calls(run):
     assert f"({total} calls;" in html[html.index('id="api-calls-intro"') :]
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_each_account_keeps_its_own_calls_and_run_json_the_runs_own(run):
     management = run.org.management_account_id
     member = next(
@@ -154,6 +158,7 @@ def test_each_account_keeps_its_own_calls_and_run_json_the_runs_own(run):
     assert dict(run_level) == meta["api_calls"]
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_an_account_whose_role_was_refused_made_that_one_call(run):
     missing = run.org.missing_role_account_id
     assert run.rows(

@@ -73,6 +73,7 @@ def collected(org: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Audit
     return result, recorder
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_every_credential_of_every_kind_is_loaded_as_moto_holds_it(org, collected):
     result, _ = collected
     found = set(
@@ -98,6 +99,7 @@ def test_every_credential_of_every_kind_is_loaded_as_moto_holds_it(org, collecte
     }
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_status_is_collected_and_the_evidence_is_listed_in_the_manifest(org, collected):
     result, _ = collected
     statuses = dict(
@@ -119,6 +121,7 @@ def test_status_is_collected_and_the_evidence_is_listed_in_the_manifest(org, col
         assert all("ServicePassword" not in c for c in raw)
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_calls_per_account_are_the_minimum_and_none_is_repeated(org, collected):
     """ListSSHPublicKeys per user, one ListServiceSpecificCredentials, ListSigningCertificates
     only for the users the credential report shows with a certificate."""
@@ -133,6 +136,7 @@ def test_calls_per_account_are_the_minimum_and_none_is_repeated(org, collected):
         assert calls[(account, "iam:ListSigningCertificates")] == len(holders)
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_each_kind_gives_its_finding_in_the_run(org, collected):
     result, _ = collected
     rules = {f[0] for f in result.findings}
@@ -144,6 +148,7 @@ def test_each_kind_gives_its_finding_in_the_run(org, collected):
     } <= rules
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_denied_listing_leaves_the_account_partial_naming_the_permission(org, vt, tmp_path):
     faults = FaultInjector()
     denied = next(a for a in assessed(org) if a != org.management_account_id)
@@ -173,6 +178,7 @@ def test_denied_listing_leaves_the_account_partial_naming_the_permission(org, vt
     assert not (result.evidence / denied / credentials.SERVICE_CREDENTIALS_FILE).exists()
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_switched_off_makes_no_credential_call_and_no_account_partial(org, vt, tmp_path):
     recorder = FaultInjector()
     config = Config.model_validate({"collection": {"other_credentials": False}})

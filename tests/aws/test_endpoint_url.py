@@ -58,6 +58,7 @@ def _organization(endpoint: str) -> dict[str, list[str]]:
     return {"member": [member_id], **keys}
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_aws_run_reads_everything_through_aws_endpoint_url(endpoint, tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
     monkeypatch.delenv("AWS_DEFAULT_REGION")  # AWS_REGION alone, as the AWS CLI v2 users set it

@@ -67,6 +67,7 @@ def account_owner(org: Any, account_id: str) -> str:
     return next(a.tags["owner-email"] for a in org.accounts if a.account_id == account_id)
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_each_key_is_owned_by_its_user_tag_its_description_or_its_account(org, key_owners):
     seen = set()
     for user in org.users:
@@ -82,6 +83,7 @@ def test_each_key_is_owned_by_its_user_tag_its_description_or_its_account(org, k
     assert seen == {"user_tag", "key_description", "account_tag"}
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_an_owner_tag_naming_a_team_falls_to_the_account_owner_with_a_note(org, key_owners):
     teams = [u for u in org.users if u.owned_by == "not_an_address"]
     checked = 0
@@ -98,6 +100,7 @@ def test_an_owner_tag_naming_a_team_falls_to_the_account_owner_with_a_note(org, 
     assert checked
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_with_privilege_collection_off_every_key_falls_back_to_its_account_and_says_so(
     org, tmp_path
 ):
@@ -112,6 +115,7 @@ def test_with_privilege_collection_off_every_key_falls_back_to_its_account_and_s
         )
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_exports_carry_each_findings_owner_and_where_it_came_from(org, result, tmp_path):
     con = connect(result.warehouse, read_only=True)
     try:

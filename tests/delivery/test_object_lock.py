@@ -287,6 +287,7 @@ def deliver_command(run: DemoRun, bucket: str) -> Any:
     return CliRunner().invoke(app, ["deliver", "--run", run.run_id, "--config", str(config)])
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_deliver_command_locks_every_object_it_resends(demo_run: DemoRun, tmp_path: Path, s3):
     run = copy_run(demo_run, tmp_path)
     result = deliver_command(run, LOCKED)

@@ -128,6 +128,7 @@ def test_access_denied_is_not_retried_and_is_reported_with_the_fix(plan, s3, sle
     assert all(p.is_file() for p in plan.files())
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_a_pdf_over_the_limit_is_linked_to_its_s3_object_instead_of_attached(
     demo_run: DemoRun, tmp_path: Path, s3, smtp, sleeps
 ):

@@ -414,6 +414,7 @@ def test_a_narrower_population_is_named_and_counted_by_the_broader_one(run):
     assert found["user"][:2] == ("IAM users with a console password", 2)
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_one_rule_per_kind_gives_the_rules_own_figures(run):
     # every control whose kind has one rule: the rule's evaluated, failing and waived
     rule_rows = run.rows(

@@ -111,6 +111,7 @@ def test_the_share_is_never_rounded_to_all_or_none(free, accounts, percent):
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler's pdftotext")
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_the_pdf_carries_the_share_and_the_chart_says_fewer_is_better(shared_context, tmp_path):
     path = tmp_path / "report.pdf"
     render_pdf(render_html(shared_context, for_pdf=True), path, Path(tmp_path))

@@ -152,6 +152,7 @@ def test_pci_822_counts_the_root_users_once_though_two_rules_judge_them(
     ]
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_a_requirement_is_titled_by_number_and_title_and_its_basis_has_a_column_of_its_own(
     demo: tuple[duckdb.DuckDBPyConnection, str],
 ):

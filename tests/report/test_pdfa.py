@@ -172,6 +172,7 @@ def test_page_count_and_text_are_unchanged(reader, demo_run):
     assert f"Run {demo_run.run_id}" in first
 
 
+@pytest.mark.slow  # lays out the 26-page archival PDF again: make test-slow
 def test_keyaudit_report_renders_the_same_archival_pdf(demo_run, pdf_path, tmp_path):
     """Re-rendered from the warehouse (no SHA256SUMS written), the PDF embeds the same
     SHA256SUMS, built by the same function, and the run's manifest: the same bytes."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from report_rows import OTHER, RUN_ID
 from typer.testing import CliRunner
 
@@ -23,6 +24,7 @@ def test_help_has_an_example():
     assert "Example: keyaudit report --run" in result.output
 
 
+@pytest.mark.slow  # renders the demo report twice: make test-slow
 def test_rerendering_a_run_gives_the_same_html_bytes(warehouse_file: Path, tmp_path: Path):
     before = os.stat(warehouse_file).st_mtime_ns
     first = invoke(

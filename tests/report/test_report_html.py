@@ -194,6 +194,7 @@ def test_explorer_rows_show_key_facts_as_the_account_tables_do(shared_context, s
     assert (explorer["f-root"]["key"], explorer["f-root"]["last_used"]) == ("slot 1", "2026-11-24")
 
 
+@pytest.mark.slow  # renders a large report: make test-slow
 def test_a_large_explorer_payload_is_deflated(shared_db, monkeypatch):
     import base64
     import zlib
@@ -445,6 +446,7 @@ def test_no_detail_at_all_when_the_limit_is_zero(big):
     assert "This PDF has sections for 0 of the 3 accounts with findings." in words(html)
 
 
+@pytest.mark.slow  # renders the demo report twice: make test-slow
 def test_written_html_is_byte_identical_across_renders(shared_db, tmp_path: Path):
     from keyaudit.report import write_report
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from report_rows import RULES, RUN_ID
 from test_report_html import parse, words
 
@@ -42,6 +43,7 @@ def test_governance_retention_names_who_can_still_remove_the_copies(report_db):
     assert "except by someone allowed s3:BypassGovernanceRetention" in line
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_without_retention_the_report_says_the_copies_can_be_changed(report_db):
     expected = (
         "No retention: the delivered copies can be changed or deleted ([delivery.s3] "

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -199,6 +200,7 @@ ORGANIZATIONS = st.lists(st.sampled_from(["111122223333", "012345678901", "99998
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(organization=ORGANIZATIONS, shift=st.integers(-3 * 86400, 3 * 86400))
+@pytest.mark.slow  # twenty generated organizations, each loaded and evaluated: make test-slow
 def test_rules_never_crash_and_findings_point_at_what_exists(warehouse, organization, shift):
     load(warehouse, list(organization))
     as_of = AS_OF + timedelta(seconds=shift)

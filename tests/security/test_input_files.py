@@ -312,6 +312,7 @@ def test_an_unattributable_file_beside_a_good_one_is_noted_and_the_run_loads(tmp
 # --- an account's report refused, through `keyaudit run` ------------------------------------------
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_a_run_where_reports_are_refused_keeps_their_accounts_and_is_incomplete(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):

@@ -86,6 +86,7 @@ def _hostile_member(org: Any) -> str:
     return member
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_hostile_names_are_escaped_in_html_and_neutralised_in_csv(vt, recorder, tmp_path: Path):
     def rename(parsed: dict[str, Any]) -> None:
         for account in parsed["Accounts"]:

@@ -87,6 +87,7 @@ def files_request(tmp_path: Path, out: Path, evidence: Path) -> pipeline.AuditRe
     )
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_a_run_writes_its_own_files_past_links_planted_at_every_name(tmp_path: Path):
     out = nobodys_folder(tmp_path / "shared" / "out")
     evidence = nobodys_folder(tmp_path / "shared" / "evidence")

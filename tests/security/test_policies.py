@@ -106,6 +106,7 @@ def demo_iam_client(account_id: str, management: str) -> Any:
     return iam_client(base, base.client("sts"), account_id, management)
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_every_call_of_a_run_is_granted_and_every_grant_is_used(org, vt, recorder, tmp_path):
     result = run_audit(org, tmp_path, vt=vt, injector=recorder)
     assert result.summary.accounts_assessed == result.summary.accounts_in_scope - 1

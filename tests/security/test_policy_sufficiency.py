@@ -102,6 +102,7 @@ def organization_of(org: Any) -> Callable[[str], str | None]:
     return lambda account: organization_id if account in members else None
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_audit_succeeds_under_enforced_iam_authorization_with_only_the_deploy_policies(
     vt, tmp_path, monkeypatch
 ):
@@ -124,6 +125,7 @@ def test_audit_succeeds_under_enforced_iam_authorization_with_only_the_deploy_po
     assert result.summary.accounts_partial == 0
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_enforced_authorization_is_real_a_missing_grant_is_named(vt, tmp_path):
     config = Config.model_validate({"aws": {"role_name": ROLE}})
     weaker = policy("audit-role-policy.json")
@@ -145,6 +147,7 @@ def test_enforced_authorization_is_real_a_missing_grant_is_named(vt, tmp_path):
         assert "grant iam:ListAccessKeys to the audit role" in result.error(account)
 
 
+@pytest.mark.slow  # a whole run again: make test-slow
 def test_the_audit_role_of_an_account_outside_the_organization_cannot_be_assumed(
     tmp_path, monkeypatch
 ):
