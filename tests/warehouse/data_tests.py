@@ -1,0 +1,135 @@
+"""Data tests in the spirit of dbt's: what each model of sql/staging, sql/marts and sql/views
+declares in its folder's schema.yml (unique keys, not-null columns, accepted values), turned
+into SQL that returns the rows breaking a declaration. tests/warehouse/test_data_tests.py runs
+them on the demo warehouse; the SQL is generated here because it is the same three shapes for
+every model, with the model's and columns' names in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from keyaudit.paths import SQL_DIR
+
+MODEL_FOLDERS = ("staging", "marts", "views")
+DECLARATIONS = "schema.yml"
+
+
+def models(sql_dir: Path = SQL_DIR) -> dict[str, Path]:
+    """Every model of the folders: a .sql file that defines a relation (`_name.sql` defines
+    macros, not a model)."""
+    return {
+        path.stem: path
+        for folder in MODEL_FOLDERS
+        for path in sorted((sql_dir / folder).glob("*.sql"))
+        if not path.stem.startswith("_")
+    }
+
+
+@dataclass(frozen=True)
+class Declaration:
+    model: str
+    file: Path
+    unique: tuple[tuple[str, ...], ...]
+    not_null: tuple[str, ...]
+    accepted_values: dict[str, list | str]
+
+
+def declarations(sql_dir: Path = SQL_DIR) -> dict[str, Declaration]:
+    """Each model's declaration, read from the schema.yml of its folder."""
+    found: dict[str, Declaration] = {}
+    for folder in MODEL_FOLDERS:
+        file = sql_dir / folder / DECLARATIONS
+        if not file.exists():
+            continue
+        for model, spec in yaml.safe_load(file.read_text(encoding="utf-8"))["models"].items():
+            spec = spec or {}
+            found[model] = Declaration(
+                model=model,
+                file=file,
+                unique=tuple(tuple(key) for key in spec.get("unique", [])),
+                not_null=tuple(spec.get("not_null", [])),
+                accepted_values=dict(spec.get("accepted_values", {})),
+            )
+    return found
+
+
+def _name(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One declaration as a query: it returns the rows that break it (none when it holds)."""
+
+    model: str
+    kind: str  # unique, not_null, accepted_values
+    columns: tuple[str, ...]
+    sql: str
+
+    def __str__(self) -> str:
+        return f"{self.model}: {self.kind} ({', '.join(self.columns)})"
+
+
+def checks(declaration: Declaration) -> list[Check]:
+    model = _name(declaration.model)
+    found: list[Check] = []
+    for key in declaration.unique:
+        columns = ", ".join(_name(c) for c in key)
+        found.append(
+            Check(
+                declaration.model,
+                "unique",
+                key,
+                f"select {columns}, count(*) as rows from {model} "
+                f"group by all having count(*) > 1 order by rows desc limit 5",
+            )
+        )
+    for column in declaration.not_null:
+        found.append(
+            Check(
+                declaration.model,
+                "not_null",
+                (column,),
+                f"select count(*) as rows from {model} "
+                f"where {_name(column)} is null having count(*) > 0",
+            )
+        )
+    for column, values in declaration.accepted_values.items():
+        accepted = values if isinstance(values, str) else f"[{', '.join(map(_literal, values))}]"
+        found.append(
+            Check(
+                declaration.model,
+                "accepted_values",
+                (column,),
+                f"select {_name(column)}, count(*) as rows from {model} "
+                f"where {_name(column)} is not null and not list_contains({accepted}, {_name(column)}) "
+                f"group by all order by rows desc limit 5",
+            )
+        )
+    return found
+
+
+def failures(con, declared: dict[str, Declaration]) -> list[str]:
+    """Every check that does not hold on the warehouse of `con`, with the rows that break it."""
+    found = []
+    for declaration in declared.values():
+        for check in checks(declaration):
+            try:
+                rows = con.execute(check.sql).fetchall()
+            except Exception as exc:  # a declared column or model that is not there
+                found.append(f"{check}: {str(exc).splitlines()[0]}")
+                continue
+            if rows:
+                found.append(f"{check}: {rows}")
+    return found

@@ -1,0 +1,75 @@
+"""Data tests, dbt-style: every model of sql/staging, sql/marts and sql/views declares in its
+folder's schema.yml the keys that must be unique, the columns that must be filled and the
+values a column may take, and every declaration holds on the demo warehouse (the session's
+demo run, tests/conftest.py). A model without a declaration, or a declaration that does not
+hold, fails here by model and column."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from keyaudit.paths import SQL_DIR
+from keyaudit.warehouse.db import connect
+from tests.runs import DemoRun
+from tests.warehouse.data_tests import MODEL_FOLDERS, declarations, failures, models
+
+
+@pytest.fixture(scope="module")
+def demo_warehouse(demo_run: DemoRun):
+    con = connect(demo_run.warehouse, read_only=True)
+    yield con
+    con.close()
+
+
+def test_every_declaration_holds_on_the_demo_warehouse(demo_warehouse):
+    broken = failures(demo_warehouse, declarations())
+    assert broken == [], "\n".join(broken)
+
+
+def test_every_model_has_a_declaration_with_a_unique_key():
+    declared = declarations()
+    assert sorted(set(models()) - set(declared)) == [], "models without an entry in schema.yml"
+    assert sorted(set(declared) - set(models())) == [], "schema.yml entries without a model"
+    assert [name for name, d in declared.items() if not d.unique] == [], "models without a key"
+
+
+def test_a_new_view_without_a_declaration_is_found(tmp_path: Path):
+    for folder in MODEL_FOLDERS:
+        shutil.copytree(SQL_DIR / folder, tmp_path / folder)
+    (tmp_path / "views" / "keys_by_region.sql").write_text(
+        "select run_id, last_used_region, count(*) as count_keys from keys group by all\n"
+    )
+    assert set(models(tmp_path)) - set(declarations(tmp_path)) == {"keys_by_region"}
+
+
+def test_a_declaration_that_does_not_hold_fails_by_model_and_column(demo_warehouse):
+    declared = declarations()
+    broken = {
+        # a key that is not one: a run has many keys
+        "keys": replace(declared["keys"], unique=(("run_id",),), not_null=(), accepted_values={}),
+        # a column that is not always filled: findings about an account name no user
+        "findings_open": replace(
+            declared["findings_open"], unique=(), not_null=("user_name",), accepted_values={}
+        ),
+        # values narrower than the data: the demo has findings of every headline severity
+        "finding_lifecycle": replace(
+            declared["finding_lifecycle"],
+            unique=(),
+            not_null=(),
+            accepted_values={"severity": ["critical"]},
+        ),
+    }
+    found = failures(demo_warehouse, broken)
+    assert [line.split(":")[0] for line in found] == [
+        "keys",
+        "findings_open",
+        "finding_lifecycle",
+    ]
+    assert found[0].startswith("keys: unique (run_id): [(")
+    assert found[1].startswith("findings_open: not_null (user_name): [(")
+    assert found[2].startswith("finding_lifecycle: accepted_values (severity): [('")
+    assert "'critical'" not in found[2]
