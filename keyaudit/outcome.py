@@ -8,7 +8,6 @@ delivered; it ends with `IncompleteRun`, whose message is one line per problem.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -53,14 +52,6 @@ class AuditResult(BaseModel):
         if self.coverage_problem:
             return COVERAGE_BELOW_MINIMUM
         return DELIVERY_FAILED if self.delivery_problem else 0
-
-    # Callers written against the dict the flow used to return read it by key.
-    def __getitem__(self, key: str) -> Any:
-        value = getattr(self, key)
-        return asdict(value) if isinstance(value, RunSummary) else value
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self[key] if key in type(self).model_fields else default
 
 
 def coverage_problem(summary: RunSummary, min_coverage: float, report: str | None) -> str | None:

@@ -309,16 +309,24 @@ def test_runs_table_fits_100_columns(tmp_path: Path, monkeypatch):
 
 def test_the_run_summary_lists_its_files_with_the_paths_in_one_column(tmp_path):
     from keyaudit.cli.audit import _file_lines
+    from keyaudit.outcome import AuditResult
+    from keyaudit.warehouse.load import RunSummary
 
     lines = _file_lines(
-        {
-            "html": tmp_path / "report.html",
-            "pdf": tmp_path / "report.pdf",
-            "pdf_pages": 1,
-            "outputs": {"csv": tmp_path / "findings.csv", "plan json": tmp_path / "plan.json"},
-            "warehouse": tmp_path / "keyaudit.duckdb",
-            "evidence": tmp_path / "evidence",
-        }
+        AuditResult(
+            summary=RunSummary("r1", "2026-01-01", 1, 1, 0, 0, 0),
+            min_coverage=1.0,
+            html=str(tmp_path / "report.html"),
+            pdf=str(tmp_path / "report.pdf"),
+            pdf_pages=1,
+            outputs={
+                "csv": str(tmp_path / "findings.csv"),
+                "plan json": str(tmp_path / "plan.json"),
+            },
+            report_dir=str(tmp_path),
+            warehouse=str(tmp_path / "keyaudit.duckdb"),
+            evidence=str(tmp_path / "evidence"),
+        )
     )
     assert lines[0] == f"  HTML report       {tmp_path / 'report.html'}"
     assert lines[1] == f"  PDF report        {tmp_path / 'report.pdf'}  (1 page)"

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from pypdf import PdfReader
 
+from keyaudit.outcome import AuditResult
 from keyaudit.rules.catalogue import load_catalogue
 from tests.runs import AS_OF, DemoRun, RecordingSteps, copy_run, stub_pdf, write_config
 
@@ -28,11 +29,11 @@ def truth(demo_run: DemoRun) -> frozenset:
     return demo_run.org.expected
 
 
-def _found(result: dict) -> set[tuple]:
-    con = duckdb.connect(result["warehouse"], read_only=True)
+def _found(result: AuditResult) -> set[tuple]:
+    con = duckdb.connect(result.warehouse, read_only=True)
     rows = con.execute(
         "select rule_id, account_id, user_name, key_slot, access_key_id from findings where run_id = ?",
-        [result["summary"]["run_id"]],
+        [result.run_id],
     ).fetchall()
     con.close()
     return {tuple(r) for r in rows}
@@ -46,11 +47,11 @@ def test_audit_finds_exactly_the_ground_truth(result, truth):
 
 
 def test_every_first_rule_fires_in_the_demo(result):
-    assert set(result["summary"]["findings_by_rule"]) >= FIRST_RULES
+    assert set(result.summary.findings_by_rule) >= FIRST_RULES
 
 
 def test_missing_role_account_is_not_assessed_with_the_error(result):
-    con = duckdb.connect(result["warehouse"], read_only=True)
+    con = duckdb.connect(result.warehouse, read_only=True)
     rows = con.execute(
         "select account_id, error from accounts where status = 'not_assessed'"
     ).fetchall()
@@ -61,23 +62,23 @@ def test_missing_role_account_is_not_assessed_with_the_error(result):
 
 
 def test_suspended_account_is_skipped_not_assessed(result):
-    summary = result["summary"]
-    assert summary["accounts_skipped"] == 1
-    assert summary["accounts_fully_assessed"] == summary["accounts_in_scope"] - 1
-    assert summary["accounts_partial"] == 0
+    summary = result.summary
+    assert summary.accounts_skipped == 1
+    assert summary.accounts_fully_assessed == summary.accounts_in_scope - 1
+    assert summary.accounts_partial == 0
 
 
 def test_report_files_are_written_and_the_pdf_reads_back(result):
-    pdf = PdfReader(result["pdf"])
+    pdf = PdfReader(result.pdf)
     text = pdf.pages[0].extract_text()  # the cover names the run; every page is read elsewhere
     assert len(pdf.pages) >= 2
-    assert result["summary"]["run_id"] in text
-    assert Path(result["html"]).read_text().startswith("<!DOCTYPE html>")
+    assert result.run_id in text
+    assert Path(result.html).read_text().startswith("<!DOCTYPE html>")
 
 
 def test_evidence_manifest_matches_the_warehouse(result):
-    manifest = json.loads((Path(result["evidence"]) / "manifest.json").read_text())
-    con = duckdb.connect(result["warehouse"], read_only=True)
+    manifest = json.loads((Path(result.evidence) / "manifest.json").read_text())
+    con = duckdb.connect(result.warehouse, read_only=True)
     stored = dict(con.execute("select path, sha256 from evidence").fetchall())
     con.close()
     assert stored == {f["path"]: f["sha256"] for f in manifest["files"]}
@@ -102,7 +103,7 @@ def test_reloading_a_run_replaces_it_without_duplicates(demo_run: DemoRun, tmp_p
     con.close()
     assert counts["findings"] == before
     assert counts["runs"] == 1
-    assert summary.findings_by_rule == demo_run.result["summary"]["findings_by_rule"]
+    assert summary.findings_by_rule == demo_run.result.summary.findings_by_rule
 
 
 def test_the_run_returns_a_result_that_serializes(result):

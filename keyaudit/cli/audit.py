@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the CLI imports its heavy parts only when a command runs
     from keyaudit.config import Config
     from keyaudit.model import SourceName
     from keyaudit.outcome import AuditResult
+    from keyaudit.warehouse.load import RunSummary
 
 from keyaudit.cli.common import (
     AsOf,
@@ -126,64 +127,62 @@ def _on_prefect(request: Any, doing: str, *, dask: bool) -> AuditResult:
 def _file_lines(result: AuditResult) -> list[str]:
     """Where the run's files are, one per line, the paths in one column whatever the labels."""
     files = [
-        ("HTML report", str(result["html"])),
-        ("PDF report", f"{result['pdf']}  ({counted(result['pdf_pages'] or 0, 'page')})"),
+        ("HTML report", str(result.html)),
+        ("PDF report", f"{result.pdf}  ({counted(result.pdf_pages or 0, 'page')})"),
         *(
             (f"{fmt.upper()} export", str(path))
-            for fmt, path in result.get("outputs", {}).items()
+            for fmt, path in result.outputs.items()
             if fmt not in ("html", "pdf")
         ),
-        ("warehouse", str(result["warehouse"])),
-        ("evidence", str(result["evidence"])),
+        ("warehouse", str(result.warehouse)),
+        ("evidence", str(result.evidence)),
     ]
     width = max(len(label) for label, _ in files)
     return [f"  {label:<{width}}  {where}" for label, where in files]
 
 
 def _print_summary(result: AuditResult) -> None:
-    s = result["summary"]
-    width = max((len(rule) for rule in s["findings_by_rule"]), default=0)
+    s = result.summary
+    width = max((len(rule) for rule in s.findings_by_rule), default=0)
     lines = [
         "",
-        f"Run {s['run_id']}  (as of {s['as_of']})",
-        f"  accounts in scope     {s['accounts_in_scope']}",
-        f"  assessed              {result.summary.accounts_assessed}"
-        + (f"  ({s['accounts_partial']} partially)" if s["accounts_partial"] else ""),
-        f"  not assessed          {s['accounts_not_assessed']}",
-        f"  skipped (not ACTIVE)  {s['accounts_skipped']}",
+        f"Run {s.run_id}  (as of {s.as_of})",
+        f"  accounts in scope     {s.accounts_in_scope}",
+        f"  assessed              {s.accounts_assessed}"
+        + (f"  ({s.accounts_partial} partially)" if s.accounts_partial else ""),
+        f"  not assessed          {s.accounts_not_assessed}",
+        f"  skipped (not ACTIVE)  {s.accounts_skipped}",
         "  findings by severity  "
-        + ", ".join(
-            f"{sev} {s['findings_by_severity'].get(sev, 0)}" for sev in HEADLINE_SEVERITIES
-        ),
+        + ", ".join(f"{sev} {s.findings_by_severity.get(sev, 0)}" for sev in HEADLINE_SEVERITIES),
         _changes_line(s),  # new and resolved since the previous run
         "  findings by rule",
-        *(f"    {rule:<{width}} {n}" for rule, n in sorted(s["findings_by_rule"].items())),
+        *(f"    {rule:<{width}} {n}" for rule, n in sorted(s.findings_by_rule.items())),
         "",
         *_file_lines(result),
         *_delivery_lines(result),
     ]
-    if s["accounts_not_assessed"]:
+    if s.accounts_not_assessed:
         lines.insert(
             2,
-            f"  INCOMPLETE: {counted(s['accounts_not_assessed'], 'account')} could not be assessed",
+            f"  INCOMPLETE: {counted(s.accounts_not_assessed, 'account')} could not be assessed",
         )
     _add_files_summary(result, lines)
     typer.echo("\n".join(lines))
 
 
-def _changes_line(s: dict[str, Any]) -> str:
+def _changes_line(s: RunSummary) -> str:
     """New and resolved since the previous run of the same scope, as the report counts them."""
-    if s.get("previous_run_id") is None:
+    if s.previous_run_id is None:
         return "  since previous run    no previous run of this scope"
     return (
-        f"  since previous run    {s['findings_new']} new, {s['findings_resolved']} resolved "
-        f"(run {s['previous_run_id']})"
+        f"  since previous run    {s.findings_new} new, {s.findings_resolved} resolved "
+        f"(run {s.previous_run_id})"
     )
 
 
-def _delivery_lines(result: Any) -> list[str]:
+def _delivery_lines(result: AuditResult) -> list[str]:
     """Where the run was delivered (S3, e-mail), when anything beyond the folder was set up."""
-    delivery = result.get("delivery")
+    delivery = result.delivery
     if not delivery or all(r["target"] == "folder" for r in delivery["results"]):
         return []
     from keyaudit.flows.artifacts import delivery_lines
@@ -196,7 +195,7 @@ def _add_files_summary(result: AuditResult, lines: list[str]) -> None:
     from keyaudit.evidence.run_record import run_file_of
     from keyaudit.sources.files import summary_line
 
-    meta = run_file_of(Path(result["evidence"]))
+    meta = run_file_of(Path(result.evidence))
     line = summary_line(meta)
     if line:
         lines.append(f"  input files  {line}")

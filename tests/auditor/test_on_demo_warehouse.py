@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from keyaudit.cli import app
 from keyaudit.pipeline import AuditRequest, run_audit
+from keyaudit.warehouse.load import RunSummary
 from keyaudit.warehouse.saved_queries import list_saved
 from tests.auditor.given import AS_OF, HEADER, A, B, access_keys, folder_of, report, root
 from tests.runs import DemoRun, copy_run, isolated, stub_pdf
@@ -43,8 +44,8 @@ def warehouse(demo_run: DemoRun, tmp_path_factory) -> dict:
             "notes.txt": "from the account owners",
         },
     )
-    runs = {"earlier": demo_run.result.model_dump(mode="json")}
-    runs["later"] = _a_month_later(runs["earlier"], evidence, db)
+    runs: dict[str, Any] = {"earlier": demo_run.result}
+    runs["later"] = _a_month_later(demo_run.result.run_id, evidence, db)
     with isolated(folder) as monkey, stub_pdf():
         monkey.chdir(folder)
         monkey.setenv("AWS_PROFILE", "no-such-profile")  # a files run never needs AWS
@@ -60,11 +61,11 @@ def warehouse(demo_run: DemoRun, tmp_path_factory) -> dict:
                 db=db,
                 out=folder / "o3",
             )
-        ).result.model_dump(mode="json")
+        ).result
     return {"db": db, "evidence": evidence, "runs": runs, "folder": folder}
 
 
-def _a_month_later(demo: dict, evidence: Path, db: Path) -> dict:
+def _a_month_later(earlier: str, evidence: Path, db: Path) -> RunSummary:
     """The same evidence audited 30 days later: nothing fixed, so keys age past thresholds."""
     from keyaudit.evidence.run_record import read_run_file, write_run_file
     from keyaudit.evidence.store import MANIFEST, EvidenceStore
@@ -72,7 +73,6 @@ def _a_month_later(demo: dict, evidence: Path, db: Path) -> dict:
     from keyaudit.warehouse.db import connect
     from keyaudit.warehouse.load import load_run
 
-    earlier = demo["summary"]["run_id"]
     later = f"{earlier}-next"
     shutil.copytree(evidence / earlier, evidence / later)
     store = EvidenceStore(evidence, later)
@@ -83,7 +83,7 @@ def _a_month_later(demo: dict, evidence: Path, db: Path) -> dict:
     manifest_sha, _ = store.write_run_manifest()
     con = connect(db)
     try:
-        summary = load_run(
+        return load_run(
             con,
             store,
             rules=load_catalogue(),
@@ -92,7 +92,6 @@ def _a_month_later(demo: dict, evidence: Path, db: Path) -> dict:
         )
     finally:
         con.close()
-    return {"summary": asdict(summary)}
 
 
 def cli(warehouse: dict, *args: str):
@@ -100,7 +99,7 @@ def cli(warehouse: dict, *args: str):
 
 
 def run_id(warehouse: dict, name: str) -> str:
-    return warehouse["runs"][name]["summary"]["run_id"]
+    return warehouse["runs"][name].run_id  # an AuditResult, or the later run's RunSummary
 
 
 @pytest.mark.parametrize("saved", [q.name for q in list_saved()])
@@ -179,11 +178,11 @@ def test_runs_lists_every_run_with_source_coverage_and_severities(warehouse: dic
     listed = {r["run_id"]: r for r in json.loads(result.stdout)}
     assert set(listed) == {run_id(warehouse, n) for n in ("earlier", "later", "files")}
     later = listed[run_id(warehouse, "earlier")]
-    summary = warehouse["runs"]["earlier"]["summary"]
+    summary = warehouse["runs"]["earlier"].summary
     assert later["source"] == "demo"
-    assert later["accounts_in_scope"] == summary["accounts_in_scope"]
-    assert later["critical"] == summary["findings_by_severity"].get("critical", 0)
-    assert later["high"] == summary["findings_by_severity"].get("high", 0)
+    assert later["accounts_in_scope"] == summary.accounts_in_scope
+    assert later["critical"] == summary.findings_by_severity.get("critical", 0)
+    assert later["high"] == summary.findings_by_severity.get("high", 0)
     files = listed[run_id(warehouse, "files")]
     assert (files["source"], files["scope"], files["coverage_pct"]) == ("files", "files", 50.0)
 
@@ -215,12 +214,12 @@ def test_untouched_demo_run_verifies(warehouse: dict):
 
 def test_files_run_goes_through_the_same_flow_rules_and_report(warehouse: dict):
     result = warehouse["runs"]["files"]
-    summary = result["summary"]
-    assert (summary["accounts_in_scope"], summary["accounts_fully_assessed"]) == (2, 1)
-    assert summary["findings_by_rule"]["ACCESS_KEY_NOT_ROTATED"] >= 1
-    assert summary["findings_by_rule"]["ACCOUNT_NOT_ASSESSED"] == 1
-    assert Path(result["html"]).exists() and Path(result["pdf"]).exists()
-    meta = json.loads((Path(result["evidence"]) / "run.json").read_text())
+    summary = result.summary
+    assert (summary.accounts_in_scope, summary.accounts_fully_assessed) == (2, 1)
+    assert summary.findings_by_rule["ACCESS_KEY_NOT_ROTATED"] >= 1
+    assert summary.findings_by_rule["ACCOUNT_NOT_ASSESSED"] == 1
+    assert Path(result.html).exists() and Path(result.pdf).exists()
+    meta = json.loads((Path(result.evidence) / "run.json").read_text())
     assert (meta["source"], meta["scope"]) == ("files", "files")
     assert {f["name"]: f["status"] for f in meta["files"]} == {
         f"{A}.csv": "assessed",

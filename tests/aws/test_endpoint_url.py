@@ -75,20 +75,20 @@ def test_aws_run_reads_everything_through_aws_endpoint_url(endpoint, tmp_path, m
     with stub_pdf():  # the report's PDF is not under test here
         result = run_audit(request).result
 
-    summary = result["summary"]
+    summary = result.summary
     # moto's credential report has no <root_account> row (every report AWS writes has one), so
     # both accounts are assessed from it but partial: their root controls are not evaluated
-    assert (summary["accounts_in_scope"], summary["accounts_partial"]) == (2, 2)
-    assert summary["accounts_not_assessed"] == 0
+    assert (summary.accounts_in_scope, summary.accounts_partial) == (2, 2)
+    assert summary.accounts_not_assessed == 0
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     try:
         keys = con.execute(
             "select user_name, access_key_id from keys where run_id = ? and not is_root",
-            [summary["run_id"]],
+            [summary.run_id],
         ).fetchall()
         member_findings = con.execute(
             "select rule_id, user_name from findings where run_id = ? and account_id = ?",
-            [summary["run_id"], created["member"][0]],
+            [summary.run_id, created["member"][0]],
         ).fetchall()
     finally:
         con.close()

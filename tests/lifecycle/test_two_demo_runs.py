@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 import keyaudit.report.render
+from keyaudit.outcome import AuditResult
 from keyaudit.sources.demo import ExpectedFinding, UserTruth, simulated_organization
 from keyaudit.sources.demo.changes import DemoChanges, month_changes
 
@@ -59,7 +60,7 @@ class Month:
             self.truth2 = {identity(f) for f in org.expected}
         self.waived_key = self.first("never-used-old-key")
         self.no_mfa = self.first("console-no-mfa")
-        self.results: list[dict[str, Any]] = []
+        self.results: list[AuditResult] = []
 
     def first(self, persona: str) -> UserTruth:
         return next(u for u in self.users1 if u.persona == persona and u.account_id != self.missing)
@@ -133,7 +134,7 @@ def month(prefect_harness, tmp_path_factory) -> Month:
         month.results.append(run(as_of=T1, out=str(folder / "out1")))
         # the same warehouse: the demo audits the organization of run 1, a month on
         month.results.append(run(as_of=T2, out=str(folder / "out2")))
-    month.run1, month.run2 = (r["summary"]["run_id"] for r in month.results)
+    month.run1, month.run2 = (r.run_id for r in month.results)
     return month
 
 
@@ -288,4 +289,4 @@ def test_control_counts_add_up_for_every_control(month):
 
 
 def test_the_second_report_is_rendered(month):
-    assert Path(month.results[1]["html"]).read_text().startswith("<!DOCTYPE html>")
+    assert Path(month.results[1].html).read_text().startswith("<!DOCTYPE html>")

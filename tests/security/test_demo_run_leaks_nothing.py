@@ -89,7 +89,7 @@ def test_no_file_of_the_run_holds_an_assumed_role_secret(run: Run):
     for path in files:
         leaked = run.watch.leaked(path.read_bytes())
         assert not leaked, f"assumed-role secrets in {path}: {leaked}"
-    text = _warehouse_text(Path(run.result["warehouse"]))  # compressed columns, read back
+    text = _warehouse_text(Path(run.result.warehouse))  # compressed columns, read back
     assert not run.watch.leaked(text)
 
 
@@ -104,7 +104,7 @@ def test_every_file_and_folder_of_the_run_is_owner_only(run: Run):
 
 
 def test_evidence_and_report_files_are_named_from_account_ids_only(run: Run):
-    evidence = Path(run.result["evidence"])
+    evidence = Path(run.result.evidence)
     meta = json.loads((evidence / "run.json").read_text(encoding="utf-8"))
     accounts = {a["account_id"] for a in meta["accounts"]}
     for path in evidence.iterdir():
@@ -113,7 +113,7 @@ def test_evidence_and_report_files_are_named_from_account_ids_only(run: Run):
             assert {p.name for p in path.iterdir()} <= EVIDENCE_FILES, path
         else:
             assert path.name in {"run.json", "manifest.json", "SHA256SUMS", SCP_FILE}, path
-    report_dir = Path(run.result["html"]).parent
+    report_dir = Path(run.result.html).parent
     names = {p.name for p in report_dir.iterdir()}
     assert set(FILE_NAMES.values()) & names >= {"report.html", "report.pdf"}
     for name in names:  # fixed names, or derived from an account id: never from AWS's data
@@ -131,12 +131,12 @@ def test_every_api_call_of_the_demo_run_is_granted_by_the_deploy_policies(run: R
 
 
 def test_the_report_and_the_warehouse_say_who_ran_the_audit(run: Run):
-    con = duckdb.connect(run.result["warehouse"], read_only=True)
+    con = duckdb.connect(run.result.warehouse, read_only=True)
     try:
         (arn,) = con.execute(
-            "select caller_arn from runs where run_id = ?", [run.result["summary"]["run_id"]]
+            "select caller_arn from runs where run_id = ?", [run.result.run_id]
         ).fetchone()
     finally:
         con.close()
     assert re.fullmatch(r"arn:aws:(iam|sts)::123456789012:user/moto", arn)  # GetCallerIdentity
-    assert arn in Path(run.result["html"]).read_text(encoding="utf-8")
+    assert arn in Path(run.result.html).read_text(encoding="utf-8")
