@@ -36,7 +36,7 @@ from keyaudit.report import FILE_NAMES, RuleInfo, file_names, write_findings, wr
 from keyaudit.report.digest import run_digest
 from keyaudit.report.file_names import slug
 from keyaudit.report.fix_first import FIX_FIRST_LIMIT, fix_first
-from keyaudit.report.formatting import json_object, relations, severity_sort_key
+from keyaudit.report.formatting import json_object, severity_sort_key
 from keyaudit.report.pdf_archive import EVIDENCE_MANIFEST
 from keyaudit.report.queries import rows
 from keyaudit.report.remediation import plan_rows
@@ -216,11 +216,6 @@ def _owners(
 ) -> tuple[list[Owner], list[str]]:
     """Who receives which findings (the warehouse's finding_owners), and the notes on owner tags
     that could not be used."""
-    if not relations(con).has("finding_owners", "finding_id", "owner"):
-        raise DeliveryError(
-            f"run {run_id}: the warehouse predates key owners (schema version 17) — open it "
-            "once with a command that writes to it (e.g. `keyaudit run`), then deliver again"
-        )
     params = {"run_id": run_id}
     owners = assign_owners(
         rows(con, "owner_accounts", params),
@@ -299,9 +294,7 @@ def _write_slice(
             )
         ),
         deactivations=tuple(
-            k
-            for k in plan_rows(con, run_id, owner.all_account_ids) or ()
-            if k["access_key_id"] in mine
+            k for k in plan_rows(con, run_id, owner.all_account_ids) if k["access_key_id"] in mine
         ),
         open_by_severity={
             s: sum(r["severity"] == s for r in open_findings) for s in HEADLINE_SEVERITIES

@@ -119,7 +119,7 @@ def check_evidence(current: Config, plan: ResumePlan) -> None:
 
 def _recorded(warehouse: Path, run_id: str) -> Recorded | None:
     """The warehouse's record of the run; None when the run was never loaded into it."""
-    from keyaudit.warehouse.db import EmptyWarehouse, connect
+    from keyaudit.warehouse.db import EmptyWarehouse, OutdatedWarehouse, connect
 
     if not warehouse.exists():
         return None
@@ -127,6 +127,8 @@ def _recorded(warehouse: Path, run_id: str) -> Recorded | None:
         con = connect(warehouse, read_only=True)
     except EmptyWarehouse:
         return None
+    except OutdatedWarehouse:  # the resumed run writes to it anyway: migrate it now
+        con = connect(warehouse)
     try:
         return recorded_run(con, run_id)
     finally:

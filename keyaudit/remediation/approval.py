@@ -98,7 +98,7 @@ def read_approved(path: Path, con: duckdb.DuckDBPyConnection, run_id: str, today
     except ValidationError as exc:
         raise ApprovalError(f"{name}: {_first_problem(exc)} — {_FIX}") from None
     _check(plan, name, run_id, today)
-    planned = {row["access_key_id"]: row for row in plan_rows(con, run_id) or []}
+    planned = {row["access_key_id"]: row for row in plan_rows(con, run_id)}
     seen: set[str] = set()
     for key in plan.keys:
         row = planned.get(key.access_key_id)

@@ -42,7 +42,6 @@ from keyaudit.report.formatting import (
     SEVERITIES,
     account_filter,
     json_object,
-    relations,
     release_memory,
     severity_class,
     severity_sort_key,
@@ -133,14 +132,13 @@ def build_report_context(
     # UTC, and no progress bar on stdout for long queries (a locked configuration is left as it is)
     with contextlib.suppress(duckdb.Error):
         execute(con, "session")
-    rel = relations(con)
     catalogue = _catalogue(rules)
     report_config = json_object(json_object(run["config_json"]).get("report"))
     accounts = [account_record(a) for a in rows(con, "accounts", params)]
     _refuse_unknown_accounts(ids, accounts, run_id)
     counts = rows(con, "finding_counts", params)
     rules_view = rules_in_force(
-        con, run_id, relations=rel, parameters_json=run["parameters_json"], catalogue=catalogue
+        con, run_id, parameters_json=run["parameters_json"], catalogue=catalogue
     )
     rule_info = {r["rule_id"]: r for r in rules_view}
     for rule_id, rule in catalogue.items():  # findings of rules the run did not record
@@ -149,23 +147,15 @@ def build_report_context(
         )
 
     coverage = _coverage(run, accounts, sliced=ids is not None)
-    history = trend(con, run_id, ids, rel)
-    change = changes(con, run_id, ids, rel, history["previous_run_id"])
+    history = trend(con, run_id, ids)
+    change = changes(con, run_id, ids, history["previous_run_id"])
     open_by_rule: Counter[str] = Counter()
     waived_by_rule: Counter[str] = Counter()
     for c in counts:
         open_by_rule[c["rule_id"]] += c["count_open"]
         waived_by_rule[c["rule_id"]] += c["count_waived"]
     ranked = rank(accounts)
-    all_controls = control_results(
-        con,
-        run_id,
-        relations=rel,
-        account_ids=ids,
-        rules=rules_view,
-        open_by_rule=open_by_rule,
-        waived_by_rule=waived_by_rule,
-    )
+    all_controls = control_results(con, run_id, account_ids=ids)
     summary_frameworks = [chosen] if chosen else _summary_frameworks(report_config)
     run_notes = rows(con, "run_notes", params)
     as_of = run["as_of"] if run["as_of"].tzinfo else run["as_of"].replace(tzinfo=UTC)
@@ -186,7 +176,7 @@ def build_report_context(
             "total": sum(open_by_rule.values()) + sum(waived_by_rule.values()),
         },
         "rule_summary": _rule_summary(counts, rule_info),
-        "fix_first": fix_first(con, run_id, account_ids=ids, limit=fix_first_limit, relations_=rel),
+        "fix_first": fix_first(con, run_id, account_ids=ids, limit=fix_first_limit),
         "controls": restrict(all_controls, {f.short for f in summary_frameworks}),
         "controls_all": all_controls,
         "summary_frameworks": [f.name for f in summary_frameworks],
@@ -202,7 +192,7 @@ def build_report_context(
         else None,
         "changes": change,
         "trend": history,
-        "footprint": footprint(con, run_id, ids, rel, history["runs"]),
+        "footprint": footprint(con, run_id, ids, history["runs"]),
         "thresholds": rules_view,
         "not_assessed": [a for a in accounts if a["status"] not in COUNTED_STATUSES],
         "partial": [a for a in accounts if a["status"] == "partial"],
@@ -213,7 +203,6 @@ def build_report_context(
         "account_sections": _account_sections(
             con,
             run_id,
-            rel,
             ids,
             ranked,
             pdf_rows_per_account,
@@ -227,11 +216,11 @@ def build_report_context(
             "html_detail_limit": HTML_DETAIL_LIMIT,
         },
         "rules": rule_info,
-        "waivers": waiver_lists(con, run_id, relations=rel, account_ids=ids, as_of=as_of),
+        "waivers": waiver_lists(con, run_id, account_ids=ids, as_of=as_of),
         "caveats": caveats(coverage, run["source"]),
         "run_notes": source_notes(run_notes, run["source"]),
-        "provenance": provenance(run["source"], input_files(con, run_id, relations=rel), run_notes),
-        "api_calls": api_calls(con, run_id, relations=rel, account_ids=ids),
+        "provenance": provenance(run["source"], input_files(con, run_id), run_notes),
+        "api_calls": api_calls(con, run_id, account_ids=ids),
         "evidence": {
             "files": evidence_files(con, run_id, ids),
             "manifest_sha256": run["manifest_sha256"],
@@ -239,9 +228,9 @@ def build_report_context(
             "retention": _retention(run),
         },
         "explorer": None,
-        "completeness": completeness(con, run_id, ids, rel),
-        "remediation": plan_section(con, run_id, ids, rel),
-        "review": review_section(con, run_id, history["previous_run_id"], rel, ids),
+        "completeness": completeness(con, run_id, ids),
+        "remediation": plan_section(con, run_id, ids),
+        "review": review_section(con, run_id, history["previous_run_id"], ids),
     }
     context["evidence"]["bytes"] = sum(f["bytes"] or 0 for f in context["evidence"]["files"])
     if with_explorer:
@@ -249,7 +238,6 @@ def build_report_context(
         found = explorer_data(
             con,
             run_id,
-            relations=rel,
             account_ids=ids,
             severities=[*SEVERITIES, *sorted(present - set(SEVERITIES))],
             rules=[(r, (rule_info.get(r) or {}).get("title")) for r in sorted(open_by_rule)],
@@ -264,12 +252,8 @@ def build_report_context(
 
 
 def run_signature(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any] | None:
-    """Who signed the run's manifest and with which key, or None: not signed (or a warehouse
-    from before signing, opened read-only)."""
-    try:
-        found = rows(con, "run_signature", {"run_id": run_id})
-    except duckdb.CatalogException:
-        return None
+    """Who signed the run's manifest and with which key, or None: not signed."""
+    found = rows(con, "run_signature", {"run_id": run_id})
     if not found:
         return None
     signed = found[0]
@@ -498,7 +482,6 @@ def _rule_summary(
 def _account_sections(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
-    rel: Any,
     ids: list[str] | None,
     ranked: list[dict[str, Any]],
     pdf_rows_per_account: int,
@@ -517,7 +500,6 @@ def _account_sections(
     for row in detail_rows(
         con,
         run_id,
-        relations=rel,
         account_ids=ids,
         account_order=[a["account_id"] for a in ranked],
         per_account=max(pdf_rows_per_account, HTML_ROWS_PER_ACCOUNT),

@@ -4,9 +4,7 @@ evaluated, and the population evaluated per kind of resource.
 The warehouse's `control_results_for` macro is the source of the result, over the whole run or a
 per-owner slice of accounts, with the same definition as the `control_results` view;
 `control_populations_for` gives each control's keys, users, root users and accounts evaluated,
-failing and waived, each resource counted once and never added across kinds. A warehouse written
-before that definition existed gives failures from this report's findings and nothing else: a
-control with no failing finding there is NOT EVALUATED, never PASS.
+failing and waived, each resource counted once and never added across kinds.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ import duckdb
 
 from keyaudit.frameworks import BASIS, BY_SHORT, Framework, control_title
 from keyaudit.frameworks import FRAMEWORKS as REGISTRY
-from keyaudit.report.formatting import Relations
 from keyaudit.report.queries import rows
 from keyaudit.words import plural
 
@@ -27,9 +24,8 @@ from keyaudit.words import plural
 FRAMEWORKS = {f.key: f.name for f in REGISTRY}
 SHORT = {f.key: f.short for f in REGISTRY}
 _ORDER = list(SHORT.values())
-# The kinds of resource a population counts (rule_population_kinds.kind), in the order shown;
-# "finding": a count of findings, where a warehouse predates the control_results view.
-KINDS = ("key", "user", "root user", "account", "finding")
+# The kinds of resource a population counts (rule_population_kinds.kind), in the order shown.
+KINDS = ("key", "user", "root user", "account")
 
 
 def _framework_key(framework: str) -> tuple[int, str]:
@@ -55,11 +51,7 @@ def control_results(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     *,
-    relations: Relations,
     account_ids: list[str] | None,
-    rules: Sequence[dict[str, Any]],
-    open_by_rule: Mapping[str, int],
-    waived_by_rule: Mapping[str, int],
 ) -> dict[str, Any]:
     """One row per control of every framework: its rules, its populations (per kind: evaluated,
     failing, waived), and pass / fail / not evaluated (`restrict` keeps some frameworks).
@@ -69,54 +61,27 @@ def control_results(
     accounts in scope says so ("pass in 8 of 9 accounts; 1 not assessed").
     """
     grouped: dict[tuple[str, str], dict[str, Any]] = {}
-    if relations.has("control_results", *WAREHOUSE_COLUMNS):
-        source = "warehouse"
-        params = {"run_id": run_id, "account_ids": account_ids}
-        for r in rows(con, "control_results", params):
-            entry = grouped.setdefault((r["framework"], r["control_id"]), _entry())
-            entry["rules"].append(r["rule_id"])
-            entry["failing"] += r["failing"] or 0
-            entry["accounts_in_scope"] = r["accounts_in_scope"]
-            # every rule of the control must have judged an account for it to count there
-            entry["accounts_evaluated"] = min(entry["accounts_evaluated"], r["accounts_evaluated"])
-            entry["accounts_not_assessed"] = r["accounts_not_assessed"]
-            entry["any_evaluated"] = entry["any_evaluated"] or r["result"] != "not evaluated"
-            # a warehouse older than control_populations: each population once, as evaluated
-            entry["by_population"].setdefault(
-                r.get("population") or r["rule_id"],
-                {"population": r.get("population"), "evaluated": r["evaluated"]},
-            )
-        if relations.has("control_populations", *POPULATION_COLUMNS):
-            for p in rows(con, "control_populations", params):
-                found = grouped.get((p["framework"], p["control_id"]))
-                if found is not None:
-                    found["populations"].append(_population(p["kind"], p))
-        for entry in grouped.values():
-            if not entry["populations"]:
-                entry["populations"] = [
-                    _population(None, r) for r in entry["by_population"].values()
-                ]
-    else:  # a warehouse older than the result column: nothing is known to pass
-        source = "findings"
-        for rule in rules:
-            for framework, control_id in mappings(rule["controls"]):
-                key = (SHORT.get(framework, framework), control_id)
-                entry = grouped.setdefault(key, _entry())
-                entry["rules"].append(rule["rule_id"])
-                entry["failing"] += open_by_rule.get(rule["rule_id"], 0)
-                entry["findings_waived"] += waived_by_rule.get(rule["rule_id"], 0)
-        for entry in grouped.values():
-            entry["populations"] = [
-                _population(
-                    "finding",
-                    {
-                        "population": "findings",
-                        "evaluated": None,
-                        "failing": entry["failing"],
-                        "waived": entry["findings_waived"],
-                    },
-                )
-            ]
+    params = {"run_id": run_id, "account_ids": account_ids}
+    for r in rows(con, "control_results", params):
+        entry = grouped.setdefault((r["framework"], r["control_id"]), _entry())
+        entry["rules"].append(r["rule_id"])
+        entry["failing"] += r["failing"] or 0
+        entry["accounts_in_scope"] = r["accounts_in_scope"]
+        # every rule of the control must have judged an account for it to count there
+        entry["accounts_evaluated"] = min(entry["accounts_evaluated"], r["accounts_evaluated"])
+        entry["accounts_not_assessed"] = r["accounts_not_assessed"]
+        entry["any_evaluated"] = entry["any_evaluated"] or r["result"] != "not evaluated"
+        entry["by_population"].setdefault(
+            r.get("population") or r["rule_id"],
+            {"population": r.get("population"), "evaluated": r["evaluated"]},
+        )
+    for p in rows(con, "control_populations", params):
+        found = grouped.get((p["framework"], p["control_id"]))
+        if found is not None:
+            found["populations"].append(_population(p["kind"], p))
+    for entry in grouped.values():
+        if not entry["populations"]:  # each population once, as evaluated
+            entry["populations"] = [_population(None, r) for r in entry["by_population"].values()]
     results = []
     for (framework, control_id), entry in sorted(
         grouped.items(), key=lambda kv: (_framework_key(kv[0][0]), _control_key(kv[0][1]))
@@ -141,24 +106,21 @@ def control_results(
                 "result": result,
                 "result_css": result.replace(" ", "-"),
                 "accounts_in_scope": entry["accounts_in_scope"],
-                "accounts_evaluated": entry["accounts_evaluated"] if source == "warehouse" else 0,
-                "qualifier": _qualifier(result, entry) if source == "warehouse" else None,
+                "accounts_evaluated": entry["accounts_evaluated"],
+                "qualifier": _qualifier(result, entry),
             }
         )
-    return _summary(source, results)
+    return _summary(results)
 
 
 def restrict(controls: Mapping[str, Any], frameworks: Collection[str]) -> dict[str, Any]:
     """The control results of only these frameworks (labels, e.g. "CIS v5.0"), regrouped."""
-    return _summary(
-        controls["source"], [r for r in controls["rows"] if r["framework"] in frameworks]
-    )
+    return _summary([r for r in controls["rows"] if r["framework"] in frameworks])
 
 
-def _summary(source: str, results: list[dict[str, Any]]) -> dict[str, Any]:
+def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     requirements = _requirements(results)
     return {
-        "source": source,
         "rows": results,
         "requirements": requirements,
         "requirements_failing": sum(1 for r in requirements if r["result"] == "fail"),
@@ -171,41 +133,12 @@ def _summary(source: str, results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-WAREHOUSE_COLUMNS = (
-    "run_id",
-    "framework",
-    "control_id",
-    "rule_id",
-    "evaluated",
-    "failing",
-    "waived",
-    "result",
-    "accounts_in_scope",
-    "accounts_evaluated",
-    "accounts_not_assessed",
-)
-
-
-POPULATION_COLUMNS = (
-    "run_id",
-    "framework",
-    "control_id",
-    "kind",
-    "population",
-    "evaluated",
-    "failing",
-    "waived",
-    "passing",
-)
-
-
 def _entry() -> dict[str, Any]:
     return {
         "rules": [],
         "failing": 0,  # failing resources over the control's rules: only whether any fail
         "populations": [],
         "by_population": {},
-        "findings_waived": 0,
         "accounts_in_scope": 0,
         "accounts_evaluated": 2**63,
         "accounts_not_assessed": 0,
@@ -216,7 +149,7 @@ def _entry() -> dict[str, Any]:
 def _population(kind: str | None, row: Mapping[str, Any]) -> dict[str, Any]:
     """One kind of resource a control evaluated: how many, failing and waived, and the words for
     them ("88 keys"); never added to another kind's figures. A figure the warehouse does not give
-    is None (kind None: a population of a warehouse older than control_populations)."""
+    is None (kind None: a control whose populations control_populations does not give)."""
     noun = kind or "resource"
 
     def words(count: int | None) -> str | None:

@@ -9,13 +9,7 @@ from typing import Any
 
 import duckdb
 
-from keyaudit.report.formatting import (
-    Relations,
-    account_filter,
-    owner_label,
-    relations,
-    severity_class,
-)
+from keyaudit.report.formatting import account_filter, owner_label, severity_class
 from keyaudit.report.queries import rows
 
 # How many keys the report's summary and an owner's e-mail list.
@@ -28,13 +22,9 @@ def fix_first(
     *,
     account_ids: Collection[str] | None = None,
     limit: int = FIX_FIRST_LIMIT,
-    relations_: Relations | None = None,
 ) -> list[dict[str, Any]]:
     """The first `limit` keys of the run's Fix first list (of the given accounts only, in the
-    run-wide order); [] for a warehouse from before the view."""
-    found = relations_ if relations_ is not None else relations(con)
-    if not found.has("fix_first", "fix_rank", "why", "owner", "owner_source"):
-        return []
+    run-wide order)."""
     params = {"run_id": run_id, "account_ids": account_filter(account_ids), "limit": limit}
     return [
         {

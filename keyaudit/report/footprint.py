@@ -11,40 +11,20 @@ import duckdb
 from markupsafe import Markup
 
 from keyaudit.report.chart import FootprintPoint, footprint_svg
-from keyaudit.report.formatting import Relations, ts
+from keyaudit.report.formatting import ts
 from keyaudit.report.history import chart_labels
 from keyaudit.report.queries import rows
-
-COLUMNS = (
-    "run_id",
-    "account_id",
-    "is_assessed",
-    "count_iam_users",
-    "count_users_with_active_keys",
-    "count_active_keys",
-    "count_active_keys_older_than_365_days",
-    "has_no_active_user_keys",
-    "count_active_keys_on_admin_users",
-)
-# The other long-term credentials by kind; a warehouse from before version 16 has none of them.
-CREDENTIAL_COLUMNS = (
-    "count_active_ssh_public_keys",
-    "count_active_service_credentials",
-    "count_active_signing_certificates",
-)
 
 
 def footprint(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     account_ids: list[str] | None,
-    relations: Relations,
     trend_runs: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """This run's footprint and its trend over `trend_runs` (history.trend's runs, oldest first),
-    among `account_ids` (all when None)."""
-    if not relations.has("key_footprint", *COLUMNS):
-        return {"available": False}
+    among `account_ids` (all when None); not available when the run has no footprint row there
+    (none of its accounts in the slice)."""
     found = {
         r["run_id"]: r
         for r in rows(
@@ -73,7 +53,7 @@ def footprint(
         "available": True,
         "current": runs[-1],
         "share": share(runs[-1]),
-        "credentials": credentials_by_kind(con, run_id, account_ids, relations),
+        "credentials": credentials_by_kind(con, run_id, account_ids),
         "runs": runs,
         "chart_svg": Markup(footprint_svg(points)),  # noqa: S704 — built from counts and dates only
     }
@@ -103,12 +83,9 @@ def credentials_by_kind(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     account_ids: list[str] | None,
-    relations: Relations,
-) -> dict[str, Any] | None:
+) -> dict[str, Any]:
     """The run's other long-term credentials by kind (a count is None where no account's is
-    known); None for a warehouse from before they were collected (version 16)."""
-    if not relations.has("key_footprint", *CREDENTIAL_COLUMNS):
-        return None
+    known)."""
     found = rows(con, "credential_footprint", {"run_id": run_id, "account_ids": account_ids})
     row = found[0] if found else {}
     return {

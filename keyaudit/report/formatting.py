@@ -1,11 +1,10 @@
-"""Small shared pieces of the report: severities, timestamps, optional warehouse relations."""
+"""Small shared pieces of the report: severities, timestamps, clipped text."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -74,24 +73,6 @@ def json_object(value: Any) -> dict[str, Any]:
         except ValueError:
             return {}
     return value if isinstance(value, dict) else {}
-
-
-@dataclass(frozen=True)
-class Relations:
-    """Which tables and views (and their columns) the warehouse has; older ones lack some."""
-
-    columns: dict[str, frozenset[str]]
-
-    def has(self, name: str, *columns: str) -> bool:
-        present = self.columns.get(name)
-        return present is not None and set(columns) <= present
-
-
-def relations(con: duckdb.DuckDBPyConnection) -> Relations:
-    found: dict[str, set[str]] = {}
-    for row in rows(con, "relations"):
-        found.setdefault(row["table_name"], set()).add(row["column_name"])
-    return Relations({name: frozenset(cols) for name, cols in found.items()})
 
 
 def account_filter(account_ids: Collection[str] | None) -> list[str] | None:

@@ -11,17 +11,11 @@ from markupsafe import Markup
 
 from keyaudit.model import HEADLINE_SEVERITIES
 from keyaudit.report.chart import TrendPoint, trend_svg
-from keyaudit.report.formatting import (
-    Relations,
-    severity_class,
-    severity_sort_key,
-    ts,
-)
+from keyaudit.report.formatting import severity_class, severity_sort_key, ts
 from keyaudit.report.queries import rows
 
 TREND_RUNS = 12
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-NOT_AVAILABLE = "not available for this run"
 
 
 def latest_run(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -67,13 +61,10 @@ def trend(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     account_ids: list[str] | None,
-    relations: Relations,
 ) -> dict[str, Any]:
     """Open findings by severity and coverage for this run and up to 11 finished runs before it
-    over the same audit scope (run_scopes), or over all runs in an older warehouse."""
-    in_scope = relations.has("run_scopes", "run_id", "scope_key", "as_of", "chain_position")
-    query = "trend_runs_in_scope" if in_scope else "trend_runs"
-    recent = rows(con, query, {"run_id": run_id, "limit": TREND_RUNS})
+    over the same audit scope (run_scopes)."""
+    recent = rows(con, "trend_runs_in_scope", {"run_id": run_id, "limit": TREND_RUNS})
     recent.reverse()  # oldest first
     params = {"run_ids": [r["run_id"] for r in recent], "account_ids": account_ids}
     counts: dict[str, Counter[str]] = {r["run_id"]: Counter() for r in recent}
@@ -103,13 +94,12 @@ def trend(
         TrendPoint(label, dict(counts[r["run_id"]]), r["run_id"] == run_id)
         for label, r in zip(chart_labels(recent), recent, strict=True)
     ]
-    previous = recent[-2] if len(recent) > 1 else None
-    if relations.has("previous_runs", "run_id", "previous_run_id", "previous_as_of"):
-        found = rows(con, "previous_run", {"run_id": run_id})
-        if found and found[0]["previous_run_id"]:
-            previous = {"run_id": found[0]["previous_run_id"], "as_of": found[0]["previous_as_of"]}
-        else:
-            previous = None
+    found = rows(con, "previous_run", {"run_id": run_id})
+    previous = (
+        {"run_id": found[0]["previous_run_id"], "as_of": found[0]["previous_as_of"]}
+        if found and found[0]["previous_run_id"]
+        else None
+    )
     return {
         "runs": runs,
         "severities": [{"severity": s, "css": severity_class(s)} for s in shown],
@@ -128,35 +118,27 @@ def changes(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     account_ids: list[str] | None,
-    relations: Relations,
     previous_run_id: str | None,
 ) -> dict[str, Any]:
     """New and resolved findings since the previous run, by severity, from the lifecycle views."""
-    wanted = ("run_id", "finding_id", "rule_id", "severity", "account_id")
     if previous_run_id is None:  # the first run of its scope: nothing is new or resolved yet
         return {"available": False, "note": "first run", "previous_run_id": None}
-    if not (relations.has("findings_new", *wanted) and relations.has("findings_resolved", *wanted)):
-        return {"available": False, "note": NOT_AVAILABLE, "previous_run_id": previous_run_id}
     params = {"run_id": run_id, "account_ids": account_ids}
     new = _by_rule(rows(con, "new_findings_by_rule", params))
     resolved = _by_rule(rows(con, "resolved_findings_by_rule", params))
-    mttr: list[dict[str, Any]] = []
-    if relations.has("findings_resolved", "days_to_remediate") and relations.has(
-        "run_scopes", "scope_key", "chain_position"
-    ):
-        mttr = [
-            {
-                "severity": r["severity"],
-                "css": severity_class(r["severity"]),
-                "resolved": r["resolved_count"],
-                "mean_days": _days(r["mean_days"]),
-                "median_days": _days(r["median_days"]),
-            }
-            for r in sorted(
-                rows(con, "remediation_by_severity", params),
-                key=lambda r: severity_sort_key(r["severity"]),
-            )
-        ]
+    mttr = [
+        {
+            "severity": r["severity"],
+            "css": severity_class(r["severity"]),
+            "resolved": r["resolved_count"],
+            "mean_days": _days(r["mean_days"]),
+            "median_days": _days(r["median_days"]),
+        }
+        for r in sorted(
+            rows(con, "remediation_by_severity", params),
+            key=lambda r: severity_sort_key(r["severity"]),
+        )
+    ]
     keys = sorted(set(new) | set(resolved), key=lambda k: (severity_sort_key(k[1]), k[0]))
     severities = sorted({k[1] for k in keys} | set(HEADLINE_SEVERITIES), key=severity_sort_key)
     return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -13,7 +13,7 @@ import duckdb
 from keyaudit.frameworks import FRAMEWORKS as REGISTRY
 from keyaudit.frameworks import Framework
 from keyaudit.report.controls import FRAMEWORKS, mappings
-from keyaudit.report.formatting import Relations, day, json_object, severity_class
+from keyaudit.report.formatting import day, json_object, severity_class
 from keyaudit.report.queries import rows
 from keyaudit.rules.commands import fill_command
 
@@ -24,7 +24,6 @@ def rules_in_force(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     *,
-    relations: Relations,
     parameters_json: Any,
     catalogue: Mapping[str, Any],
 ) -> list[dict[str, Any]]:
@@ -34,11 +33,7 @@ def rules_in_force(
     report fills in prose (rationale, remediation, command) and anything the run did not record.
     """
     recorded = json_object(parameters_json)
-    run_rules: dict[str, dict[str, Any]] = {}
-    if relations.has(
-        "run_rules", "run_id", "rule_id", "title", "severity", "controls", "parameters"
-    ):
-        run_rules = {r["rule_id"]: r for r in rows(con, "run_rules", {"run_id": run_id})}
+    run_rules = {r["rule_id"]: r for r in rows(con, "run_rules", {"run_id": run_id})}
     rule_ids = sorted(set(recorded) | set(run_rules)) or sorted(catalogue)
     out = []
     for rule_id in rule_ids:
@@ -235,25 +230,11 @@ def waiver_lists(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     *,
-    relations: Relations,
     account_ids: Sequence[str] | None,
     as_of: datetime,
 ) -> dict[str, Any]:
     """Active, reopened, expired and unused waivers of the run (the waiver file as the run read
     it), each marked when it needs review, and the findings reopened waivers no longer cover."""
-    wanted = ("run_id", "waiver_id", "rule_id", "account_id", "expires_on", "approved_by")
-    if not relations.has("waivers", *wanted):
-        return {
-            "available": False,
-            "active": [],
-            "reopened": [],
-            "expired": [],
-            "unused": [],
-            "reopenings": [],
-            "needs_review": [],
-            "total": 0,
-        }
-    has_status = relations.has("waivers", "status")
     today = as_of.date()
     lists: dict[str, list[dict[str, Any]]] = {
         "active": [],
@@ -264,7 +245,7 @@ def waiver_lists(
     for w in rows(con, "waivers", {"run_id": run_id}):
         if account_ids is not None and w["account_id"] not in (None, *account_ids):
             continue
-        status = w["status"] if has_status else _status(w, today)
+        status = w["status"]
         record = {
             "waiver_id": w["waiver_id"],
             "rule_id": w["rule_id"],
@@ -282,16 +263,13 @@ def waiver_lists(
             "status": status,
         }
         lists.setdefault(status if status in lists else "active", []).append(record)
-    reopenings = []
-    if relations.has("waiver_matches", "is_reopened"):
-        reopenings = [
-            {**r, "key_created_on": day(r["key_created_on"]), "granted_on": day(r["granted_on"])}
-            for r in rows(con, "waiver_reopenings", {"run_id": run_id})
-            if account_ids is None or r["account_id"] in account_ids
-        ]
+    reopenings = [
+        {**r, "key_created_on": day(r["key_created_on"]), "granted_on": day(r["granted_on"])}
+        for r in rows(con, "waiver_reopenings", {"run_id": run_id})
+        if account_ids is None or r["account_id"] in account_ids
+    ]
     review = [r for bucket in ("active", "reopened", "unused") for r in lists[bucket]]
     return {
-        "available": True,
         **lists,
         "reopenings": reopenings,
         "needs_review": sorted(
@@ -300,12 +278,6 @@ def waiver_lists(
         ),
         "total": sum(len(v) for v in lists.values()),
     }
-
-
-def _status(waiver: Mapping[str, Any], today: date) -> str:
-    if waiver["expires_on"] is not None and waiver["expires_on"] < today:
-        return "expired"
-    return "active" if waiver["count_findings"] else "unused"
 
 
 def waiver_scope(waiver: Mapping[str, Any]) -> str:
@@ -339,18 +311,13 @@ def api_calls(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     *,
-    relations: Relations,
     account_ids: list[str] | None,
 ) -> dict[str, Any]:
     """Every AWS API operation the run called, from its own call record (table api_calls), as
-    `service:Operation` with its count: never a list written by hand. `recorded` is False for a
-    run loaded before keyaudit kept the record."""
-    if not relations.has("api_calls", "run_id", "account_id", "service", "operation", "calls"):
-        return {"recorded": False, "operations": [], "total": 0}
+    `service:Operation` with its count: never a list written by hand."""
     found = rows(con, "api_calls", {"run_id": run_id, "account_ids": account_ids})
     operations = [{"name": f"{r['service']}:{r['operation']}", "calls": r["calls"]} for r in found]
     return {
-        "recorded": True,
         "operations": operations,
         "total": sum(o["calls"] for o in operations),
     }
@@ -364,12 +331,8 @@ SOURCE_LABELS = {
 INPUT_FOLDER_NOTE = "input_folder"
 
 
-def input_files(
-    con: duckdb.DuckDBPyConnection, run_id: str, *, relations: Relations
-) -> list[dict[str, Any]]:
+def input_files(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
     """The files handed in for a files run, with hash, attribution and outcome; [] otherwise."""
-    if not relations.has("input_files", "run_id", "file_name", "sha256", "account_from"):
-        return []
     return rows(con, "input_files", {"run_id": run_id})
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import duckdb
 
-from keyaudit.report.formatting import Relations
 from keyaudit.report.queries import rows
 
 # Lines that do not hold, listed per check in the HTML and the PDF; the rest are counted.
@@ -34,12 +33,9 @@ def completeness(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     account_ids: list[str] | None,
-    relations: Relations,
 ) -> dict[str, Any]:
     """The section's context: the run's own lines, each grouped check's totals with its lines
     that do not hold, and every line (for the workbook's reconciliation sheet)."""
-    if not relations.has("reconciliation", "check_id", "query_name"):
-        return {"available": False, "run_lines": [], "groups": [], "lines": [], "differences": 0}
     lines = rows(con, "reconciliation", {"run_id": run_id, "account_ids": account_ids})
     groups = []
     for check_id, title in GROUPED_CHECKS.items():
@@ -47,7 +43,6 @@ def completeness(
         if mine:
             groups.append(_group(check_id, title, mine))
     return {
-        "available": True,
         "run_lines": [line for line in lines if line["check_id"] in RUN_CHECKS],
         "groups": groups,
         "lines": lines,

@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from keyaudit.report.formatting import SEVERITIES, Relations
+from keyaudit.report.formatting import SEVERITIES
 from keyaudit.report.queries import execute, rows
 from keyaudit.rules.commands import audit_role
 
@@ -39,37 +39,6 @@ EXPLORER_COLUMNS = (
 )
 
 
-@contextlib.contextmanager
-def _lifecycle(
-    con: duckdb.DuckDBPyConnection, relations: Relations, *, wanted: bool
-) -> Iterator[bool]:
-    """Whether the finding rows carry their lifecycle: asked for, and the warehouse has the view.
-
-    A run without a previous one has no lifecycle to show (everything is first seen). An older
-    warehouse without the view gets an empty stand-in on `con` while the block runs. The block
-    also has finding_keys(), which finds each finding's key, on `con`, a finding_tickets
-    (empty in a warehouse from before tickets) and a finding_owners (empty before owners)."""
-    execute(con, "finding_keys")
-    with contextlib.ExitStack() as stack:
-        if not relations.has("finding_tickets", "finding_id", "ticket"):
-            execute(con, "finding_tickets_stand_in")
-            stack.callback(_drop, con, "drop_finding_tickets_stand_in")
-        if not relations.has("finding_owners", "finding_id", "owner", "owner_source"):
-            execute(con, "finding_owners_stand_in")
-            stack.callback(_drop, con, "drop_finding_owners_stand_in")
-        if relations.has("finding_lifecycle", *LIFECYCLE):
-            yield wanted
-            return
-        execute(con, "finding_lifecycle_stand_in")
-        stack.callback(_drop, con, "drop_finding_lifecycle_stand_in")
-        yield False
-
-
-def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    with contextlib.suppress(duckdb.Error):
-        execute(con, name)
-
-
 def _run_role(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
     """The role the run assumed in member accounts, from its recorded configuration."""
     found = rows(con, "run", {"run_id": run_id})
@@ -89,7 +58,6 @@ def detail_rows(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     *,
-    relations: Relations,
     account_ids: list[str] | None,
     account_order: list[str],
     per_account: int,
@@ -97,23 +65,22 @@ def detail_rows(
     with_lifecycle: bool,
 ) -> list[dict[str, Any]]:
     """The first `per_account` findings of each account, accounts in report order, `total` at most."""
-    with _lifecycle(con, relations, wanted=with_lifecycle) as lifecycle:
-        params = {
-            **_params(run_id, account_ids, lifecycle),
-            "account_order": account_order,
-            "per_account": per_account,
-            "total": total,
-        }
-        cursor = execute(con, "finding_rows", params)
-        columns = [d[0] for d in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    execute(con, "finding_keys")  # each finding's key, on this connection
+    params = {
+        **_params(run_id, account_ids, with_lifecycle),
+        "account_order": account_order,
+        "per_account": per_account,
+        "total": total,
+    }
+    cursor = execute(con, "finding_rows", params)
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def explorer_data(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     *,
-    relations: Relations,
     account_ids: list[str] | None,
     severities: Sequence[str],
     rules: Sequence[tuple[str, str | None]],
@@ -123,14 +90,14 @@ def explorer_data(
     """Every finding of the report for the HTML explorer, safe inside a <script> element:
     {"encoding": "json" or "deflate-base64", "text": ...}. Rows are JSON arrays, one per
     finding, built by DuckDB; severities, rules and accounts are indexes into their lists."""
-    with _lifecycle(con, relations, wanted=with_lifecycle) as lifecycle:
-        params = {
-            **_params(run_id, account_ids, lifecycle),
-            "explorer_severities": list(severities),
-            "explorer_rules": [r for r, _ in rules],
-            "explorer_accounts": [a for a, _ in accounts],
-        }
-        rows = execute(con, "explorer_rows", params).fetchall()
+    execute(con, "finding_keys")  # each finding's key, on this connection
+    params = {
+        **_params(run_id, account_ids, with_lifecycle),
+        "explorer_severities": list(severities),
+        "explorer_rules": [r for r, _ in rules],
+        "explorer_accounts": [a for a, _ in accounts],
+    }
+    rows = execute(con, "explorer_rows", params).fetchall()
     text = (
         '{"columns":'
         + json.dumps(list(EXPLORER_COLUMNS))
@@ -161,7 +128,6 @@ def iter_records(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     *,
-    relations: Relations,
     account_ids: list[str] | None,
     with_lifecycle: bool = True,
     batch: int = 5000,
@@ -172,18 +138,18 @@ def iter_records(
     with contextlib.suppress(duckdb.Error):
         execute(cursor, "session")
     role = _run_role(cursor, run_id)
-    with _lifecycle(cursor, relations, wanted=with_lifecycle) as lifecycle:
-        params = {
-            **_params(run_id, account_ids, lifecycle),
-            "account_order": [],
-            "per_account": None,
-            "total": None,
-        }
-        execute(cursor, "finding_rows", params)
-        columns = [d[0] for d in cursor.description]
-        while chunk := cursor.fetchmany(batch):
-            for row in chunk:
-                record = dict(zip(columns, row, strict=True))
-                record["audit_role"] = role
-                yield record
+    execute(cursor, "finding_keys")  # each finding's key, on this cursor
+    params = {
+        **_params(run_id, account_ids, with_lifecycle),
+        "account_order": [],
+        "per_account": None,
+        "total": None,
+    }
+    execute(cursor, "finding_rows", params)
+    columns = [d[0] for d in cursor.description]
+    while chunk := cursor.fetchmany(batch):
+        for row in chunk:
+            record = dict(zip(columns, row, strict=True))
+            record["audit_role"] = role
+            yield record
     cursor.close()

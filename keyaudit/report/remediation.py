@@ -20,7 +20,6 @@ import duckdb
 
 from keyaudit.evidence.store import write_private
 from keyaudit.report.exports import csv_cell
-from keyaudit.report.formatting import Relations, relations
 from keyaudit.report.queries import rows
 
 # Planned keys the PDF lists; the HTML and the plan files carry all. The per-account sections
@@ -57,13 +56,8 @@ def plan_rows(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     account_ids: Sequence[str] | None = None,
-    relations_: Relations | None = None,
-) -> list[dict[str, Any]] | None:
-    """The planned keys (ISO dates), earliest deactivation first; None when the warehouse
-    predates plans (a warehouse older than migration 18 opened read-only)."""
-    found = relations_ if relations_ is not None else relations(con)
-    if not found.has("remediation_plan", "deactivate_on"):
-        return None
+) -> list[dict[str, Any]]:
+    """The planned keys (ISO dates), earliest deactivation first."""
     params = {"run_id": run_id, "account_ids": list(account_ids) if account_ids else None}
     return [_iso_row(row) for row in rows(con, "remediation_plan", params)]
 
@@ -86,14 +80,12 @@ def plan_section(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     account_ids: Sequence[str] | None,
-    relations_: Relations,
 ) -> dict[str, Any]:
     """The report's "Deactivation plan" section."""
-    keys = plan_rows(con, run_id, account_ids, relations_)
+    keys = plan_rows(con, run_id, account_ids)
     return {
-        "available": keys is not None,
         "plan_id": keys[0]["plan_id"] if keys else None,
-        "planned": keys or [],
+        "planned": keys,
         "pdf_limit": PDF_PLAN_LIMIT,
     }
 
@@ -102,7 +94,7 @@ def plan_document(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]
     """remediation-plan.json: what an approver reviews and signs off, key by key."""
     run = rows(con, "run", {"run_id": run_id})[0]
     settings = json.loads(run["config_json"] or "{}").get("remediation") or {}
-    keys = plan_rows(con, run_id) or []
+    keys = plan_rows(con, run_id)
     return {
         "format": PLAN_FORMAT,
         "plan_id": f"plan-{run_id}",

@@ -28,7 +28,6 @@ from keyaudit.report.formatting import (
     break_at_underscores,
     clip,
     reason,
-    relations,
 )
 from keyaudit.report.pdf_archive import PdfArchive, archival_pdf, pdf_archive
 from keyaudit.report.records import iter_records
@@ -307,7 +306,6 @@ def write_report(
         records = iter_records(
             con,
             run_id,
-            relations=relations(con),
             account_ids=account_filter(account_ids),
             # the first run of a scope too: every finding new, first seen now, open 0 days
             with_lifecycle=True,
@@ -349,9 +347,7 @@ def write_findings(
     )
     records = [
         r
-        for r in iter_records(
-            con, run_id, relations=relations(con), account_ids=account_filter(account_ids)
-        )
+        for r in iter_records(con, run_id, account_ids=account_filter(account_ids))
         if r["finding_id"] in wanted
     ]
     names = file_names(None)

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from keyaudit.report.formatting import Relations, ts
+from keyaudit.report.formatting import ts
 from keyaudit.report.queries import rows
 from keyaudit.warehouse.reviews import DECISIONS
 
@@ -28,14 +28,10 @@ def review_section(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     previous_run_id: str | None,
-    relations: Relations,
     account_ids: list[str] | None,
 ) -> dict[str, Any]:
     """The review of `run_id` (of its `account_ids` when a slice), its sign-offs, and the
     previous run's sign-offs and deactivations followed up."""
-    needed = ("review_decisions", "review_imports", "sign_offs", "finding_lifecycle", "key_owners")
-    if not all(relations.has(name) for name in needed):  # an older warehouse
-        return {"available": False}
 
     def mine(row: Mapping[str, Any]) -> bool:
         return account_ids is None or row["account_id"] in account_ids

@@ -12,6 +12,7 @@ import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -106,17 +107,43 @@ def _check_readable(path: Path) -> None:
         raise WarehouseError(f"warehouse {path} is not a DuckDB database — {_POINT_AT_ONE}")
 
 
+class OutdatedWarehouse(WarehouseError):
+    """The warehouse lacks migrations this keyaudit has: a reader would query tables and views
+    that are not there yet. Any writer migrates it (the reader never does: it opens read-only)."""
+
+
+def schema_version() -> int:
+    """The schema version this keyaudit writes: its latest migration (sql/schema/NNNN_*.sql)."""
+    return max(_migrations())
+
+
+@lru_cache(maxsize=1)
+def _migrations() -> frozenset[int]:
+    return frozenset(int(p.name.split("_", 1)[0]) for p in _sql_files("schema"))
+
+
 def _check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """A DuckDB file without keyaudit's tables (a run that stopped before its first load, or
-    another program's database) has nothing to read."""
-    found = con.execute(
-        "select count(*) from information_schema.tables where table_name = 'runs' "
-        "and table_schema = current_schema()"
-    ).fetchone()
-    if not found or not found[0]:
+    """In one query, refuse a warehouse a reader cannot read: a DuckDB file without keyaudit's
+    tables (a run that stopped before its first load, or another program's database), or one
+    whose applied migrations are behind this keyaudit's. The report and the other readers then
+    never ask whether a table or column is there: every one of this version is."""
+    try:
+        found = con.execute("select list(version) from schema_migrations").fetchone()
+    except duckdb.CatalogException:
+        found = None
+    applied = set(found[0] or ()) if found else set()
+    if not applied:
         raise EmptyWarehouse(
             f"warehouse {path} has no keyaudit tables: no run was ever loaded into it — run "
             f"`keyaudit run` first, or {_POINT_AT_ONE}"
+        )
+    missing = _migrations() - applied
+    if missing:
+        # the version it is at: the last one before the first migration it lacks
+        at = max((v for v in applied if v < min(missing)), default=0)
+        raise OutdatedWarehouse(
+            f"warehouse {path} is at schema version {at}, this keyaudit needs "
+            f"{schema_version()} — run any write command (e.g. keyaudit run) to migrate"
         )
 
 
@@ -228,7 +255,7 @@ def connect(
     if read_only:
         try:
             _check_schema(con, path)
-        except EmptyWarehouse:
+        except WarehouseError:
             con.close()
             raise
     else:

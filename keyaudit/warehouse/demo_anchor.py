@@ -18,7 +18,7 @@ import duckdb
 
 from keyaudit.model import KeyauditError
 from keyaudit.paths import SQL_DIR
-from keyaudit.warehouse.db import connect
+from keyaudit.warehouse.db import OutdatedWarehouse, connect
 
 
 class DemoAnchorError(KeyauditError, ValueError):
@@ -31,7 +31,10 @@ def first_demo_as_of(warehouse: Path | str) -> datetime | None:
     if not Path(warehouse).is_file():
         return None
     try:
-        con = connect(warehouse, read_only=True)
+        try:
+            con = connect(warehouse, read_only=True)
+        except OutdatedWarehouse:  # the demo run writes to it anyway: migrate it now
+            con = connect(warehouse)
     except (KeyauditError, duckdb.Error):
         return None
     try:

@@ -22,7 +22,6 @@ from typer.testing import CliRunner
 from keyaudit.cli import app
 from keyaudit.evidence.store import EvidenceStore
 from keyaudit.report.context import build_report_context
-from keyaudit.report.formatting import Relations, relations
 from keyaudit.report.reconciliation import completeness
 from keyaudit.report.render import render_html
 from keyaudit.rules.catalogue import load_catalogue
@@ -404,7 +403,7 @@ def test_a_line_that_does_not_hold_is_listed_in_the_report_and_its_notes(con, lo
 
 def test_an_owners_slice_shows_its_accounts_lines_only(con, loaded):
     account_id = first_assessed(con, loaded.run_id)
-    section = completeness(con, loaded.run_id, [account_id], relations(con))
+    section = completeness(con, loaded.run_id, [account_id])
     assert section["run_lines"] == []
     assert {x["account_id"] for x in section["lines"]} == {account_id}
     assert [g["check_id"] for g in section["groups"]] == [
@@ -412,15 +411,3 @@ def test_an_owners_slice_shows_its_accounts_lines_only(con, loaded):
         "access_keys_listed",
         "findings_of_rule",
     ]
-
-
-def test_a_warehouse_without_the_view_says_so_instead_of_showing_nothing(con, loaded):
-    section = completeness(con, loaded.run_id, None, Relations({}))
-    assert section["available"] is False
-    html = render_html(
-        {
-            **build_report_context(con, loaded.run_id, rules=[], with_explorer=False),
-            "completeness": section,
-        }
-    )
-    assert 'id="completeness-unavailable"' in html

@@ -111,10 +111,9 @@ def refusal_of(con, run: DemoRun, path: Path) -> str:
 
 def review_of(con, run_id: str, previous_run_id: str | None = None) -> dict[str, Any]:
     """The report's review section of the run, as build_report_context makes it."""
-    from keyaudit.report.formatting import relations
     from keyaudit.report.review import review_section
 
-    return review_section(con, run_id, previous_run_id, relations(con), None)
+    return review_section(con, run_id, previous_run_id, None)
 
 
 def recorded(run: DemoRun) -> int:

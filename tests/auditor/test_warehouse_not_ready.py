@@ -1,6 +1,6 @@
 """The reading commands (`query`, `runs`, `report`, `verify`) on a --db that is no keyaudit
-warehouse yet, or no file at all: one line on stderr naming it and what to do, exit 2, and never
-a wait. A run that crashed before its first load leaves a DuckDB file without tables; a FIFO or a
+warehouse yet, no file at all, or a warehouse behind this keyaudit's migrations: one line on
+stderr naming it and what to do, exit 2, and never a wait. A run that crashed before its first load leaves a DuckDB file without tables; a FIFO or a
 device given as --db must not be opened (DuckDB would wait on a FIFO for a writer forever).
 
 Each command runs on a thread the test waits on for a bounded time: a command that hangs fails
@@ -20,6 +20,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from keyaudit.cli import app
+from keyaudit.warehouse import db as warehouse_db
 
 runner = CliRunner()
 WAIT_SECONDS = 60  # a refusal takes well under a second; only a hang gets near this
@@ -37,6 +38,20 @@ def no_tables(folder: Path) -> Path:
     path = folder / "keyaudit.duckdb"
     duckdb.connect(str(path)).close()
     return path
+
+
+def behind(folder: Path) -> Path:
+    """A warehouse made by this keyaudit whose latest migration is not recorded as applied, as
+    one made by an older keyaudit would be."""
+    path = folder / "keyaudit.duckdb"
+    con = warehouse_db.connect(path)
+    con.execute("delete from schema_migrations where version = ?", [LATEST])
+    con.close()
+    return path
+
+
+LATEST = warehouse_db.schema_version()
+BEHIND = max(v for v in warehouse_db._migrations() if v < LATEST)
 
 
 def zero_bytes(folder: Path) -> Path:
@@ -77,6 +92,11 @@ KINDS: dict[str, tuple[Callable[[Path], Path], str]] = {
         zero_bytes,
         "is empty (0 bytes): no run was ever loaded into it — run `keyaudit run` first, "
         f"or {POINT_AT_ONE}",
+    ),
+    "behind": (
+        behind,
+        f"is at schema version {BEHIND}, this keyaudit needs {LATEST} — run any write command "
+        "(e.g. keyaudit run) to migrate",
     ),
     "not DuckDB": (not_duckdb, f"is not a DuckDB database — {POINT_AT_ONE}"),
     "FIFO": (fifo, f"is not a regular file (a FIFO) — {POINT_AT_ONE}"),
@@ -119,3 +139,31 @@ def test_a_reading_command_refuses_a_warehouse_it_cannot_read_in_one_line(
     assert result.stderr == f"keyaudit: error: warehouse {db} {expected}\n"
     assert result.stdout == ""
     assert sorted(tmp_path.rglob("*")) == before  # nothing created beside it (no .wal, no report)
+
+
+def test_a_warehouse_missing_an_earlier_migration_is_at_the_version_before_it(tmp_path: Path):
+    path = tmp_path / "keyaudit.duckdb"
+    con = warehouse_db.connect(path)
+    con.execute("delete from schema_migrations where version = 2")
+    con.close()
+    with pytest.raises(warehouse_db.OutdatedWarehouse) as refused:
+        warehouse_db.connect(path, read_only=True)
+    assert f"is at schema version 1, this keyaudit needs {LATEST}" in str(refused.value)
+
+
+def test_the_schema_check_costs_one_query(tmp_path: Path):
+    path = tmp_path / "keyaudit.duckdb"
+    warehouse_db.connect(path).close()
+    con = duckdb.connect(str(path), read_only=True)
+    sent: list[str] = []
+
+    class Counting:
+        def execute(self, sql: str, *args: object) -> duckdb.DuckDBPyConnection:
+            sent.append(sql)
+            return con.execute(sql, *args)
+
+    try:
+        warehouse_db._check_schema(Counting(), path)  # type: ignore[arg-type]
+    finally:
+        con.close()
+    assert len(sent) == 1

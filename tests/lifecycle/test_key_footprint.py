@@ -11,7 +11,6 @@ import pytest
 from lifecycle_given import A, B, C, History
 
 from keyaudit.report import footprint as report_footprint
-from keyaudit.report.formatting import relations
 from keyaudit.report.history import trend
 from keyaudit.sources.credential_report import COLUMNS
 from keyaudit.warehouse.db import insert_frame
@@ -219,9 +218,8 @@ def test_keys_age_past_365_days_against_each_runs_as_of(history):
 def trend_of(history: History, run_id: str, account_ids: list[str] | None = None) -> list[tuple]:
     """The report's footprint trend for `run_id`, over the runs history.trend picks."""
     con = history.con
-    found = relations(con)
-    runs = trend(con, run_id, account_ids, found)["runs"]
-    shown = report_footprint.footprint(con, run_id, account_ids, found, runs)
+    runs = trend(con, run_id, account_ids)["runs"]
+    shown = report_footprint.footprint(con, run_id, account_ids, runs)
     return [
         (r["active_keys"], r["old_keys"], r["admin_keys"], r["free"], r["not_assessed"])
         for r in shown["runs"]

@@ -15,7 +15,6 @@ import pytest
 from lifecycle_given import A, finding
 from lifecycle_given import waiver as given_waiver
 
-from keyaudit.report.formatting import relations
 from keyaudit.report.methodology import waiver_lists
 from keyaudit.report.queries import rows
 from keyaudit.rules.waivers import Waiver, parse_waivers
@@ -220,9 +219,7 @@ def test_the_report_lists_reopened_waivers_with_the_key_and_why(history):
         {OLD_KEY: datetime(2026, 1, 5, tzinfo=UTC), NEW_KEY: datetime(2026, 10, 1, tzinfo=UTC)},
     )
     apply_waivers(history.con, "r1", [waiver(user_name="svc-backup", granted_on=GRANTED)])
-    lists = waiver_lists(
-        history.con, "r1", relations=relations(history.con), account_ids=None, as_of=AS_OF
-    )
+    lists = waiver_lists(history.con, "r1", account_ids=None, as_of=AS_OF)
     assert [w["waiver_id"] for w in lists["active"]] == ["W-1"]
     assert lists["reopenings"] == [
         {
@@ -242,9 +239,7 @@ def test_the_report_marks_waivers_that_need_review_with_the_days_left(history):
     as_of = datetime(2027, 3, 17, 12, 0, tzinfo=UTC)
     history.run("r1", as_of, key_findings(OLD_KEY))
     apply_waivers(history.con, "r1", [waiver(access_key_id=OLD_KEY)], review_days=14)
-    lists = waiver_lists(
-        history.con, "r1", relations=relations(history.con), account_ids=None, as_of=as_of
-    )
+    lists = waiver_lists(history.con, "r1", account_ids=None, as_of=as_of)
     assert [(w["waiver_id"], w["days_left"]) for w in lists["needs_review"]] == [("W-1", 14)]
 
 

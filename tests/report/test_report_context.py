@@ -23,8 +23,6 @@ from report_rows import (
 
 from keyaudit.report import SEVERITIES, account_owner, build_report_context
 from keyaudit.report.context import UnknownAccountError
-from keyaudit.report.formatting import relations
-from keyaudit.report.records import iter_records
 
 
 def context(con: duckdb.DuckDBPyConnection, **kwargs):
@@ -223,40 +221,8 @@ def test_first_run_has_nothing_to_compare(shared_db):
     assert [r["run_id"] for r in ctx["trend"]["runs"]] == [PREV_RUN_ID]
 
 
-def test_an_older_warehouse_without_lifecycle_views_still_renders(report_db):
-    for view in ("findings_new", "findings_resolved", "finding_lifecycle", "control_results"):
-        report_db.execute(f"drop view if exists {view} cascade")
-    ctx = context(report_db)
-    assert ctx["changes"] == {
-        "available": False,
-        "note": "not available for this run",
-        "previous_run_id": PREV_RUN_ID,
-    }
-    assert ctx["controls"]["source"] == "findings"
-    # only open findings are known: counted as findings, never as resources evaluated
-    assert {
-        (p["kind"], p["evaluated"]) for r in ctx["controls"]["rows"] for p in r["populations"]
-    } == {("finding", None)}
-    assert all(row["is_new"] is None for s in ctx["account_sections"] for row in s["rows"])
-    records = list(
-        iter_records(report_db, RUN_ID, relations=relations(report_db), account_ids=None)
-    )
-    assert len(records) == count(
-        report_db, "select count(*) from findings where run_id = ?", RUN_ID
-    )
-    assert {(r["first_seen_as_of"], r["days_open"], r["is_new"]) for r in records} == {
-        (None, None, None)
-    }
-    # the empty stand-in the findings were read with is gone: the connection is as it was
-    assert (
-        count(report_db, "select count(*) from duckdb_views() where temporary and not internal")
-        == 0
-    )
-
-
 def test_controls_come_from_the_control_view(shared_db, shared_context):
     controls = shared_context["controls"]
-    assert controls["source"] == "warehouse"
     rotated = next(r for r in controls["requirements"] if r["rules"] == ["ACCESS_KEY_NOT_ROTATED"])
     view = shared_db.execute(
         "select evaluated, failing, waived from control_results "
@@ -368,7 +334,6 @@ def test_a_slice_counts_only_its_accounts(shared_db):
     }
     assert [w["waiver_id"] for w in ctx["waivers"]["unused"]] == ["W-9"]
     assert ctx["waivers"]["active"] == []
-    assert ctx["controls"]["source"] == "warehouse"  # control_results_for splits by account
     assert [r["open"] for r in ctx["trend"]["runs"]] == [0, 2]
     assert ctx["slice"] == {"account_ids": [NOT_ASSESSED, OTHER], "count": 2}
     assert ctx["warnings"] == []

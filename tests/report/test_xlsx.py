@@ -17,7 +17,6 @@ from report_rows import ASSESSED, FORMULA_USER, NOT_ASSESSED, RULES, RUN_ID
 
 from keyaudit.report import build_report_context, write_report
 from keyaudit.report.exports import COLUMNS, write_exports
-from keyaudit.report.formatting import relations
 from keyaudit.report.records import iter_records
 from keyaudit.report.workbook import ACCOUNT_COLUMNS, CONTROL_COLUMNS, Workbook
 
@@ -154,9 +153,7 @@ def test_the_same_run_gives_the_same_workbook(shared_db, written, tmp_path: Path
 
 def test_findings_past_a_sheets_row_limit_go_on_in_a_second_sheet(shared_db, tmp_path: Path):
     context = build_report_context(shared_db, RUN_ID, rules=RULES)
-    records = iter_records(
-        shared_db, RUN_ID, relations=relations(shared_db), account_ids=None, with_lifecycle=True
-    )
+    records = iter_records(shared_db, RUN_ID, account_ids=None, with_lifecycle=True)
     path = tmp_path / "findings.xlsx"
     total = write_exports({"xlsx": path}, records, context, max_sheet_rows=3)
     book = openpyxl.load_workbook(path)

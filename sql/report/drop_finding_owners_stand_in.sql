@@ -1,2 +1,0 @@
--- Remove the stand-in of finding_owners_stand_in.sql.
-drop view if exists temp.finding_owners
