@@ -71,7 +71,7 @@ def _child(task: str, db: Path, out: Path) -> dict[str, Any]:
         (out / "report.html").write_text(html, encoding="utf-8")
         figures["template_s"] = time.perf_counter() - mark
         figures["bytes"] = len(html.encode("utf-8"))
-        figures["findings"] = context["totals"]["total"]
+        figures["findings"] = context.summary.totals["total"]
         figures["dom_rows"] = html.count("<tr")
     elif task == "formats":
         figures["formats"] = _each_format(con, run_id, out, rules)

@@ -6,7 +6,7 @@ ground floor). Imported by: delivery, review, remediation, the pipeline and the 
 """
 
 from keyaudit.report.accounts import OWNER_TAGS, account_owner
-from keyaudit.report.context import PAPERS, RuleInfo, build_report_context
+from keyaudit.report.context import PAPERS, RuleInfo, build_report_context, build_report_summary
 from keyaudit.report.file_names import FILE_NAMES, file_names, view_name
 from keyaudit.report.formatting import SEVERITIES
 from keyaudit.report.render import (
@@ -19,6 +19,7 @@ from keyaudit.report.render import (
     write_findings,
     write_report,
 )
+from keyaudit.report.sections import ReportContext, ReportSummary
 
 __all__ = [
     "FILE_NAMES",
@@ -26,10 +27,13 @@ __all__ = [
     "OWNER_TAGS",
     "PAPERS",
     "SEVERITIES",
+    "ReportContext",
     "ReportFiles",
+    "ReportSummary",
     "RuleInfo",
     "account_owner",
     "build_report_context",
+    "build_report_summary",
     "file_names",
     "parse_formats",
     "render_html",

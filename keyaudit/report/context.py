@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -47,7 +48,7 @@ from keyaudit.report.formatting import (
     severity_sort_key,
     ts,
 )
-from keyaudit.report.history import changes, trend
+from keyaudit.report.history import changes, previous_run, trend
 from keyaudit.report.methodology import (
     api_calls,
     caveats,
@@ -64,6 +65,15 @@ from keyaudit.report.reconciliation import completeness
 from keyaudit.report.records import detail_rows, explorer_data
 from keyaudit.report.remediation import plan_section
 from keyaudit.report.review import review_section
+from keyaudit.report.sections import (
+    AccountDetail,
+    Compliance,
+    Coverage,
+    History,
+    Methodology,
+    ReportContext,
+    ReportSummary,
+)
 from keyaudit.rules.commands import audit_role
 
 TITLE = "AWS access key audit"
@@ -86,29 +96,24 @@ class RuleInfo(Protocol):
     def remediation(self) -> str: ...
 
 
-def build_report_context(
-    con: duckdb.DuckDBPyConnection,
-    run_id: str,
-    *,
-    rules: Sequence[RuleInfo],
-    generated_at: datetime | None = None,
-    account_ids: Collection[str] | None = None,
-    pdf_detail_limit: int = 300,
-    pdf_rows_per_account: int = 25,
-    paper: str = "A4",
-    with_explorer: bool = True,
-    framework: str | None = None,
-    fix_first_limit: int = FIX_FIRST_LIMIT,
-) -> dict[str, Any]:
-    """Everything the report templates show for `run_id`, read with bound-parameter SQL.
+@dataclass(frozen=True)
+class _Read:
+    """What the summary read that the rest of the context reads again."""
 
-    `framework` (a name of keyaudit.frameworks, e.g. "PCI DSS v4.0.1") renders that
-    framework's view: its requirements in the Controls table and a section listing each with its
-    result, evidence and findings. Without it the Controls table shows the frameworks of the run's
-    recorded `[report] frameworks`.
+    run: dict[str, Any]
+    ids: list[str] | None
+    counts: list[dict[str, Any]]
+    rules_view: list[dict[str, Any]]
+    previous: dict[str, Any] | None
+    report_config: dict[str, Any]
 
-    `generated_at` defaults to the run's finish time, so re-rendering a run gives the same bytes.
-    """
+
+def _check_options(
+    generated_at: datetime | None,
+    pdf_detail_limit: int,
+    pdf_rows_per_account: int,
+    paper: str,
+) -> None:
     if generated_at is not None and generated_at.tzinfo is None:
         raise ValueError("generated_at must be timezone-aware (UTC), e.g. datetime.now(UTC)")
     for name, value in (
@@ -119,7 +124,31 @@ def build_report_context(
             raise ValueError(f"{name} must be 0 or more, not {value}")
     if paper not in PAPERS:
         raise ValueError(f"paper {paper!r} is not supported; use one of {', '.join(PAPERS)}")
-    chosen = lookup(framework) if framework is not None else None  # UnknownFramework: ValueError
+
+
+def build_report_summary(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    rules: Sequence[RuleInfo],
+    generated_at: datetime | None = None,
+    account_ids: Collection[str] | None = None,
+) -> ReportSummary:
+    """The report's headline for `run_id` (of `account_ids` only, when given), without the
+    controls, trend, account detail, evidence and the rest: what a digest or an owner's e-mail
+    needs, read with the report's own queries so that it cannot disagree with the report."""
+    _check_options(generated_at, 0, 0, "A4")
+    return _summary(con, run_id, rules=rules, generated_at=generated_at, account_ids=account_ids)[0]
+
+
+def _summary(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    rules: Sequence[RuleInfo],
+    generated_at: datetime | None,
+    account_ids: Collection[str] | None,
+) -> tuple[ReportSummary, _Read]:
     ids = account_filter(account_ids)
     params: dict[str, Any] = {"run_id": run_id, "account_ids": ids}
     run_rows = rows(con, "run", {"run_id": run_id})
@@ -145,110 +174,166 @@ def build_report_context(
         rule_info.setdefault(
             rule_id, {"title": rule.title, "command": getattr(rule, "command", None) or None}
         )
-
+    previous = previous_run(con, run_id)
     coverage = _coverage(run, accounts, sliced=ids is not None)
+    change = changes(con, run_id, ids, previous["run_id"] if previous else None)
+    open_total = sum(c["count_open"] for c in counts)
+    waived_total = sum(c["count_waived"] for c in counts)
+    summary = ReportSummary(
+        title=str(report_config.get("title") or TITLE),
+        organization_name=str(report_config.get("organization_name") or "") or None,
+        generated_at=ts(generated_at or run["finished_at"] or run["started_at"]),
+        report_tool_version=__version__,
+        run=_run(run, previous),
+        slice=_slice(ids),
+        coverage=coverage,
+        warnings=_warnings(run, accounts, coverage, ids),
+        severity_summary=_severity_summary(counts, change),
+        totals={"open": open_total, "waived": waived_total, "total": open_total + waived_total},
+        rule_summary=_rule_summary(counts, rule_info),
+        changes=change,
+        accounts=accounts,
+        rules=rule_info,
+    )
+    return summary, _Read(run, ids, counts, rules_view, previous, report_config)
+
+
+def build_report_context(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    rules: Sequence[RuleInfo],
+    generated_at: datetime | None = None,
+    account_ids: Collection[str] | None = None,
+    pdf_detail_limit: int = 300,
+    pdf_rows_per_account: int = 25,
+    paper: str = "A4",
+    with_explorer: bool = True,
+    framework: str | None = None,
+    fix_first_limit: int = FIX_FIRST_LIMIT,
+) -> ReportContext:
+    """Everything the report templates show for `run_id`, read with bound-parameter SQL.
+
+    `framework` (a name of keyaudit.frameworks, e.g. "PCI DSS v4.0.1") renders that
+    framework's view: its requirements in the Controls table and a section listing each with its
+    result, evidence and findings. Without it the Controls table shows the frameworks of the run's
+    recorded `[report] frameworks`.
+
+    `generated_at` defaults to the run's finish time, so re-rendering a run gives the same bytes.
+    """
+    _check_options(generated_at, pdf_detail_limit, pdf_rows_per_account, paper)
+    chosen = lookup(framework) if framework is not None else None  # UnknownFramework: ValueError
+    summary, read = _summary(
+        con, run_id, rules=rules, generated_at=generated_at, account_ids=account_ids
+    )
+    ids, run, accounts = read.ids, read.run, summary.accounts
+    params: dict[str, Any] = {"run_id": run_id, "account_ids": ids}
+    previous_id = read.previous["run_id"] if read.previous else None
     history = trend(con, run_id, ids)
-    change = changes(con, run_id, ids, history["previous_run_id"])
-    open_by_rule: Counter[str] = Counter()
-    waived_by_rule: Counter[str] = Counter()
-    for c in counts:
-        open_by_rule[c["rule_id"]] += c["count_open"]
-        waived_by_rule[c["rule_id"]] += c["count_waived"]
     ranked = rank(accounts)
     all_controls = control_results(con, run_id, account_ids=ids)
-    summary_frameworks = [chosen] if chosen else _summary_frameworks(report_config)
+    summary_frameworks = [chosen] if chosen else _summary_frameworks(read.report_config)
     run_notes = rows(con, "run_notes", params)
     as_of = run["as_of"] if run["as_of"].tzinfo else run["as_of"].replace(tzinfo=UTC)
-    context: dict[str, Any] = {
-        "title": str(report_config.get("title") or TITLE),
-        "organization_name": str(report_config.get("organization_name") or "") or None,
-        "generated_at": ts(generated_at or run["finished_at"] or run["started_at"]),
-        "report_tool_version": __version__,
-        "paper": {"name": paper, "css": PAPERS[paper]},
-        "run": _run(run, history),
-        "slice": _slice(ids),
-        "coverage": coverage,
-        "warnings": _warnings(run, accounts, coverage, ids),
-        "severity_summary": _severity_summary(counts, change),
-        "totals": {
-            "open": sum(open_by_rule.values()),
-            "waived": sum(waived_by_rule.values()),
-            "total": sum(open_by_rule.values()) + sum(waived_by_rule.values()),
-        },
-        "rule_summary": _rule_summary(counts, rule_info),
-        "fix_first": fix_first(con, run_id, account_ids=ids, limit=fix_first_limit),
-        "controls": restrict(all_controls, {f.short for f in summary_frameworks}),
-        "controls_all": all_controls,
-        "summary_frameworks": [f.name for f in summary_frameworks],
-        "frameworks": frameworks_mapped(rules_view, summary_frameworks),
-        "framework_view": framework_view(
+    files = evidence_files(con, run_id, ids)
+    explorer = (
+        _explorer(con, run_id, ids, read.counts, summary, with_lifecycle=previous_id is not None)
+        if with_explorer
+        else None
+    )
+    framework_shown = (
+        framework_view(
             chosen,
             all_controls,
             account_rule_counts=rows(con, "account_rule_counts", params),
-            rule_info=rule_info,
+            rule_info=summary.rules,
             accounts=accounts,
         )
         if chosen
-        else None,
-        "changes": change,
-        "trend": history,
-        "footprint": footprint(con, run_id, ids, history["runs"]),
-        "thresholds": rules_view,
-        "not_assessed": [a for a in accounts if a["status"] not in COUNTED_STATUSES],
-        "partial": [a for a in accounts if a["status"] == "partial"],
-        "skipped": [a for a in accounts if a["status"] == "skipped"],
-        "accounts": accounts,
-        "ranked_accounts": ranked,
-        "severity_columns": severity_columns(accounts),
-        "account_sections": _account_sections(
-            con,
-            run_id,
-            ids,
-            ranked,
-            pdf_rows_per_account,
-            pdf_detail_limit,
-            with_lifecycle=history["previous_run_id"] is not None,
+        else None
+    )
+    context = ReportContext(
+        summary=summary,
+        paper={"name": paper, "css": PAPERS[paper]},
+        fix_first=fix_first(con, run_id, account_ids=ids, limit=fix_first_limit),
+        compliance=Compliance(
+            controls=restrict(all_controls, {f.short for f in summary_frameworks}),
+            controls_all=all_controls,
+            summary_frameworks=[f.name for f in summary_frameworks],
+            frameworks=frameworks_mapped(read.rules_view, summary_frameworks),
+            framework_view=framework_shown,
         ),
-        "detail_limits": {
-            "pdf_rows_per_account": pdf_rows_per_account,
-            "pdf_detail_limit": pdf_detail_limit,
-            "html_rows_per_account": HTML_ROWS_PER_ACCOUNT,
-            "html_detail_limit": HTML_DETAIL_LIMIT,
-        },
-        "rules": rule_info,
-        "waivers": waiver_lists(con, run_id, account_ids=ids, as_of=as_of),
-        "caveats": caveats(coverage, run["source"]),
-        "run_notes": source_notes(run_notes, run["source"]),
-        "provenance": provenance(run["source"], input_files(con, run_id), run_notes),
-        "api_calls": api_calls(con, run_id, account_ids=ids),
-        "evidence": {
-            "files": evidence_files(con, run_id, ids),
+        history=History(trend=history, footprint=footprint(con, run_id, ids, history["runs"])),
+        account_detail=AccountDetail(
+            ranked_accounts=ranked,
+            severity_columns=severity_columns(accounts),
+            account_sections=_account_sections(
+                con,
+                run_id,
+                ids,
+                ranked,
+                pdf_rows_per_account,
+                pdf_detail_limit,
+                with_lifecycle=previous_id is not None,
+            ),
+            detail_limits={
+                "pdf_rows_per_account": pdf_rows_per_account,
+                "pdf_detail_limit": pdf_detail_limit,
+                "html_rows_per_account": HTML_ROWS_PER_ACCOUNT,
+                "html_detail_limit": HTML_DETAIL_LIMIT,
+            },
+            not_assessed=[a for a in accounts if a["status"] not in COUNTED_STATUSES],
+            partial=[a for a in accounts if a["status"] == "partial"],
+            skipped=[a for a in accounts if a["status"] == "skipped"],
+        ),
+        waivers=waiver_lists(con, run_id, account_ids=ids, as_of=as_of),
+        methodology=Methodology(
+            thresholds=read.rules_view,
+            caveats=caveats(summary.coverage.oldest_report_at, run["source"]),
+            run_notes=source_notes(run_notes, run["source"]),
+            provenance=provenance(run["source"], input_files(con, run_id), run_notes),
+        ),
+        api_calls=api_calls(con, run_id, account_ids=ids),
+        evidence={
+            "files": files,
             "manifest_sha256": run["manifest_sha256"],
             "signature": run_signature(con, run_id),
             "retention": _retention(run),
+            "bytes": sum(f["bytes"] or 0 for f in files),
         },
-        "explorer": None,
-        "completeness": completeness(con, run_id, ids),
-        "remediation": plan_section(con, run_id, ids),
-        "review": review_section(con, run_id, history["previous_run_id"], ids),
-    }
-    context["evidence"]["bytes"] = sum(f["bytes"] or 0 for f in context["evidence"]["files"])
-    if with_explorer:
-        present = {c["severity"] for c in counts}
-        found = explorer_data(
-            con,
-            run_id,
-            account_ids=ids,
-            severities=[*SEVERITIES, *sorted(present - set(SEVERITIES))],
-            rules=[(r, (rule_info.get(r) or {}).get("title")) for r in sorted(open_by_rule)],
-            accounts=[(a["account_id"], a["name"]) for a in accounts],
-            with_lifecycle=history["previous_run_id"] is not None,
-        )
-        # JSON escaped for <script> by explorer_data, or base64: safe to place as it is.
-        context["explorer"] = {"encoding": found["encoding"], "text": Markup(found["text"])}  # noqa: S704
-    context["sections"] = _sections(context)
+        completeness=completeness(con, run_id, ids),
+        remediation=plan_section(con, run_id, ids),
+        review=review_section(con, run_id, previous_id, ids),
+        explorer=explorer,
+        sections=_sections(explorer, framework_shown),
+    )
     release_memory(con)
     return context
+
+
+def _explorer(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    ids: list[str] | None,
+    counts: list[dict[str, Any]],
+    summary: ReportSummary,
+    *,
+    with_lifecycle: bool,
+) -> dict[str, Any]:
+    """Every finding of the report for the HTML's explorer."""
+    present = {c["severity"] for c in counts}
+    with_findings = sorted({c["rule_id"] for c in counts})
+    found = explorer_data(
+        con,
+        run_id,
+        account_ids=ids,
+        severities=[*SEVERITIES, *sorted(present - set(SEVERITIES))],
+        rules=[(r, (summary.rules.get(r) or {}).get("title")) for r in with_findings],
+        accounts=[(a["account_id"], a["name"]) for a in summary.accounts],
+        with_lifecycle=with_lifecycle,
+    )
+    # JSON escaped for <script> by explorer_data, or base64: safe to place as it is.
+    return {"encoding": found["encoding"], "text": Markup(found["text"])}  # noqa: S704
 
 
 def run_signature(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any] | None:
@@ -284,14 +369,14 @@ def _catalogue(rules: Sequence[RuleInfo]) -> dict[str, RuleInfo]:
     return catalogue
 
 
-def _run(run: dict[str, Any], history: dict[str, Any]) -> dict[str, Any]:
+def _run(run: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "run_id": run["run_id"],
         "organization_id": run["organization_id"],
         "as_of": ts(run["as_of"]),
         "as_of_iso": _iso(run["as_of"]),
-        "period_start": history["previous_as_of"],
-        "previous_run_id": history["previous_run_id"],
+        "period_start": ts(previous["as_of"]) if previous else None,
+        "previous_run_id": previous["run_id"] if previous else None,
         "started_at": ts(run["started_at"]),
         "finished_at": ts(run["finished_at"]),
         "source": run["source"],
@@ -355,9 +440,7 @@ def _slice(ids: list[str] | None) -> dict[str, Any] | None:
     return {"account_ids": ids, "count": len(ids)}
 
 
-def _coverage(
-    run: dict[str, Any], accounts: list[dict[str, Any]], *, sliced: bool
-) -> dict[str, Any]:
+def _coverage(run: dict[str, Any], accounts: list[dict[str, Any]], *, sliced: bool) -> Coverage:
     """Coverage from the account rows; skipped (non-ACTIVE) accounts are outside the scope."""
     statuses = Counter(a["status"] for a in accounts)
     assessed = statuses["assessed"] + statuses["partial"]
@@ -366,23 +449,23 @@ def _coverage(
     oldest = min(dated, key=lambda a: a["report_generated_at"], default=None)
     # The run record may know of accounts the rows lack: the banner takes the larger count.
     incomplete = not_assessed if sliced else max(not_assessed, run["accounts_not_assessed"] or 0)
-    return {
-        "in_scope": assessed + not_assessed,
-        "assessed": assessed,
-        "partial": statuses["partial"],
-        "not_assessed": not_assessed,
-        "skipped": statuses["skipped"],
-        "oldest_report_at": oldest["report_generated_at"] if oldest else None,
-        "oldest_report_account_id": oldest["account_id"] if oldest else None,
-        "incomplete_count": incomplete,
-        "is_complete": incomplete == 0 and run["status"] == "finished",
-    }
+    return Coverage(
+        in_scope=assessed + not_assessed,
+        assessed=assessed,
+        partial=statuses["partial"],
+        not_assessed=not_assessed,
+        skipped=statuses["skipped"],
+        oldest_report_at=oldest["report_generated_at"] if oldest else None,
+        oldest_report_account_id=oldest["account_id"] if oldest else None,
+        incomplete_count=incomplete,
+        is_complete=incomplete == 0 and run["status"] == "finished",
+    )
 
 
 def _warnings(
     run: dict[str, Any],
     accounts: list[dict[str, Any]],
-    coverage: dict[str, Any],
+    coverage: Coverage,
     ids: list[str] | None,
 ) -> list[str]:
     """What a reader must know before trusting the figures, besides the INCOMPLETE banner."""
@@ -400,10 +483,10 @@ def _warnings(
             run["accounts_skipped"],
         )
         counted = (
-            coverage["in_scope"],
-            coverage["assessed"],
-            coverage["not_assessed"],
-            coverage["skipped"],
+            coverage.in_scope,
+            coverage.assessed,
+            coverage.not_assessed,
+            coverage.skipped,
         )
         if recorded != counted:
             out.append(
@@ -518,13 +601,15 @@ def _account_sections(
     ]
 
 
-def _sections(context: dict[str, Any]) -> list[dict[str, Any]]:
+def _sections(
+    explorer: dict[str, Any] | None, framework_view: dict[str, Any] | None
+) -> list[dict[str, Any]]:
     """The report's sections in order; `html_only` ones are left out of the PDF."""
     sections = [
         ("scope", "Scope and coverage", "_scope.html.j2", False),
         ("completeness", "Completeness and accuracy", "_completeness.html.j2", False),
         ("summary", "Executive summary", "_summary.html.j2", False),
-        ("framework", _framework_title(context), "_framework.html.j2", False),
+        ("framework", _framework_title(framework_view), "_framework.html.j2", False),
         ("accounts", "Accounts", "_accounts.html.j2", False),
         ("findings", "All findings", "_explorer.html.j2", True),
         ("waivers", "Waivers", "_waivers.html.j2", False),
@@ -536,11 +621,10 @@ def _sections(context: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {"id": i, "title": t, "template": p, "html_only": h}
         for i, t, p, h in sections
-        if not (i == "findings" and context["explorer"] is None)
-        and not (i == "framework" and context["framework_view"] is None)
+        if not (i == "findings" and explorer is None)
+        and not (i == "framework" and framework_view is None)
     ]
 
 
-def _framework_title(context: Mapping[str, Any]) -> str:
-    view = context.get("framework_view")
+def _framework_title(view: Mapping[str, Any] | None) -> str:
     return f"{view['name']} requirements" if view else "Framework"

@@ -1,7 +1,8 @@
 """A run in numbers: coverage, open findings by severity, new and resolved, and the accounts.
 
-Read from the report's own context (keyaudit.report.build_report_context), so the e-mails, the
-Prefect artifacts and the run summary can never disagree with the report they point to.
+Read from the report's own summary (keyaudit.report.context.build_report_summary: the headline
+alone, not the whole report context), so the e-mails, the Prefect artifacts and the run summary
+can never disagree with the report they point to.
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import duckdb
 
 from keyaudit.model import HEADLINE_SEVERITIES
-from keyaudit.report import RuleInfo, build_report_context
+from keyaudit.report.context import RuleInfo, build_report_summary
+from keyaudit.report.sections import ReportSummary
 
 
 @dataclass(frozen=True)
@@ -83,38 +84,31 @@ def run_digest(
     account_ids: Collection[str] | None = None,
 ) -> RunDigest:
     """The digest of `run_id` (or of its slice of `account_ids`), from the warehouse."""
-    ctx = build_report_context(
-        con,
-        run_id,
-        rules=rules,
-        account_ids=account_ids,
-        pdf_detail_limit=0,
-        pdf_rows_per_account=0,
-        with_explorer=False,
+    return digest_from_summary(
+        build_report_summary(con, run_id, rules=rules, account_ids=account_ids)
     )
-    return digest_from_context(ctx)
 
 
-def digest_from_context(ctx: dict[str, Any]) -> RunDigest:
-    coverage, changes = ctx["coverage"], ctx["changes"]
-    by_severity = {row["severity"]: row for row in ctx["severity_summary"]}
+def digest_from_summary(summary: ReportSummary) -> RunDigest:
+    coverage, changes = summary.coverage, summary.changes
+    by_severity = {row["severity"]: row for row in summary.severity_summary}
     # Without an earlier run over the same scope there is nothing to be new or resolved against.
     available = bool(changes.get("available") and changes.get("previous_run_id"))
     change_rows = {row["severity"]: row for row in changes.get("by_severity", [])}
     return RunDigest(
-        run_id=ctx["run"]["run_id"],
-        as_of=ctx["run"]["as_of_iso"],
-        title=ctx["title"],
-        organization_name=ctx["organization_name"],
-        in_scope=coverage["in_scope"],
-        assessed=coverage["assessed"],
-        partial=coverage["partial"],
-        not_assessed=coverage["not_assessed"],
-        skipped=coverage["skipped"],
-        is_complete=coverage["is_complete"],
+        run_id=summary.run["run_id"],
+        as_of=summary.run["as_of_iso"],
+        title=summary.title,
+        organization_name=summary.organization_name,
+        in_scope=coverage.in_scope,
+        assessed=coverage.assessed,
+        partial=coverage.partial,
+        not_assessed=coverage.not_assessed,
+        skipped=coverage.skipped,
+        is_complete=coverage.is_complete,
         open_by_severity={s: by_severity.get(s, {}).get("open", 0) for s in HEADLINE_SEVERITIES},
-        open_total=ctx["totals"]["open"],
-        waived_total=ctx["totals"]["waived"],
+        open_total=summary.totals["open"],
+        waived_total=summary.totals["waived"],
         new=changes["new"] if available else None,
         resolved=changes["resolved"] if available else None,
         new_by_severity={s: row["new"] for s, row in change_rows.items()} if available else {},
@@ -133,6 +127,6 @@ def digest_from_context(ctx: dict[str, Any]) -> RunDigest:
                 open_by_severity={s: a["open_by_severity"].get(s, 0) for s in HEADLINE_SEVERITIES},
                 error=a["error"],
             )
-            for a in ctx["accounts"]
+            for a in summary.accounts
         ),
     )

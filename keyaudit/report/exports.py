@@ -20,6 +20,7 @@ from typing import Any
 from keyaudit.frameworks import FRAMEWORKS
 from keyaudit.model import ROOT_USER
 from keyaudit.report import workbook
+from keyaudit.report.sections import ReportContext, ReportSummary
 from keyaudit.rules.commands import fill_command
 from keyaudit.safefile import atomic_file
 from keyaudit.textsafe import (  # shared with `keyaudit query`, which avoids pandas
@@ -154,11 +155,11 @@ def _iso(value: datetime | date | None) -> str | None:
 class _Lookup:
     """Account and rule facts of the report context, by id."""
 
-    def __init__(self, context: Mapping[str, Any]) -> None:
-        self.run = context["run"]
-        self.accounts = {a["account_id"]: a for a in context["accounts"]}
-        self.rules: Mapping[str, Mapping[str, Any]] = context["rules"]
-        self.tool_version = context["report_tool_version"]
+    def __init__(self, summary: ReportSummary) -> None:
+        self.run = summary.run
+        self.accounts = {a["account_id"]: a for a in summary.accounts}
+        self.rules: Mapping[str, Mapping[str, Any]] = summary.rules
+        self.tool_version = summary.report_tool_version
         self._compliance: dict[str, dict[str, Any]] = {}
 
     def compliance(self, rule_id: str) -> dict[str, Any]:
@@ -240,25 +241,25 @@ def csv_cells(values: Iterable[Any]) -> list[Any]:
     ]
 
 
-def run_header(context: Mapping[str, Any]) -> dict[str, Any]:
+def run_header(summary: ReportSummary) -> dict[str, Any]:
     """What the JSON export says about the run and the report's scope."""
-    run, coverage = context["run"], context["coverage"]
-    sliced = context["slice"]
+    run, coverage = summary.run, summary.coverage
+    sliced = summary.slice
     return {
         "run_id": run["run_id"],
         "as_of": run["as_of_iso"],
         "organization_id": run["organization_id"],
         "status": run["status"],
         "collected_by": f"keyaudit {run['tool_version']}",
-        "exported_by": f"keyaudit {context['report_tool_version']}",
+        "exported_by": f"keyaudit {summary.report_tool_version}",
         "account_ids": sliced["account_ids"] if sliced else None,
         "coverage": {
-            "in_scope": coverage["in_scope"],
-            "assessed": coverage["assessed"],
-            "not_assessed": coverage["not_assessed"],
-            "skipped": coverage["skipped"],
+            "in_scope": coverage.in_scope,
+            "assessed": coverage.assessed,
+            "not_assessed": coverage.not_assessed,
+            "skipped": coverage.skipped,
         },
-        "findings": context["totals"]["total"],
+        "findings": summary.totals["total"],
     }
 
 
@@ -436,7 +437,7 @@ def _without_nulls(value: Any) -> Any:
 def write_exports(
     paths: Mapping[str, Path],
     records: Iterable[Mapping[str, Any]],
-    context: Mapping[str, Any],
+    context: ReportContext | ReportSummary,
     *,
     max_sheet_rows: int = workbook.MAX_ROWS,
 ) -> int:
@@ -444,14 +445,17 @@ def write_exports(
     over `records`: findings.csv (RFC 4180, every text cell neutralised for spreadsheets),
     findings.tickets.csv (Jira's CSV import of the open findings that are not waived),
     findings.json ({"run": ..., "findings": [...]}), findings.ocsf.jsonl (one OCSF event per
-    line) and findings.xlsx (findings, accounts and control results; ids as text). Returns the
-    count."""
+    line) and findings.xlsx (findings, accounts and control results; ids as text: it needs the
+    whole report context, the others its summary). Returns the count."""
     unknown = sorted(set(paths) - set(EXPORT_FORMATS))
     if unknown:
         raise ValueError(
             f"export {', '.join(unknown)} is not known; use {', '.join(EXPORT_FORMATS)}"
         )
-    lookup = _Lookup(context)
+    summary = context.summary if isinstance(context, ReportContext) else context
+    if "xlsx" in paths and not isinstance(context, ReportContext):
+        raise ValueError("findings.xlsx needs the whole report context, not its summary")
+    lookup = _Lookup(summary)
     # allow_nan=False: NaN and Infinity are not JSON; a parser would refuse the whole file
     dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
     count = 0
@@ -482,7 +486,7 @@ def write_exports(
         if tickets is not None:
             tickets.writerow(TICKET_COLUMNS)
         if "json" in out:
-            out["json"].write('{\n"run": ' + dumps(run_header(context)) + ',\n"findings": [')
+            out["json"].write('{\n"run": ' + dumps(run_header(summary)) + ',\n"findings": [')
         for record in records:
             row = export_row(record, lookup)
             if table is not None:
@@ -499,7 +503,7 @@ def write_exports(
             count += 1
         if "json" in out:
             out["json"].write("\n]\n}\n")
-        if sheet is not None:
+        if sheet is not None and isinstance(context, ReportContext):
             sheet.close()
             workbook.write_tables(book, context, max_sheet_rows)
     return count

@@ -57,6 +57,14 @@ def _days(value: float | None) -> float | int | None:
     return int(rounded) if rounded.is_integer() else rounded
 
 
+def previous_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any] | None:
+    """The previous finished run of the same scope ({"run_id", "as_of"}), or None: the first."""
+    found = rows(con, "previous_run", {"run_id": run_id})
+    if not found or not found[0]["previous_run_id"]:
+        return None
+    return {"run_id": found[0]["previous_run_id"], "as_of": found[0]["previous_as_of"]}
+
+
 def trend(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -94,12 +102,7 @@ def trend(
         TrendPoint(label, dict(counts[r["run_id"]]), r["run_id"] == run_id)
         for label, r in zip(chart_labels(recent), recent, strict=True)
     ]
-    found = rows(con, "previous_run", {"run_id": run_id})
-    previous = (
-        {"run_id": found[0]["previous_run_id"], "as_of": found[0]["previous_as_of"]}
-        if found and found[0]["previous_run_id"]
-        else None
-    )
+    previous = previous_run(con, run_id)
     return {
         "runs": runs,
         "severities": [{"severity": s, "css": severity_class(s)} for s in shown],

@@ -116,8 +116,9 @@ def _catalogue_controls(rule: Any) -> dict[str, Any]:
     return dict(controls) if isinstance(controls, Mapping) else {}
 
 
-def caveats(coverage: Mapping[str, Any], source: str) -> list[dict[str, str]]:
-    """What the data cannot say, in the reader's words."""
+def caveats(oldest_report_at: str | None, source: str) -> list[dict[str, str]]:
+    """What the data cannot say, in the reader's words; `oldest_report_at` is the oldest
+    credential report time of the accounts assessed (the report's coverage)."""
     out = [
         {
             "title": "Last-use times are approximate",
@@ -125,7 +126,7 @@ def caveats(coverage: Mapping[str, Any], source: str) -> list[dict[str, str]]:
             "use in each 15-minute window (5 minutes for console passwords). A key used shortly "
             "before the audit instant may show an earlier time.",
         },
-        _report_age(coverage, source),
+        _report_age(oldest_report_at, source),
         {
             "title": "Tracking start dates",
             "text": "AWS began tracking access-key last use on 2015-04-22 and console-password "
@@ -206,7 +207,7 @@ def caveats(coverage: Mapping[str, Any], source: str) -> list[dict[str, str]]:
     return out
 
 
-def _report_age(coverage: Mapping[str, Any], source: str) -> dict[str, str]:
+def _report_age(oldest_report_at: str | None, source: str) -> dict[str, str]:
     if source == "files":
         return {
             "title": "Credential report times are not known",
@@ -218,11 +219,7 @@ def _report_age(coverage: Mapping[str, Any], source: str) -> dict[str, str]:
         "title": "Credential reports can be up to four hours old",
         "text": "IAM returns an existing credential report while it is less than four hours "
         "old, so each account is shown as of its own report time"
-        + (
-            f"; the oldest in this run is {coverage['oldest_report_at']}."
-            if coverage.get("oldest_report_at")
-            else "."
-        ),
+        + (f"; the oldest in this run is {oldest_report_at}." if oldest_report_at else "."),
     }
 
 

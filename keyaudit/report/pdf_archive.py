@@ -21,6 +21,7 @@ from weasyprint.document import Document
 
 from keyaudit.evidence.store import MANIFEST
 from keyaudit.evidence.sums import SHA256SUMS, evidence_sums_text
+from keyaudit.report.sections import ReportContext
 
 log = logging.getLogger("keyaudit.report")
 
@@ -51,12 +52,13 @@ class PdfArchive:
     files: tuple[EmbeddedFile, ...] = ()
 
 
-def pdf_archive(context: dict[str, Any], *, evidence_dir: Path | None = None) -> PdfArchive:
+def pdf_archive(context: ReportContext, *, evidence_dir: Path | None = None) -> PdfArchive:
     """The archive record of a report: SHA256SUMS from the warehouse's evidence rows (the same
     text the run's evidence folder holds), and, for a whole-run report, the run manifest from
     `evidence_dir` when its SHA-256 is the one the warehouse recorded."""
-    evidence = context["evidence"]
-    run = context["run"]
+    evidence = context.evidence
+    summary = context.summary
+    run = summary.run
     sums = evidence_sums_text(evidence["files"], evidence["manifest_sha256"])
     files = [
         EmbeddedFile(
@@ -68,7 +70,7 @@ def pdf_archive(context: dict[str, Any], *, evidence_dir: Path | None = None) ->
             "evidence folder",
         )
     ]
-    if context["slice"] is None and evidence_dir is not None:
+    if summary.slice is None and evidence_dir is not None:
         manifest = _run_manifest(evidence_dir, evidence["manifest_sha256"], run["run_id"])
         if manifest is not None:
             files.append(
@@ -80,9 +82,10 @@ def pdf_archive(context: dict[str, Any], *, evidence_dir: Path | None = None) ->
                     f"The run's evidence manifest ({MANIFEST}): every raw file with its SHA-256",
                 )
             )
-    where = context["organization_name"] or run.get("organization_id") or "AWS accounts"
+    where = summary.organization_name or run.get("organization_id") or "AWS accounts"
+    generated_at = summary.generated_at or ""
     return PdfArchive(
-        created=datetime.strptime(context["generated_at"], _PRINTED_TIME).replace(tzinfo=UTC),
+        created=datetime.strptime(generated_at, _PRINTED_TIME).replace(tzinfo=UTC),
         subject=f"AWS access key audit of {where} as of {run['as_of']}, run {run['run_id']}",
         files=tuple(files),
     )

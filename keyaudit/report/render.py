@@ -6,7 +6,7 @@ import base64
 import logging
 import time
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +21,7 @@ from keyaudit.frameworks import lookup
 from keyaudit.paths import TEMPLATES_DIR
 from keyaudit.report import exports
 from keyaudit.report.accounts import section_groups
-from keyaudit.report.context import RuleInfo, build_report_context
+from keyaudit.report.context import RuleInfo, build_report_context, build_report_summary
 from keyaudit.report.file_names import file_names, view_name
 from keyaudit.report.formatting import (
     account_filter,
@@ -31,6 +31,7 @@ from keyaudit.report.formatting import (
 )
 from keyaudit.report.pdf_archive import PdfArchive, archival_pdf, pdf_archive
 from keyaudit.report.records import iter_records
+from keyaudit.report.sections import ReportContext, ReportSummary
 from keyaudit.words import plural
 
 log = logging.getLogger("keyaudit.report")
@@ -115,19 +116,19 @@ def _num(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
 
-def detail(context: dict[str, Any], *, for_pdf: bool) -> dict[str, Any]:
+def detail(context: ReportContext, *, for_pdf: bool) -> dict[str, Any]:
     """The per-account sections cut to the HTML's or the PDF's limits, with what was left out.
 
     The PDF keeps its size bounded at any organization size: sections for accounts with
     findings, worst first, while its row budget lasts (each section's heading costs one row);
     the HTML has a section for every account and its explorer has every finding.
     """
-    limits = context["detail_limits"]
+    limits = context.account_detail.detail_limits
     per_account = limits["pdf_rows_per_account" if for_pdf else "html_rows_per_account"]
     budget = limits["pdf_detail_limit" if for_pdf else "html_detail_limit"]
     sections = []
     left_out_accounts = left_out_findings = 0
-    for entry in context["account_sections"]:
+    for entry in context.account_detail.account_sections:
         account = entry["account"]
         if for_pdf and not entry["has_findings"]:
             continue  # clean or skipped: the accounts table says so
@@ -145,9 +146,9 @@ def detail(context: dict[str, Any], *, for_pdf: bool) -> dict[str, Any]:
                 "groups": section_groups(
                     entry["rule_counts"],
                     rows,
-                    context["rules"],
+                    context.summary.rules,
                     account_id=account["account_id"],
-                    role=context["run"].get("audit_role"),
+                    role=context.summary.run.get("audit_role"),
                 ),
                 "shown": take,
                 "total": account["findings_total"],
@@ -183,19 +184,19 @@ def anchored_accounts(
     return frozenset(s["account"]["account_id"] for s in shown_detail["sections"])
 
 
-def render_html(context: dict[str, Any], *, for_pdf: bool = False) -> str:
+def render_html(context: ReportContext, *, for_pdf: bool = False) -> str:
     """The report as one self-contained HTML page; `for_pdf` caps detail and drops the explorer."""
-    notes = context["run_notes"]
+    notes = context.methodology.run_notes
     shown_notes = notes[:PDF_NOTES_LIMIT] if for_pdf else notes
-    files = context["evidence"]["files"]
+    files = context.evidence["files"]
     shown_files = evidence_shown(files, for_pdf=for_pdf)
-    inputs = context["provenance"]["files"]
+    inputs = context.methodology.provenance["files"]
     shown_inputs = inputs[:PDF_INPUT_FILES_LIMIT] if for_pdf else inputs
     template = _environment(template_dir()).get_template(REPORT_TEMPLATE)
     shown_detail = detail(context, for_pdf=for_pdf)
-    sections_shown = [s for s in context["sections"] if not (for_pdf and s["html_only"])]
+    sections_shown = [s for s in context.sections if not (for_pdf and s["html_only"])]
     return template.render(
-        **context,
+        **context.template_names(),
         for_pdf=for_pdf,
         detail=shown_detail,
         sections_shown=sections_shown,
@@ -316,7 +317,7 @@ def write_report(
         "run %s: report written to %s (%d findings; %s)",
         run_id,
         out_dir,
-        context["totals"]["total"],
+        context.summary.totals["total"],
         ", ".join(timings),
     )
     return ReportFiles(**written, view=view, kept=kept)
@@ -336,14 +337,18 @@ def write_findings(
     `out_dir` under the run's file names (format → file): an owner's own findings, whoever owns
     the rest of those accounts."""
     wanted = set(finding_ids)
-    context = build_report_context(
-        con,
-        run_id,
-        rules=rules,
-        account_ids=account_ids,
-        pdf_detail_limit=0,
-        pdf_rows_per_account=0,
-        with_explorer=False,
+    context: ReportContext | ReportSummary = (
+        build_report_context(
+            con,
+            run_id,
+            rules=rules,
+            account_ids=account_ids,
+            pdf_detail_limit=0,
+            pdf_rows_per_account=0,
+            with_explorer=False,
+        )
+        if "xlsx" in formats  # its accounts, controls and reconciliation sheets
+        else build_report_summary(con, run_id, rules=rules, account_ids=account_ids)
     )
     records = [
         r
@@ -351,8 +356,16 @@ def write_findings(
         if r["finding_id"] in wanted
     ]
     names = file_names(None)
-    counted = {**context, "totals": {**context["totals"], "total": len(records)}}
+    counted: ReportContext | ReportSummary
+    if isinstance(context, ReportContext):  # the exports' header counts what they hold
+        counted = replace(context, summary=_counted(context.summary, len(records)))
+    else:
+        counted = _counted(context, len(records))
     make_private_dir(out_dir)
     written = {f: out_dir / names[f] for f in formats}
     exports.write_exports(written, records, counted)
     return written
+
+
+def _counted(summary: ReportSummary, total: int) -> ReportSummary:
+    return replace(summary, totals={**summary.totals, "total": total})

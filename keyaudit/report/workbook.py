@@ -20,6 +20,7 @@ from typing import Any
 import xlsxwriter
 
 from keyaudit.model import HEADLINE_SEVERITIES
+from keyaudit.report.sections import ReportContext
 from keyaudit.safefile import AtomicFile
 from keyaudit.textsafe import safe_cell
 
@@ -257,18 +258,18 @@ class Workbook:
         self.close(commit=kind is None)
 
 
-def write_tables(book: Workbook, context: Mapping[str, Any], max_rows: int = MAX_ROWS) -> None:
+def write_tables(book: Workbook, context: ReportContext, max_rows: int = MAX_ROWS) -> None:
     """The accounts, control results and reconciliation sheets, after the findings sheet."""
     accounts = book.sheet(ACCOUNTS_SHEET, ACCOUNT_COLUMNS, max_rows)
-    for account in context["accounts"]:
+    for account in context.summary.accounts:
         accounts.add(account_row(account))
     accounts.close()
     controls = book.sheet(CONTROLS_SHEET, CONTROL_COLUMNS, max_rows)
-    for control in context["controls"]["rows"]:
+    for control in context.compliance.controls["rows"]:
         for row in control_rows(control):
             controls.add(row)
     controls.close()
     reconciliation = book.sheet(RECONCILIATION_SHEET, RECONCILIATION_COLUMNS, max_rows)
-    for line in context["completeness"]["lines"]:
+    for line in context.completeness["lines"]:
         reconciliation.add(line)
     reconciliation.close()

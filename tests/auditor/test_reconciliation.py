@@ -391,7 +391,7 @@ def test_a_line_that_does_not_hold_is_listed_in_the_report_and_its_notes(con, lo
     )
     record_differences(con, loaded.run_id)
     context = build_report_context(con, loaded.run_id, rules=load_catalogue(), with_explorer=False)
-    group = next(g for g in context["completeness"]["groups"] if g["check_id"] == "users_listed")
+    group = next(g for g in context.completeness["groups"] if g["check_id"] == "users_listed")
     assert (group["holds"], group["results"]["does not hold"]) == (False, 1)
     assert [x["account_id"] for x in group["differing"]] == [account_id]
     html = render_html(context)

@@ -511,7 +511,7 @@ def test_sign_off_appends_and_the_report_shows_every_one(demo: DemoRun):
     for _, _, path in stored:
         record = json.loads((demo.evidence_run_dir / path).read_text())
         assert record["report_sha256"] == report_sha and record["statement"] == statement
-    assert len(context["review"]["sign_offs"]) == 2
+    assert len(context.review["sign_offs"]) == 2
     block = shown[shown.index('id="review-sign-offs"') :]
     assert block.count(report_sha) == 2 and "Sam Second &lt;sam@example.com&gt;" in block
     assert 'id="review-not-reviewed"' in shown  # signed off, though nobody imported a review

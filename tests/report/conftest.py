@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
 from report_rows import RULES, RUN_ID, make_warehouse, open_copy
 
-from keyaudit.report import build_report_context, render_html
+from keyaudit.report import ReportContext, build_report_context, render_html
 
 
 @pytest.fixture(scope="session")
@@ -48,10 +47,10 @@ def shared_db(
 
 
 @pytest.fixture(scope="module")
-def shared_context(shared_db: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+def shared_context(shared_db: duckdb.DuckDBPyConnection) -> ReportContext:
     return build_report_context(shared_db, RUN_ID, rules=RULES)
 
 
 @pytest.fixture(scope="module")
-def shared_html(shared_context: dict[str, Any]) -> str:
+def shared_html(shared_context: ReportContext) -> str:
     return render_html(shared_context)

@@ -4,12 +4,11 @@ order, for the run or for a slice of its accounts."""
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
 import duckdb
 from report_rows import RULES, RUN_ID
 
-from keyaudit.report import build_report_context
+from keyaudit.report import ReportContext, build_report_context
 from keyaudit.report.fix_first import FIX_FIRST_LIMIT
 from keyaudit.warehouse.saved_queries import bind, find_query
 
@@ -25,8 +24,8 @@ def view(con: duckdb.DuckDBPyConnection, accounts: list[str] | None = None) -> l
     ]
 
 
-def shown(context: dict[str, Any]) -> list[tuple]:
-    return [(k["fix_rank"], k["account_id"], k["user_name"]) for k in context["fix_first"]]
+def shown(context: ReportContext) -> list[tuple]:
+    return [(k["fix_rank"], k["account_id"], k["user_name"]) for k in context.fix_first]
 
 
 def test_summary_lists_the_first_keys_of_the_view_in_its_order(shared_db, shared_context):
@@ -40,7 +39,7 @@ def test_summary_shows_the_fix_first_table_with_account_user_key_and_why(
 ):
     table = shared_html[shared_html.index('id="fix-first-table"') :]
     table = table[: table.index("</table>")]
-    for key in shared_context["fix_first"]:
+    for key in shared_context.fix_first:
         assert escape(key["user_name"]) in table and escape(key["key"]) in table
     assert table.count("<tr>") == 1 + FIX_FIRST_LIMIT  # the header and the keys
     assert shared_html.index('id="fix-first"') < shared_html.index('id="controls"')
@@ -55,7 +54,7 @@ def test_a_slice_lists_its_own_keys_with_their_rank_in_the_run(shared_db):
     account = view(shared_db)[-1][1]
     context = build_report_context(shared_db, RUN_ID, rules=RULES, account_ids=[account])
     assert shown(context) == view(shared_db, [account])[:FIX_FIRST_LIMIT]
-    assert {k["account_id"] for k in context["fix_first"]} == {account}
+    assert {k["account_id"] for k in context.fix_first} == {account}
 
 
 def test_the_saved_query_lists_the_same_keys_in_the_same_order_for_a_run_or_an_account(

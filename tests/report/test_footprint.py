@@ -35,7 +35,7 @@ def test_the_scope_page_gives_the_share_of_accounts_free_of_user_keys(shared_htm
 
 def test_an_account_not_assessed_is_never_counted_free(shared_db):
     context = build_report_context(shared_db, RUN_ID, rules=RULES, account_ids=[NOT_ASSESSED])
-    assert context["footprint"]["share"] == {
+    assert context.history.footprint["share"] == {
         "free": 0,
         "accounts": 1,
         "percent": 0,
@@ -51,7 +51,7 @@ def test_an_account_not_assessed_is_never_counted_free(shared_db):
 
 def test_a_slice_counts_only_its_accounts(shared_db):
     context = build_report_context(shared_db, RUN_ID, rules=RULES, account_ids=[OTHER])
-    current = context["footprint"]["current"]
+    current = context.history.footprint["current"]
     assert (current["accounts"], current["free"], current["active_keys"]) == (1, 1, 0)
     assert text_of(render_html(context), "footprint-share").startswith(
         "1 of 1 account (100%) has no active IAM-user access keys."
@@ -64,12 +64,12 @@ def test_the_summary_figures_equal_the_key_footprint_view(shared_db, shared_cont
         "from key_footprint where run_id = ?",
         [RUN_ID],
     ).fetchone()
-    current = shared_context["footprint"]["current"]
+    current = shared_context.history.footprint["current"]
     assert (current["active_keys"], current["old_keys"]) == (active, old) == (4, 1)
     # ASSESSED's users' permissions were not read: its keys are in no admin count
     assert (current["admin_keys"], current["admin_unknown_accounts"]) == (0, 1)
-    assert [r["run_id"] for r in shared_context["footprint"]["runs"]] == [
-        r["run_id"] for r in shared_context["trend"]["runs"]
+    assert [r["run_id"] for r in shared_context.history.footprint["runs"]] == [
+        r["run_id"] for r in shared_context.history.trend["runs"]
     ]
 
 

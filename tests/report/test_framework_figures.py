@@ -144,7 +144,7 @@ def test_pci_822_counts_the_root_users_once_though_two_rules_judge_them(
     con, run_id = demo
     context = build_report_context(con, run_id, rules=load_catalogue(), framework="PCI DSS v4.0.1")
     (requirement,) = [
-        r for r in context["framework_view"]["requirements"] if r["control_id"] == "8.2.2"
+        r for r in context.compliance.framework_view["requirements"] if r["control_id"] == "8.2.2"
     ]
     assert len(requirement["rules"]) == 2
     assert [(p["kind"], p["evaluated"]) for p in requirement["populations"]] == [

@@ -57,7 +57,7 @@ def cell_text(html: str, row_id: str) -> str:
 
 def test_framework_view_lists_each_requirement_with_result_evidence_and_findings(pci_db):
     context = build_report_context(pci_db, RUN_ID, rules=RULES, framework="PCI DSS v4.0.1")
-    view = context["framework_view"]
+    view = context.compliance.framework_view
     assert [r["control_id"] for r in view["requirements"]] == ["8.2.6", "8.3.9", "8.6.3"]
     rotated = view["requirements"][1]
     (keys,) = rotated["populations"]
@@ -87,13 +87,13 @@ def test_framework_view_lists_each_requirement_with_result_evidence_and_findings
 
 def test_framework_view_section_follows_the_summary_and_restricts_its_controls_table(pci_db):
     context = build_report_context(pci_db, RUN_ID, rules=RULES, framework="pci dss v4.0.1")
-    assert [s["id"] for s in context["sections"]][:4] == [
+    assert [s["id"] for s in context.sections][:4] == [
         "scope",
         "completeness",
         "summary",
         "framework",
     ]
-    assert {r["framework"] for r in context["controls"]["rows"]} == {"PCI DSS v4.0.1"}
+    assert {r["framework"] for r in context.compliance.controls["rows"]} == {"PCI DSS v4.0.1"}
     html = render_html(context)
     assert "<h2>PCI DSS v4.0.1 requirements</h2>" in html
     assert "Frameworks shown: PCI DSS v4.0.1 only" in html
@@ -107,8 +107,8 @@ def test_framework_view_section_follows_the_summary_and_restricts_its_controls_t
 
 def test_without_the_option_there_is_no_framework_section(pci_db):
     context = build_report_context(pci_db, RUN_ID, rules=RULES)
-    assert context["framework_view"] is None
-    assert "framework" not in [s["id"] for s in context["sections"]]
+    assert context.compliance.framework_view is None
+    assert "framework" not in [s["id"] for s in context.sections]
     assert 'id="framework-table"' not in render_html(context)
 
 
@@ -116,7 +116,9 @@ def test_a_requirement_without_assessed_evidence_is_not_evaluated_never_passed(p
     context = build_report_context(
         pci_db, RUN_ID, rules=RULES, framework="PCI DSS v4.0.1", account_ids=[NOT_ASSESSED]
     )
-    results = {r["control_id"]: r["result"] for r in context["framework_view"]["requirements"]}
+    results = {
+        r["control_id"]: r["result"] for r in context.compliance.framework_view["requirements"]
+    }
     assert results == dict.fromkeys(("8.2.6", "8.3.9", "8.6.3"), "not evaluated")
     html = render_html(context)
     row = re.search(r'<tr[^>]*id="requirement-8-2-6".*?</tr>', html, re.S).group(0)
@@ -127,7 +129,7 @@ def test_a_requirement_without_assessed_evidence_is_not_evaluated_never_passed(p
 
 def test_a_framework_the_run_did_not_map_says_so(report_db):
     context = build_report_context(report_db, RUN_ID, rules=RULES, framework="SOC 2")
-    assert context["framework_view"]["requirements"] == []
+    assert context.compliance.framework_view["requirements"] == []
     assert 'id="framework-none"' in render_html(context)
 
 
@@ -169,19 +171,19 @@ def test_cli_unknown_framework_exits_2_with_one_line_listing_the_names(
 def test_summary_shows_the_frameworks_the_run_recorded(pci_db):
     record_report_config(pci_db, {"frameworks": ["PCI DSS v4.0.1", "AWS Security Hub"]})
     context = build_report_context(pci_db, RUN_ID, rules=RULES)
-    assert {r["framework"] for r in context["controls"]["rows"]} == {
+    assert {r["framework"] for r in context.compliance.controls["rows"]} == {
         "PCI DSS v4.0.1",
         "Security Hub",
     }
-    assert context["summary_frameworks"] == ["PCI DSS v4.0.1", "AWS Security Hub"]
+    assert context.compliance.summary_frameworks == ["PCI DSS v4.0.1", "AWS Security Hub"]
     assert "Frameworks shown: PCI DSS v4.0.1, AWS Security Hub." in render_html(context)
 
 
 def test_summary_defaults_to_cis_and_security_hub_without_the_new_frameworks(pci_db):
     context = build_report_context(pci_db, RUN_ID, rules=RULES)
-    shown = {r["framework"] for r in context["controls"]["rows"]}
+    shown = {r["framework"] for r in context.compliance.controls["rows"]}
     assert shown == {"CIS v1.4–v4.0", "CIS v5.0", "Security Hub", "keyaudit"}
-    assert "PCI DSS v4.0.1" in {r["framework"] for r in context["controls_all"]["rows"]}
+    assert "PCI DSS v4.0.1" in {r["framework"] for r in context.compliance.controls_all["rows"]}
 
 
 def test_methodology_lists_every_framework_with_its_source(pci_db):

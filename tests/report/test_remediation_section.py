@@ -13,7 +13,7 @@ from tests.report.report_rows import AS_OF, FORMULA_USER, HOSTILE, RUN_ID
 
 
 def test_the_report_lists_each_planned_key_with_its_deactivation_day(shared_context, shared_html):
-    section = shared_context["remediation"]
+    section = shared_context.remediation
     assert section["plan_id"] == f"plan-{RUN_ID}"
     assert section["planned"], "the given run has active keys with open findings"
     assert 'id="remediation-table"' in shared_html

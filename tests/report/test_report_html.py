@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from report_rows import (
 )
 
 from keyaudit.paths import TEMPLATES_DIR
-from keyaudit.report import build_report_context, render_html
+from keyaudit.report import ReportContext, build_report_context, render_html
 
 
 class _Parsed(HTMLParser):
@@ -178,7 +179,9 @@ def test_explorer_rows_carry_key_age_and_last_use(shared_html):
 def test_explorer_rows_show_key_facts_as_the_account_tables_do(shared_context, shared_html):
     explorer = {r["finding_id"]: r for r in explorer_rows(explorer_data(shared_html))}
     tables = {
-        row["finding_id"]: row for s in shared_context["account_sections"] for row in s["rows"]
+        row["finding_id"]: row
+        for s in shared_context.account_detail.account_sections
+        for row in s["rows"]
     }
     assert set(tables) <= set(explorer)
     assert [
@@ -272,7 +275,7 @@ def test_waivers_section_lists_each_status(shared_html):
 
 
 def test_waivers_section_lists_reopened_waivers_and_those_that_need_review(shared_context):
-    waivers = shared_context["waivers"]
+    waivers = shared_context.waivers
     due = {**waivers["active"][0], "needs_review": True, "days_left": 14}
     reopened = {
         "waiver_id": "W-7",
@@ -284,10 +287,10 @@ def test_waivers_section_lists_reopened_waivers_and_those_that_need_review(share
         "key_created_on": "2026-10-01",
         "granted_on": "2026-09-30",
     }
-    context = {
-        **shared_context,
-        "waivers": {**waivers, "active": [due], "needs_review": [due], "reopenings": [reopened]},
-    }
+    context = replace(
+        shared_context,
+        waivers={**waivers, "active": [due], "needs_review": [due], "reopenings": [reopened]},
+    )
     parsed = parse(render_html(context))
     assert words(parsed.by_id["waivers-needs-review-list"]) == (
         f"Waiver W-7 for ACCESS_KEY_NOT_ROTATED on account {ASSESSED}, user carol expires on "
@@ -353,11 +356,15 @@ def test_explorer_script_has_no_template_delimiters():
     assert "innerHTML" not in script
 
 
-def test_a_template_using_a_missing_key_fails_loudly(shared_context):
-    ctx = dict(shared_context)
-    del ctx["coverage"]
+def test_a_template_using_a_missing_key_fails_loudly(shared_context, monkeypatch):
+    given = ReportContext.template_names
+    monkeypatch.setattr(
+        ReportContext,
+        "template_names",
+        lambda self: {k: v for k, v in given(self).items() if k != "coverage"},
+    )
     with pytest.raises(jinja2.UndefinedError, match="coverage"):
-        render_html(ctx)
+        render_html(shared_context)
 
 
 def test_rendering_is_deterministic(shared_db, shared_html):
@@ -367,7 +374,7 @@ def test_rendering_is_deterministic(shared_db, shared_html):
 
 def test_paper_size_is_set_in_the_page_rule(shared_context):
     assert "size: A4;" in render_html(shared_context, for_pdf=True)
-    letter = {**shared_context, "paper": {"name": "Letter", "css": "letter"}}
+    letter = replace(shared_context, paper={"name": "Letter", "css": "letter"})
     assert "size: letter;" in render_html(letter, for_pdf=True)
 
 

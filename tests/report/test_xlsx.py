@@ -127,7 +127,7 @@ def test_control_results_sheet_says_pass_fail_or_not_evaluated_as_the_report(sha
     rows = table(book["control results"])
     expected = [
         (c["framework"], c["control_id"], c["result"], p["kind"], p["evaluated"])
-        for c in context["controls"]["rows"]
+        for c in context.compliance.controls["rows"]
         for p in c["populations"]  # a row per kind of resource: never a sum across kinds
     ]
     found = [
