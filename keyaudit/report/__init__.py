@@ -5,7 +5,6 @@ May import: the warehouse and every stage below it (sources, evidence, rules, co
 ground floor). Imported by: delivery, review, remediation, the pipeline and the CLI.
 """
 
-from keyaudit.report.accounts import OWNER_TAGS, account_owner
 from keyaudit.report.context import PAPERS, RuleInfo, build_report_context, build_report_summary
 from keyaudit.report.file_names import FILE_NAMES, file_names, view_name
 from keyaudit.report.formatting import SEVERITIES
@@ -24,14 +23,12 @@ from keyaudit.report.sections import ReportContext, ReportSummary
 __all__ = [
     "FILE_NAMES",
     "FORMATS",
-    "OWNER_TAGS",
     "PAPERS",
     "SEVERITIES",
     "ReportContext",
     "ReportFiles",
     "ReportSummary",
     "RuleInfo",
-    "account_owner",
     "build_report_context",
     "build_report_summary",
     "file_names",

@@ -19,8 +19,6 @@ from keyaudit.rules.commands import fill_command
 ASSESSED_STATUSES = ("assessed", "partial")
 # Statuses the coverage figures count explicitly; anything else is reported as not assessed.
 COUNTED_STATUSES = ("assessed", "partial", "skipped")
-# Tag keys naming an account's owner, compared case-insensitively, first match wins.
-OWNER_TAGS = ("owner", "owner-email", "owner_email", "owneremail", "team", "contact")
 
 STATUS_LABELS = {
     "assessed": "assessed",
@@ -28,16 +26,6 @@ STATUS_LABELS = {
     "not_assessed": "not assessed",
     "skipped": "skipped",
 }
-
-
-def account_owner(tags: Mapping[str, Any]) -> str | None:
-    """The owner named by the account's tags (`owner`, `owner-email`, `team`, …), if any."""
-    lowered = {str(k).lower(): v for k, v in sorted(tags.items())}
-    for key in OWNER_TAGS:
-        value = lowered.get(key)
-        if value not in (None, ""):
-            return str(value)
-    return None
 
 
 def account_record(row: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +39,10 @@ def account_record(row: dict[str, Any]) -> dict[str, Any]:
         "email": row["email"],
         "ou_path": row["ou_path"],
         "state": row["state"],
-        "owner": account_owner(tags),
+        # The warehouse's account_owners, the one rule delivery follows too: the configured
+        # [delivery.email] owner_tag, else the OU map; None when the compliance list gets it.
+        "owner": row["owner"],
+        "owner_source": row["owner_source"],
         "tags": [{"key": str(k), "value": str(v)} for k, v in sorted(tags.items())],
         "status": status,
         "status_label": STATUS_LABELS.get(status, f"{status} (counted as not assessed)"),

@@ -1,10 +1,15 @@
--- The run's accounts (all, or those in $account_ids) with their open and waived findings by
--- severity.
+-- The run's accounts (all, or those in $account_ids) with their owner (account_owners: the
+-- configured owner tag, else the OU map; the owner their e-mail goes to) and their open and
+-- waived findings by severity.
 with accounts as (
     select *
     from accounts
     where run_id = $run_id
         and ka_in_accounts(account_id, $account_ids)
+),
+
+account_owners as (
+    select * from account_owners where run_id = $run_id
 ),
 
 findings as (
@@ -38,6 +43,8 @@ final as (
         accounts.error,
         accounts.report_generated_at,
         accounts.is_management,
+        account_owners.owner,
+        account_owners.owner_source,
         coalesce(finding_counts.count_open, 0) as count_open,
         coalesce(finding_counts.count_waived, 0) as count_waived,
         coalesce(finding_counts.count_critical, 0) as count_critical,
@@ -46,6 +53,7 @@ final as (
         coalesce(finding_counts.count_low, 0) as count_low,
         coalesce(finding_counts.count_other, 0) as count_other,
     from accounts
+    left join account_owners using (account_id)
     left join finding_counts using (account_id)
 )
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from keyaudit.model import address_in
 from keyaudit.warehouse.db import connect
 from keyaudit.warehouse.marts import build_marts
 from keyaudit.warehouse.remediation_plan import build_plan
@@ -34,6 +35,8 @@ SUSPENDED = "444455556666"
 OTHER = "222233334444"
 
 HOSTILE = "<script>alert(1)</script>\"'"
+# The runs' [delivery.email] owner_tag: an account's owner is this tag's address, nothing else.
+OWNER_TAG = "owner-email"
 LONG_NAME = "x" * 300
 FAILURE = (
     f"account {NOT_ASSESSED}: AccessDenied assuming "
@@ -187,7 +190,12 @@ def _run(con: duckdb.DuckDBPyConnection, run_id: str, as_of: datetime, counts: t
             "source": "aws",
             "scope": "organization",
             "config_digest": "digest",
-            "config_json": json.dumps({"report": {"title": "AWS access key audit"}}),
+            "config_json": json.dumps(
+                {
+                    "report": {"title": "AWS access key audit"},
+                    "delivery": {"email": {"owner_tag": OWNER_TAG}},
+                }
+            ),
             "parameters_json": json.dumps(
                 {
                     r.rule_id: {
@@ -240,6 +248,19 @@ def _accounts(con: duckdb.DuckDBPyConnection, run_id: str, as_of: datetime) -> N
                 "report_generated_at": generated,
             },
         )
+        for key, value in tags.items():  # as the load writes them (keyaudit.warehouse.load)
+            _insert(
+                con,
+                "owner_tags",
+                {
+                    "run_id": run_id,
+                    "account_id": account_id,
+                    "user_name": None,
+                    "tag_key": key,
+                    "tag_value": value,
+                    "address": address_in(value),
+                },
+            )
 
 
 def _findings(con: duckdb.DuckDBPyConnection, run_id: str, rows: list[tuple]) -> None:

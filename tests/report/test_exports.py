@@ -120,7 +120,7 @@ def test_csv_carries_key_facts_and_the_filled_in_command(csv_rows):
     assert alice["key_created_at"] == "2026-05-03T06:00:00Z"
     assert alice["key_age_days"] == "212"
     assert alice["key_last_used_at"] == "2026-11-28T06:00:00Z"
-    assert alice["account_owner"] == "<script>alert(1)</script>\"'"
+    assert alice["account_owner"] == ""  # her account has no owner-email tag
     assert alice["status"] == "open"
     assert alice["is_new"] == "false"
     assert alice["days_open"] == "30"

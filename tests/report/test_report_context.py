@@ -12,9 +12,9 @@ from report_rows import (
     ASSESSED,
     FAILURE,
     GENERATED_AT,
-    HOSTILE,
     NOT_ASSESSED,
     OTHER,
+    OWNER_TAG,
     PREV_RUN_ID,
     RULES,
     RUN_ID,
@@ -23,7 +23,7 @@ from report_rows import (
     count,
 )
 
-from keyaudit.report import SEVERITIES, account_owner, build_report_context, build_report_summary
+from keyaudit.report import SEVERITIES, build_report_context, build_report_summary
 from keyaudit.report.context import UnknownAccountError
 from keyaudit.report.sections import (
     AccountDetail,
@@ -263,21 +263,49 @@ def test_accounts_are_ranked_by_open_findings_worst_first(shared_context):
     assert ranked == [ASSESSED, NOT_ASSESSED, OTHER, SUSPENDED]
 
 
-def test_owner_comes_from_the_tags(shared_context):
+def test_owner_is_the_configured_owner_tags_address(shared_context):
     owners = {a["account_id"]: a["owner"] for a in shared_context.summary.accounts}
+    # ASSESSED is tagged owner and team, not the configured owner-email: it has no owner
     assert owners == {
-        ASSESSED: HOSTILE,
-        OTHER: "pay@example.com",
+        ASSESSED: None,
+        OTHER: "pay@example.com",  # tagged Owner-Email: tag keys compared without case
         NOT_ASSESSED: None,
         SUSPENDED: None,
     }
 
 
-def test_owner_tag_keys_are_case_insensitive_and_ordered():
-    assert account_owner({"Team": "t", "OWNER": "o"}) == "o"
-    assert account_owner({"team": "t", "contact": "c"}) == "t"
-    assert account_owner({"owner": "", "owner-email": "e@x"}) == "e@x"
-    assert account_owner({"cost-center": "CC-1"}) is None
+def delivered_owners(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """Who delivery sends each account's findings to (None: the compliance list)."""
+    from keyaudit.delivery.dispatch import _owners
+
+    owners, _ = _owners(con, RUN_ID, compliance=["compliance@example.com"])
+    return {
+        account_id: owner.recipients[0] if owner.via == "owner" else None
+        for owner in owners
+        for account_id in owner.account_ids
+    }
+
+
+def test_the_report_names_the_owner_delivery_sends_to(report_db):
+    """One rule for an account's owner: the report shows whom the e-mail goes to, and an account
+    tagged only `team` (which the report once read as an owner tag) has none in either."""
+    report_db.execute(
+        "insert into owner_tags values (?, ?, null, 'team', 'payments@example.com', "
+        "'payments@example.com')",
+        [RUN_ID, ASSESSED],
+    )
+    report_db.execute(
+        "insert into owner_tags values (?, ?, null, ?, 'ops@example.com', 'ops@example.com')",
+        [RUN_ID, NOT_ASSESSED, OWNER_TAG.upper()],
+    )
+    shown = {
+        a["account_id"]: a["owner"]
+        for a in build_report_summary(report_db, RUN_ID, rules=RULES).accounts
+    }
+    delivered = delivered_owners(report_db)
+    assert delivered == {ASSESSED: None, OTHER: "pay@example.com", NOT_ASSESSED: "ops@example.com"}
+    assert {a: shown[a] for a in delivered} == delivered
+    assert shown[SUSPENDED] is None  # skipped: not delivered, and no owner shown either
 
 
 def test_section_rows_carry_key_age_and_last_use(shared_context):

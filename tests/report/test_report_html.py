@@ -215,7 +215,7 @@ def test_a_large_explorer_payload_is_deflated(shared_db, monkeypatch):
 
 def test_account_sections_show_owner_tags_and_rows(shared_html):
     section = words(parse(shared_html).by_id[f"account-{ASSESSED}"])
-    assert f"Owner {HOSTILE}" in section
+    assert "Owner not tagged" in section  # tagged owner and team, not owner-email
     assert "cost-center=CC-1" in section
     assert "alice AKIAALICE00000000001 212 2026-11-28 s3, eu-west-1 " in section
     assert (
@@ -238,7 +238,7 @@ def test_hostile_values_are_escaped_everywhere(shared_html):
 
 def test_hostile_account_name_reads_back_as_its_text(shared_html):
     row = parse(shared_html).by_id[f"account-row-{ASSESSED}"]
-    assert row.count(HOSTILE) == 3  # name, owner tag and OU path
+    assert row.count(HOSTILE) == 2  # name and OU path
 
 
 def test_long_names_and_errors_are_kept_whole_in_the_html(shared_html):
