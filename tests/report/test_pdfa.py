@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from xml.etree import ElementTree
 
@@ -193,13 +194,16 @@ def test_keyaudit_report_renders_the_same_archival_pdf(demo_run, pdf_path, tmp_p
 
 
 def _context(files: list[dict[str, Any]], manifest_sha256: str | None, *, sliced: bool = False):
-    return {
-        "evidence": {"files": files, "manifest_sha256": manifest_sha256},
-        "run": {"run_id": "r1", "organization_id": "o-abc123def4", "as_of": "2026-12-01 06:00 UTC"},
-        "organization_name": None,
-        "generated_at": "2026-12-01 07:30 UTC",
-        "slice": {"account_ids": ["012345678901"], "count": 1} if sliced else None,
-    }
+    """What pdf_archive reads of a ReportContext: its evidence and its summary's run."""
+    summary = SimpleNamespace(
+        run={"run_id": "r1", "organization_id": "o-abc123def4", "as_of": "2026-12-01 06:00 UTC"},
+        organization_name=None,
+        generated_at="2026-12-01 07:30 UTC",
+        slice={"account_ids": ["012345678901"], "count": 1} if sliced else None,
+    )
+    return SimpleNamespace(
+        evidence={"files": files, "manifest_sha256": manifest_sha256}, summary=summary
+    )
 
 
 FILES = [
