@@ -90,16 +90,14 @@ def _each_format(con: Any, run_id: str, out: Path, rules: Any) -> dict[str, dict
     --format <one>` spends past the context), beside the time of writing as many bytes to the
     same folder in one write: how far each writer is from disk speed."""
     from keyaudit.report import build_report_context, exports
-    from keyaudit.report.formatting import relations
     from keyaudit.report.records import iter_records
 
     context = build_report_context(con, run_id, rules=rules, with_explorer=False)
-    found = relations(con)
     figures: dict[str, dict[str, float]] = {}
     for fmt in exports.EXPORT_FORMATS:
         path = out / f"only-{fmt}"
         started, cpu = time.perf_counter(), time.process_time()
-        records = iter_records(con, run_id, relations=found, account_ids=None)
+        records = iter_records(con, run_id, account_ids=None)
         exports.write_exports({fmt: path}, records, context)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         size = path.stat().st_size
