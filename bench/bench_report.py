@@ -34,7 +34,7 @@ TARGETS = {"pdf": (15.0, 600.0), "html": (5.0, None)}
 AS_OF = datetime(2026, 1, 31, 6, 0, tzinfo=UTC)
 
 
-def _child(task: str, db: Path, out: Path) -> dict[str, Any]:
+def _child(task: str, db: Path, out: Path, formats: str | None = None) -> dict[str, Any]:
     """Render one output and say how long each step took (runs in the child process)."""
     import duckdb
 
@@ -74,7 +74,7 @@ def _child(task: str, db: Path, out: Path) -> dict[str, Any]:
         figures["findings"] = context.summary.totals["total"]
         figures["dom_rows"] = html.count("<tr")
     elif task == "formats":
-        figures["formats"] = _each_format(con, run_id, out, rules)
+        figures["formats"] = _each_format(con, run_id, out, rules, formats)
         figures["bytes"] = sum(f["bytes"] for f in figures["formats"].values())
     else:  # the exports, as write_report writes them
         files = write_report(con, run_id, out, rules=rules, formats="csv,json,ocsf")
@@ -85,7 +85,9 @@ def _child(task: str, db: Path, out: Path) -> dict[str, Any]:
     return figures
 
 
-def _each_format(con: Any, run_id: str, out: Path, rules: Any) -> dict[str, dict[str, float]]:
+def _each_format(
+    con: Any, run_id: str, out: Path, rules: Any, formats: str | None = None
+) -> dict[str, dict[str, float]]:
     """Each export format written on its own, from one report context (what `keyaudit report
     --format <one>` spends past the context), beside the time of writing as many bytes to the
     same folder in one write: how far each writer is from disk speed."""
@@ -94,7 +96,8 @@ def _each_format(con: Any, run_id: str, out: Path, rules: Any) -> dict[str, dict
 
     context = build_report_context(con, run_id, rules=rules, with_explorer=False)
     figures: dict[str, dict[str, float]] = {}
-    for fmt in exports.EXPORT_FORMATS:
+    wanted = formats.split(",") if formats else exports.EXPORT_FORMATS
+    for fmt in [f for f in exports.EXPORT_FORMATS if f in wanted]:
         path = out / f"only-{fmt}"
         started, cpu = time.perf_counter(), time.process_time()
         records = iter_records(con, run_id, account_ids=None)
@@ -114,11 +117,12 @@ def _each_format(con: Any, run_id: str, out: Path, rules: Any) -> dict[str, dict
     return figures
 
 
-def _measure(task: str, db: Path, out: Path) -> dict[str, Any]:
+def _measure(task: str, db: Path, out: Path, formats: str | None = None) -> dict[str, Any]:
     """Run `task` in a child process; its own figures plus wall time and peak RSS."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, __file__, "--child", task, "--db", str(db), "--out", str(out)],
+        [sys.executable, __file__, "--child", task, "--db", str(db), "--out", str(out)]
+        + (["--formats", formats] if formats else []),
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -165,12 +169,15 @@ def main() -> int:
         help="what to measure, of pdf,html,exports,formats,browser (default: all)",
     )
     parser.add_argument(
+        "--formats", help="the export formats `formats` measures (default: every one)"
+    )
+    parser.add_argument(
         "--child", choices=("pdf", "html", "exports", "formats"), help=argparse.SUPPRESS
     )
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(_child(args.child, args.db, args.out)))
+        print(json.dumps(_child(args.child, args.db, args.out, args.formats)))
         return 0
     args.work.mkdir(parents=True, exist_ok=True)
     db = args.db or _build(args.work, args.accounts, args.keys)
@@ -189,7 +196,7 @@ def main() -> int:
     failed = False
     tasks = {t.strip() for t in args.tasks.split(",") if t.strip()}
     for task in [t for t in ("pdf", "html", "exports", "formats") if t in tasks]:
-        f = _measure(task, db, args.work / f"out-{task}")
+        f = _measure(task, db, args.work / f"out-{task}", args.formats)
         line = (
             f"{task:<8} {f['seconds']:6.1f} s (CPU {f['work_cpu_s']:.1f} s; {f['wall_s']:.1f} s with "
             f"Python's start and imports)  "
