@@ -35,7 +35,7 @@ demo: setup  ## audit a simulated organization end to end and print where the re
 test: test-deps  ## run the test suite, but for the slow end-to-end files (≤ 5 min on 2 cores)
 	@$(RUN) pytest -q -n 2 --dist loadfile -m "not slow"
 
-test-quick: setup  ## while you work: make test without Prefect and without the shared demo run (≈ 1 min)
+test-quick: setup  ## while you work: make test without the Prefect tests and without the shared demo run
 	@$(RUN) pytest -q -n 2 --dist loadfile -m "not slow and not prefect and not demo"
 
 test-slow: test-deps  ## the slow end-to-end files: Prefect flows, repeated demo runs, fault injection (CI runs them after make test)
