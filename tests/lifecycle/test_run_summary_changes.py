@@ -27,7 +27,7 @@ def test_the_first_run_of_a_scope_says_there_is_no_previous_run(history):
         None,
         None,
     )
-    assert _changes_line(vars(summary)) == "  since previous run    no previous run of this scope"
+    assert _changes_line(summary) == "  since previous run    no previous run of this scope"
 
 
 def test_new_and_resolved_since_the_previous_run_are_counted_waived_ones_included(history):
@@ -39,4 +39,4 @@ def test_new_and_resolved_since_the_previous_run_are_counted_waived_ones_include
         2,  # NO_MFA, WAIVED: as the report's "new" column counts them
         1,  # IDLE_KEY
     )
-    assert _changes_line(vars(summary)) == ("  since previous run    2 new, 1 resolved (run dec)")
+    assert _changes_line(summary) == ("  since previous run    2 new, 1 resolved (run dec)")

@@ -16,6 +16,7 @@ from report_rows import RULES, RUN_ID
 
 from keyaudit.report import write_report
 from keyaudit.report.exports import COLUMNS, OCSF_VERSION, _Lookup, ocsf_event, write_exports
+from keyaudit.report.sections import Coverage, ReportSummary
 
 FINDINGS_SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "findings.schema.json"
 
@@ -76,6 +77,16 @@ def _events(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+def summary_of(**facts: Any) -> ReportSummary:
+    """A report summary with the facts an export reads, the rest empty."""
+    empty: dict[str, Any] = {
+        "title": "t", "organization_name": None, "generated_at": None, "report_tool_version": "0.1.0",
+        "run": {}, "slice": None, "coverage": None, "warnings": [], "severity_summary": [],
+        "totals": {}, "rule_summary": [], "changes": {}, "accounts": [], "rules": {},
+    }  # fmt: skip
+    return ReportSummary(**(empty | facts))
+
+
 def test_every_demo_ocsf_event_validates_against_the_official_schema_of_its_version(demo_run):
     events = _events(demo_run.report_dir / "findings.ocsf.jsonl")
     total = json.loads((demo_run.report_dir / "findings.json").read_text("utf-8"))["run"][
@@ -112,12 +123,12 @@ def test_an_event_with_unknown_facts_and_no_control_mapping_leaves_them_out_and_
         account_id="012345678901",
     )
     lookup = _Lookup(
-        {
-            "run": {"run_id": RUN_ID, "organization_id": None},
-            "accounts": [],
-            "rules": {"CUSTOM_RULE": {"controls": {}}},
-            "report_tool_version": "0.1.0",
-        }
+        summary_of(
+            run={"run_id": RUN_ID, "organization_id": None},
+            accounts=[],
+            rules={"CUSTOM_RULE": {"controls": {}}},
+            report_tool_version="0.1.0",
+        )
     )
     event = ocsf_event(row, lookup)
     assert event["compliance"]["control"] == "CUSTOM_RULE"
@@ -176,13 +187,14 @@ def test_a_number_json_cannot_carry_fails_the_export_instead_of_writing_nan(tmp_
         finding_id="f-1", waived=False, severity="low", rule_id="R", account_id="012345678901"
     )
     record["key_age_days"] = float("nan")
-    context = {
-        "run": {"run_id": RUN_ID, "as_of_iso": "2026-12-01T06:00:00Z", "organization_id": None,
-                "status": "finished", "tool_version": "0.1.0"},
-        "accounts": [], "rules": {}, "report_tool_version": "0.1.0", "slice": None,
-        "coverage": {"in_scope": 1, "assessed": 1, "not_assessed": 0, "skipped": 0},
-        "totals": {"total": 1},
-    }  # fmt: skip
+    context = summary_of(
+        run={"run_id": RUN_ID, "as_of_iso": "2026-12-01T06:00:00Z", "organization_id": None,
+             "status": "finished", "tool_version": "0.1.0"},
+        coverage=Coverage(in_scope=1, assessed=1, partial=0, not_assessed=0, skipped=0,
+                          oldest_report_at=None, oldest_report_account_id=None,
+                          incomplete_count=0, is_complete=True),
+        totals={"total": 1},
+    )  # fmt: skip
     path = tmp_path / "findings.json"
     with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
         write_exports({"json": path}, [record], context)
