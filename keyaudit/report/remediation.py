@@ -22,9 +22,12 @@ from keyaudit.evidence.store import write_private
 from keyaudit.report.exports import csv_cell
 from keyaudit.report.queries import rows
 
-# Planned keys the PDF lists; the HTML and the plan files carry all. The per-account sections
-# already list these keys' findings: 200 rows here cost the demo's PDF 4 pages and ~1 s of layout.
+# Planned keys the report lists, earliest deactivation first; the plan files carry all. The
+# per-account sections already list these keys' findings: 200 rows here cost the demo's PDF 4
+# pages and ~1 s of layout. A 1,000-account plan has ~150,000 keys: all of them in report.html
+# took 17 s of template and ~1.6 GB (and the context fetched them for the PDF's 25 as well).
 PDF_PLAN_LIMIT = 25
+HTML_PLAN_LIMIT = 500
 PLAN_FORMAT = "keyaudit-remediation-plan/1"
 PLAN_CSV = "remediation-plan.csv"
 PLAN_JSON = "remediation-plan.json"
@@ -56,9 +59,16 @@ def plan_rows(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     account_ids: Sequence[str] | None = None,
+    *,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The planned keys (ISO dates), earliest deactivation first."""
-    params = {"run_id": run_id, "account_ids": list(account_ids) if account_ids else None}
+    """The planned keys (ISO dates), earliest deactivation first; the first `limit` of them when
+    given. Each row's planned_total counts the keys planned, whatever the limit."""
+    params = {
+        "run_id": run_id,
+        "account_ids": list(account_ids) if account_ids else None,
+        "row_limit": limit,
+    }
     return [_iso_row(row) for row in rows(con, "remediation_plan", params)]
 
 
@@ -81,11 +91,13 @@ def plan_section(
     run_id: str,
     account_ids: Sequence[str] | None,
 ) -> dict[str, Any]:
-    """The report's "Deactivation plan" section."""
-    keys = plan_rows(con, run_id, account_ids)
+    """The report's "Deactivation plan" section: the first HTML_PLAN_LIMIT keys to be
+    deactivated (the PDF shows PDF_PLAN_LIMIT of them) and how many are planned in all."""
+    keys = plan_rows(con, run_id, account_ids, limit=HTML_PLAN_LIMIT)
     return {
         "plan_id": keys[0]["plan_id"] if keys else None,
         "planned": keys,
+        "planned_total": keys[0]["planned_total"] if keys else 0,
         "pdf_limit": PDF_PLAN_LIMIT,
     }
 
@@ -102,7 +114,9 @@ def plan_document(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]
         "as_of": _iso(run["as_of"]),
         "warn_days": settings.get("warn_days"),
         "deactivate_after_days": settings.get("deactivate_after_days"),
-        "keys": [{k: v for k, v in key.items() if k != "plan_id"} for key in keys],
+        "keys": [
+            {k: v for k, v in key.items() if k not in ("plan_id", "planned_total")} for key in keys
+        ],
     }
 
 

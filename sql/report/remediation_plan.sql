@@ -1,5 +1,7 @@
 -- The run's deactivation plan (sql/remediation/plan.sql) in the accounts of $account_ids (all
--- accounts when NULL): the report's section, the plan files and the owner e-mails read it.
+-- accounts when NULL), earliest deactivation first: the report's section, the plan files and the
+-- owner e-mails read it. $row_limit (NULL: every key) bounds what the report's section fetches;
+-- planned_total counts the keys planned whatever the limit.
 with plan as (
     select *
     from remediation_plan
@@ -8,7 +10,12 @@ with plan as (
 ),
 
 final as (
-    select * exclude (run_id) from plan
+    select
+        * exclude (run_id),
+        count(*) over () as planned_total
+    from plan
 )
 
-select * from final order by deactivate_on, account_id, user_name, access_key_id
+select * from final
+order by deactivate_on, account_id, user_name, access_key_id
+limit $row_limit
