@@ -29,12 +29,31 @@ def models(sql_dir: Path = SQL_DIR) -> dict[str, Path]:
 
 
 @dataclass(frozen=True)
+class NotNull:
+    """A column every row fills, or (dbt's `where` config) every row that meets `where`, an SQL
+    condition on the model's columns: a NULL the model's own definition gives (a waiver that
+    covers nothing has no finding) is not a failure, any other NULL of that column is."""
+
+    column: str
+    where: str | None = None
+
+    def __str__(self) -> str:
+        return self.column if self.where is None else f"{self.column} where {self.where}"
+
+
+@dataclass(frozen=True)
 class Declaration:
     model: str
     file: Path
     unique: tuple[tuple[str, ...], ...]
-    not_null: tuple[str, ...]
+    not_null: tuple[NotNull, ...]
     accepted_values: dict[str, list | str]
+
+
+def _not_null(entry: str | dict[str, str]) -> NotNull:
+    if isinstance(entry, str):
+        return NotNull(entry)
+    return NotNull(entry["column"], entry["where"])
 
 
 def declarations(sql_dir: Path = SQL_DIR) -> dict[str, Declaration]:
@@ -50,7 +69,7 @@ def declarations(sql_dir: Path = SQL_DIR) -> dict[str, Declaration]:
                 model=model,
                 file=file,
                 unique=tuple(tuple(key) for key in spec.get("unique", [])),
-                not_null=tuple(spec.get("not_null", [])),
+                not_null=tuple(_not_null(entry) for entry in spec.get("not_null", [])),
                 accepted_values=dict(spec.get("accepted_values", {})),
             )
     return found
@@ -95,14 +114,15 @@ def checks(declaration: Declaration) -> list[Check]:
                 f"group by all having count(*) > 1 order by rows desc limit 5",
             )
         )
-    for column in declaration.not_null:
+    for entry in declaration.not_null:
+        condition = f" and ({entry.where})" if entry.where else ""
         found.append(
             Check(
                 declaration.model,
                 "not_null",
-                (column,),
+                (str(entry),),
                 f"select count(*) as rows from {model} "
-                f"where {_name(column)} is null having count(*) > 0",
+                f"where {_name(entry.column)} is null{condition} having count(*) > 0",
             )
         )
     for column, values in declaration.accepted_values.items():

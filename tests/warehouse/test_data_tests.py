@@ -1,8 +1,10 @@
 """Data tests, dbt-style: every model of sql/staging, sql/marts and sql/views declares in its
 folder's schema.yml the keys that must be unique, the columns that must be filled and the
-values a column may take, and every declaration holds on the demo warehouse (the session's
-demo run, tests/conftest.py). A model without a declaration, or a declaration that does not
-hold, fails here by model and column."""
+values a column may take, and every declaration holds on two warehouses: the demo's (the
+session's demo run, tests/conftest.py) and the report tests' two runs (tests/report/report_rows:
+waivers that cover nothing, resolved and new findings). A model without a declaration, a
+declaration that does not hold, or a model with no rows in either warehouse (its checks could
+not fail) fails here by model and column."""
 
 from __future__ import annotations
 
@@ -14,8 +16,15 @@ import pytest
 
 from keyaudit.paths import SQL_DIR
 from keyaudit.warehouse.db import connect
+from tests.report.report_rows import make_warehouse
 from tests.runs import DemoRun
-from tests.warehouse.data_tests import MODEL_FOLDERS, declarations, failures, models
+from tests.warehouse.data_tests import (
+    MODEL_FOLDERS,
+    NotNull,
+    declarations,
+    failures,
+    models,
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +34,45 @@ def demo_warehouse(demo_run: DemoRun):
     con.close()
 
 
+@pytest.fixture(scope="module")
+def two_run_warehouse(tmp_path_factory: pytest.TempPathFactory):
+    con = make_warehouse(tmp_path_factory.mktemp("data-tests") / "two-runs.duckdb")
+    yield con
+    con.close()
+
+
 def test_every_declaration_holds_on_the_demo_warehouse(demo_warehouse):
     broken = failures(demo_warehouse, declarations())
     assert broken == [], "\n".join(broken)
+
+
+def test_every_declaration_holds_on_two_runs_with_waivers_and_resolved_findings(
+    two_run_warehouse,
+):
+    broken = failures(two_run_warehouse, declarations())
+    assert broken == [], "\n".join(broken)
+
+
+def test_every_model_has_rows_to_check_in_one_of_the_warehouses(demo_warehouse, two_run_warehouse):
+    def empty(con) -> set[str]:
+        return {m for m in models() if not con.execute(f'select 1 from "{m}" limit 1').fetchall()}
+
+    assert sorted(empty(demo_warehouse) & empty(two_run_warehouse)) == []
+
+
+def test_a_column_null_by_definition_is_checked_where_it_must_be_filled(two_run_warehouse):
+    """A waiver that covers nothing has no finding, so no rule: every other row has one."""
+    declared = declarations()["waiver_matches"]
+    everywhere = replace(declared, unique=(), not_null=(NotNull("rule_id"),), accepted_values={})
+    where_covered = replace(everywhere, not_null=(NotNull("rule_id", "finding_id is not null"),))
+    wrong_condition = replace(everywhere, not_null=(NotNull("rule_id", "finding_id is null"),))
+    assert failures(two_run_warehouse, {"waiver_matches": where_covered}) == []
+    assert [f.split(": [")[0] for f in failures(two_run_warehouse, {"w": everywhere})] == [
+        "waiver_matches: not_null (rule_id)"
+    ]
+    assert [f.split(": [")[0] for f in failures(two_run_warehouse, {"w": wrong_condition})] == [
+        "waiver_matches: not_null (rule_id where finding_id is null)"
+    ]
 
 
 def test_every_model_has_a_declaration_with_a_unique_key():
@@ -53,7 +98,10 @@ def test_a_declaration_that_does_not_hold_fails_by_model_and_column(demo_warehou
         "keys": replace(declared["keys"], unique=(("run_id",),), not_null=(), accepted_values={}),
         # a column that is not always filled: findings about an account name no user
         "findings_open": replace(
-            declared["findings_open"], unique=(), not_null=("user_name",), accepted_values={}
+            declared["findings_open"],
+            unique=(),
+            not_null=(NotNull("user_name"),),
+            accepted_values={},
         ),
         # values narrower than the data: the demo has findings of every headline severity
         "finding_lifecycle": replace(
