@@ -1,7 +1,8 @@
 -- The data notes of a run's reconciliation: every line that does not hold, on its account (a
 -- run note when the line is about the run or a requirement), so a difference is never silent.
+-- Reads the lines kept at load (reconciliation_lines: the view `reconciliation`'s rows).
 with reconciliation as (
-    select * from reconciliation where run_id = $run_id
+    select * from reconciliation_lines where run_id = $run_id
 ),
 
 final as (

@@ -19,12 +19,14 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+import keyaudit.warehouse.db
 from keyaudit.cli import app
 from keyaudit.evidence.store import EvidenceStore
 from keyaudit.report.context import build_report_context
 from keyaudit.report.reconciliation import completeness
 from keyaudit.report.render import render_html
 from keyaudit.rules.catalogue import load_catalogue
+from keyaudit.rules.waivers import Waiver, WaiverFile
 from keyaudit.warehouse.db import connect
 from keyaudit.warehouse.load import load_run
 from keyaudit.warehouse.reconciliation import record_differences
@@ -105,6 +107,71 @@ def test_every_line_of_a_clean_run_holds_and_none_becomes_a_note(con, loaded):
     assert {x["result"] for x in found} == {"holds", "not assessed"}
     assert all(x["difference"] == 0 for x in found if x["result"] == "holds")
     assert notes(con, loaded.run_id) == []
+
+
+def kept(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
+    """The lines loading kept in reconciliation_lines, which the report and the notes read."""
+    cursor = con.execute("select * from reconciliation_lines where run_id = ?", [run_id])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _sorted(found: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return sorted((tuple(x.values()) for x in found), key=repr)
+
+
+def test_the_lines_kept_at_load_are_the_views_lines_column_for_column(con, loaded):
+    """One definition: the table is the view's result for the run, never a second opinion."""
+    found = lines(con, loaded.run_id)
+    assert found, "the demo run has reconciliation lines"
+    assert [list(x) for x in kept(con, loaded.run_id)[:1]] == [list(found[0])]  # same columns
+    assert _sorted(kept(con, loaded.run_id)) == _sorted(found)
+
+
+def test_recording_the_differences_keeps_the_lines_the_view_gives_now(con, loaded):
+    """What the tests below alter reaches the report only through record_differences, as
+    loading calls it: the kept lines follow the view, and another run's are left alone."""
+    con.execute("delete from listed_users where run_id = ?", [loaded.run_id])
+    assert _sorted(kept(con, loaded.run_id)) != _sorted(lines(con, loaded.run_id))
+    con.execute(
+        "insert into reconciliation_lines by name select * replace ('other-run' as run_id) "
+        "from reconciliation_lines where run_id = ?",
+        [loaded.run_id],
+    )
+    others = con.execute(
+        "select count(*) from reconciliation_lines where run_id = 'other-run'"
+    ).fetchone()
+    record_differences(con, loaded.run_id)
+    assert _sorted(kept(con, loaded.run_id)) == _sorted(lines(con, loaded.run_id))
+    assert {x["result"] for x in pick(kept(con, loaded.run_id), check_id="users_listed")} == {
+        "does not hold",
+        "not assessed",
+    }
+    assert (
+        con.execute(
+            "select count(*) from reconciliation_lines where run_id = 'other-run'"
+        ).fetchone()
+        == others
+    )
+
+
+def test_a_writer_whose_view_sql_changed_keeps_every_runs_lines_again(
+    demo_run, tmp_path, monkeypatch
+):
+    """New view SQL (an upgrade, an edited file) makes the next writer remake the views and
+    keep every run's lines as the new view gives them: the table never lags the view."""
+    loaded = copy_run(demo_run, tmp_path / "copy")
+    con = connect(loaded.warehouse)
+    con.execute(
+        "update reconciliation_lines set detail = 'stale' where run_id = ?", [loaded.run_id]
+    )
+    con.close()
+    monkeypatch.setattr(keyaudit.warehouse.db, "sql_sha256", lambda folders: "changed")
+    con = connect(loaded.warehouse)
+    try:
+        assert _sorted(kept(con, loaded.run_id)) == _sorted(lines(con, loaded.run_id))
+    finally:
+        con.close()
 
 
 def test_the_organization_listing_adds_up_to_in_scope_skipped_and_filtered_out(con, loaded):
@@ -323,6 +390,50 @@ def test_a_key_missing_from_the_api_listing_is_a_difference_after_loading(demo_r
         assert any(
             m.startswith(f"account {account_id}: access keys of IAM users") for (m,) in messages
         )
+    finally:
+        con.close()
+
+
+@pytest.mark.slow  # a whole run again: make test-slow
+def test_a_waiver_given_when_the_run_is_loaded_again_changes_the_reports_lines(demo_run, tmp_path):
+    """Waivers reach the warehouse only by loading (a run loaded again with the waiver file
+    given): the requirement lines the report reads count the newly waived findings."""
+    loaded = copy_run(demo_run, tmp_path / "copy")
+    folder = loaded.warehouse.parent
+    con = connect(folder / "keyaudit.duckdb")
+    try:
+        rule_id, account_id = con.execute(
+            "select rule_id, account_id from findings where run_id = ? and not waived "
+            "and account_id is not null order by all limit 1",
+            [loaded.run_id],
+        ).fetchone()
+        before = completeness(con, loaded.run_id, None)["lines"]
+        waiver = Waiver(
+            waiver_id="W-TEST",
+            rule_id=rule_id,
+            account_id=account_id,
+            reason="accepted for the test",
+            approved_by="tester@example.com",
+            ticket="SEC-1",
+            expires_on=AS_OF.date().replace(year=AS_OF.year + 1),
+            user_name="*",
+        )
+        load_run(
+            con,
+            EvidenceStore(folder / "evidence", loaded.run_id),
+            rules=load_catalogue(),
+            finished_at=AS_OF,
+            manifest_sha256=None,
+            waivers=WaiverFile("waivers.yml", b"for the test", (waiver,)),
+        )
+        after = completeness(con, loaded.run_id, None)["lines"]
+        assert _sorted(after) != _sorted(before)
+        changed = {x["subject"] for x in after} - {x["subject"] for x in before} or {
+            x["subject"] for x, y in zip(after, before, strict=True) if x["detail"] != y["detail"]
+        }
+        assert changed and all(" (" in subject for subject in changed)  # requirement lines
+        view = lines(con, loaded.run_id)
+        assert _sorted(kept(con, loaded.run_id)) == _sorted(view)
     finally:
         con.close()
 
