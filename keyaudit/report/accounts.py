@@ -85,6 +85,36 @@ def rank(accounts: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(accounts, key=key)
 
 
+def accounts_table_for_pdf(
+    accounts: Sequence[dict[str, Any]], ranked: Sequence[dict[str, Any]], limit: int
+) -> dict[str, Any]:
+    """The PDF's Accounts table: every account by id, or past `limit` accounts the `limit` with
+    the most open findings (`rank`'s order) and one line of totals for the others, so no
+    account's findings drop out of the PDF's counts. A 1,000-account table was 34 pages and
+    about a third of that PDF's layout; the accounts not assessed are listed by name in the
+    scope section whatever this table shows, and report.html and findings.xlsx list every one."""
+    if len(accounts) <= limit:
+        return {"rows": list(accounts), "capped": False, "rest": None}
+    shown = list(ranked[:limit])
+    ids = {a["account_id"] for a in shown}
+    others = [a for a in accounts if a["account_id"] not in ids]
+    assessed = [a for a in others if a["is_assessed"]]
+    by_severity = {s: sum(a["open_by_severity"][s] for a in assessed) for s in HEADLINE_SEVERITIES}
+    return {
+        "rows": shown,
+        "capped": True,
+        "rest": {
+            "count": len(others),
+            "assessed": len(assessed),
+            "not_assessed": sum(not a["is_assessed"] and a["status"] != "skipped" for a in others),
+            "skipped": sum(a["status"] == "skipped" for a in others),
+            "open_findings": sum(a["open_findings"] for a in assessed),
+            "open_by_severity": by_severity,
+            "waived_findings": sum(a["waived_findings"] for a in others),
+        },
+    }
+
+
 def finding_row(row: dict[str, Any]) -> dict[str, Any]:
     """One finding as the per-account tables and the exports show it."""
     # the credential it names: an access key, SSH key, service-specific credential or certificate

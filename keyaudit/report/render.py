@@ -20,7 +20,7 @@ from keyaudit.evidence.store import make_private_dir, write_private
 from keyaudit.frameworks import lookup
 from keyaudit.paths import TEMPLATES_DIR
 from keyaudit.report import exports
-from keyaudit.report.accounts import section_groups
+from keyaudit.report.accounts import accounts_table_for_pdf, section_groups
 from keyaudit.report.context import RuleInfo, build_report_context, build_report_summary
 from keyaudit.report.file_names import file_names, view_name
 from keyaudit.report.formatting import (
@@ -45,6 +45,9 @@ PDF_NOTES_LIMIT = 200
 PDF_EVIDENCE_LIMIT = 1200
 # Input files of a files run the PDF lists; past it, a count by status (the HTML has all).
 PDF_INPUT_FILES_LIMIT = 200
+# Accounts the PDF's Accounts table lists; past it, the ones with the most open findings and a
+# line of totals for the others (keyaudit.report.accounts.accounts_table_for_pdf).
+PDF_ACCOUNTS_LIMIT = 300
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,11 @@ def render_html(context: ReportContext, *, for_pdf: bool = False) -> str:
         detail=shown_detail,
         sections_shown=sections_shown,
         anchored_accounts=anchored_accounts(shown_detail, sections_shown),
+        pdf_accounts=accounts_table_for_pdf(
+            context.summary.accounts, context.account_detail.ranked_accounts, PDF_ACCOUNTS_LIMIT
+        )
+        if for_pdf
+        else None,
         notes_shown=shown_notes,
         notes_omitted=len(notes) - len(shown_notes),
         evidence_shown=shown_files,
