@@ -499,6 +499,11 @@ def load_and_evaluate(plan: RunPlan, finished_at: datetime) -> RunSummary:
         from keyaudit.integrity.resume import check_evidence
 
         check_evidence(plan.config, plan.resume)
+    log.info(  # the wait after the last account's line: say what it is
+        "run %s: loading the evidence into %s and evaluating the rules …",
+        plan.run_id,
+        plan.config.paths.warehouse,
+    )
     manifest_sha, _ = plan.store.write_run_manifest(keep=plan.resume is not None)
     signature = sign_run_manifest(plan, manifest_sha, finished_at)
     con = connect(
@@ -551,6 +556,7 @@ def write_report(plan: RunPlan, generated_at: datetime) -> ReportOutputs:
     from keyaudit.warehouse.db import connect
 
     report = plan.config.report
+    log.info("run %s: writing the report (HTML, PDF, exports) to %s …", plan.run_id, plan.out_dir)
     con = connect(plan.config.paths.warehouse, read_only=True)
     try:
         write_evidence_sums(con, plan.run_id, plan.store.run_dir)

@@ -114,7 +114,19 @@ def _resolve(value: str, variables: dict[str, str]) -> tuple[str, bool]:
 
 @lru_cache(maxsize=65536)
 def action_mask(pattern: str) -> int:
-    """The catalogue's IAM actions one Action value matches, as a mask."""
+    """The catalogue's IAM actions one Action value matches, as a mask.
+
+    Every catalogue action is "iam:<name>". A value whose service prefix (the text up to its
+    first ":") has no wildcard matches only actions that begin with that prefix, so a prefix
+    other than "iam:" matches none of them: AWS managed policies such as ReadOnlyAccess list
+    thousands of other services' actions, and each was matched against every IAM action."""
+    service, colon, _ = pattern.partition(":")
+    if colon and "*" not in service and "?" not in service and service.lower() != "iam":
+        return 0
+    return _scanned_action_mask(pattern)
+
+
+def _scanned_action_mask(pattern: str) -> int:
     regex = action_regex(pattern)
     mask = 0
     for i, action in enumerate(iam_catalogue().actions):

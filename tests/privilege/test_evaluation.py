@@ -362,3 +362,35 @@ def test_a_path_is_skipped_only_when_no_statement_names_its_first_action() -> No
     )
     assert found.privilege == "escalation"
     assert "pass the administrator role boss" in found.reason
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "iam:*",
+        "IAM:Get*",
+        "iAm:createaccesskey",
+        "i?m:list*",
+        "ia*:put*",
+        "*:*",
+        "*",
+        "iam*",
+        "*am:attach*",
+        "iam",
+        "s3:*",
+        "a4b:Get*",
+        "iamx:*",
+        "ia:*",
+        ":*",
+        "",
+    ],
+)
+def test_the_service_prefix_shortcut_matches_what_scanning_every_action_finds(pattern) -> None:
+    """Only a literal prefix other than iam: skips the scan; wildcards in it are scanned."""
+    from keyaudit.privilege.documents import _scanned_action_mask, action_mask
+
+    assert action_mask(pattern) == _scanned_action_mask(pattern)
+    if pattern.lower().startswith(("s3:", "a4b:", "iamx:", "ia:", ":")):
+        assert action_mask(pattern) == 0
+    if pattern.lower() in ("iam:*", "*:*", "*", "iam*", "i?m:list*"):
+        assert action_mask(pattern) != 0
