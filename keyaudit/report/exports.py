@@ -20,6 +20,7 @@ from typing import Any
 from keyaudit.frameworks import FRAMEWORKS
 from keyaudit.model import ROOT_USER
 from keyaudit.report import workbook
+from keyaudit.report.records import export_lines, iter_records
 from keyaudit.report.sections import ReportContext, ReportSummary
 from keyaudit.rules.commands import fill_command
 from keyaudit.safefile import atomic_file
@@ -509,9 +510,51 @@ def write_exports(
     return count
 
 
+def write_run_exports(
+    con: Any,
+    run_id: str,
+    paths: Mapping[str, Path],
+    context: ReportContext | ReportSummary,
+    *,
+    account_ids: list[str] | None,
+) -> None:
+    """Write the exports named in `paths` of every finding of the report (all of the run's, or
+    those of `account_ids`), as `write_exports` writes them: findings.csv and findings.json
+    formatted by DuckDB (`records.export_lines`: the same bytes, near disk speed), the other
+    formats in one pass over the findings in Python."""
+    summary = context.summary if isinstance(context, ReportContext) else context
+    for fmt in [f for f in SQL_FORMATS if f in paths]:
+        lines = export_lines(
+            con,
+            run_id,
+            fmt,
+            account_ids=account_ids,
+            as_of_iso=summary.run["as_of_iso"],
+            accounts=summary.accounts,
+            rules=summary.rules,
+        )
+        with atomic_file(paths[fmt], text=True, encoding="utf-8", newline="") as out:
+            if fmt == "csv":
+                # the header as the csv module writes it (RFC 4180: CRLF after every record)
+                csv.writer(out, dialect="excel").writerow(COLUMNS)
+                for chunk in lines:
+                    out.write(chunk)
+            else:
+                dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+                out.write('{\n"run": ' + dumps(run_header(summary)) + ',\n"findings": [')
+                for i, chunk in enumerate(lines):
+                    out.write((",\n" if i else "\n") + chunk)
+                out.write("\n]\n}\n")
+    rest = {f: path for f, path in paths.items() if f not in SQL_FORMATS}
+    if rest:
+        write_exports(rest, iter_records(con, run_id, account_ids=account_ids), context)
+
+
 def _as_of(iso: str) -> datetime:
     return datetime.fromisoformat(iso.replace("Z", "+00:00"))
 
 
 EXPORT_FORMATS = ("csv", "json", "ocsf", "xlsx", "tickets")
 CSV_FORMATS = ("csv", "tickets")
+# Written by DuckDB from the warehouse (write_run_exports), byte for byte as write_exports writes them.
+SQL_FORMATS = ("csv", "json")

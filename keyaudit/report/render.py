@@ -312,14 +312,15 @@ def write_report(
         mark = time.perf_counter()
         for fmt in export_formats:
             written[fmt] = out_dir / names[fmt]
-        records = iter_records(
+        # every finding's lifecycle: the first run of a scope too (every finding new, first seen
+        # now, open 0 days)
+        exports.write_run_exports(
             con,
             run_id,
+            {f: written[f] for f in export_formats},
+            context,
             account_ids=account_filter(account_ids),
-            # the first run of a scope too: every finding new, first seen now, open 0 days
-            with_lifecycle=True,
         )
-        exports.write_exports({f: written[f] for f in export_formats}, records, context)
         timings.append(f"exports {time.perf_counter() - mark:.1f} s")
     log.info(
         "run %s: report written to %s (%d findings; %s)",

@@ -37,6 +37,15 @@ def placeholders_in(template: str) -> list[str]:
     return list(_parsed(template)[1])
 
 
+def template_parts(template: str | None) -> tuple[list[str], list[str]] | None:
+    """A template cut at its placeholders and its placeholder names in order of first use (lists,
+    for SQL that fills it: sql/report/export_macros.sql), or None for no template."""
+    if not template:
+        return None
+    parts, names = _parsed(template)
+    return list(parts), list(names)
+
+
 @lru_cache(maxsize=256)
 def _parsed(template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """A template cut at its placeholders (text, name, text, name, …, text) and its placeholder
