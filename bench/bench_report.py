@@ -88,11 +88,10 @@ def _child(task: str, db: Path, out: Path, formats: str | None = None) -> dict[s
 def _each_format(
     con: Any, run_id: str, out: Path, rules: Any, formats: str | None = None
 ) -> dict[str, dict[str, float]]:
-    """Each export format written on its own, from one report context (what `keyaudit report
-    --format <one>` spends past the context), beside the time of writing as many bytes to the
+    """Each export format written on its own, from one report context, as `keyaudit report
+    --format <one>` writes it past the context (exports.write_run_exports), beside the time of writing as many bytes to the
     same folder in one write: how far each writer is from disk speed."""
     from keyaudit.report import build_report_context, exports
-    from keyaudit.report.records import iter_records
 
     context = build_report_context(con, run_id, rules=rules, with_explorer=False)
     figures: dict[str, dict[str, float]] = {}
@@ -100,8 +99,7 @@ def _each_format(
     for fmt in [f for f in exports.EXPORT_FORMATS if f in wanted]:
         path = out / f"only-{fmt}"
         started, cpu = time.perf_counter(), time.process_time()
-        records = iter_records(con, run_id, account_ids=None)
-        exports.write_exports({fmt: path}, records, context)
+        exports.write_run_exports(con, run_id, {fmt: path}, context, account_ids=None)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         size = path.stat().st_size
         path.unlink()

@@ -41,41 +41,74 @@ select
             ka_csv_text(first_seen_iso),
             ka_csv_value(days_open),
             ka_csv_value(is_new),
-            ka_csv_text(remediation_command)
+            -- computed once (a macro's argument is repeated where the macro uses it)
+            list_transform([remediation_command], lambda c: ka_csv_text(c))[1]
         ) || chr(13) || chr(10)
-        else
-            '{"run_id": ' || ka_json_text($run_id)
-            || ', "as_of": ' || ka_json_text($as_of_iso)
-            || ', "finding_id": ' || ka_json_text(finding_id)
-            || ', "status": ' || ka_json_text(status)
-            || ', "severity": ' || ka_json_text(severity)
-            || ', "rule_id": ' || ka_json_text(rule_id)
-            || ', "rule_title": ' || ka_json_text(rule_title)
-            || ', "account_id": ' || ka_json_text(account_id)
-            || ', "account_name": ' || ka_json_text(account_name)
-            || ', "account_owner": ' || ka_json_text(account_owner)
-            || ', "ou_path": ' || ka_json_text(ou_path)
-            || ', "user_name": ' || ka_json_text(user_name)
-            || ', "user_arn": ' || ka_json_text(user_arn)
-            || ', "credential_kind": ' || ka_json_text(credential_kind)
-            || ', "credential_id": ' || ka_json_text(credential_id)
-            || ', "credential_slot": ' || ka_json_value(credential_slot)
-            || ', "access_key_id": ' || ka_json_text(access_key_id)
-            || ', "key_slot": ' || ka_json_value(key_slot)
-            || ', "owner": ' || ka_json_text(owner)
-            || ', "owner_source": ' || ka_json_text(owner_source)
-            || ', "key_created_at": ' || ka_json_text(key_created_iso)
-            || ', "key_age_days": ' || ka_json_value(key_age_days)
-            || ', "key_last_used_at": ' || ka_json_text(key_last_used_iso)
-            || ', "key_last_used_service": ' || ka_json_text(key_last_used_service)
-            || ', "key_last_used_region": ' || ka_json_text(key_last_used_region)
-            || ', "reason": ' || ka_json_text(reason)
-            || ', "waiver_id": ' || ka_json_text(waiver_id)
-            || ', "first_seen_as_of": ' || ka_json_text(first_seen_iso)
-            || ', "days_open": ' || ka_json_value(days_open)
-            || ', "is_new": ' || ka_json_value(is_new)
-            || ', "remediation_command": ' || ka_json_text(remediation_command)
-            || '}'
+        else concat(
+            '{"run_id": ',
+            ka_json_text($run_id),
+            ', "as_of": ',
+            ka_json_text($as_of_iso),
+            ', "finding_id": ',
+            ka_json_text(finding_id),
+            ', "status": ',
+            ka_json_text(status),
+            ', "severity": ',
+            ka_json_text(severity),
+            ', "rule_id": ',
+            ka_json_text(rule_id),
+            ', "rule_title": ',
+            ka_json_text(rule_title),
+            ', "account_id": ',
+            ka_json_text(account_id),
+            ', "account_name": ',
+            ka_json_text(account_name),
+            ', "account_owner": ',
+            ka_json_text(account_owner),
+            ', "ou_path": ',
+            ka_json_text(ou_path),
+            ', "user_name": ',
+            ka_json_text(user_name),
+            ', "user_arn": ',
+            ka_json_text(user_arn),
+            ', "credential_kind": ',
+            ka_json_text(credential_kind),
+            ', "credential_id": ',
+            ka_json_text(credential_id),
+            ', "credential_slot": ',
+            ka_json_value(credential_slot),
+            ', "access_key_id": ',
+            ka_json_text(access_key_id),
+            ', "key_slot": ',
+            ka_json_value(key_slot),
+            ', "owner": ',
+            ka_json_text(owner),
+            ', "owner_source": ',
+            ka_json_text(owner_source),
+            ', "key_created_at": ',
+            ka_json_text(key_created_iso),
+            ', "key_age_days": ',
+            ka_json_value(key_age_days),
+            ', "key_last_used_at": ',
+            ka_json_text(key_last_used_iso),
+            ', "key_last_used_service": ',
+            ka_json_text(key_last_used_service),
+            ', "key_last_used_region": ',
+            ka_json_text(key_last_used_region),
+            ', "reason": ',
+            ka_json_text(reason),
+            ', "waiver_id": ',
+            ka_json_text(waiver_id),
+            ', "first_seen_as_of": ',
+            ka_json_text(first_seen_iso),
+            ', "days_open": ',
+            ka_json_value(days_open),
+            ', "is_new": ',
+            ka_json_value(is_new),
+            ', "remediation_command": ',
+            list_transform([remediation_command], lambda c: ka_json_text(c))[1],
+            '}'
+        )
     end as line
 from (
     select
