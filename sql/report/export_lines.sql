@@ -153,19 +153,19 @@ from (
         from finding_rows
         left join (
             select
-                unnest(cast($export_account_ids as varchar [])) as account_id,
-                unnest(cast($account_names as varchar [])) as account_name,
-                unnest(cast($account_owners as varchar [])) as account_owner,
-                unnest(cast($account_ou_paths as varchar [])) as ou_path
+                unnest(cast($export_account_ids as varchar[])) as account_id,
+                unnest(cast($account_names as varchar[])) as account_name,
+                unnest(cast($account_owners as varchar[])) as account_owner,
+                unnest(cast($account_ou_paths as varchar[])) as ou_path
         ) as export_accounts
             on finding_rows.account_id = export_accounts.account_id
         left join (
             select
-                unnest(cast($rule_ids as varchar [])) as rule_id,
-                unnest(cast($rule_titles as varchar [])) as rule_title,
-                unnest(cast($rule_parts as varchar [] [])) as parts,
-                unnest(cast($rule_names as varchar [] [])) as names,
-                unnest(cast($rule_words as varchar [] [])) as words
+                unnest(cast($rule_ids as varchar[])) as rule_id,
+                unnest(cast($rule_titles as varchar[])) as rule_title,
+                unnest(cast($rule_parts as varchar[][])) as parts,
+                unnest(cast($rule_names as varchar[][])) as names,
+                unnest(cast($rule_words as varchar[][])) as words
         ) as export_rules
             on finding_rows.rule_id = export_rules.rule_id
     ) as export_facts

@@ -83,7 +83,9 @@ create or replace temp macro ka_shell_quote(value) as
 
 -- A placeholder's value in one finding, shell-quoted (the q_ arguments, null when the finding
 -- has none); null for a placeholder the exports do not know.
-create or replace temp macro ka_command_value(name, q_account, q_role, q_user, q_key, q_root_key, q_credential) as
+create or replace temp macro ka_command_value(
+    name, q_account, q_role, q_user, q_key, q_root_key, q_credential
+) as
     case name
         when 'ACCOUNT_ID' then q_account
         when 'ROLE' then q_role
@@ -113,27 +115,35 @@ create or replace temp macro ka_comment_lines(pieces) as
 -- placeholders in order of first use and what each stands for in words; filled: the parts with
 -- each known value in place (ka_filled_parts). If a value is unknown, the whole text is a
 -- comment that names what to fill in, a line break being any that str.splitlines knows.
-create or replace temp macro ka_filled_parts(parts, q_account, q_role, q_user, q_key, q_root_key, q_credential) as
+create or replace temp macro ka_filled_parts(
+    parts, q_account, q_role, q_user, q_key, q_root_key, q_credential
+) as
     array_to_string(
         list_transform(
-            parts,
-            lambda p, i: case
-                when i % 2 = 1 then p
+            range(1, len(parts) + 1),
+            lambda i: case
+                when i % 2 = 1 then parts[i]
                 else coalesce(
-                    ka_command_value(p, q_account, q_role, q_user, q_key, q_root_key, q_credential), p
+                    ka_command_value(
+                        parts[i], q_account, q_role, q_user, q_key, q_root_key, q_credential
+                    ),
+                    parts[i]
                 )
             end
         ),
         ''
     );
 
-create or replace temp macro ka_missing_words(names, words, q_account, q_role, q_user, q_key, q_root_key, q_credential) as
+create or replace temp macro ka_missing_words(
+    names, words, q_account, q_role, q_user, q_key, q_root_key, q_credential
+) as
     list_filter(
         list_transform(
-            names,
-            lambda n, i: case
-                when ka_command_value(n, q_account, q_role, q_user, q_key, q_root_key, q_credential)
-                    is null then words[i]
+            range(1, len(names) + 1),
+            lambda i: case
+                when ka_command_value(
+                    names[i], q_account, q_role, q_user, q_key, q_root_key, q_credential
+                ) is null then words[i]
             end
         ),
         lambda w: w is not null
