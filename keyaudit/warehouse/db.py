@@ -22,8 +22,8 @@ from keyaudit.config import DEFAULT_STORAGE_VERSION
 from keyaudit.model import KeyauditError
 from keyaudit.paths import SQL_DIR
 from keyaudit.safefile import FILE_MODE, make_private_dir, others_can_write, owner_only_if_ours
+from keyaudit.warehouse.kept import KEPT, keep_views
 from keyaudit.warehouse.marts import MARTS, refresh_marts, sql_sha256
-from keyaudit.warehouse.reconciliation import record_reconciliation
 
 if TYPE_CHECKING:  # pandas costs a second to import; `keyaudit query` never needs it
     import pandas as pd
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pandas costs a second to import; `keyaudit query` never nee
 log = logging.getLogger("keyaudit.warehouse")
 
 RUN_TABLES = (
-    "reconciliation_lines",
+    *KEPT,
     "remediation_plan",
     *reversed(MARTS),
     "input_files",
@@ -329,26 +329,26 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     if not migrated and _views_built_from(con, wanted):
         if refresh_marts(con):  # the mart SQL changed: the views read new tables
             create_views(con, ("views",))
-            _refill_reconciliation(con)
+            _keep_views_again(con)
         return version
     create_views(con, ("staging",))
     refresh_marts(con)  # read staging; read by the auditor views
     create_views(con, ("views",))
-    _refill_reconciliation(con)
+    _keep_views_again(con)
     con.execute("delete from view_builds")
     con.execute("insert into view_builds values (?)", [wanted])
     return version
 
 
-def _refill_reconciliation(con: duckdb.DuckDBPyConnection) -> None:
-    """The views were made again (new SQL, or a migration): keep every run's reconciliation as
-    the new view gives it, so the table never says what the view would not. A warehouse
-    without runs skips it (planning the view costs half a second)."""
+def _keep_views_again(con: duckdb.DuckDBPyConnection) -> None:
+    """The views were made again (new SQL, or a migration): keep every run's rows of the kept
+    views (keyaudit.warehouse.kept) as the new views give them, so a table never says what its
+    view would not. A warehouse without runs skips it (planning them costs most of a second)."""
     found = con.execute("select exists (select 1 from runs)").fetchone()
     if not (found and found[0]):
         return
     with transaction(con):
-        record_reconciliation(con)
+        keep_views(con)
 
 
 def _views_built_from(con: duckdb.DuckDBPyConnection, sql_sha256: str) -> bool:

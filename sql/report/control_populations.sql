@@ -1,8 +1,9 @@
--- The run's population per control and kind of resource (keys, users, root users, accounts) over
--- the report's accounts ($account_ids NULL: all), from the same definition as the
--- control_populations view (sql/views/_control_populations_for.sql).
+-- The run's population per control and kind of resource over all its accounts: the
+-- control_populations view's rows as kept when the run was loaded (run_control_populations,
+-- keyaudit.warehouse.kept). A per-owner slice reads control_populations_of_accounts.sql, the
+-- same definition over its accounts.
 with control_populations as (
-    select * from control_populations_for($account_ids) where run_id = $run_id
+    select * from run_control_populations where run_id = $run_id
 ),
 
 final as (

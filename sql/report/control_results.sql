@@ -1,7 +1,8 @@
--- The run's result per control and rule over the report's accounts ($account_ids NULL: all),
--- from the same definition as the control_results view (sql/views/_control_results_for.sql).
+-- The run's result per control and rule over all its accounts: the control_results view's rows
+-- as kept when the run was loaded (run_control_results, keyaudit.warehouse.kept). A per-owner
+-- slice reads control_results_of_accounts.sql, the same definition over its accounts.
 with control_results as (
-    select * from control_results_for($account_ids) where run_id = $run_id
+    select * from run_control_results where run_id = $run_id
 ),
 
 final as (

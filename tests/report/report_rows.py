@@ -17,6 +17,7 @@ import duckdb
 
 from keyaudit.model import address_in
 from keyaudit.warehouse.db import connect
+from keyaudit.warehouse.kept import keep_views
 from keyaudit.warehouse.marts import build_marts
 from keyaudit.warehouse.remediation_plan import build_plan
 
@@ -415,7 +416,16 @@ def make_warehouse(path: Path, *, extra_findings: int = 0) -> duckdb.DuckDBPyCon
             "message": "report line 7 repeats user bob; the first line was kept",
         },
     )
+    keep_as_loading_does(con)
     return con
+
+
+def keep_as_loading_does(con: duckdb.DuckDBPyConnection) -> None:
+    """Keep both runs' reconciliation and control results (keyaudit.warehouse.kept), as loading
+    does after the last write: a test that changes what they read calls it again, as the run
+    would be loaded again."""
+    for run_id in (PREV_RUN_ID, RUN_ID):
+        keep_views(con, run_id)
 
 
 def open_copy(template: Path, folder: Path) -> duckdb.DuckDBPyConnection:

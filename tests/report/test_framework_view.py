@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from report_rows import ASSESSED, NOT_ASSESSED, RULES, RUN_ID
+from report_rows import ASSESSED, NOT_ASSESSED, RULES, RUN_ID, keep_as_loading_does
 from typer.testing import CliRunner
 
 from keyaudit.cli import app
@@ -27,13 +27,14 @@ PCI = {"ACCESS_KEY_NOT_ROTATED": ["8.3.9", "8.6.3"], "ACCESS_KEY_UNUSED": ["8.2.
 
 
 def map_to_pci(con: duckdb.DuckDBPyConnection) -> None:
-    """As a run recorded with the new mappings would have them in run_rules."""
+    """As a run recorded (and loaded) with the new mappings would have them in run_rules."""
     for rule_id, ids in PCI.items():
         patch = json.dumps({"pci_dss_v4_0_1": ids})
         con.execute(
             "update run_rules set controls = json_merge_patch(controls, ?) where rule_id = ?",
             [patch, rule_id],
         )
+    keep_as_loading_does(con)
 
 
 def record_report_config(con: duckdb.DuckDBPyConnection, report: dict[str, Any]) -> None:
