@@ -2,9 +2,12 @@
 Finding events.
 
 Spreadsheet programs run cells that start with = + - @ (or tab, CR, NUL) as formulas, so every
-CSV and workbook text cell goes through `safe_cell`. The writers stream their rows (any number
-of findings in bounded memory) into owner-only files, replaced atomically and never written
-through a link (keyaudit.safefile).
+CSV and workbook text cell goes through `safe_cell`, or for findings.csv through its copy in SQL
+(`ka_csv_neutral`, sql/report/export_macros.sql): DuckDB formats the lines of findings.csv and
+findings.json (`write_run_exports`), byte for byte as `write_exports` writes them from the same
+findings, since a row dict and its formatting in Python cost tens of seconds at 442,000 findings.
+The writers stream their rows (any number of findings in bounded memory) into owner-only files,
+replaced atomically and never written through a link (keyaudit.safefile).
 """
 
 from __future__ import annotations
