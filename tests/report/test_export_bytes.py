@@ -18,6 +18,8 @@ from report_rows import OTHER, RULES, RUN_ID, open_copy
 
 from keyaudit import __version__
 from keyaudit.report import write_report
+from keyaudit.report.queries import sql
+from keyaudit.textsafe import FORMULA_START, safe_cell
 
 # finding id, rule, severity, user, key, slot, reason, waived, waiver id
 # fmt: off
@@ -169,3 +171,15 @@ def test_findings_json_is_byte_for_byte_what_json_dumps_wrote(hostile_files):
     assert hostile_files["json"].decode("utf-8").split(",\n") == expected.split(",\n")
     assert hostile_files["json"] == expected.encode("utf-8")
     assert len(json.loads(expected)["findings"]) == 8
+
+
+@pytest.mark.parametrize("start", [*FORMULA_START, "a", "'", " ", "é", "\n", "1", "#"])
+def test_the_sql_copy_of_the_formula_rule_neutralises_what_safe_cell_does(start):
+    """findings.csv neutralises formula starts in SQL (ka_csv_neutral), every other CSV and the
+    workbook in Python (safe_cell): a start added to FORMULA_START fails here until SQL has it."""
+    con = duckdb.connect()
+    con.execute(sql("export_macros"))
+    (cell,) = con.execute("select ka_csv_neutral(?)", [start + "x"]).fetchone()
+    assert cell == safe_cell(start + "x")
+    assert (cell == "'" + start + "x") == (start in FORMULA_START)
+    con.close()
