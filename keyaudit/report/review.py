@@ -14,8 +14,11 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from keyaudit.report.formatting import ts
-from keyaudit.report.queries import rows
+from keyaudit.report.queries import arrow_table, rows
 from keyaudit.warehouse.reviews import DECISIONS
 
 if TYPE_CHECKING:
@@ -36,20 +39,23 @@ def review_section(
     def mine(row: Mapping[str, Any]) -> bool:
         return account_ids is None or row["account_id"] in account_ids
 
-    population = [r for r in rows(con, "review_population", {"run_id": run_id}) if mine(r)]
+    population = _population(con, run_id, account_ids)
+    refs = set(population.column("key_ref").to_pylist())
     decided = {
         r["key_ref"]: r for r in rows(con, "review_decisions", {"run_id": run_id}) if mine(r)
     }
-    counts = Counter(d["decision"] for k, d in decided.items() if k in _refs(population))
-    undecided = [r for r in population if r["key_ref"] not in decided]
+    counts = Counter(d["decision"] for k, d in decided.items() if k in refs)
+    undecided = population.filter(
+        pc.invert(pc.is_in(population.column("key_ref"), pa.array(list(decided), pa.string())))
+    )
     follow_up = [r for r in rows(con, "review_follow_up", {"run_id": run_id}) if mine(r)]
     return {
         "available": True,
-        "population": len(population),
+        "population": population.num_rows,
         "by_decision": {d: counts.get(d, 0) for d in DECISIONS},
         "reviewed": sum(counts.values()),
-        "undecided_count": len(undecided),
-        "undecided": [_key(r) for r in undecided[:UNDECIDED_SHOWN]],
+        "undecided_count": undecided.num_rows,
+        "undecided": [_key(r) for r in undecided.slice(0, UNDECIDED_SHOWN).to_pylist()],
         "imports": [
             {**i, "imported_at": ts(i["imported_at"])}
             for i in rows(con, "review_imports", {"run_id": run_id})
@@ -64,8 +70,16 @@ def review_section(
     }
 
 
-def _refs(population: list[dict[str, Any]]) -> set[str]:
-    return {r["key_ref"] for r in population}
+def _population(
+    con: duckdb.DuckDBPyConnection, run_id: str, account_ids: list[str] | None
+) -> pa.Table:
+    """The run's review population (of `account_ids` when given) as an Arrow table, in the
+    query's order: the section counts it and lists a few keys, and 150,000 keys of a
+    1,000-account run made Python rows took as long as the query."""
+    table: pa.Table = arrow_table(con, "review_population", {"run_id": run_id})
+    if account_ids is None:
+        return table
+    return table.filter(pc.is_in(table.column("account_id"), pa.array(account_ids, pa.string())))
 
 
 def _key(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -91,7 +105,7 @@ def _previous(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, A
     decided = rows(con, "review_decisions", {"run_id": run_id})
     return {
         "run_id": run_id,
-        "population": len(rows(con, "review_population", {"run_id": run_id})),
+        "population": _population(con, run_id, None).num_rows,
         "reviewed": len(decided),
         "sign_offs": _sign_offs(con, run_id),
     }

@@ -121,3 +121,15 @@ def test_a_declaration_that_does_not_hold_fails_by_model_and_column(demo_warehou
     assert found[1].startswith("findings_open: not_null (user_name): [(")
     assert found[2].startswith("finding_lifecycle: accepted_values (severity): [('")
     assert "'critical'" not in found[2]
+
+
+@pytest.mark.parametrize("warehouse", ["demo_warehouse", "two_run_warehouse"])
+def test_the_open_findings_are_the_findings_not_waived(warehouse, request):
+    """sql/report/review_population.sql reads the run's findings not waived instead of the
+    findings_open view (whose lifecycle columns cost a window over every run's findings): the two
+    must be the same rows in every run."""
+    con = request.getfixturevalue(warehouse)
+    view = set(con.execute("select run_id, finding_id from findings_open").fetchall())
+    table = set(con.execute("select run_id, finding_id from findings where not waived").fetchall())
+    assert view == table
+    assert view, "the warehouse has open findings to compare"
