@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -372,10 +373,11 @@ def create_views(con: duckdb.DuckDBPyConnection, folders: tuple[str, ...] = VIEW
     """Staging and auditor views are plain views: always current with the SQL files.
 
     DuckDB binds a view when it is created, so a view that reads another view of the same folder
-    is retried after the others: file names need not follow dependencies.
+    must come after it: the files are taken in `_dependency_order`, and one that still fails
+    to bind is retried after the others, so file names need not follow dependencies.
     """
     for folder in folders:
-        pending = _sql_files(folder)
+        pending = _dependency_order(_sql_files(folder))
         while pending:
             failed: list[tuple[Path, duckdb.Error]] = []
             for path in pending:
@@ -392,6 +394,56 @@ def create_views(con: duckdb.DuckDBPyConnection, folders: tuple[str, ...] = VIEW
                 first, error = failed[0]
                 raise WarehouseError(f"{first.relative_to(SQL_DIR)}: {error}") from error
             pending = [path for path, _ in failed]
+
+
+def _dependency_order(paths: list[Path]) -> list[Path]:
+    """The files with each one after the files that define what its SQL names: a view file
+    defines its stem, a macro file (`_name.sql`) the macros it creates. Creating the 39 auditor
+    views in name order failed to bind 48 times before each found what it reads, about half of
+    the cost of making a new warehouse. Comments are left out; a name in a string only moves a
+    file later; a cycle, or a dependency missed, falls back to create_views' retry.
+    """
+    texts = {path: _COMMENT.sub("", path.read_text(encoding="utf-8")) for path in paths}
+    defined_by: dict[str, Path] = {}
+    for path, text in texts.items():
+        if path.stem.startswith("_"):
+            for name in _MACRO_NAME.findall(text):
+                defined_by[name.lower()] = path
+        else:
+            defined_by[path.stem.lower()] = path
+    needs = {
+        path: {
+            defined_by[word]
+            for word in {w.lower() for w in _WORD.findall(text)}
+            if word in defined_by and defined_by[word] != path
+        }
+        for path, text in texts.items()
+    }
+    ordered: list[Path] = []
+    placed: set[Path] = set()
+    visiting: set[Path] = set()
+
+    def place(path: Path) -> None:
+        if path in placed or path in visiting:
+            return
+        visiting.add(path)
+        for other in sorted(needs[path]):
+            place(other)
+        visiting.discard(path)
+        placed.add(path)
+        ordered.append(path)
+
+    for path in paths:
+        place(path)
+    return ordered
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_COMMENT = re.compile(r"--[^\n]*")
+_MACRO_NAME = re.compile(
+    r"create\s+(?:or\s+replace\s+)?(?:temp\s+|temporary\s+)?(?:macro|function)\s+([A-Za-z_][A-Za-z0-9_]*)",
+    re.IGNORECASE,
+)
 
 
 @contextmanager

@@ -38,6 +38,57 @@ def test_a_view_may_read_a_view_whose_file_sorts_after_it(tmp_path, monkeypatch)
     assert con.execute("select n from a_top").fetchall() == [(41,)]
 
 
+def test_each_view_is_created_once_after_what_it_reads(tmp_path, monkeypatch):
+    """Files come in dependency order (a macro file before the views that call its macros, a
+    name in a comment ignored), so no view fails to bind and is tried again: each binding of a
+    deep view costs DuckDB a planning pass."""
+    monkeypatch.setattr(
+        keyaudit.warehouse.db,
+        "SQL_DIR",
+        sql_dir(
+            tmp_path,
+            {
+                "a_top": "-- reads z_last through the macro, not a_top\n"
+                "select n from scaled_for(3)",
+                "_macros": "-- a_top calls it\n"
+                "create or replace macro scaled_for(k) as table select n * k as n from z_last",
+                "z_last": "-- not a_top\nselect 7 as n",
+            },
+        ),
+    )
+    created: list[str] = []
+    real = duckdb.DuckDBPyConnection.execute
+    con = duckdb.connect()
+
+    class Counting:
+        def execute(self, query: str, *args: object) -> object:
+            created.append(query.split("\n", 1)[0])
+            return real(con, query, *args)
+
+    create_views(Counting())  # type: ignore[arg-type]
+    assert created == [
+        "create or replace view z_last as",
+        "-- a_top calls it",
+        "create or replace view a_top as",
+    ]
+    assert con.execute("select n from a_top").fetchall() == [(21,)]
+
+
+def test_the_auditor_views_are_ordered_after_every_view_and_macro_they_read():
+    from keyaudit.warehouse.db import _dependency_order, _sql_files
+
+    for folder in keyaudit.warehouse.db.VIEW_FOLDERS:
+        files = _sql_files(folder)
+        ordered = _dependency_order(files)
+        assert sorted(ordered) == sorted(files)
+        position = {path.stem: i for i, path in enumerate(ordered)}
+        for path in ordered:
+            text = path.read_text(encoding="utf-8")
+            for other, i in position.items():
+                if not other.startswith("_") and f"from {other}\n" in text and other != path.stem:
+                    assert i < position[path.stem], f"{path.name} reads {other} before it exists"
+
+
 def test_a_view_that_cannot_be_created_is_named_with_its_file(tmp_path, monkeypatch):
     monkeypatch.setattr(
         keyaudit.warehouse.db,
