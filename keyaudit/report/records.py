@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import re
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -155,6 +156,15 @@ def iter_records(
     cursor.close()
 
 
+def _used(query: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters `query` names ($name): DuckDB refuses a value the query does not use."""
+    names = set(_PARAMETER.findall(query))
+    return {k: v for k, v in params.items() if k in names}
+
+
+_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
 def export_lines(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -200,9 +210,12 @@ def export_lines(
         ],
     }
     # finding_rows.sql is the one definition of which findings and facts: the export's lines
-    # are formatted from it, as its CTE.
-    query = "with finding_rows as (\n" + sql("finding_rows") + "\n)\n" + sql("export_lines")
-    cursor.execute(query, params)
+    # are formatted from it, registered on this cursor, its values bound, as a temporary view
+    # (nothing is created in the warehouse, which the report opens read-only).
+    rows_sql = sql("finding_rows")
+    cursor.register("export_finding_rows", cursor.sql(rows_sql, params=_used(rows_sql, params)))
+    lines_sql = sql("export_lines")
+    cursor.execute(lines_sql, _used(lines_sql, params))
     while chunk := cursor.fetchmany(batch):
         yield (
             "".join(line for (line,) in chunk)

@@ -1,5 +1,6 @@
 -- findings.csv or findings.json ($format), one line per finding of finding_rows.sql (which the
--- caller puts before this query as the CTE finding_rows), formatted by the macros of
+-- caller makes, with its values bound, the temporary view export_finding_rows), formatted by the
+-- macros of
 -- export_macros.sql as keyaudit.report.exports wrote each row in Python: the same cells, quoting,
 -- CRLF and neutralised formula starts for CSV; the same object, key order and separators for JSON
 -- (json.dumps with ensure_ascii=False). What the report context knows comes in as parameters: the
@@ -150,7 +151,7 @@ from (
                     then ka_shell_quote(nullif(finding_rows.access_key_id, ''))
             end as q_root_key,
             ka_shell_quote(nullif(finding_rows.credential_id, '')) as q_credential
-        from finding_rows
+        from export_finding_rows as finding_rows
         left join (
             select
                 unnest(cast($export_account_ids as varchar[])) as account_id,
