@@ -41,23 +41,32 @@ def two_run_warehouse(tmp_path_factory: pytest.TempPathFactory):
     con.close()
 
 
-def test_every_declaration_holds_on_the_demo_warehouse(demo_warehouse):
-    broken = failures(demo_warehouse, declarations())
+@pytest.fixture(scope="module")
+def demo_checked(demo_warehouse) -> tuple[list[str], dict[str, int]]:
+    counts: dict[str, int] = {}
+    return failures(demo_warehouse, declarations(), counts), counts
+
+
+@pytest.fixture(scope="module")
+def two_runs_checked(two_run_warehouse) -> tuple[list[str], dict[str, int]]:
+    counts: dict[str, int] = {}
+    return failures(two_run_warehouse, declarations(), counts), counts
+
+
+def test_every_declaration_holds_on_the_demo_warehouse(demo_checked):
+    broken, _ = demo_checked
     assert broken == [], "\n".join(broken)
 
 
-def test_every_declaration_holds_on_two_runs_with_waivers_and_resolved_findings(
-    two_run_warehouse,
-):
-    broken = failures(two_run_warehouse, declarations())
+def test_every_declaration_holds_on_two_runs_with_waivers_and_resolved_findings(two_runs_checked):
+    broken, _ = two_runs_checked
     assert broken == [], "\n".join(broken)
 
 
-def test_every_model_has_rows_to_check_in_one_of_the_warehouses(demo_warehouse, two_run_warehouse):
-    def empty(con) -> set[str]:
-        return {m for m in models() if not con.execute(f'select 1 from "{m}" limit 1').fetchall()}
-
-    assert sorted(empty(demo_warehouse) & empty(two_run_warehouse)) == []
+def test_every_model_has_rows_to_check_in_one_of_the_warehouses(demo_checked, two_runs_checked):
+    (_, demo), (_, two_runs) = demo_checked, two_runs_checked
+    assert set(demo) == set(two_runs) == set(models())
+    assert sorted(m for m in models() if demo[m] == 0 and two_runs[m] == 0) == []
 
 
 def test_a_column_null_by_definition_is_checked_where_it_must_be_filled(two_run_warehouse):
