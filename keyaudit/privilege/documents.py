@@ -112,18 +112,32 @@ def _resolve(value: str, variables: dict[str, str]) -> tuple[str, bool]:
     return _VARIABLE.sub(replace, value), unknown
 
 
+def _other_service(pattern: str, services: frozenset[str]) -> bool:
+    """Whether an Action value can match no action of `services`: its service prefix (the text
+    up to its first ":") has no wildcard, and a value matches only actions that begin with that
+    very prefix. AWS managed policies such as ReadOnlyAccess list thousands of other services'
+    actions; matching each against every action of the catalogue took most of a second a demo
+    run (regular expressions compiled and tried for nothing)."""
+    service, colon, _ = pattern.partition(":")
+    return (
+        bool(colon)
+        and "*" not in service
+        and "?" not in service
+        and (service.lower() not in services)
+    )
+
+
 @lru_cache(maxsize=65536)
 def action_mask(pattern: str) -> int:
-    """The catalogue's IAM actions one Action value matches, as a mask.
-
-    Every catalogue action is "iam:<name>". A value whose service prefix (the text up to its
-    first ":") has no wildcard matches only actions that begin with that prefix, so a prefix
-    other than "iam:" matches none of them: AWS managed policies such as ReadOnlyAccess list
-    thousands of other services' actions, and each was matched against every IAM action."""
-    service, colon, _ = pattern.partition(":")
-    if colon and "*" not in service and "?" not in service and service.lower() != "iam":
+    """The catalogue's IAM actions one Action value matches, as a mask (every catalogue action
+    is "iam:<name>")."""
+    if _other_service(pattern, _IAM):
         return 0
     return _scanned_action_mask(pattern)
+
+
+_IAM = frozenset({"iam"})
+_OTHER_SERVICES = frozenset(a.split(":", 1)[0] for a in OTHER_ACTIONS)
 
 
 def _scanned_action_mask(pattern: str) -> int:
@@ -138,6 +152,8 @@ def _scanned_action_mask(pattern: str) -> int:
 @lru_cache(maxsize=65536)
 def other_mask(pattern: str) -> int:
     """Which of OTHER_ACTIONS one Action value matches, as a mask."""
+    if _other_service(pattern, _OTHER_SERVICES):
+        return 0
     regex = action_regex(pattern)
     return sum(1 << i for i, a in enumerate(OTHER_ACTIONS) if regex.fullmatch(a))
 

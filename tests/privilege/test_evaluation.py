@@ -394,3 +394,33 @@ def test_the_service_prefix_shortcut_matches_what_scanning_every_action_finds(pa
         assert action_mask(pattern) == 0
     if pattern.lower() in ("iam:*", "*:*", "*", "iam*", "i?m:list*"):
         assert action_mask(pattern) != 0
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "sts:AssumeRole",
+        "STS:*",
+        "s?s:assume*",
+        "*:run*",
+        "ec2:*",
+        "lambda:Create*",
+        "s3:*",
+        "*",
+        "cloudformation:createstack",
+        "glue:*",
+        "a4b:Get*",
+        "stsx:*",
+        ":*",
+        "",
+    ],
+)
+def test_the_other_actions_shortcut_matches_what_trying_each_action_finds(pattern) -> None:
+    from keyaudit.privilege.catalogue import OTHER_ACTIONS
+    from keyaudit.privilege.documents import other_mask
+    from keyaudit.privilege.patterns import action_matches
+
+    expected = sum(1 << i for i, a in enumerate(OTHER_ACTIONS) if action_matches(pattern, a))
+    assert other_mask(pattern) == expected
+    if pattern.lower() in ("sts:assumerole", "sts:*", "s?s:assume*", "*", "ec2:*"):
+        assert expected != 0
