@@ -14,14 +14,15 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from weasyprint import Attachment
-from weasyprint.document import Document
+from typing import TYPE_CHECKING, Any
 
 from keyaudit.evidence.store import MANIFEST
 from keyaudit.evidence.sums import SHA256SUMS, evidence_sums_text
 from keyaudit.report.sections import ReportContext
+
+if TYPE_CHECKING:  # WeasyPrint is imported where a PDF is laid out (keyaudit.report.pdf_process)
+    from weasyprint import Attachment
+    from weasyprint.document import Document
 
 log = logging.getLogger("keyaudit.report")
 
@@ -126,6 +127,8 @@ def archival_pdf(document: Document, archive: PdfArchive | None) -> bytes:
 
 
 def _attachment(file: EmbeddedFile, when: datetime) -> Attachment:
+    from weasyprint import Attachment
+
     # A data: URL carries the MIME type (WeasyPrint would guess it from the name, and SHA256SUMS
     # has no suffix). The dates are written with a "Z": give UTC, naive, never local time.
     naive_utc = when.astimezone(UTC).replace(tzinfo=None)

@@ -14,12 +14,11 @@ from typing import Any
 
 import duckdb
 import jinja2
-from weasyprint import HTML
 
 from keyaudit.evidence.store import make_private_dir, write_private
 from keyaudit.frameworks import lookup
 from keyaudit.paths import TEMPLATES_DIR
-from keyaudit.report import exports
+from keyaudit.report import exports, pdf_process
 from keyaudit.report.accounts import accounts_table_for_pdf, section_groups
 from keyaudit.report.context import RuleInfo, build_report_context, build_report_summary
 from keyaudit.report.file_names import file_names, view_name
@@ -29,7 +28,8 @@ from keyaudit.report.formatting import (
     clip,
     reason,
 )
-from keyaudit.report.pdf_archive import PdfArchive, archival_pdf, pdf_archive
+from keyaudit.report.pdf_archive import pdf_archive
+from keyaudit.report.pdf_process import render_pdf
 from keyaudit.report.records import iter_records
 from keyaudit.report.sections import ReportContext, ReportSummary
 from keyaudit.words import plural
@@ -218,14 +218,6 @@ def render_html(context: ReportContext, *, for_pdf: bool = False) -> str:
     )
 
 
-def render_pdf(html: str, path: Path, base_url: Path, archive: PdfArchive | None = None) -> int:
-    """Lay out `html` with WeasyPrint, write it to `path` as PDF/A-3b, tagged, with `archive`'s
-    metadata and associated files (mode 0600, atomically), return pages."""
-    document = HTML(string=html, base_url=str(base_url)).render()
-    write_private(path, archival_pdf(document, archive))
-    return len(document.pages)
-
-
 def parse_formats(value: str | Sequence[str]) -> tuple[str, ...]:
     """ "html,pdf" or ["html", "pdf"] → ("html", "pdf"), checked, in the canonical order."""
     items = value.split(",") if isinstance(value, str) else list(value)
@@ -277,6 +269,9 @@ def write_report(
     keep = keep_run_files and view is None and names == file_names(None)
     kept = tuple(f for f in asked if keep and (out_dir / names[f]).exists())
     wanted = tuple(f for f in asked if f not in kept)
+    others = [f for f in wanted if f != "pdf"]
+    if "pdf" in wanted and others:
+        pdf_process.warm_up()  # the child starts while the context is read
     started = time.perf_counter()
     context = build_report_context(
         con,
@@ -292,21 +287,57 @@ def write_report(
     )
     make_private_dir(out_dir)
     written: dict[str, Any] = {}
-    timings: list[str] = []
-    if "html" in wanted:
-        written["html"] = out_dir / names["html"]
-        write_private(written["html"], render_html(context).encode("utf-8"))
-        timings.append(f"HTML {time.perf_counter() - started:.1f} s")
-    if "pdf" in wanted:
-        mark = time.perf_counter()
+    timings = [f"context {time.perf_counter() - started:.1f} s"]
+    pdf_job = None
+    if "pdf" in wanted:  # first: in a process of its own, it is laid out while the rest is written
         written["pdf"] = out_dir / names["pdf"]
-        written["pdf_pages"] = render_pdf(
+        pdf_job = pdf_process.start(
+            render_pdf,
             render_html(context, for_pdf=True),
             written["pdf"],
-            base_url=out_dir,
-            archive=pdf_archive(context, evidence_dir=evidence_dir),
+            out_dir,
+            pdf_archive(context, evidence_dir=evidence_dir),
+            beside=bool(others),
         )
-        timings.append(f"PDF {written['pdf_pages']} pages {time.perf_counter() - mark:.1f} s")
+    try:
+        _write_html_and_exports(
+            con, run_id, context, wanted, names, out_dir, account_ids, written, timings
+        )
+    except BaseException:
+        if pdf_job is not None:
+            pdf_job.abandon()  # never return while the child still writes into `out_dir`
+        raise
+    if pdf_job is not None:
+        written["pdf_pages"] = pdf_job.pages()
+        where = ", beside them" if pdf_job.beside else ""
+        timings.append(f"PDF {written['pdf_pages']} pages {pdf_job.seconds:.1f} s{where}")
+    log.info(
+        "run %s: report written to %s (%d findings; %s)",
+        run_id,
+        out_dir,
+        context.summary.totals["total"],
+        ", ".join(timings),
+    )
+    return ReportFiles(**written, view=view, kept=kept)
+
+
+def _write_html_and_exports(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    context: ReportContext,
+    wanted: Sequence[str],
+    names: Mapping[str, str],
+    out_dir: Path,
+    account_ids: Collection[str] | None,
+    written: dict[str, Any],
+    timings: list[str],
+) -> None:
+    """The outputs besides the PDF, into `written` and `timings` (write_report's)."""
+    if "html" in wanted:
+        mark = time.perf_counter()
+        written["html"] = out_dir / names["html"]
+        write_private(written["html"], render_html(context).encode("utf-8"))
+        timings.append(f"HTML {time.perf_counter() - mark:.1f} s")
     export_formats = [f for f in exports.EXPORT_FORMATS if f in wanted]
     if export_formats:
         mark = time.perf_counter()
@@ -322,14 +353,6 @@ def write_report(
             account_ids=account_filter(account_ids),
         )
         timings.append(f"exports {time.perf_counter() - mark:.1f} s")
-    log.info(
-        "run %s: report written to %s (%d findings; %s)",
-        run_id,
-        out_dir,
-        context.summary.totals["total"],
-        ", ".join(timings),
-    )
-    return ReportFiles(**written, view=view, kept=kept)
 
 
 def write_findings(
