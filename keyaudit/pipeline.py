@@ -699,11 +699,11 @@ def run_audit(
     matrix passes a simulated organization with injected faults and virtual time. `settings`: what
     the caller read with `load_settings(request)` (the CLI, which checked the request with them),
     so a run reads its configuration once."""
-    from keyaudit.report import pdf_process
+    from keyaudit.report import beside
 
     steps = steps or LocalSteps()
     plan = plan_run(request, now=now, settings=settings)
-    pdf_process.warm_up()  # WeasyPrint starts on the other core while the run collects
+    beside.warm_up()  # the report's second process starts while the run collects
     with (
         leave_nothing_empty(plan),
         exclusive_run(plan.config.paths.warehouse, plan.store, plan.started_at),

@@ -16,13 +16,15 @@ import csv
 import json
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from keyaudit.frameworks import FRAMEWORKS
 from keyaudit.model import ROOT_USER
-from keyaudit.report import workbook
+from keyaudit.report import beside, workbook
+from keyaudit.report.queries import rows
 from keyaudit.report.records import export_lines, iter_records
 from keyaudit.report.sections import ReportContext, ReportSummary
 from keyaudit.rules.commands import fill_command
@@ -520,12 +522,89 @@ def write_run_exports(
     context: ReportContext | ReportSummary,
     *,
     account_ids: list[str] | None,
+    xlsx_job: beside.Job | None = None,
 ) -> None:
     """Write the exports named in `paths` of every finding of the report (all of the run's, or
     those of `account_ids`), as `write_exports` writes them: findings.csv and findings.json
     formatted by DuckDB (`records.export_lines`: the same bytes, near disk speed), the other
-    formats in one pass over the findings in Python."""
+    formats in one pass over the findings in Python. `xlsx_job`: findings.xlsx being written in
+    the report's second process (`start_xlsx_beside`), waited for here instead of written."""
     summary = context.summary if isinstance(context, ReportContext) else context
+    try:
+        _write_here(
+            con, run_id, paths, context, summary, account_ids, skip_xlsx=xlsx_job is not None
+        )
+    except BaseException:
+        if xlsx_job is not None:
+            xlsx_job.abandon()  # never return while the child still writes into the folder
+        raise
+    if xlsx_job is not None:
+        xlsx_job.result()
+
+
+# Findings from which findings.xlsx is written in the second process: below, the workbook takes
+# a few seconds here (about 0.5-0.8 ms of CPU a finding), and the PDF is the longer job to hand on.
+XLSX_BESIDE_FROM = 5_000
+
+
+def start_xlsx_beside(
+    con: Any,
+    run_id: str,
+    path: Path,
+    context: ReportContext,
+    account_ids: list[str] | None,
+) -> beside.Job | None:
+    """findings.xlsx started in the report's second process (keyaudit.report.beside), or None
+    to write it here: for a report of XLSX_BESIDE_FROM findings or more, where a second core is
+    there and `con` reads a warehouse file read-only, which a second reader may open beside it
+    (DuckDB refuses a reader beside a writer). The caller has other outputs to write meanwhile."""
+    if context.summary.totals["total"] < XLSX_BESIDE_FROM or not beside.second_core():
+        return None
+    found = rows(con, "database_path")
+    if not found or not found[0]["path"] or not found[0]["readonly"]:
+        return None
+    slim = replace(context, explorer=None)  # the workbook never reads the HTML's explorer data
+    return beside.submit(
+        "findings.xlsx",
+        write_xlsx_from_warehouse,
+        found[0]["path"],
+        run_id,
+        account_ids,
+        slim,
+        path,
+    )
+
+
+def write_xlsx_from_warehouse(
+    warehouse: str,
+    run_id: str,
+    account_ids: list[str] | None,
+    context: ReportContext,
+    path: Path,
+) -> None:
+    """findings.xlsx, written in the report's second process from the warehouse file opened
+    read-only: a second reader beside the caller's read-only connection, which DuckDB allows
+    (and no writer can have opened meanwhile: a writer needs the file to itself)."""
+    from keyaudit.warehouse.db import connect
+
+    con = connect(warehouse, read_only=True)
+    try:
+        write_exports({"xlsx": path}, iter_records(con, run_id, account_ids=account_ids), context)
+    finally:
+        con.close()
+
+
+def _write_here(
+    con: Any,
+    run_id: str,
+    paths: Mapping[str, Path],
+    context: ReportContext | ReportSummary,
+    summary: ReportSummary,
+    account_ids: list[str] | None,
+    *,
+    skip_xlsx: bool,
+) -> None:
+    """write_run_exports' formats written in this process (all but a workbook written beside)."""
     for fmt in [f for f in SQL_FORMATS if f in paths]:
         lines = export_lines(
             con,
@@ -548,7 +627,11 @@ def write_run_exports(
                 for i, chunk in enumerate(lines):
                     out.write((",\n" if i else "\n") + chunk)
                 out.write("\n]\n}\n")
-    rest = {f: path for f, path in paths.items() if f not in SQL_FORMATS}
+    rest = {
+        f: path
+        for f, path in paths.items()
+        if f not in SQL_FORMATS and not (skip_xlsx and f == "xlsx")
+    }
     if rest:
         write_exports(rest, iter_records(con, run_id, account_ids=account_ids), context)
 

@@ -20,7 +20,7 @@ from keyaudit.evidence.store import MANIFEST
 from keyaudit.evidence.sums import SHA256SUMS, evidence_sums_text
 from keyaudit.report.sections import ReportContext
 
-if TYPE_CHECKING:  # WeasyPrint is imported where a PDF is laid out (keyaudit.report.pdf_process)
+if TYPE_CHECKING:  # WeasyPrint is imported where a PDF is laid out (render_pdf)
     from weasyprint import Attachment
     from weasyprint.document import Document
 

@@ -18,7 +18,7 @@ import jinja2
 from keyaudit.evidence.store import make_private_dir, write_private
 from keyaudit.frameworks import lookup
 from keyaudit.paths import TEMPLATES_DIR
-from keyaudit.report import exports, pdf_process
+from keyaudit.report import beside, exports
 from keyaudit.report.accounts import accounts_table_for_pdf, section_groups
 from keyaudit.report.context import RuleInfo, build_report_context, build_report_summary
 from keyaudit.report.file_names import file_names, view_name
@@ -28,8 +28,7 @@ from keyaudit.report.formatting import (
     clip,
     reason,
 )
-from keyaudit.report.pdf_archive import pdf_archive
-from keyaudit.report.pdf_process import render_pdf
+from keyaudit.report.pdf_archive import PdfArchive, archival_pdf, pdf_archive
 from keyaudit.report.records import iter_records
 from keyaudit.report.sections import ReportContext, ReportSummary
 from keyaudit.words import plural
@@ -218,6 +217,19 @@ def render_html(context: ReportContext, *, for_pdf: bool = False) -> str:
     )
 
 
+def render_pdf(html: str, path: Path, base_url: Path, archive: PdfArchive | None = None) -> int:
+    """Lay out `html` with WeasyPrint, write it to `path` as PDF/A-3b, tagged, with `archive`'s
+    metadata and associated files (mode 0600, atomically), return pages."""
+    from weasyprint import HTML  # here: a process that hands the PDF on never loads WeasyPrint
+
+    document = HTML(string=html, base_url=str(base_url)).render()
+    write_private(path, archival_pdf(document, archive))
+    return len(document.pages)
+
+
+_RENDER_PDF = render_pdf
+
+
 def parse_formats(value: str | Sequence[str]) -> tuple[str, ...]:
     """ "html,pdf" or ["html", "pdf"] → ("html", "pdf"), checked, in the canonical order."""
     items = value.split(",") if isinstance(value, str) else list(value)
@@ -269,9 +281,16 @@ def write_report(
     keep = keep_run_files and view is None and names == file_names(None)
     kept = tuple(f for f in asked if keep and (out_dir / names[f]).exists())
     wanted = tuple(f for f in asked if f not in kept)
-    others = [f for f in wanted if f != "pdf"]
-    if "pdf" in wanted and others:
-        pdf_process.warm_up()  # the child starts while the context is read
+    # The PDF goes to a process beside this one when there is something to write meanwhile and
+    # the renderer is this module's own (the tests' one-page stub stays here).
+    pdf_beside = (
+        "pdf" in wanted
+        and any(f != "pdf" for f in wanted)
+        and render_pdf is _RENDER_PDF
+        and beside.second_core()
+    )
+    if pdf_beside:
+        beside.warm_up()  # the child starts while the context is read
     started = time.perf_counter()
     context = build_report_context(
         con,
@@ -288,28 +307,36 @@ def write_report(
     make_private_dir(out_dir)
     written: dict[str, Any] = {}
     timings = [f"context {time.perf_counter() - started:.1f} s"]
+    # The longest outputs first, each handed to the second process when it can take one: the
+    # workbook of a large report (its share is the larger), else the PDF.
+    xlsx_job = None
+    if "xlsx" in wanted and len(wanted) > 1:
+        xlsx_job = exports.start_xlsx_beside(
+            con, run_id, out_dir / names["xlsx"], context, account_filter(account_ids)
+        )
     pdf_job = None
-    if "pdf" in wanted:  # first: in a process of its own, it is laid out while the rest is written
+    if "pdf" in wanted:
         written["pdf"] = out_dir / names["pdf"]
-        pdf_job = pdf_process.start(
+        pdf_job = (beside.submit if pdf_beside and xlsx_job is None else beside.here)(
+            "report.pdf",
             render_pdf,
             render_html(context, for_pdf=True),
             written["pdf"],
             out_dir,
             pdf_archive(context, evidence_dir=evidence_dir),
-            beside=bool(others),
         )
     try:
         _write_html_and_exports(
-            con, run_id, context, wanted, names, out_dir, account_ids, written, timings
+            con, run_id, context, wanted, names, out_dir, account_ids, written, timings, xlsx_job
         )
     except BaseException:
-        if pdf_job is not None:
-            pdf_job.abandon()  # never return while the child still writes into `out_dir`
+        for job in (pdf_job, xlsx_job):
+            if job is not None:
+                job.abandon()  # never return while the child still writes into `out_dir`
         raise
     if pdf_job is not None:
-        written["pdf_pages"] = pdf_job.pages()
-        where = ", beside them" if pdf_job.beside else ""
+        written["pdf_pages"] = pdf_job.result()
+        where = " in a second process" if pdf_job.beside else ""
         timings.append(f"PDF {written['pdf_pages']} pages {pdf_job.seconds:.1f} s{where}")
     log.info(
         "run %s: report written to %s (%d findings; %s)",
@@ -331,8 +358,10 @@ def _write_html_and_exports(
     account_ids: Collection[str] | None,
     written: dict[str, Any],
     timings: list[str],
+    xlsx_job: beside.Job | None,
 ) -> None:
-    """The outputs besides the PDF, into `written` and `timings` (write_report's)."""
+    """The outputs besides the PDF, into `written` and `timings` (write_report's); findings.xlsx
+    waited for when `xlsx_job` writes it (and abandoned with the rest when they fail)."""
     if "html" in wanted:
         mark = time.perf_counter()
         written["html"] = out_dir / names["html"]
@@ -351,8 +380,10 @@ def _write_html_and_exports(
             {f: written[f] for f in export_formats},
             context,
             account_ids=account_filter(account_ids),
+            xlsx_job=xlsx_job,
         )
-        timings.append(f"exports {time.perf_counter() - mark:.1f} s")
+        where = " (findings.xlsx in a second process)" if xlsx_job is not None else ""
+        timings.append(f"exports {time.perf_counter() - mark:.1f} s{where}")
 
 
 def write_findings(
