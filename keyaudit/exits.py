@@ -10,6 +10,16 @@ COVERAGE_BELOW_MINIMUM = 3
 DELIVERY_FAILED = 4
 INTERRUPTED = 130  # Ctrl-C (SIGINT), as shells report it
 
+
+def is_interruption(failure: BaseException) -> bool:
+    """Ctrl-C (or a SystemExit): KeyboardInterrupt, or DuckDB's form of it. A query under way
+    when SIGINT arrives ends in RuntimeError("Query interrupted"): DuckDB's Python client takes
+    the KeyboardInterrupt and raises that instead."""
+    if not isinstance(failure, Exception):
+        return True
+    return type(failure) is RuntimeError and str(failure) == "Query interrupted"
+
+
 # What each status means after an audit run (`keyaudit run`, `keyaudit demo`).
 RUN_EXIT_CODES: tuple[tuple[int, str], ...] = (
     (

@@ -703,7 +703,6 @@ def run_audit(
 
     steps = steps or LocalSteps()
     plan = plan_run(request, now=now, settings=settings)
-    beside.warm_up()  # the report's second process starts while the run collects
     with (
         leave_nothing_empty(plan),
         exclusive_run(plan.config.paths.warehouse, plan.store, plan.started_at),
@@ -731,6 +730,9 @@ def run_audit(
                 plan.config.collection.concurrency,
             )
             if scope.pending:
+                # the report's second process starts while the run collects; not before the
+                # scope is known, so a run refused early exits without waiting for its start-up
+                beside.warm_up()
                 steps.collect(collect_job(plan, source, scope.found), scope.pending)
             record_calls(plan, source)
         finished_at = now()

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from keyaudit.cli import app
+from keyaudit.exits import INTERRUPTED
 from keyaudit.warehouse.db import connect
 
 runner = CliRunner()
@@ -416,3 +417,33 @@ def test_a_run_from_the_command_line_reads_its_configuration_once(
         result = runner.invoke(app, [*command, "--config", str(config)])
     assert result.stderr.splitlines()[-1] == f"keyaudit: error: stopped at {step}"
     assert len(opened) == 1
+
+
+@pytest.mark.parametrize("ctrl_c", [KeyboardInterrupt(), RuntimeError("Query interrupted")])
+def test_ctrl_c_during_a_duckdb_query_ends_the_command_as_ctrl_c_does(
+    small_warehouse: Path, monkeypatch, ctrl_c: BaseException
+):
+    """DuckDB turns the KeyboardInterrupt of a Ctrl-C that arrives mid-query into
+    RuntimeError("Query interrupted"): the command ends the same way either way, no traceback."""
+    import keyaudit.cli.query
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise ctrl_c
+
+    monkeypatch.setattr(keyaudit.cli.query, "execute", interrupted)
+    result = runner.invoke(app, ["query", "--db", str(small_warehouse), "select 1"])
+    assert result.exit_code == INTERRUPTED and isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output and "Query interrupted" not in result.output
+
+
+def test_a_runtime_error_that_is_not_an_interruption_stays_what_it_is(
+    small_warehouse: Path, monkeypatch
+):
+    import keyaudit.cli.query
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("something else")
+
+    monkeypatch.setattr(keyaudit.cli.query, "execute", broken)
+    result = runner.invoke(app, ["query", "--db", str(small_warehouse), "select 1"])
+    assert isinstance(result.exception, RuntimeError) and str(result.exception) == "something else"

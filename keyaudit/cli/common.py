@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+from keyaudit.exits import is_interruption
 from keyaudit.model import InstantError, utc_instant
 from keyaudit.safefile import owner_only_umask
 from keyaudit.textsafe import visible
@@ -38,6 +39,17 @@ def _plain_metavars(params: list[Any]) -> list[Any]:
 class _Command(TyperCommand):
     def get_params(self, ctx: Any) -> list[Any]:
         return _plain_metavars(super().get_params(ctx))
+
+    def invoke(self, ctx: Any) -> Any:
+        """Ctrl-C during a DuckDB query reaches here as DuckDB's RuntimeError: make it the
+        KeyboardInterrupt it was, which ends the command as Ctrl-C does anywhere else (exit
+        130, no traceback)."""
+        try:
+            return super().invoke(ctx)
+        except RuntimeError as exc:
+            if is_interruption(exc):
+                raise KeyboardInterrupt from None
+            raise
 
 
 class _Group(TyperGroup):

@@ -24,19 +24,24 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
+from keyaudit.exits import is_interruption
 from keyaudit.model import KeyauditError
 
 log = logging.getLogger("keyaudit.report")
 
 _pool: ProcessPoolExecutor | None = None
+_child_pid: Future[int] | None = None  # the child says its pid first: `_stop_child` needs it
 _pool_lock = threading.Lock()
 
 
@@ -76,7 +81,14 @@ def _call_in_child(function: Callable[..., Any], args: tuple[Any, ...]) -> _Retu
 
 def _prepare_child() -> None:
     """The child's start: WeasyPrint imported and one line laid out (Pango and the fonts loaded),
-    and the modules the jobs run, so the first job pays for none of it."""
+    and the modules the jobs run, so the first job pays for none of it.
+
+    Ctrl-C is the parent's to handle (the terminal sends it to both): the child ignores SIGINT,
+    and the parent, when interrupted, stops the child's job with SIGTERM, which ends the job as
+    an exception so that its half-written file is removed (`safefile`) before the parent exits.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_job)
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger().addHandler(logging.NullHandler())  # warnings travel back, never to stderr
     from weasyprint import HTML
@@ -86,8 +98,28 @@ def _prepare_child() -> None:
     HTML(string="<p>keyaudit</p>").render()
 
 
-def _ready() -> bool:
-    return True
+def _stop_job(signum: int, frame: object) -> None:
+    sys.exit(128 + signum)
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+@contextmanager
+def _children_ignore_ctrl_c() -> Iterator[None]:
+    """A child spawned inside the block starts with SIGINT ignored (an ignored signal stays
+    ignored across exec, and Python keeps it so): a Ctrl-C during its start-up, before
+    `_prepare_child` runs, must not print a traceback from the child. Only the main thread may
+    change a signal's handling; elsewhere (a Prefect task's thread) `_prepare_child` does it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def second_core() -> bool:
@@ -99,7 +131,8 @@ def second_core() -> bool:
 
 
 def _executor() -> ProcessPoolExecutor:
-    global _pool
+    """The pool of one child, started (spawned, in the calling thread) on first use."""
+    global _pool, _child_pid
     with _pool_lock:
         if _pool is None:
             _pool = ProcessPoolExecutor(
@@ -107,7 +140,23 @@ def _executor() -> ProcessPoolExecutor:
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_prepare_child,
             )
+            with _children_ignore_ctrl_c():
+                _child_pid = _pool.submit(_pid)
         return _pool
+
+
+def _stop_child() -> None:
+    """End the child's job now (SIGTERM: `_prepare_child`), if the child has started."""
+    with _pool_lock:
+        pid = _child_pid
+    if pid is None:
+        return
+    try:
+        found = pid.result(timeout=60)  # a child still starting says it within seconds
+    except Exception:  # it never started, or died: nothing to stop
+        return
+    with suppress(ProcessLookupError):  # already gone
+        os.kill(found, signal.SIGTERM)
 
 
 def _forget(pool: ProcessPoolExecutor) -> None:
@@ -123,7 +172,7 @@ def warm_up() -> None:
     """Start the child now, where a second core is there: its start-up then overlaps the
     caller's work. Idempotent; a no-op on one core."""
     if second_core():
-        _executor().submit(_ready)
+        _executor()
 
 
 def shutdown() -> None:
@@ -169,17 +218,22 @@ class Job:
                 logging.getLogger(name).log(level, "%s", message)
         return returned.value
 
-    def abandon(self) -> None:
-        """Wait for the output without wanting it: the caller is failing for another reason and
-        must not return while the child still writes into its folder. The job's own error, if
-        any, is logged, never raised over the caller's."""
+    def abandon(self, because: BaseException) -> None:
+        """The caller is failing (`because`) and must not return while the child still writes
+        into its folder: wait for the job, or, when the caller was interrupted (Ctrl-C), stop it
+        first, so that nothing is left half-written and nobody waits minutes for a workbook. The
+        job's own error, if any, is logged, never raised over the caller's."""
         if self._abandoned:
             return
         self._abandoned = True
+        interrupted = is_interruption(because)
+        if interrupted and self.beside:
+            _stop_child()
         try:
             self.result()
-        except Exception as exc:  # the caller's error is the one to report
-            log.warning("%s was not written either: %s", self.what, exc)
+        except BaseException as exc:  # the caller's error is the one to report
+            if not interrupted:
+                log.warning("%s was not written either: %s", self.what, exc)
 
 
 def here(what: str, function: Callable[..., Any], *args: Any) -> Job:

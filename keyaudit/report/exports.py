@@ -534,9 +534,9 @@ def write_run_exports(
         _write_here(
             con, run_id, paths, context, summary, account_ids, skip_xlsx=xlsx_job is not None
         )
-    except BaseException:
+    except BaseException as failure:
         if xlsx_job is not None:
-            xlsx_job.abandon()  # never return while the child still writes into the folder
+            xlsx_job.abandon(failure)  # never return while the child still writes into the folder
         raise
     if xlsx_job is not None:
         xlsx_job.result()

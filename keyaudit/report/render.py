@@ -329,10 +329,10 @@ def write_report(
         _write_html_and_exports(
             con, run_id, context, wanted, names, out_dir, account_ids, written, timings, xlsx_job
         )
-    except BaseException:
+    except BaseException as failure:
         for job in (pdf_job, xlsx_job):
             if job is not None:
-                job.abandon()  # never return while the child still writes into `out_dir`
+                job.abandon(failure)  # never return while the child still writes into `out_dir`
         raise
     if pdf_job is not None:
         written["pdf_pages"] = pdf_job.result()

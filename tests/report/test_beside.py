@@ -161,3 +161,28 @@ def test_a_process_that_hands_the_pdf_on_never_imports_weasyprint(tmp_path, ware
     )
     pages, imported = done.stdout.split()
     assert int(pages) > 1 and imported == "False", done.stderr[-2000:]
+
+
+@needs_two_cores
+@pytest.mark.parametrize(
+    "ctrl_c",
+    [KeyboardInterrupt(), RuntimeError("Query interrupted")],  # the second: DuckDB's, mid-query
+    ids=["KeyboardInterrupt", "DuckDB's interrupted query"],
+)
+def test_an_interrupted_report_stops_the_child_and_leaves_no_half_written_pdf(
+    shared_db, tmp_path, monkeypatch, ctrl_c
+):
+    """Ctrl-C while the child lays the PDF out: the child's job is stopped (not waited for: at
+    1,000 accounts the workbook takes minutes) and its half-written file removed."""
+    beside.warm_up()
+    beside._child_pid.result(timeout=60)  # started: the PDF goes straight to work
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise ctrl_c
+
+    monkeypatch.setattr(exports, "write_run_exports", interrupted)
+    with pytest.raises(type(ctrl_c)):
+        _write(shared_db, tmp_path / "out", "pdf,csv")
+    assert list((tmp_path / "out").iterdir()) == []  # no report.pdf, no temporary file of it
+    job = beside.submit("report.pdf", render_pdf, "<p>x</p>", tmp_path / "r.pdf", tmp_path, None)
+    assert job.result() == 1  # and the next PDF is written beside as before
