@@ -33,6 +33,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from keyaudit.exits import is_interruption
@@ -118,8 +119,8 @@ def _children_ignore_ctrl_c() -> Iterator[None]:
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    finally:  # None: a handler set outside Python; Python's own is what it replaced
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
 
 
 def second_core() -> bool:
@@ -248,7 +249,10 @@ def here(what: str, function: Callable[..., Any], *args: Any) -> Job:
 
 def submit(what: str, function: Callable[..., Any], *args: Any) -> Job:
     """Run `function(*args)` in the child (a second core is there: see `second_core`).
-    `function` must be a module-level function of keyaudit and `args` picklable."""
+    `function` must be a module-level function of keyaudit and `args` picklable. A relative
+    Path is made absolute here: the child keeps the folder it started in, and the caller may
+    have changed its own since."""
+    args = tuple(a.absolute() if isinstance(a, Path) else a for a in args)
     pool = _executor()
     try:
         return Job(what, pool.submit(_call_in_child, function, args), pool)

@@ -567,7 +567,7 @@ def start_xlsx_beside(
     return beside.submit(
         "findings.xlsx",
         write_xlsx_from_warehouse,
-        found[0]["path"],
+        Path(found[0]["path"]),
         run_id,
         account_ids,
         slim,
@@ -576,7 +576,7 @@ def start_xlsx_beside(
 
 
 def write_xlsx_from_warehouse(
-    warehouse: str,
+    warehouse: Path,
     run_id: str,
     account_ids: list[str] | None,
     context: ReportContext,

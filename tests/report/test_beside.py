@@ -186,3 +186,12 @@ def test_an_interrupted_report_stops_the_child_and_leaves_no_half_written_pdf(
     assert list((tmp_path / "out").iterdir()) == []  # no report.pdf, no temporary file of it
     job = beside.submit("report.pdf", render_pdf, "<p>x</p>", tmp_path / "r.pdf", tmp_path, None)
     assert job.result() == 1  # and the next PDF is written beside as before
+
+
+@needs_two_cores
+def test_a_relative_path_is_the_callers_after_the_caller_changed_folder(tmp_path, monkeypatch):
+    beside.warm_up()
+    beside._child_pid.result(timeout=60)  # the child started, in the folder the caller left
+    monkeypatch.chdir(tmp_path)
+    job = beside.submit("report.pdf", render_pdf, "<p>x</p>", Path("r.pdf"), Path("."), None)
+    assert job.result() == 1 and (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-")

@@ -193,3 +193,13 @@ def test_libreoffice_reads_account_ids_with_their_leading_zeros(written, tmp_pat
     )  # fmt: skip
     with (tmp_path / "findings.csv").open(newline="", encoding="utf-8") as handle:
         assert ASSESSED in {r["account_id"] for r in csv.DictReader(handle)}
+
+
+def test_a_cell_is_measured_in_utf16_units_where_emoji_count_twice():
+    """16,383 emoji are 32,766 UTF-16 units and fit; 16,384 are 32,768, one too many."""
+    from keyaudit.report.workbook import CUT_MARK, MAX_CELL_CHARS, fit_cell
+
+    assert fit_cell("\N{KEY}" * (MAX_CELL_CHARS // 2)) == "\N{KEY}" * (MAX_CELL_CHARS // 2)
+    assert fit_cell("y" * MAX_CELL_CHARS) == "y" * MAX_CELL_CHARS
+    cut = fit_cell("\N{KEY}" * (MAX_CELL_CHARS // 2 + 1))
+    assert cut.endswith(CUT_MARK) and len(cut.encode("utf-16-le")) <= 2 * MAX_CELL_CHARS
