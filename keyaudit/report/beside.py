@@ -4,17 +4,19 @@ The report's outputs are single-core Python and DuckDB work of one process: Weas
 document out at about 0.25 s of CPU a page, XlsxWriter writes a cell in about 20 µs (at 1,000
 accounts, 442,000 findings: 220 s of CPU for findings.xlsx alone), and the HTML, CSV, JSON, OCSF
 and tickets files follow. Written one after the other, their times add up. Where the process may
-use a second core, the two longest (the PDF, then the workbook) go to a child process and this
-one writes the rest meanwhile: the report takes about the longer of the two shares, not the sum.
+use a second core, the longest of them goes to a child process (the workbook of a large report,
+else the PDF: keyaudit.report.render.write_report decides) and this one writes the rest
+meanwhile: the report takes about the longer of the two shares, not the sum. The child lives as
+long as this process (a `keyaudit serve` flow run is a process of its own).
 
-The child is started ahead (`warm_up`, when a run starts and when a report is asked for), so its
-imports and WeasyPrint's font set-up (about 1 s) happen while the run collects or the report
-context is read. It is spawned, not forked: this process has threads (DuckDB's, Prefect's, the
-collection pool's), and a fork copies the locks other threads hold. It gets what it needs by
-value (the HTML and the archive record for the PDF; the warehouse's path for the workbook, which
-it opens read-only, as a second reader DuckDB allows beside this one's read-only connection).
-The warnings logged in the child come back with the result and are logged again here, under the
-same logger names, so nothing said in the child is lost.
+The child is started ahead (`warm_up`, when a run starts collecting and when a report is asked
+for), so its imports and WeasyPrint's font set-up (about 1 s) happen while the run collects or
+the report context is read. It is spawned, not forked: this process has threads (DuckDB's,
+Prefect's, the collection pool's), and a fork copies the locks other threads hold. It gets what
+it needs by value (the HTML and the archive record for the PDF; the warehouse's path for the
+workbook, which it opens read-only, as a second reader DuckDB allows beside this one's read-only
+connection). The warnings logged in the child come back with the result and are logged again
+here, under the same logger names, so nothing said in the child is lost.
 
 On one core, or where there is nothing to write meanwhile, the work is done here, now (`here`).
 """
@@ -55,6 +57,7 @@ class _Returned:
     """What the child sends back: the function's value and the warnings logged meanwhile."""
 
     value: Any
+    seconds: float  # the function's own time, not the time the caller waited
     warnings: tuple[tuple[str, int, str], ...] = ()  # (logger name, level, message)
 
 
@@ -73,11 +76,12 @@ def _call_in_child(function: Callable[..., Any], args: tuple[Any, ...]) -> _Retu
     kept = _Kept()
     root = logging.getLogger()
     root.addHandler(kept)
+    started = time.perf_counter()
     try:
         value = function(*args)
     finally:
         root.removeHandler(kept)
-    return _Returned(value, tuple(kept.records))
+    return _Returned(value, time.perf_counter() - started, tuple(kept.records))
 
 
 def _prepare_child() -> None:
@@ -176,15 +180,6 @@ def warm_up() -> None:
         _executor()
 
 
-def shutdown() -> None:
-    """Stop the child (a long-lived process that will write no more reports)."""
-    global _pool
-    with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown(wait=True)
-
-
 class Job:
     """An output being written (`what`, for messages): `result()` waits for it."""
 
@@ -194,11 +189,17 @@ class Job:
         self.what = what
         self._future = future
         self._pool = pool
-        self._started = time.perf_counter()
-        self.seconds: float | None = None
         self.beside = pool is not None
         self._told = False
         self._abandoned = False
+
+    @property
+    def seconds(self) -> float | None:
+        """The job's own time (in the child: not the time the caller waited), once it is done;
+        None before, or when it failed."""
+        if not self._future.done() or self._future.exception() is not None:
+            return None
+        return float(self._future.result().seconds)
 
     def result(self) -> Any:
         try:
@@ -210,9 +211,6 @@ class Job:
                 f"the process writing {self.what} ended before it finished (killed, or out of "
                 "memory?): write the report again, or leave that format out of --formats"
             ) from exc
-        finally:
-            if self.seconds is None:
-                self.seconds = time.perf_counter() - self._started
         if not self._told:  # once, however often the result is asked for
             self._told = True
             for name, level, message in returned.warnings:
@@ -241,10 +239,8 @@ def here(what: str, function: Callable[..., Any], *args: Any) -> Job:
     """Run `function(*args)` in this process, now, as a finished Job."""
     started = time.perf_counter()
     done: Future[_Returned] = Future()
-    done.set_result(_Returned(function(*args)))
-    job = Job(what, done, None)
-    job.seconds = time.perf_counter() - started
-    return job
+    done.set_result(_Returned(function(*args), time.perf_counter() - started))
+    return Job(what, done, None)
 
 
 def submit(what: str, function: Callable[..., Any], *args: Any) -> Job:

@@ -315,17 +315,17 @@ def write_report(
             con, run_id, out_dir / names["xlsx"], context, account_filter(account_ids)
         )
     pdf_job = None
-    if "pdf" in wanted:
-        written["pdf"] = out_dir / names["pdf"]
-        pdf_job = (beside.submit if pdf_beside and xlsx_job is None else beside.here)(
-            "report.pdf",
-            render_pdf,
-            render_html(context, for_pdf=True),
-            written["pdf"],
-            out_dir,
-            pdf_archive(context, evidence_dir=evidence_dir),
-        )
-    try:
+    try:  # from here on, whatever fails waits for (or stops) what the second process writes
+        if "pdf" in wanted:
+            written["pdf"] = out_dir / names["pdf"]
+            pdf_job = (beside.submit if pdf_beside and xlsx_job is None else beside.here)(
+                "report.pdf",
+                render_pdf,
+                render_html(context, for_pdf=True),
+                written["pdf"],
+                out_dir,
+                pdf_archive(context, evidence_dir=evidence_dir),
+            )
         _write_html_and_exports(
             con, run_id, context, wanted, names, out_dir, account_ids, written, timings, xlsx_job
         )

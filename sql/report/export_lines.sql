@@ -1,14 +1,13 @@
 -- findings.csv or findings.json ($format), one line per finding of finding_rows.sql (which the
 -- caller makes, with its values bound, the temporary view export_finding_rows), formatted by the
--- macros of
--- export_macros.sql as keyaudit.report.exports wrote each row in Python: the same cells, quoting,
--- CRLF and neutralised formula starts for CSV; the same object, key order and separators for JSON
--- (json.dumps with ensure_ascii=False). What the report context knows comes in as parameters: the
--- run ($as_of_iso), its accounts ($export_account_ids with $account_names, $account_owners,
--- $account_ou_paths, a list each in the same order), its rules ($rule_ids with $rule_titles and
--- their command templates cut at the placeholders: $rule_parts, $rule_names, $rule_words) and the
--- role the run assumed ($role). Ordered again as finding_rows.sql orders: the joins here do not keep
--- its order.
+-- macros of export_macros.sql as keyaudit.report.exports wrote each row in Python: the same cells,
+-- quoting, CRLF and neutralised formula starts for CSV; the same object, key order and separators
+-- for JSON (json.dumps with ensure_ascii=False). What the report context knows comes in as
+-- parameters: the run ($as_of_iso), its accounts ($export_account_ids with $account_names,
+-- $account_owners, $account_ou_paths, a list each in the same order), its rules ($rule_ids with
+-- $rule_titles and their command templates cut at the placeholders: $rule_parts, $rule_names,
+-- $rule_words) and the role the run assumed ($role). Ordered again as finding_rows.sql orders: the
+-- joins here do not keep its order.
 select
     case
         when $format = 'csv' then concat_ws(

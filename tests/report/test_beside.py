@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -195,3 +196,31 @@ def test_a_relative_path_is_the_callers_after_the_caller_changed_folder(tmp_path
     monkeypatch.chdir(tmp_path)
     job = beside.submit("report.pdf", render_pdf, "<p>x</p>", Path("r.pdf"), Path("."), None)
     assert job.result() == 1 and (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-")
+
+
+@needs_two_cores
+def test_a_pdf_that_fails_here_waits_for_the_workbook_written_beside(
+    warehouse_file, tmp_path, monkeypatch
+):
+    """With the workbook in the second process the PDF is laid out here, first: when it fails,
+    write_report returns only after the child finished the workbook, and says the PDF's error."""
+    import keyaudit.report.render
+
+    copy = tmp_path / "w.duckdb"
+    shutil.copyfile(warehouse_file, copy)
+    con = duckdb.connect(str(copy), read_only=True)
+    con.execute("set TimeZone = 'UTC'")
+    monkeypatch.setattr(exports, "XLSX_BESIDE_FROM", 1)
+
+    def broken(*args: object) -> int:
+        raise OSError("no room for report.pdf")
+
+    monkeypatch.setattr(keyaudit.report.render, "render_pdf", broken)
+    try:
+        with pytest.raises(OSError, match=r"no room for report\.pdf"):
+            _write(con, tmp_path / "out", "pdf,xlsx,csv")
+    finally:
+        con.close()
+    # returned: the child is done with the folder, and what it wrote is a whole workbook
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["findings.xlsx"]
+    assert zipfile.ZipFile(tmp_path / "out" / "findings.xlsx").testzip() is None
