@@ -55,6 +55,21 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], str]] = {
         ["bench_report.py", "--accounts", "50", "--keys", "5000", "--work", "/tmp/kab-quick"],
         "PDF and HTML of 1,000 accounts / 250,000 keys (issue 4)",
     ),
+    "history": (
+        ["history.py"],
+        [
+            "history.py",
+            "--accounts",
+            "30",
+            "--keys",
+            "3000",
+            "--months",
+            "4",
+            "--work",
+            "/tmp/kab-history-quick",
+        ],
+        "a report after 12 monthly runs: comparing with earlier runs from the views and the kept rows (issue 23.5)",
+    ),
     "cli": (
         ["cli_startup.py"],
         ["cli_startup.py", "--repeat", "1", "--no-prefect"],

@@ -59,6 +59,8 @@ CALLS = {
     "ka_headline_severities": "(select ka_headline_severities() as value)",
     "ka_severity_rank": "(select ka_severity_rank(v) as value from (values ('critical'), ('info'),"
     " ('other')) as t(v))",
+    "ka_new_since_previous": "(select ka_new_since_previous(n, p) as value from (values (true, 'r0'),"
+    " (true, null), (false, 'r0')) as t(n, p))",
 }
 
 

@@ -62,6 +62,24 @@ def test_concurrency_benchmark_replays_exactly_what_it_recorded(tmp_path):
     assert "replayed outcomes match the recorded collection: True" in done.stdout
 
 
+def test_history_benchmark_compares_kept_and_view_counts_of_months_of_runs(tmp_path):
+    done = bench(
+        "history.py",
+        "--accounts",
+        "5",
+        "--keys",
+        "300",
+        "--months",
+        "3",
+        "--work",
+        str(tmp_path),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "3 monthly runs" in done.stdout
+    assert "report context, kept rows" in done.stdout
+
+
 @pytest.mark.parametrize("script", ["bench_report.py", "run_all.py", "synth.py"])
 def test_other_benchmarks_start(script, tmp_path):
     done = bench(script, "--help", cwd=tmp_path)

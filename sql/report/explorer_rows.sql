@@ -2,7 +2,8 @@
 -- findings explorer, in the column order of keyaudit.report.records.EXPLORER_COLUMNS, worst
 -- severity first. Severity, rule and account are positions in $explorer_severities,
 -- $explorer_rules and $explorer_accounts; key age and last use come from finding_keys.sql (the keys
--- mart); is_new from finding_lifecycle when $with_lifecycle.
+-- mart); is_new from finding_lifecycle (as loading kept it: run_finding_lifecycle) when
+-- $with_lifecycle.
 with runs as (
     select * from runs where run_id = $run_id
 ),
@@ -19,7 +20,7 @@ key_facts as (
 ),
 
 finding_lifecycle as (
-    select * from finding_lifecycle where run_id = $run_id and $with_lifecycle
+    select * from run_finding_lifecycle where run_id = $run_id and $with_lifecycle
 ),
 
 joined as (

@@ -2,7 +2,8 @@
 -- names (credential_kind, credential_id, credential_slot; access_key_id and key_slot for an
 -- access key only) and their key's facts as the rules see them (finding_keys.sql, on the keys
 -- mart), their user's ARN (the users mart) and, when
--- $with_lifecycle, when each was first seen (finding_lifecycle), and the ticket tracked for it
+-- $with_lifecycle, when each was first seen (finding_lifecycle, as loading kept it), and the
+-- ticket tracked for it
 -- (finding_tickets, `keyaudit track`), and who owns it and why (finding_owners: the key's
 -- owner, or the account's). Accounts in the order of
 -- $account_order, then by id; within an account worst first ($severities), then rule, user and
@@ -28,7 +29,7 @@ users as (
 ),
 
 finding_lifecycle as (
-    select * from finding_lifecycle where run_id = $run_id and $with_lifecycle
+    select * from run_finding_lifecycle where run_id = $run_id and $with_lifecycle
 ),
 
 finding_tickets as (

@@ -1,13 +1,18 @@
 -- What the tickets webhook sends for run $run_id: one event per finding new in the run
 -- (findings_new, waived ones left out: a waiver is the decision not to fix) and one per finding
 -- resolved by it (findings_resolved), with the ticket `keyaudit track` recorded for it, and
--- whether it was delivered already (ticket_events): a resend of the run skips those.
+-- whether it was delivered already (ticket_events): a resend of the run skips those. Both from
+-- the rows loading kept of their views (run_finding_lifecycle, run_findings_resolved).
 with findings_new as (
-    select * from findings_new where run_id = $run_id and not waived
+    select *
+    from run_finding_lifecycle
+    where run_id = $run_id
+        and ka_new_since_previous(is_new, previous_run_id)
+        and not waived
 ),
 
 findings_resolved as (
-    select * from findings_resolved where run_id = $run_id
+    select * from run_findings_resolved where run_id = $run_id
 ),
 
 finding_tickets as (

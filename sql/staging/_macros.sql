@@ -63,3 +63,9 @@ create or replace macro ka_headline_severities() as ['critical', 'high', 'medium
 
 create or replace macro ka_severity_rank(severity) as
     coalesce(list_position(ka_severities(), severity), 99);
+
+-- A finding of finding_lifecycle (or the rows kept of it, run_finding_lifecycle) is new since
+-- the previous run of its scope when it was not open there; a run without a previous run has
+-- no new findings (everything is first seen in it). findings_new is the view of it.
+create or replace macro ka_new_since_previous(is_new, previous_run_id) as
+    is_new and previous_run_id is not null;

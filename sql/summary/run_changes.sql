@@ -1,17 +1,21 @@
 -- What a finished run's console summary says beside its counts: the previous run of its scope
 -- (previous_runs) and how many findings are new since it (findings_new) and resolved since it
--- (findings_resolved), counted as the report counts them (waived ones included). One row;
+-- (findings_resolved), counted as the report counts them (waived ones included), from the rows
+-- loading kept of those views (run_finding_lifecycle, run_findings_resolved). One row;
 -- previous_run_id NULL for the first run of a scope.
 with previous_runs as (
     select * from previous_runs where run_id = $run_id
 ),
 
 findings_new as (
-    select * from findings_new where run_id = $run_id
+    select *
+    from run_finding_lifecycle
+    where run_id = $run_id
+        and ka_new_since_previous(is_new, previous_run_id)
 ),
 
 findings_resolved as (
-    select * from findings_resolved where run_id = $run_id
+    select * from run_findings_resolved where run_id = $run_id
 ),
 
 final as (

@@ -5,14 +5,16 @@
 -- every account). One row per finding and run that found it gone (findings_resolved: run_id is
 -- that run), with days_to_remediate. Called by the saved query resolved_findings (the findings
 -- resolved by the run itself) and by the report's remediation figures
--- (sql/report/remediation_by_severity.sql, resolved_findings_by_rule.sql).
+-- (sql/report/remediation_by_severity.sql, resolved_findings_by_rule.sql). It reads the rows
+-- loading kept of findings_resolved (run_findings_resolved, keyaudit.warehouse.kept): the view
+-- makes the history of every run of every scope again, which grows with the months kept.
 create or replace macro remediation_times_for(wanted_run_id, wanted_account_ids) as table
 with run_scopes as (
     select * from run_scopes
 ),
 
 findings_resolved as (
-    select * from findings_resolved
+    select * from run_findings_resolved
 ),
 
 this_run as (

@@ -8,7 +8,7 @@ with finding_lifecycle as (
 final as (
     select *
     from finding_lifecycle
-    where is_new and previous_run_id is not null
+    where ka_new_since_previous(is_new, previous_run_id)
 )
 
 select * from final

@@ -12,6 +12,7 @@ import pandas as pd
 
 from keyaudit.rules.waivers import Waiver
 from keyaudit.warehouse.db import insert_frame
+from keyaudit.warehouse.kept import HISTORY, keep_views
 
 ORG = "o-example1"
 A, B, C = "111111111111", "222222222222", "333333333333"
@@ -59,7 +60,8 @@ def waiver(waiver_id: str, rule_id: str = "ACCESS_KEY_NOT_ROTATED", **scope: Any
 
 @dataclass
 class History:
-    """Writes runs with their accounts and findings, as load_run would have left them."""
+    """Writes runs with their accounts and findings, as load_run would have left them (with
+    the kept rows of the views that compare runs, keyaudit.warehouse.kept.HISTORY)."""
 
     con: Any
 
@@ -110,6 +112,9 @@ class History:
         if not rows.empty:
             rows["key_slot"] = rows["key_slot"].astype("Int64")
         insert_frame(self.con, "findings", rows)
+        # as loading does last: the rows of the views that compare runs, kept for this run and
+        # again for the runs after it
+        keep_views(self.con, run_id, tables=HISTORY)
         return run_id
 
     def rows(self, sql: str, *params: Any) -> list[tuple]:

@@ -193,3 +193,50 @@ def test_mean_time_to_remediate_per_severity_over_all_history(history):
         "order by severity"
     )
     assert rows == [("critical", 1, 31.0), ("high", 2, 76.0), ("medium", 1, 31.0)]
+
+
+def kept_and_view(history, table: str, view: str) -> tuple[list[tuple], list[tuple]]:
+    """Every run's kept rows of `view` and what the view gives now, in one order."""
+    kept = history.rows(f"select * from {table} order by all")
+    now = history.rows(f"select * from {view} order by all")
+    return kept, now
+
+
+def test_the_kept_comparisons_of_every_run_are_the_views_in_whatever_order_runs_are_loaded(
+    history,
+):
+    """Loading keeps a run's lifecycle and resolved findings (keyaudit.warehouse.kept.HISTORY)
+    and keeps them again for every later run: a month loaded late, a rerun of a month and a
+    month loaded again with other findings change what later months compare with."""
+    from keyaudit.warehouse.db import delete_run
+
+    def check() -> None:
+        for table, view in (
+            ("run_finding_lifecycle", "finding_lifecycle"),
+            ("run_findings_resolved", "findings_resolved"),
+        ):
+            kept, now = kept_and_view(history, table, view)
+            assert kept == now, f"{table} differs from {view}"
+
+    history.run("mar", MAR, [OLD_KEY, NO_MFA])
+    check()
+    history.run("jan", JAN, [OLD_KEY, IDLE_KEY, IN_B])  # loaded late: March now compares with it
+    check()
+    assert ids(history, "run_findings_resolved", "mar") == {
+        IDLE_KEY["finding_id"],
+        IN_B["finding_id"],
+    }
+    history.run("dec", DEC, [OLD_KEY, ROOT_KEY])  # earlier still
+    history.run("other-org", FEB, [NO_MFA], organization_id="o-other00002")
+    check()
+    history.run("feb", FEB, [OLD_KEY, IDLE_KEY])
+    history.run("feb-again", FEB, [OLD_KEY], started_at=FEB + timedelta(hours=1))  # a rerun
+    check()
+    assert lifecycle(history, "mar")[NO_MFA["finding_id"]] == ("mar", 0, True)
+    delete_run(history.con, "jan")  # January loaded again, with other findings
+    history.run("jan", JAN, [OLD_KEY, NO_MFA])
+    check()
+    assert lifecycle(history, "mar")[NO_MFA["finding_id"]] == ("mar", 0, True)  # gone in Feb
+    assert ids(history, "run_findings_resolved", "feb") == {NO_MFA["finding_id"]}
+    new = history.rows("select count(*) from run_finding_lifecycle where is_new")[0][0]
+    assert new and history.rows("select count(*) from run_findings_resolved")[0][0]

@@ -33,7 +33,9 @@ def test_each_kept_table_holds_its_views_rows_for_the_demo_run(
     demo_warehouse, demo_run, table, view
 ):
     kept = _rows(demo_warehouse, table, demo_run.run_id)
-    assert kept, f"{table} is empty for the demo run"
+    # the demo run resolves nothing (tests/lifecycle/test_lifecycle_views.py keeps resolved
+    # findings of runs loaded in every order)
+    assert kept or table == "run_findings_resolved", f"{table} is empty for the demo run"
     assert kept == _rows(demo_warehouse, view, demo_run.run_id)
     columns = [r[0] for r in demo_warehouse.execute(f"describe {table}").fetchall()]
     assert columns == [r[0] for r in demo_warehouse.execute(f"describe {view}").fetchall()]
