@@ -19,6 +19,8 @@ every later run, whose cost grows with the months kept (10 s a query for 1,000 a
 monthly runs). A run's rows there depend on the runs with an earlier as_of only (previous_runs),
 so loading a run keeps them for it and again for every run with a later as_of: a month loaded
 late, or reloaded, changes what those runs compare with; in the monthly routine there is none.
+Loading keeps these two right after the waivers, since the run's deactivation plan reads when
+each finding was first seen, and the others last (record_differences).
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from keyaudit.sources.credential_report_bulk import REPORT, parse_credential_rep
 from keyaudit.textsafe import shortened
 from keyaudit.warehouse.db import delete_run, insert_frame, transaction
 from keyaudit.warehouse.findings import evaluate
+from keyaudit.warehouse.kept import HISTORY, keep_views
 from keyaudit.warehouse.marts import build_marts
 from keyaudit.warehouse.reconciliation import record_differences
 from keyaudit.warehouse.remediation_plan import build_plan
@@ -615,6 +616,9 @@ def load_run(
             waivers or read_waiver_evidence(store, rules),
             review_days=waiver_review_days,
         )
+        # the comparisons with earlier runs, kept once for this run and the runs after it
+        # (keyaudit.warehouse.kept.HISTORY): the plan reads when each finding was first seen
+        keep_views(con, run_id, tables=HISTORY)
         build_plan(con, run_id, remediation)  # after the waivers: a waived finding is not planned
         record_differences(con, run_id)  # last: it reconciles the findings written above
     return summarize(con, run_id)

@@ -13,16 +13,17 @@ from __future__ import annotations
 import duckdb
 
 from keyaudit.paths import SQL_DIR
-from keyaudit.warehouse.kept import keep_views
+from keyaudit.warehouse.kept import HISTORY, KEPT, keep_views
 
 NOTE_KIND = "reconciliation"
 
 
 def record_differences(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
-    """Keep the run's reconciliation lines and control results (keyaudit.warehouse.kept), and
-    add a run note for each line that does not hold; returns how many. Called inside the loading
-    transaction, after the findings and their waivers are written."""
-    keep_views(con, run_id)
+    """Keep the run's reconciliation lines, control results and Fix first
+    (keyaudit.warehouse.kept; loading kept the comparisons with earlier runs, HISTORY, before
+    the plan), and add a run note for each line that does not hold; returns how many. Called
+    inside the loading transaction, after the findings and their waivers are written."""
+    keep_views(con, run_id, tables=[t for t in KEPT if t not in HISTORY])
     sql = (SQL_DIR / "summary" / "reconciliation_notes.sql").read_text(encoding="utf-8")
     con.execute(
         f"insert into run_notes (run_id, account_id, kind, message) {sql}", {"run_id": run_id}

@@ -9,7 +9,8 @@
 --     without every warning.
 -- The warning days are that day minus each of $warn_days, earliest first.
 with findings as (
-    select * from finding_lifecycle where run_id = $run_id
+    -- finding_lifecycle's rows of the run, kept by loading just before (run_finding_lifecycle)
+    select * from run_finding_lifecycle where run_id = $run_id
 ),
 
 keys as (

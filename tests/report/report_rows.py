@@ -17,7 +17,7 @@ import duckdb
 
 from keyaudit.model import address_in
 from keyaudit.warehouse.db import connect
-from keyaudit.warehouse.kept import keep_views
+from keyaudit.warehouse.kept import HISTORY, keep_views
 from keyaudit.warehouse.marts import build_marts
 from keyaudit.warehouse.remediation_plan import build_plan
 
@@ -373,6 +373,7 @@ def make_warehouse(path: Path, *, extra_findings: int = 0) -> duckdb.DuckDBPyCon
     _keys(con, RUN_ID)
     for run_id in (PREV_RUN_ID, RUN_ID):
         build_marts(con, run_id)  # as loading a run does
+        keep_views(con, run_id, tables=HISTORY)  # as loading does: the plan reads the lifecycle
         build_plan(con, run_id)  # as loading a run does, after the waivers (none here yet)
     _run_rules(con, RUN_ID)
     for waiver_id, rule, account, user, reason, approver, ticket, expires, status in WAIVERS:
